@@ -1,0 +1,295 @@
+//! Typed, layered configuration: defaults → optional `mailer.toml` → environment.
+//!
+//! Environment names: `DATABASE_URL`, `REDIS_URL`, `SMTP_URL`, `SECRET_KEY`, and `MAILER_*`
+//! for everything else (`MAILER_BIND`, nested keys with a double underscore:
+//! `MAILER_WORKER__CONCURRENCY`). A bad value stops start-up with one line that names the
+//! setting; secrets are `SecretString`s and never reach a log or an error message.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The settings that come straight from the environment, without the `MAILER_` prefix.
+const RAW_ENV: [&str; 4] = ["DATABASE_URL", "REDIS_URL", "SMTP_URL", "SECRET_KEY"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    #[error("invalid configuration: {setting}: {reason}")]
+    Invalid { setting: &'static str, reason: String },
+}
+
+fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the web server listens on (`--bind` / `MAILER_BIND`).
+    pub bind: SocketAddr,
+    /// Base URL used in links inside e-mails; defaults to `http://<bind>`.
+    pub public_url: Option<String>,
+    /// `sqlite://…` (embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// When set, the job queue, page cache and sessions live in Redis.
+    #[serde(serialize_with = "expose_opt")]
+    pub redis_url: Option<SecretString>,
+    /// Key prefix for everything this instance stores in Redis.
+    pub redis_prefix: String,
+    /// When set, mail goes out through this SMTP server; otherwise into `outbox_dir`.
+    #[serde(serialize_with = "expose_opt")]
+    pub smtp_url: Option<SecretString>,
+    /// Signs sessions, CSRF tokens and e-mail links. Required outside the embedded default.
+    #[serde(serialize_with = "expose_opt")]
+    pub secret_key: Option<SecretString>,
+    /// Folder for the SQLite file, the generated secret key, uploads and the outbox.
+    pub data_dir: PathBuf,
+    /// Where mail is written when there is no `SMTP_URL`; defaults to `<data_dir>/outbox`.
+    pub outbox_dir: Option<PathBuf>,
+    /// MiniJinja templates; defaults to `templates/` of this checkout.
+    pub templates_dir: Option<PathBuf>,
+    /// Reload templates on every render (development).
+    pub templates_reload: bool,
+    /// Mark cookies `Secure` (needs HTTPS in front of the server).
+    pub secure_cookies: bool,
+    /// The `From:` of every e-mail.
+    pub mail_from: String,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+    /// `RUST_LOG`-style filter used when `RUST_LOG` is not set.
+    pub log_level: String,
+    /// Seconds to let in-flight requests finish on shutdown.
+    pub shutdown_timeout_secs: u64,
+    pub worker: WorkerConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Background job settings (`MAILER_WORKER__*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Jobs processed at once per worker process.
+    pub concurrency: usize,
+    /// How often an idle worker asks the queue for new jobs, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// How often the scheduler looks for due mailings, in seconds.
+    pub tick_interval_secs: u64,
+    /// A job running longer than this is cancelled and retried, in seconds.
+    pub job_timeout_secs: u64,
+    /// Retries of a failed job before it is given up.
+    pub retries: usize,
+    /// First retry delay in milliseconds; doubles each time, with jitter.
+    pub retry_backoff_ms: u64,
+    /// Ceiling of the retry delay, in seconds.
+    pub retry_backoff_max_secs: u64,
+    /// Seconds to let in-flight jobs finish on SIGTERM before giving up on them.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            poll_interval_ms: 250,
+            tick_interval_secs: 15,
+            job_timeout_secs: 60,
+            retries: 5,
+            retry_backoff_ms: 1_000,
+            retry_backoff_max_secs: 300,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+impl WorkerConfig {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+    pub fn job_timeout(&self) -> Duration {
+        Duration::from_secs(self.job_timeout_secs)
+    }
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            public_url: None,
+            database_url: "sqlite://var/mailer.db".into(),
+            redis_url: None,
+            redis_prefix: "mailer".into(),
+            smtp_url: None,
+            secret_key: None,
+            data_dir: PathBuf::from("var"),
+            outbox_dir: None,
+            templates_dir: None,
+            templates_reload: false,
+            secure_cookies: false,
+            mail_from: "Mailer <noreply@localhost>".into(),
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            shutdown_timeout_secs: 10,
+            worker: WorkerConfig::default(),
+        }
+    }
+}
+
+fn expose_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    // Only used to seed figment with the defaults, which hold no secrets.
+    v.as_ref().map(|x| x.expose_secret().to_owned()).serialize(s)
+}
+
+/// Which database the URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl Config {
+    /// Defaults, then `mailer.toml` (or `MAILER_CONFIG`) when present, then the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("MAILER_CONFIG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("mailer.toml"));
+        Self::from_figment(Self::figment(&file))
+    }
+
+    pub fn figment(file: &Path) -> Figment {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(
+                Env::prefixed("MAILER_")
+                    .ignore(&["CONFIG"])
+                    .split("__")
+                    .map(|k| k.as_str().to_ascii_lowercase().into()),
+            )
+            .merge(Env::raw().only(&RAW_ENV).lowercase(true))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            // figment names the key and the source (file or environment variable).
+            let first = e.into_iter().next();
+            ConfigError::Parse(first.map(|e| e.to_string()).unwrap_or_default())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.database_kind()?;
+        if let Some(url) = &self.redis_url {
+            let parsed = url::Url::parse(url.expose_secret())
+                .map_err(|e| invalid("REDIS_URL", format!("not a URL ({e})")))?;
+            if !matches!(parsed.scheme(), "redis" | "rediss") {
+                return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"));
+            }
+        }
+        if let Some(url) = &self.smtp_url {
+            let parsed = url::Url::parse(url.expose_secret())
+                .map_err(|e| invalid("SMTP_URL", format!("not a URL ({e})")))?;
+            if !matches!(parsed.scheme(), "smtp" | "smtps") {
+                return Err(invalid("SMTP_URL", "must start with smtp:// or smtps://"));
+            }
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(invalid("SMTP_URL", "has no host"));
+            }
+        }
+        if let Some(key) = &self.secret_key
+            && key.expose_secret().len() < 32
+        {
+            return Err(invalid("SECRET_KEY", "must be at least 32 characters"));
+        }
+        if self.secret_key.is_none() && self.database_kind()? == DatabaseKind::Postgres {
+            return Err(invalid(
+                "SECRET_KEY",
+                "is required when DATABASE_URL points at PostgreSQL",
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            url::Url::parse(url)
+                .map_err(|e| invalid("MAILER_PUBLIC_URL", format!("not a URL ({e})")))?;
+        }
+        if self.redis_prefix.is_empty() || self.redis_prefix.contains(char::is_whitespace) {
+            return Err(invalid("MAILER_REDIS_PREFIX", "must be a non-empty word"));
+        }
+        self.mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| invalid("MAILER_MAIL_FROM", format!("not an address ({e})")))?;
+        let w = &self.worker;
+        if w.concurrency == 0 {
+            return Err(invalid("MAILER_WORKER__CONCURRENCY", "must be at least 1"));
+        }
+        if w.poll_interval_ms == 0 {
+            return Err(invalid("MAILER_WORKER__POLL_INTERVAL_MS", "must be at least 1"));
+        }
+        if w.tick_interval_secs == 0 {
+            return Err(invalid("MAILER_WORKER__TICK_INTERVAL_SECS", "must be at least 1"));
+        }
+        if w.job_timeout_secs == 0 {
+            return Err(invalid("MAILER_WORKER__JOB_TIMEOUT_SECS", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn database_kind(&self) -> Result<DatabaseKind, ConfigError> {
+        let url = &self.database_url;
+        if url.starts_with("sqlite:") {
+            Ok(DatabaseKind::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseKind::Postgres)
+        } else {
+            Err(invalid(
+                "DATABASE_URL",
+                "must start with sqlite:// or postgres://",
+            ))
+        }
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.outbox_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox"))
+    }
+
+    pub fn templates_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.templates_dir {
+            return dir.clone();
+        }
+        let local = PathBuf::from("templates");
+        if local.is_dir() {
+            local
+        } else {
+            // Running from elsewhere in a checkout (tests, `cargo run -p`): use the repo's folder.
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates")
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+}

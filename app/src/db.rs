@@ -1,0 +1,72 @@
+//! Database connection and migrations, for SQLite (embedded default) and PostgreSQL.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+
+use crate::config::{Config, DatabaseKind};
+
+/// Opens the pool. SQLite files (and their folder) are created on first use, with WAL and
+/// foreign keys on every connection.
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let kind = config.database_kind()?;
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if kind == DatabaseKind::Sqlite {
+        if let Some(path) = sqlite_path(&config.database_url)
+            && let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                anyhow::anyhow!("cannot create the folder {} for DATABASE_URL: {e}", parent.display())
+            })?;
+        }
+        options
+            .max_connections(8)
+            .map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+    } else {
+        options.max_connections(16);
+    }
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open DATABASE_URL ({}): {e}", redact(&config.database_url)))?;
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// `SELECT 1`: is the database answering?
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// The file of a `sqlite://path?opts` URL, or `None` for in-memory databases.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,83 @@
+//! `deliveries`: one row per (mailing, client, occurrence), the unit of work of the delivery
+//! engine.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Where a delivery stands: waiting (first try or retry), sent, or given up.
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Sent, Self::Failed];
+
+    /// The value stored in the database (and used in forms and JSON).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Human-readable name for pages.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Sent => "Sent",
+            Self::Failed => "Failed",
+        }
+    }
+}
+
+/// One e-mail to one client for one occurrence of a mailing; unique on
+/// (mailing_id, client_id, occurrence_at).
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "deliveries")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique_key = "occurrence")]
+    pub mailing_id: i32,
+    #[sea_orm(unique_key = "occurrence")]
+    pub client_id: i32,
+    /// The planned time of the occurrence this delivery belongs to.
+    #[sea_orm(unique_key = "occurrence")]
+    pub occurrence_at: DateTimeUtc,
+    pub status: DeliveryStatus,
+    /// How many tries have been made so far.
+    pub tries: i32,
+    /// A worker holds the row until this instant (lease against double sends).
+    pub claimed_until: Option<DateTimeUtc>,
+    /// When the next retry is due.
+    pub next_try_at: Option<DateTimeUtc>,
+    /// Deterministic Message-ID, the same on every try.
+    #[sea_orm(column_type = "String(StringLen::N(255))")]
+    pub message_id_header: String,
+    #[sea_orm(column_type = "Text")]
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    #[sea_orm(belongs_to, from = "mailing_id", to = "id")]
+    pub mailing: BelongsTo<super::mailing::Entity>,
+    #[sea_orm(belongs_to, from = "client_id", to = "id")]
+    pub client: BelongsTo<super::client::Entity>,
+    /// The tries of this delivery (set to NULL rather than deleted when it goes).
+    #[sea_orm(has_many)]
+    pub attempts: HasMany<super::attempt::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,26 @@
+//! sea-orm entities, one file per table (the schema itself lives in the `migration` crate).
+
+pub mod admin_log;
+pub mod api_token;
+pub mod attempt;
+pub mod client;
+pub mod delivery;
+pub mod mailing;
+pub mod mailing_client;
+pub mod message;
+pub mod post;
+pub mod user;
+
+/// The Entity types under short names, plus the enumerated column types.
+pub mod prelude {
+    pub use super::admin_log::Entity as AdminLog;
+    pub use super::api_token::Entity as ApiToken;
+    pub use super::attempt::{AttemptStatus, Entity as Attempt};
+    pub use super::client::Entity as Client;
+    pub use super::delivery::{DeliveryStatus, Entity as Delivery};
+    pub use super::mailing::{Entity as Mailing, MailingStatus, Periodicity};
+    pub use super::mailing_client::Entity as MailingClient;
+    pub use super::message::Entity as Message;
+    pub use super::post::Entity as Post;
+    pub use super::user::{Entity as User, Role};
+}

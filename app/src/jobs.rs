@@ -1,0 +1,101 @@
+//! Background job payloads and the queue they go through: apalis-sqlite in the same file
+//! as the data on the embedded default, apalis-redis when `REDIS_URL` is set. The web
+//! server only pushes; `mailer-worker` runs them.
+
+use apalis::prelude::TaskSink;
+use apalis_redis::RedisStorage;
+use apalis_sqlite::SqliteStorage;
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::config::Config;
+
+/// An e-mail to send (account mails: verification, password reset…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailJob {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+/// One apalis storage for jobs of type `T`, on whichever backend the config chose.
+pub enum Queue<T> {
+    Sqlite(SqliteStorage<T>),
+    Redis(RedisStorage<T>),
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Queue::Sqlite(s) => Queue::Sqlite(s.clone()),
+            Queue::Redis(s) => Queue::Redis(s.clone()),
+        }
+    }
+}
+
+impl<T> Queue<T>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static,
+{
+    pub async fn push(&self, job: T) -> anyhow::Result<()> {
+        match self.clone() {
+            Queue::Sqlite(mut s) => s.push(job).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+            Queue::Redis(mut s) => s.push(job).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+        }
+        Ok(())
+    }
+}
+
+/// Every queue the application uses.
+#[derive(Clone)]
+pub struct Queues {
+    pub mail: Queue<MailJob>,
+}
+
+/// Where the queues live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueMode {
+    Sqlite,
+    Redis,
+}
+
+impl Queues {
+    /// Opens the queues. On SQLite they share the application's pool (and file), and
+    /// apalis creates its own tables beside ours.
+    pub async fn connect(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Self> {
+        let mail = match &config.redis_url {
+            Some(url) => {
+                let conn = apalis_redis::connect(url.expose_secret())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot reach REDIS_URL for the job queue: {e}"))?;
+                let cfg = apalis_redis::Config::default()
+                    .queue(format!("{}:queue:mail", config.redis_prefix));
+                Queue::Redis(RedisStorage::new(conn).with_config(cfg))
+            }
+            None => {
+                let crate::config::DatabaseKind::Sqlite = config.database_kind()? else {
+                    anyhow::bail!(
+                        "REDIS_URL is required for the job queue when DATABASE_URL points at PostgreSQL"
+                    );
+                };
+                let pool = db.get_sqlite_connection_pool();
+                SqliteStorage::setup(pool)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot prepare the SQLite job queue: {e}"))?;
+                let cfg = apalis_sqlite::Config::default().queue("mail");
+                Queue::Sqlite(SqliteStorage::new(pool).with_config(cfg))
+            }
+        };
+        Ok(Queues { mail })
+    }
+
+    pub fn mode(&self) -> QueueMode {
+        match self.mail {
+            Queue::Sqlite(_) => QueueMode::Sqlite,
+            Queue::Redis(_) => QueueMode::Redis,
+        }
+    }
+}

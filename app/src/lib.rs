@@ -1,0 +1,18 @@
+//! Mailer: a self-hosted e-mail mailing service. This crate is the domain and the web
+//! surface; `mailer-worker` runs its jobs and `admin` renders the back office.
+
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod health;
+pub mod home;
+pub mod jobs;
+pub mod mail;
+pub mod shutdown;
+pub mod state;
+pub mod telemetry;
+pub mod web;
+
+pub use config::Config;
+pub use state::AppState;

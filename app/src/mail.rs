@@ -1,0 +1,159 @@
+//! Outgoing mail: lettre over SMTP when `SMTP_URL` is set, otherwise `.eml` files in the
+//! outbox folder with their links printed to the log, so a newcomer can click them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::jobs::MailJob;
+
+/// A send that took longer than this failed (lettre's own timeout covers only the connect).
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub enum Mailer {
+    Outbox { dir: PathBuf, from: Mailbox },
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailMode {
+    Outbox,
+    Smtp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("bad address {0:?}")]
+    Address(String),
+    #[error("cannot build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("SMTP: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("SMTP: no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("outbox: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl MailError {
+    /// Worth another try later (the server or the network may recover); a 5xx or a bad
+    /// address will fail the same way every time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MailError::Address(_) | MailError::Build(_) => false,
+            MailError::Smtp(e) => !e.is_permanent(),
+            MailError::Timeout(_) | MailError::Io(_) => true,
+        }
+    }
+}
+
+impl Mailer {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let from: Mailbox = config
+            .mail_from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("MAILER_MAIL_FROM: {e}"))?;
+        Ok(match &config.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                    .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build();
+                Mailer::Smtp { transport, from }
+            }
+            None => Mailer::Outbox {
+                dir: config.outbox_dir(),
+                from,
+            },
+        })
+    }
+
+    pub fn mode(&self) -> MailMode {
+        match self {
+            Mailer::Outbox { .. } => MailMode::Outbox,
+            Mailer::Smtp { .. } => MailMode::Smtp,
+        }
+    }
+
+    /// Can mail go out right now? (SMTP answers, or the outbox folder is writable.)
+    pub async fn ping(&self) -> bool {
+        match self {
+            Mailer::Outbox { dir, .. } => tokio::fs::create_dir_all(dir).await.is_ok(),
+            Mailer::Smtp { transport, .. } => {
+                matches!(
+                    tokio::time::timeout(Duration::from_secs(3), transport.test_connection()).await,
+                    Ok(Ok(true))
+                )
+            }
+        }
+    }
+
+    pub async fn send(&self, job: &MailJob) -> Result<(), MailError> {
+        match self {
+            Mailer::Outbox { dir, from } => {
+                let message = build(from, job)?;
+                tokio::fs::create_dir_all(dir).await?;
+                let name = format!(
+                    "{}-{}.eml",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
+                    uuid::Uuid::new_v4().simple()
+                );
+                let path = dir.join(name);
+                tokio::fs::write(&path, message.formatted()).await?;
+                let links = links(&job.text);
+                tracing::info!(
+                    to = %job.to,
+                    subject = %job.subject,
+                    file = %path.display(),
+                    links = %links.join(" "),
+                    "mail written to the outbox"
+                );
+                Ok(())
+            }
+            Mailer::Smtp { transport, from } => {
+                let message = build(from, job)?;
+                match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
+                    Ok(result) => result.map(drop).map_err(MailError::from),
+                    Err(_) => Err(MailError::Timeout(SEND_TIMEOUT)),
+                }
+            }
+        }
+    }
+}
+
+fn build(from: &Mailbox, job: &MailJob) -> Result<Message, MailError> {
+    let to: Mailbox = job
+        .to
+        .parse()
+        .map_err(|_| MailError::Address(job.to.clone()))?;
+    let builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(job.subject.clone());
+    let message = match &job.html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            job.text.clone(),
+            html.clone(),
+        ))?,
+        None => builder.singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(job.text.clone()),
+        )?,
+    };
+    Ok(message)
+}
+
+/// Every http(s) link in a text, for the log line of an outbox mail.
+fn links(text: &str) -> Vec<&str> {
+    text.split_whitespace()
+        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+        .collect()
+}

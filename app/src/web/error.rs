@@ -1,0 +1,69 @@
+//! `AppError`: the one error type of the HTML surface (DESIGN rule 1). It logs once, with
+//! the whole chain for unexpected errors, and turns into the site's error page.
+
+use poem::error::ResponseError;
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+
+use super::page::Page;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        AppError::Unexpected(e.into())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn as_response(&self) -> Response {
+        let message = match self {
+            AppError::Unexpected(e) => {
+                tracing::error!(error = %format!("{e:#}"), "request failed");
+                None
+            }
+            AppError::Conflict(m) | AppError::BadRequest(m) => Some(m.clone()),
+            AppError::NotFound | AppError::Forbidden => None,
+        };
+        error_page(self.status(), message).into_response()
+    }
+}
+
+/// The site's error page for `status`, with an optional explanation for the user.
+pub fn error_page(status: StatusCode, message: Option<String>) -> Page {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::CONFLICT => "Conflict",
+        StatusCode::BAD_REQUEST => "Bad request",
+        StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+        _ => "Something went wrong",
+    };
+    Page::new(
+        "error.html",
+        minijinja::context! { status => status.as_u16(), title => title, message => message },
+    )
+    .status(status)
+}

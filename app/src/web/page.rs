@@ -1,0 +1,116 @@
+//! The one Page responder (DESIGN rule 4). A handler returns `Page::new(template, ctx)`;
+//! the `render_pages` middleware renders it with the request in hand: the whole page, or
+//! only the named block for an htmx request that is neither boosted nor a history restore.
+//! Responses always carry `Vary: HX-Request` so caches keep the two apart.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::Value;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+use crate::state::AppState;
+
+/// Block rendered for htmx requests unless the handler names another one.
+pub const DEFAULT_BLOCK: &str = "content";
+
+#[derive(Clone)]
+pub struct Page {
+    template: String,
+    block: Option<String>,
+    ctx: Value,
+    status: StatusCode,
+}
+
+impl Page {
+    pub fn new(template: impl Into<String>, ctx: Value) -> Self {
+        Self {
+            template: template.into(),
+            block: None,
+            ctx,
+            status: StatusCode::OK,
+        }
+    }
+
+    /// The block to send back to htmx (default: `content`).
+    pub fn block(mut self, block: impl Into<String>) -> Self {
+        self.block = Some(block.into());
+        self
+    }
+
+    pub fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let mut response = Response::builder().status(self.status).finish();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Values every template sees (`request`, and later the user, CSRF token, flash messages).
+/// Middlewares add to it through the request's extensions.
+#[derive(Clone, Default)]
+pub struct PageContext(pub BTreeMap<&'static str, Value>);
+
+/// Is this an htmx request that wants only a fragment?
+pub fn wants_fragment(req: &Request) -> bool {
+    let is = |name: &str| req.header(name) == Some("true");
+    is("HX-Request") && !is("HX-Boosted") && !is("HX-History-Restore-Request")
+}
+
+pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let fragment = wants_fragment(&req);
+    let path = req.uri().path().to_owned();
+    let state = req.data::<AppState>().cloned();
+    let mut base = req
+        .extensions()
+        .get::<PageContext>()
+        .cloned()
+        .unwrap_or_default();
+    let mut response = match ep.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let page = match response.extensions_mut().remove::<Page>() {
+        Some(page) => Some(page),
+        // Unknown routes get the site's own 404 page, not poem's bare text.
+        None if response.status() == StatusCode::NOT_FOUND
+            && !path.starts_with("/static/")
+            && !path.starts_with("/api") =>
+        {
+            Some(super::error::error_page(StatusCode::NOT_FOUND, None))
+        }
+        None => None,
+    };
+    let (Some(page), Some(state)) = (page, state) else {
+        return Ok(response);
+    };
+    base.0.insert("request", minijinja::context! { path => path });
+    let ctx = minijinja::context! { ..Value::from(base.0), ..page.ctx };
+    let block = fragment.then(|| page.block.as_deref().unwrap_or(DEFAULT_BLOCK));
+    let body = match state.templates.render(&page.template, block, ctx) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(template = %page.template, error = %format!("{e:#}"), "template failed");
+            return Ok(Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .content_type("text/plain; charset=utf-8")
+                .body("Something went wrong on our side. It has been logged."));
+        }
+    };
+    response.set_status(page.status);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("HX-Request"));
+    response.set_body(body);
+    Ok(response)
+}

@@ -1,0 +1,60 @@
+//! The MiniJinja environment: templates from `templates/`, reloaded on each render when
+//! `templates_reload` is on, with the few globals every page uses.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use minijinja::{Environment, Value, path_loader};
+
+#[derive(Clone)]
+pub struct Templates {
+    env: Arc<RwLock<Environment<'static>>>,
+    reload: bool,
+}
+
+impl Templates {
+    pub fn new(dir: PathBuf, reload: bool) -> anyhow::Result<Self> {
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "MAILER_TEMPLATES_DIR: {} is not a folder of templates",
+                dir.display()
+            );
+        }
+        let mut env = Environment::new();
+        env.set_loader(path_loader(dir));
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.add_function("static_url", |name: &str| {
+            Value::from_safe_string(super::assets::static_url(name))
+        });
+        Ok(Self {
+            env: Arc::new(RwLock::new(env)),
+            reload,
+        })
+    }
+
+    /// Renders the whole template, or only `block` of it.
+    pub fn render(&self, name: &str, block: Option<&str>, ctx: Value) -> Result<String, minijinja::Error> {
+        if self.reload {
+            self.env
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear_templates();
+        }
+        let env = self.env.read().unwrap_or_else(|e| e.into_inner());
+        let template = env.get_template(name)?;
+        match block {
+            None => template.render(ctx),
+            Some(block) => {
+                let mut captured = template.render_captured_to(ctx, std::io::sink())?;
+                captured.with_state_mut(|state| state.render_block(block))
+            }
+        }
+    }
+}
