@@ -19,7 +19,10 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub enum Cache {
     Memory(Arc<MemoryStore>),
-    Redis { client: fred::clients::Client, prefix: Arc<str> },
+    Redis {
+        client: fred::clients::Client,
+        prefix: Arc<str>,
+    },
 }
 
 #[derive(Default)]
@@ -68,7 +71,9 @@ impl Cache {
         match self {
             Cache::Memory(store) => {
                 let expiry = ttl.map(|t| Instant::now() + t);
-                store.lock().insert(key.to_owned(), (value.to_owned(), expiry));
+                store
+                    .lock()
+                    .insert(key.to_owned(), (value.to_owned(), expiry));
                 Ok(())
             }
             Cache::Redis { client, prefix } => {

@@ -22,7 +22,10 @@ pub enum ConfigError {
     #[error("invalid configuration: {0}")]
     Parse(String),
     #[error("invalid configuration: {setting}: {reason}")]
-    Invalid { setting: &'static str, reason: String },
+    Invalid {
+        setting: &'static str,
+        reason: String,
+    },
 }
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -153,9 +156,40 @@ impl Default for Config {
     }
 }
 
+/// One line naming the setting as the user wrote it (`MAILER_WORKER__CONCURRENCY`,
+/// `DATABASE_URL`, or the key in `mailer.toml`) and what is wrong with it.
+fn describe(error: figment::Error) -> String {
+    let source = error.metadata.as_ref().map(|m| m.name.to_string());
+    let mut path = error.path.clone();
+    if let figment::error::Kind::UnknownField(field, _) = &error.kind
+        && path.last() != Some(field)
+    {
+        path.push(field.clone());
+    }
+    let setting = match source.as_deref() {
+        Some(name) if name.contains("MAILER_") => {
+            format!("MAILER_{}", path.join("__").to_uppercase())
+        }
+        Some(name) if name.contains("environment") => path.join("__").to_uppercase(),
+        Some(name) => {
+            let file = error
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source.as_ref())
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default();
+            format!("{} in {name}{file}", path.join("."))
+        }
+        None => path.join("."),
+    };
+    format!("{setting}: {}", error.kind)
+}
+
 fn expose_opt<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
     // Only used to seed figment with the defaults, which hold no secrets.
-    v.as_ref().map(|x| x.expose_secret().to_owned()).serialize(s)
+    v.as_ref()
+        .map(|x| x.expose_secret().to_owned())
+        .serialize(s)
 }
 
 /// Which database the URL points at.
@@ -189,9 +223,7 @@ impl Config {
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
         let config: Config = figment.extract().map_err(|e| {
-            // figment names the key and the source (file or environment variable).
-            let first = e.into_iter().next();
-            ConfigError::Parse(first.map(|e| e.to_string()).unwrap_or_default())
+            ConfigError::Parse(e.into_iter().next().map(describe).unwrap_or_default())
         })?;
         config.validate()?;
         Ok(config)
@@ -203,7 +235,10 @@ impl Config {
             let parsed = url::Url::parse(url.expose_secret())
                 .map_err(|e| invalid("REDIS_URL", format!("not a URL ({e})")))?;
             if !matches!(parsed.scheme(), "redis" | "rediss") {
-                return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"));
+                return Err(invalid(
+                    "REDIS_URL",
+                    "must start with redis:// or rediss://",
+                ));
             }
         }
         if let Some(url) = &self.smtp_url {
@@ -242,13 +277,22 @@ impl Config {
             return Err(invalid("MAILER_WORKER__CONCURRENCY", "must be at least 1"));
         }
         if w.poll_interval_ms == 0 {
-            return Err(invalid("MAILER_WORKER__POLL_INTERVAL_MS", "must be at least 1"));
+            return Err(invalid(
+                "MAILER_WORKER__POLL_INTERVAL_MS",
+                "must be at least 1",
+            ));
         }
         if w.tick_interval_secs == 0 {
-            return Err(invalid("MAILER_WORKER__TICK_INTERVAL_SECS", "must be at least 1"));
+            return Err(invalid(
+                "MAILER_WORKER__TICK_INTERVAL_SECS",
+                "must be at least 1",
+            ));
         }
         if w.job_timeout_secs == 0 {
-            return Err(invalid("MAILER_WORKER__JOB_TIMEOUT_SECS", "must be at least 1"));
+            return Err(invalid(
+                "MAILER_WORKER__JOB_TIMEOUT_SECS",
+                "must be at least 1",
+            ));
         }
         Ok(())
     }

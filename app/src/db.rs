@@ -22,24 +22,28 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
             && !parent.as_os_str().is_empty()
         {
             std::fs::create_dir_all(parent).map_err(|e| {
-                anyhow::anyhow!("cannot create the folder {} for DATABASE_URL: {e}", parent.display())
+                anyhow::anyhow!(
+                    "cannot create the folder {} for DATABASE_URL: {e}",
+                    parent.display()
+                )
             })?;
         }
-        options
-            .max_connections(8)
-            .map_sqlx_sqlite_opts(|o| {
-                o.create_if_missing(true)
-                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-            });
+        options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
     } else {
         options.max_connections(16);
     }
-    let db = Database::connect(options)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open DATABASE_URL ({}): {e}", redact(&config.database_url)))?;
+    let db = Database::connect(options).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open DATABASE_URL ({}): {e}",
+            redact(&config.database_url)
+        )
+    })?;
     Ok(db)
 }
 
@@ -55,7 +59,9 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 
 /// The file of a `sqlite://path?opts` URL, or `None` for in-memory databases.
 pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
 }

@@ -30,7 +30,9 @@ pub struct Health {
 }
 
 async fn bounded(check: impl Future<Output = bool>) -> bool {
-    tokio::time::timeout(CHECK_TIMEOUT, check).await.unwrap_or(false)
+    tokio::time::timeout(CHECK_TIMEOUT, check)
+        .await
+        .unwrap_or(false)
 }
 
 fn mode_name(mode: impl Serialize) -> String {
@@ -49,15 +51,31 @@ pub async fn check(state: &AppState) -> Health {
     );
     // The queue lives in the database file, or on the same Redis server as the cache.
     let queue = if redis_queue { cache } else { database };
-    let database_kind = state.config.database_kind().map(mode_name).unwrap_or_default();
+    let database_kind = state
+        .config
+        .database_kind()
+        .map(mode_name)
+        .unwrap_or_default();
     let all_ok = database && queue && cache && mail;
     Health {
         status: if all_ok { "ok" } else { "degraded" },
         version: env!("CARGO_PKG_VERSION"),
-        database: Component { mode: database_kind, ok: database },
-        queue: Component { mode: mode_name(state.queues.mode()), ok: queue },
-        cache: Component { mode: state.cache.mode().to_owned(), ok: cache },
-        mail: Component { mode: mode_name(state.mailer.mode()), ok: mail },
+        database: Component {
+            mode: database_kind,
+            ok: database,
+        },
+        queue: Component {
+            mode: mode_name(state.queues.mode()),
+            ok: queue,
+        },
+        cache: Component {
+            mode: state.cache.mode().to_owned(),
+            ok: cache,
+        },
+        mail: Component {
+            mode: mode_name(state.mailer.mode()),
+            ok: mail,
+        },
     }
 }
 

@@ -70,7 +70,9 @@ impl Queues {
             Some(url) => {
                 let conn = apalis_redis::connect(url.expose_secret())
                     .await
-                    .map_err(|e| anyhow::anyhow!("cannot reach REDIS_URL for the job queue: {e}"))?;
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot reach REDIS_URL for the job queue: {e}")
+                    })?;
                 let cfg = apalis_redis::Config::default()
                     .queue(format!("{}:queue:mail", config.redis_prefix));
                 Queue::Redis(RedisStorage::new(conn).with_config(cfg))

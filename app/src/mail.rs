@@ -17,8 +17,18 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub enum Mailer {
-    Outbox { dir: PathBuf, from: Mailbox },
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Outbox {
+        dir: PathBuf,
+        from: Mailbox,
+    },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+        /// `host:port` of the server, for the health check.
+        server: String,
+        /// `smtps://`: the greeting comes only after the TLS handshake.
+        implicit_tls: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,11 +72,23 @@ impl Mailer {
             .map_err(|e| anyhow::anyhow!("MAILER_MAIL_FROM: {e}"))?;
         Ok(match &config.smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                let url = url.expose_secret();
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
                     .timeout(Some(Duration::from_secs(10)))
                     .build();
-                Mailer::Smtp { transport, from }
+                let parsed = url::Url::parse(url).map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?;
+                let port = parsed.port().unwrap_or(match parsed.scheme() {
+                    "smtps" => 465,
+                    _ => 587,
+                });
+                let server = format!("{}:{port}", parsed.host_str().unwrap_or("localhost"));
+                Mailer::Smtp {
+                    transport,
+                    from,
+                    server,
+                    implicit_tls: parsed.scheme() == "smtps",
+                }
             }
             None => Mailer::Outbox {
                 dir: config.outbox_dir(),
@@ -86,9 +108,15 @@ impl Mailer {
     pub async fn ping(&self) -> bool {
         match self {
             Mailer::Outbox { dir, .. } => tokio::fs::create_dir_all(dir).await.is_ok(),
-            Mailer::Smtp { transport, .. } => {
+            // A new connection, not one from the pool: is the server accepting right now?
+            Mailer::Smtp {
+                server,
+                implicit_tls,
+                ..
+            } => {
                 matches!(
-                    tokio::time::timeout(Duration::from_secs(3), transport.test_connection()).await,
+                    tokio::time::timeout(Duration::from_secs(3), greets(server, *implicit_tls))
+                        .await,
                     Ok(Ok(true))
                 )
             }
@@ -117,7 +145,9 @@ impl Mailer {
                 );
                 Ok(())
             }
-            Mailer::Smtp { transport, from } => {
+            Mailer::Smtp {
+                transport, from, ..
+            } => {
                 let message = build(from, job)?;
                 match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
                     Ok(result) => result.map(drop).map_err(MailError::from),
@@ -126,6 +156,20 @@ impl Mailer {
             }
         }
     }
+}
+
+/// Connects and reads the greeting: `220` means the server is ready for mail.
+/// With implicit TLS, an accepted connection is all we check.
+async fn greets(server: &str, implicit_tls: bool) -> std::io::Result<bool> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server).await?;
+    if implicit_tls {
+        return Ok(true);
+    }
+    let mut greeting = [0u8; 3];
+    stream.read_exact(&mut greeting).await?;
+    let _ = stream.write_all(b"QUIT\r\n").await;
+    Ok(&greeting == b"220")
 }
 
 fn build(from: &Mailbox, job: &MailJob) -> Result<Message, MailError> {

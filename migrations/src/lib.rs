@@ -53,7 +53,7 @@ pub const TABLES: &[&str] = &[
 pub(crate) fn index(table: impl IntoIden, columns: &[&'static str]) -> IndexCreateStatement {
     let table = table.into_iden();
     let mut stmt = Index::create();
-    stmt.name(format!("idx_{}_{}", table.to_string(), columns.join("_")))
+    stmt.name(format!("idx_{}_{}", table, columns.join("_")))
         .table(table);
     for column in columns {
         stmt.col(Alias::new(*column));

@@ -53,9 +53,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(Users::Table, &["role"]))
-            .await?;
+        manager.create_index(index(Users::Table, &["role"])).await?;
         manager
             .create_index(index(Users::Table, &["created_at"]))
             .await

@@ -55,12 +55,10 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for columns in [
-            &["model", "object_id"][..],
-            &["created_at"],
-            &["actor_id"],
-        ] {
-            manager.create_index(index(AdminLog::Table, columns)).await?;
+        for columns in [&["model", "object_id"][..], &["created_at"], &["actor_id"]] {
+            manager
+                .create_index(index(AdminLog::Table, columns))
+                .await?;
         }
         Ok(())
     }

@@ -1,1 +1,9 @@
+//! Test support for Mailer's integration suite (`tests/tests/it`): the app harness, the real
+//! services, a fake SMTP server, and HTML helpers.
+
+pub mod app;
+pub mod html;
+pub mod services;
 pub mod smtp;
+
+pub use app::{Backend, TestApp, spawn_app, spawn_app_with};

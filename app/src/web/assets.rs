@@ -27,7 +27,10 @@ macro_rules! asset {
 
 static ASSETS: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
     [
-        asset!("vendor/htmx-2.0.11.min.js", "text/javascript; charset=utf-8"),
+        asset!(
+            "vendor/htmx-2.0.11.min.js",
+            "text/javascript; charset=utf-8"
+        ),
         asset!("vendor/pico-2.1.1.min.css", "text/css; charset=utf-8"),
         asset!("app.css", "text/css; charset=utf-8"),
         asset!("app.js", "text/javascript; charset=utf-8"),
@@ -35,7 +38,14 @@ static ASSETS: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
     .into_iter()
     .map(|(name, body, content_type)| {
         let version = format!("{:016x}", fnv1a(body));
-        (name, Asset { body, content_type, version })
+        (
+            name,
+            Asset {
+                body,
+                content_type,
+                version,
+            },
+        )
     })
     .collect()
 });

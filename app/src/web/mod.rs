@@ -37,7 +37,11 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
     let acceptor = TcpAcceptor::from_tokio(listener)?;
-    let addrs: Vec<String> = acceptor.local_addr().iter().map(|a| a.to_string()).collect();
+    let addrs: Vec<String> = acceptor
+        .local_addr()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
     tracing::info!(address = %addrs.join(", "), "listening");
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(router(state), shutdown, Some(grace))

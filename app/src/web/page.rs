@@ -91,7 +91,8 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     let (Some(page), Some(state)) = (page, state) else {
         return Ok(response);
     };
-    base.0.insert("request", minijinja::context! { path => path });
+    base.0
+        .insert("request", minijinja::context! { path => path });
     let ctx = minijinja::context! { ..Value::from(base.0), ..page.ctx };
     let block = fragment.then(|| page.block.as_deref().unwrap_or(DEFAULT_BLOCK));
     let body = match state.templates.render(&page.template, block, ctx) {

@@ -40,7 +40,12 @@ impl Templates {
     }
 
     /// Renders the whole template, or only `block` of it.
-    pub fn render(&self, name: &str, block: Option<&str>, ctx: Value) -> Result<String, minijinja::Error> {
+    pub fn render(
+        &self,
+        name: &str,
+        block: Option<&str>,
+        ctx: Value,
+    ) -> Result<String, minijinja::Error> {
         if self.reload {
             self.env
                 .write()

@@ -1,2 +1,8 @@
+//! The one integration test binary of Mailer. Each module is a suite; suites that need
+//! PostgreSQL/Redis run against the real servers (see `mailer_tests::services`).
 
+mod cli;
 mod entities;
+mod migrations;
+mod web;
+mod worker;

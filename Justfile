@@ -1,0 +1,60 @@
+# Mailer — every task a developer runs. `just` lists them.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target")
+bin := CARGO_TARGET_DIR / "debug"
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Run the site and the worker together on the embedded default (SQLite, no Redis, mail to var/outbox); Ctrl-C stops both
+run:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --bins
+    "{{ bin }}/mailer" migrate
+    trap 'kill $(jobs -p) 2>/dev/null || true; wait' EXIT
+    "{{ bin }}/mailer-worker" &
+    "{{ bin }}/mailer" serve &
+    # Stop everything when either process ends (or on Ctrl-C, which both receive too).
+    wait -n
+
+# Serve the web site only (applies migrations first)
+serve *args:
+    cargo run --bin mailer -- serve {{ args }}
+
+# Run the background worker only
+worker:
+    cargo run --bin mailer-worker
+
+# Apply migrations; `just migrate down --all`, `just migrate status`
+migrate *args:
+    cargo run --bin mailer -- migrate {{ args }}
+
+# Run every test; suites needing PostgreSQL/Redis are skipped by name when those are unreachable (TEST_REQUIRE_SERVICES=1 makes that a failure)
+test *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export TEST_SKIP_LOG="$(mktemp)"
+    trap 'rm -f "$TEST_SKIP_LOG"' EXIT
+    # The integration suite starts the real binaries: build them first.
+    cargo build --bins
+    status=0
+    cargo test --workspace {{ args }} || status=$?
+    if [ -s "$TEST_SKIP_LOG" ]; then
+        echo
+        echo "SKIPPED because a service was unreachable ($(wc -l < "$TEST_SKIP_LOG") tests):"
+        sort "$TEST_SKIP_LOG" | sed 's/^/  - /'
+    fi
+    exit $status
+
+# Formatting and clippy, warnings are errors
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code
+fmt:
+    cargo fmt --all

@@ -1,0 +1,256 @@
+//! `spawn_app()`: the real server on a random port, on SQLite or on a fresh PostgreSQL
+//! database with its own Redis key prefix, talking to a fake SMTP server of its own.
+
+use std::path::{Path, PathBuf};
+
+use mailer::{AppState, Config};
+use secrecy::SecretString;
+use tokio::sync::oneshot;
+
+use crate::services::{PgDatabase, RedisPrefix};
+use crate::smtp::FakeSmtp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: SQLite file, apalis-sqlite queue, in-process cache.
+    Sqlite,
+    /// Production: PostgreSQL, apalis-redis queue, fred cache.
+    Postgres,
+}
+
+/// Everything a test needs to talk to one running instance. Dropping it stops the server
+/// and removes its database, Redis keys and files.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub config: Config,
+    pub smtp: FakeSmtp,
+    pub dir: tempfile::TempDir,
+    pub redis: Option<RedisPrefix>,
+    shutdown: Option<oneshot::Sender<()>>,
+    // Dropped last: after the server let go of its connections.
+    _pg: Option<PgDatabase>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Environment variables that give a child process (`mailer`, `mailer-worker`) this
+    /// app's configuration.
+    pub fn env(&self) -> Vec<(String, String)> {
+        config_env(&self.config)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A configuration for a test instance in `dir`. `None` when the backend's services are
+/// unreachable and not required (the skip is recorded by name).
+pub async fn test_config(
+    backend: Backend,
+    dir: &Path,
+    smtp: &FakeSmtp,
+) -> Option<(Config, Option<PgDatabase>, Option<RedisPrefix>)> {
+    let mut config = Config {
+        data_dir: dir.to_path_buf(),
+        smtp_url: Some(SecretString::from(smtp.url())),
+        templates_dir: Some(templates_dir()),
+        log_level: "warn".into(),
+        ..Config::default()
+    };
+    config.worker.poll_interval_ms = 50;
+    config.worker.shutdown_timeout_secs = 10;
+    match backend {
+        Backend::Sqlite => {
+            config.database_url = format!("sqlite://{}", dir.join("mailer.db").display());
+            Some((config, None, None))
+        }
+        Backend::Postgres => {
+            let pg = PgDatabase::create().await?;
+            let redis = RedisPrefix::create().await?;
+            config.database_url = pg.url.clone();
+            config.redis_url = Some(SecretString::from(redis.url.clone()));
+            config.redis_prefix = redis.prefix.clone();
+            config.secret_key = Some(SecretString::from(
+                "test-secret-key-0123456789abcdefghijklmnop",
+            ));
+            Some((config, Some(pg), Some(redis)))
+        }
+    }
+}
+
+pub fn templates_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates")
+}
+
+/// Starts the server. Returns `None` (and records the skip) when the backend's services
+/// are unreachable and not required.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(
+    backend: Backend,
+    customize: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let smtp = FakeSmtp::start().await;
+    let (mut config, pg, redis) = test_config(backend, dir.path(), &smtp).await?;
+    customize(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a random port");
+    let addr = listener.local_addr().expect("local addr");
+    config.bind = addr;
+    let state = AppState::build(config.clone())
+        .await
+        .expect("build the app state");
+    let (tx, rx) = oneshot::channel::<()>();
+    let server_state = state.clone();
+    tokio::spawn(async move {
+        let _ = mailer::web::serve(server_state, listener, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    Some(TestApp {
+        address: format!("http://{addr}"),
+        client,
+        state,
+        config,
+        smtp,
+        dir,
+        redis,
+        shutdown: Some(tx),
+        _pg: pg,
+    })
+}
+
+/// The same configuration as environment variables, for child processes.
+pub fn config_env(config: &Config) -> Vec<(String, String)> {
+    use secrecy::ExposeSecret;
+    let mut env = vec![
+        ("DATABASE_URL".to_owned(), config.database_url.clone()),
+        (
+            "MAILER_DATA_DIR".to_owned(),
+            config.data_dir.display().to_string(),
+        ),
+        (
+            "MAILER_REDIS_PREFIX".to_owned(),
+            config.redis_prefix.clone(),
+        ),
+        ("MAILER_BIND".to_owned(), config.bind.to_string()),
+        ("MAILER_LOG_LEVEL".to_owned(), "info".to_owned()),
+        (
+            "MAILER_WORKER__POLL_INTERVAL_MS".to_owned(),
+            config.worker.poll_interval_ms.to_string(),
+        ),
+        (
+            "MAILER_WORKER__SHUTDOWN_TIMEOUT_SECS".to_owned(),
+            config.worker.shutdown_timeout_secs.to_string(),
+        ),
+    ];
+    if let Some(dir) = &config.templates_dir {
+        env.push(("MAILER_TEMPLATES_DIR".to_owned(), dir.display().to_string()));
+    }
+    for (name, value) in [
+        ("REDIS_URL", &config.redis_url),
+        ("SMTP_URL", &config.smtp_url),
+        ("SECRET_KEY", &config.secret_key),
+    ] {
+        if let Some(v) = value {
+            env.push((name.to_owned(), v.expose_secret().to_owned()));
+        }
+    }
+    env
+}
+
+/// Path of a workspace binary built next to this test executable.
+pub fn bin_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/it-<hash> → target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first with `cargo build --bins` (`just test` does)",
+        path.display()
+    );
+    path
+}
+
+/// A child process killed (SIGKILL) when dropped, so a failing test leaves nothing behind.
+pub struct Child(pub tokio::process::Child);
+
+impl Child {
+    /// Starts `bin` with a clean environment plus `env`; output goes to `log`.
+    pub fn spawn(bin: &str, args: &[&str], env: &[(String, String)], log: &Path) -> Child {
+        let out = std::fs::File::create(log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let mut cmd = tokio::process::Command::new(bin_path(bin));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .kill_on_drop(true);
+        Child(cmd.spawn().expect("spawn the binary"))
+    }
+
+    pub fn signal(&self, signal: i32) {
+        let pid = self.0.id().expect("child still running") as i32;
+        // SAFETY: kill(2) on our own child's pid; no memory is shared.
+        let rc = unsafe { libc::kill(pid, signal) };
+        assert_eq!(rc, 0, "kill({pid}, {signal})");
+    }
+
+    /// Waits for the exit, failing the test after `timeout`.
+    pub async fn wait(&mut self, timeout: std::time::Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(timeout, self.0.wait())
+            .await
+            .expect("the process did not exit in time")
+            .expect("wait")
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, panicking with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
