@@ -214,7 +214,7 @@ impl Config {
             .merge(Toml::file(file))
             .merge(
                 Env::prefixed("MAILER_")
-                    .ignore(&["CONFIG"])
+                    .ignore(&["CONFIG", "SUPERUSER_PASSWORD"])
                     .split("__")
                     .map(|k| k.as_str().to_ascii_lowercase().into()),
             )

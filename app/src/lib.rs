@@ -1,6 +1,7 @@
 //! Mailer: a self-hosted e-mail mailing service. This crate is the domain and the web
 //! surface; `mailer-worker` runs its jobs and `admin` renders the back office.
 
+pub mod accounts;
 pub mod cache;
 pub mod config;
 pub mod db;

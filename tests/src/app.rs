@@ -106,6 +106,11 @@ pub async fn spawn_app_with(
     backend: Backend,
     customize: impl FnOnce(&mut Config),
 ) -> Option<TestApp> {
+    // Server-side warnings and errors (a failing template…) show in the failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
     let dir = tempfile::tempdir().expect("temp dir");
     let smtp = FakeSmtp::start().await;
     let (mut config, pg, redis) = test_config(backend, dir.path(), &smtp).await?;

@@ -22,6 +22,12 @@ enum Command {
         #[arg(long)]
         bind: Option<SocketAddr>,
     },
+    /// Create a superuser (or promote an existing account). The password comes from
+    /// MAILER_SUPERUSER_PASSWORD, or is asked for twice on the terminal.
+    Createsuperuser {
+        #[arg(long)]
+        email: String,
+    },
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
@@ -83,6 +89,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (MAILER_BIND): {e}"))?;
             mailer::web::serve(state, listener, mailer::shutdown::signal()).await
+        }
+        Command::Createsuperuser { email } => {
+            let password = match std::env::var("MAILER_SUPERUSER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let first = rpassword::prompt_password("Password: ")?;
+                    let second = rpassword::prompt_password("Password (again): ")?;
+                    anyhow::ensure!(first == second, "the two passwords differ");
+                    first
+                }
+            };
+            let db = mailer::db::connect(&config).await?;
+            mailer::db::migrate(&db).await?;
+            let user = mailer::accounts::service::create_superuser(&db, &email, &password).await?;
+            println!("Superuser {} is ready (id {}).", user.email, user.id);
+            Ok(())
         }
         Command::Migrate { action } => {
             let db = mailer::db::connect(&config).await?;

@@ -17,6 +17,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Anonymous visitor on a page that needs an account; carries the URL to come back to.
+    #[error("login required")]
+    LoginRequired(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -34,21 +37,34 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::LoginRequired(_) => StatusCode::SEE_OTHER,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn as_response(&self) -> Response {
+        if let AppError::LoginRequired(next) = self {
+            let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            return see_other(&format!("/login?next={next}"));
+        }
         let message = match self {
             AppError::Unexpected(e) => {
                 tracing::error!(error = %format!("{e:#}"), "request failed");
                 None
             }
             AppError::Conflict(m) | AppError::BadRequest(m) => Some(m.clone()),
-            AppError::NotFound | AppError::Forbidden => None,
+            AppError::NotFound | AppError::Forbidden | AppError::LoginRequired(_) => None,
         };
         error_page(self.status(), message).into_response()
     }
+}
+
+/// `303 See Other` to `location`: the answer to a successful form POST.
+pub fn see_other(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(poem::http::header::LOCATION, location)
+        .finish()
 }
 
 /// The site's error page for `status`, with an optional explanation for the user.

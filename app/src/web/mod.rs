@@ -1,7 +1,9 @@
 //! The web surface: router assembly, middleware order, and the server loop.
 
 pub mod assets;
+pub mod csrf;
 pub mod error;
+pub mod forms;
 pub mod middleware;
 pub mod page;
 pub mod templates;
@@ -10,20 +12,109 @@ use std::future::Future;
 use std::time::Duration;
 
 use poem::listener::{Acceptor, TcpAcceptor};
-use poem::{EndpointExt, Route, get};
+use poem::middleware::Csrf;
+use poem::session::{CookieConfig, ServerSession};
+use poem::web::cookie::SameSite;
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, get, post};
 
 pub use error::AppError;
 pub use page::Page;
 
+use crate::accounts::{routes as accounts, session};
 use crate::state::AppState;
 
+/// The site's routes, recording which ones change state so a test can prove that every
+/// one of them refuses a request without a CSRF token.
+pub struct Site {
+    route: Route,
+    mutating: Vec<String>,
+}
+
+impl Site {
+    fn new() -> Self {
+        Self {
+            route: Route::new(),
+            mutating: Vec::new(),
+        }
+    }
+
+    fn page(mut self, path: &str, ep: impl IntoEndpoint<Endpoint: 'static>) -> Self {
+        self.route = self.route.at(path, get(ep));
+        self
+    }
+
+    /// A form: GET shows it, POST handles it.
+    fn form(
+        mut self,
+        path: &str,
+        show: impl IntoEndpoint<Endpoint: 'static>,
+        handle: impl IntoEndpoint<Endpoint: 'static>,
+    ) -> Self {
+        self.route = self.route.at(path, get(show).post(handle));
+        self.mutating.push(path.to_owned());
+        self
+    }
+
+    /// A POST-only action (logout, resend, …).
+    fn action(mut self, path: &str, handle: impl IntoEndpoint<Endpoint: 'static>) -> Self {
+        self.route = self.route.at(path, post(handle));
+        self.mutating.push(path.to_owned());
+        self
+    }
+}
+
+fn site() -> Site {
+    Site::new()
+        .page("/", crate::home::routes::home)
+        .form("/register", accounts::register_form, accounts::register)
+        .page("/verify/:token", accounts::verify_email)
+        .action("/verify/resend", accounts::resend_verification)
+        .form("/login", accounts::login_form, accounts::login)
+        .action("/logout", accounts::logout)
+        .form("/password/reset", accounts::reset_request_form, accounts::reset_request)
+        .form("/password/reset/:token", accounts::reset_form, accounts::reset)
+        .form("/password/new", accounts::new_password_request_form, accounts::new_password_request)
+        .form("/password/new/:token", accounts::new_password_confirm_form, accounts::new_password_confirm)
+        .page("/account", accounts::account)
+        .form("/account/edit", accounts::profile_form, accounts::update_profile)
+        .form("/account/password", accounts::change_password_form, accounts::change_password)
+}
+
+/// Paths (with `:param` placeholders) that accept state-changing requests.
+pub fn mutating_routes() -> Vec<String> {
+    site().mutating
+}
+
 /// The whole application as one endpoint.
-pub fn router(state: AppState) -> impl poem::Endpoint {
+pub fn router(state: AppState) -> impl Endpoint {
+    let secure = state.config.secure_cookies;
+    let cookies = CookieConfig::default()
+        .name(session::COOKIE_NAME)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(session::SESSION_TTL);
+    let csrf = Csrf::new()
+        .key(csrf::key(&state.secret_key))
+        .cookie_name(csrf::COOKIE)
+        .secure(secure)
+        .same_site(SameSite::Lax);
+    // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), pages
+    // are rendered with the viewer, the viewer comes from the session, and poem issues the
+    // CSRF token.
+    let pages = site()
+        .route
+        .around(csrf::csrf_guard)
+        .around(page::render_pages)
+        .around(session::load_viewer)
+        .with(ServerSession::new(cookies, session::CacheSessionStorage::new(state.cache.clone())))
+        .with(csrf);
+    // Static files, avatars and the health check carry no session or CSRF cookie.
     Route::new()
-        .at("/", get(crate::home::routes::home))
         .at("/healthz", get(crate::health::healthz))
         .at("/static/*name", get(assets::serve_static))
-        .around(page::render_pages)
+        .at("/media/avatars/:name", get(accounts::serve_avatar))
+        .nest("/", pages)
         .around(middleware::security_headers)
         .around(middleware::log_requests)
         .data(state)
@@ -37,11 +128,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
     let acceptor = TcpAcceptor::from_tokio(listener)?;
-    let addrs: Vec<String> = acceptor
-        .local_addr()
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
+    let addrs: Vec<String> = acceptor.local_addr().iter().map(|a| a.to_string()).collect();
     tracing::info!(address = %addrs.join(", "), "listening");
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(router(state), shutdown, Some(grace))

@@ -7,9 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::Value;
+use minijinja::value::Serde;
 use poem::http::{HeaderValue, StatusCode, header};
+use poem::session::Session;
+use poem::web::CsrfToken;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use crate::accounts::session::{Viewer, take_flashes};
 use crate::state::AppState;
 
 /// Block rendered for htmx requests unless the handler names another one.
@@ -68,15 +72,38 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     let fragment = wants_fragment(&req);
     let path = req.uri().path().to_owned();
     let state = req.data::<AppState>().cloned();
+    let session = req.extensions().get::<Session>().cloned();
     let mut base = req
         .extensions()
         .get::<PageContext>()
         .cloned()
         .unwrap_or_default();
+    if let Some(token) = req.extensions().get::<CsrfToken>() {
+        base.0.insert("csrf_token", Value::from(token.0.clone()));
+    }
+    if let Some(Viewer(Some(user))) = req.extensions().get::<Viewer>() {
+        base.0.insert(
+            "viewer",
+            minijinja::context! {
+                id => user.id,
+                email => user.email.clone(),
+                role => user.role.as_str(),
+                avatar => user.avatar.clone(),
+            },
+        );
+    }
     let mut response = match ep.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
+    // htmx follows redirects inside its XHR; a fragment request must navigate instead.
+    if fragment && response.status().is_redirection() {
+        if let Some(location) = response.headers().get(header::LOCATION).cloned() {
+            let mut redirect = Response::builder().status(StatusCode::OK).finish();
+            redirect.headers_mut().insert("HX-Redirect", location);
+            return Ok(redirect);
+        }
+    }
     let page = match response.extensions_mut().remove::<Page>() {
         Some(page) => Some(page),
         // Unknown routes get the site's own 404 page, not poem's bare text.
@@ -93,6 +120,12 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     };
     base.0
         .insert("request", minijinja::context! { path => path });
+    if !fragment && let Some(session) = &session {
+        let flashes = take_flashes(session);
+        if !flashes.is_empty() {
+            base.0.insert("flashes", Value::from(Serde(flashes)));
+        }
+    }
     let ctx = minijinja::context! { ..Value::from(base.0), ..page.ctx };
     let block = fragment.then(|| page.block.as_deref().unwrap_or(DEFAULT_BLOCK));
     let body = match state.templates.render(&page.template, block, ctx) {

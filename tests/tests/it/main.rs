@@ -2,6 +2,7 @@
 //! PostgreSQL/Redis run against the real servers (see `mailer_tests::services`).
 
 mod cli;
+mod csrf;
 mod entities;
 mod migrations;
 mod web;

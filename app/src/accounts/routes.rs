@@ -1,0 +1,419 @@
+//! Account pages: register, verify, sign in/out, password reset and renewal, profile.
+
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use poem::http::StatusCode;
+use poem::session::Session;
+use poem::web::{Data, Form, Multipart, Path, Query};
+use poem::{IntoResponse, Request, Response, handler};
+use validator::Validate;
+
+use super::forms::{
+    ChangePasswordForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm, normalize_email, optional,
+    safe_next,
+};
+use super::service::{self, LoginError, NewAccount};
+use super::session::{AuthUser, flash, sign_in, sign_out};
+use super::tokens::{Purpose, TokenError};
+use super::{avatar, password};
+use crate::entities::user::{self, Role};
+use crate::state::AppState;
+use crate::web::error::see_other;
+use crate::web::forms::{FieldErrors, MultipartForm};
+use crate::web::{AppError, Page};
+
+const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
+
+fn form_page(template: &str, form: Value, errors: &FieldErrors) -> Page {
+    Page::new(template, context! { form => form, errors => Value::from(Serde(errors)) })
+}
+
+fn avatars_dir(state: &AppState) -> std::path::PathBuf {
+    state.config.data_dir.join("avatars")
+}
+
+/// Validates an uploaded avatar off the async threads.
+async fn process_avatar(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    match tokio::task::spawn_blocking(move || avatar::process(&bytes)).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("The image could not be processed.".into()),
+    }
+}
+
+#[handler]
+pub fn register_form() -> Page {
+    form_page("accounts/register.html", context! {}, &FieldErrors::default())
+}
+
+#[handler]
+pub async fn register(Data(state): Data<&AppState>, session: &Session, multipart: Multipart) -> Result<Response, AppError> {
+    let form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
+        Ok(form) => form,
+        Err((field, message)) => {
+            let errors = FieldErrors::single(if field.is_empty() { "" } else { &field }, message);
+            return Ok(form_page("accounts/register.html", context! {}, &errors).status(UNPROCESSABLE).into_response());
+        }
+    };
+    let input = RegisterForm {
+        email: normalize_email(&form.text("email")),
+        password: form.text("password"),
+        password_confirm: form.text("password_confirm"),
+        phone: optional(&form.text("phone")),
+    };
+    let echo = context! { email => input.email.clone(), phone => input.phone.clone() };
+    let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    service::check_new_password(&input.password, &input.password_confirm, &input.email, &mut errors);
+    if !errors.0.contains_key("email") && service::find_by_email(&state.db, &input.email).await?.is_some() {
+        errors.add("email", "An account with this e-mail already exists. Sign in, or reset the password.");
+    }
+    let avatar_png = match form.files.get("avatar") {
+        Some(upload) => match process_avatar(upload.bytes.clone()).await {
+            Ok(png) => Some(png),
+            Err(message) => {
+                errors.add("avatar", message);
+                None
+            }
+        },
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Ok(form_page("accounts/register.html", echo, &errors).status(UNPROCESSABLE).into_response());
+    }
+    let user = service::create_user(
+        &state.db,
+        NewAccount {
+            email: input.email.clone(),
+            password: input.password,
+            phone: input.phone,
+            role: Role::User,
+            is_verified: false,
+        },
+    )
+    .await?;
+    let user = match avatar_png {
+        Some(png) => save_avatar(state, user, &png).await?,
+        None => user,
+    };
+    service::send_verification(state, &user).await?;
+    flash(
+        session,
+        "success",
+        format!("Almost there: we sent a confirmation link to {}. Follow it, then sign in.", user.email),
+    );
+    Ok(see_other("/login"))
+}
+
+async fn save_avatar(state: &AppState, user: user::Model, png: &[u8]) -> Result<user::Model, AppError> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let dir = avatars_dir(state);
+    let name = avatar::store(&dir, user.id, png).await.map_err(|e| anyhow::anyhow!(e))?;
+    let old = user.avatar.clone();
+    let mut active: user::ActiveModel = user.into();
+    active.avatar = Set(Some(name));
+    active.updated_at = Set(chrono::Utc::now());
+    let user = active.update(&state.db).await?;
+    if let Some(old) = old {
+        remove_avatar_file(&dir, &old).await;
+    }
+    Ok(user)
+}
+
+/// An old avatar left on disk is only wasted space: log it and go on.
+async fn remove_avatar_file(dir: &std::path::Path, name: &str) {
+    if let Err(e) = avatar::remove(dir, name).await {
+        tracing::warn!(file = name, error = %e, "cannot remove an old avatar");
+    }
+}
+
+fn link_error(error: TokenError) -> Page {
+    Page::new("accounts/link_error.html", context! { message => error.to_string() }).status(StatusCode::BAD_REQUEST)
+}
+
+#[handler]
+pub async fn verify_email(Data(state): Data<&AppState>, session: &Session, Path(token): Path<String>) -> Response {
+    match service::verify_email(state, &token).await {
+        Ok(user) => {
+            flash(session, "success", format!("{} is confirmed. You can sign in now.", user.email));
+            see_other("/login")
+        }
+        Err(e) => link_error(e).into_response(),
+    }
+}
+
+#[handler]
+pub async fn resend_verification(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, AppError> {
+    let email = normalize_email(&form.email);
+    if let Some(user) = service::find_by_email(&state.db, &email).await?
+        && !user.is_verified
+        && user.is_active
+    {
+        service::send_verification(state, &user).await?;
+    }
+    flash(session, "success", "If that address has an unconfirmed account, a new link is on its way.");
+    Ok(see_other("/login"))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[handler]
+pub fn login_form(Query(query): Query<NextQuery>) -> Page {
+    form_page("accounts/login.html", context! { next => query.next }, &FieldErrors::default())
+}
+
+fn client_ip(req: &Request) -> String {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[handler]
+pub async fn login(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    req: &Request,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let email = normalize_email(&form.email);
+    match service::authenticate(state, &email, &form.password, &client_ip(req)).await {
+        Ok(user) => {
+            sign_in(session, &user);
+            Ok(see_other(&safe_next(form.next.as_deref())))
+        }
+        Err(error) => {
+            let status = match error {
+                LoginError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                _ => UNPROCESSABLE,
+            };
+            let echo = context! { email => email, next => form.next, unverified => error == LoginError::Unverified };
+            Ok(form_page("accounts/login.html", echo, &FieldErrors::single("", error.to_string()))
+                .status(status)
+                .into_response())
+        }
+    }
+}
+
+#[handler]
+pub fn logout(session: &Session) -> Response {
+    sign_out(session);
+    flash(session, "success", "You have signed out.");
+    see_other("/")
+}
+
+/// The answer to both "forgot password" forms: the same whether or not the address exists.
+const SENT_IF_EXISTS: &str = "If an account exists for that address, we have sent it an e-mail with a link. It is valid for one hour.";
+
+#[handler]
+pub fn reset_request_form() -> Page {
+    form_page("accounts/password_request.html", context! { mode => "reset" }, &FieldErrors::default())
+}
+
+#[handler]
+pub fn new_password_request_form() -> Page {
+    form_page("accounts/password_request.html", context! { mode => "new" }, &FieldErrors::default())
+}
+
+async fn password_request(state: &AppState, session: &Session, form: EmailForm, mode: &str) -> Result<Response, AppError> {
+    if let Err(errors) = form.validate() {
+        let echo = context! { mode => mode, email => form.email };
+        return Ok(form_page("accounts/password_request.html", echo, &errors.into())
+            .status(UNPROCESSABLE)
+            .into_response());
+    }
+    let email = normalize_email(&form.email);
+    if mode == "reset" {
+        service::request_password_reset(state, &email).await?;
+    } else {
+        service::request_new_password(state, &email).await?;
+    }
+    flash(session, "success", SENT_IF_EXISTS);
+    Ok(see_other("/login"))
+}
+
+#[handler]
+pub async fn reset_request(Data(state): Data<&AppState>, session: &Session, Form(form): Form<EmailForm>) -> Result<Response, AppError> {
+    password_request(state, session, form, "reset").await
+}
+
+#[handler]
+pub async fn new_password_request(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, AppError> {
+    password_request(state, session, form, "new").await
+}
+
+#[handler]
+pub async fn reset_form(Data(state): Data<&AppState>, Path(token): Path<String>) -> Page {
+    match service::user_for_password_token(state, Purpose::ResetPassword, &token).await {
+        Ok(user) => form_page("accounts/password_reset.html", context! { email => user.email }, &FieldErrors::default()),
+        Err(e) => link_error(e),
+    }
+}
+
+#[handler]
+pub async fn reset(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    Path(token): Path<String>,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, AppError> {
+    let user = match service::user_for_password_token(state, Purpose::ResetPassword, &token).await {
+        Ok(user) => user,
+        Err(e) => return Ok(link_error(e).into_response()),
+    };
+    let mut errors = FieldErrors::default();
+    service::check_new_password(&form.password, &form.password_confirm, &user.email, &mut errors);
+    if !errors.is_empty() {
+        return Ok(form_page("accounts/password_reset.html", context! { email => user.email }, &errors)
+            .status(UNPROCESSABLE)
+            .into_response());
+    }
+    service::set_password(&state.db, user, &form.password).await?;
+    sign_out(session);
+    flash(session, "success", "Your password is changed. Sign in with the new one.");
+    Ok(see_other("/login"))
+}
+
+#[handler]
+pub async fn new_password_confirm_form(Data(state): Data<&AppState>, Path(token): Path<String>) -> Page {
+    match service::user_for_password_token(state, Purpose::NewPassword, &token).await {
+        Ok(user) => Page::new("accounts/password_new_confirm.html", context! { email => user.email }),
+        Err(e) => link_error(e),
+    }
+}
+
+#[handler]
+pub async fn new_password_confirm(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let user = match service::user_for_password_token(state, Purpose::NewPassword, &token).await {
+        Ok(user) => user,
+        Err(e) => return Ok(link_error(e).into_response()),
+    };
+    service::issue_new_password(state, user).await?;
+    sign_out(session);
+    flash(session, "success", "We have mailed you a new password. Sign in with it, then change it on your account page.");
+    Ok(see_other("/login"))
+}
+
+#[handler]
+pub fn account(AuthUser(user): AuthUser) -> Page {
+    Page::new("accounts/account.html", context! { account => Value::from(Serde(&*user)), role_label => user.role.label() })
+}
+
+#[handler]
+pub fn profile_form(AuthUser(user): AuthUser) -> Page {
+    form_page("accounts/profile.html", context! { phone => user.phone.clone(), avatar => user.avatar.clone() }, &FieldErrors::default())
+}
+
+#[handler]
+pub async fn update_profile(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let echo_base = context! { avatar => user.avatar.clone() };
+    let form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
+        Ok(form) => form,
+        Err((field, message)) => {
+            return Ok(form_page("accounts/profile.html", echo_base, &FieldErrors::single(&field, message))
+                .status(UNPROCESSABLE)
+                .into_response());
+        }
+    };
+    let phone = optional(&form.text("phone"));
+    let mut errors = FieldErrors::default();
+    if let Some(p) = &phone
+        && let Err(e) = super::forms::valid_phone(p)
+    {
+        errors.add("phone", e.message.map(|m| m.to_string()).unwrap_or_default());
+    }
+    let avatar_png = match form.files.get("avatar") {
+        Some(upload) => match process_avatar(upload.bytes.clone()).await {
+            Ok(png) => Some(png),
+            Err(message) => {
+                errors.add("avatar", message);
+                None
+            }
+        },
+        None => None,
+    };
+    if !errors.is_empty() {
+        let echo = context! { phone => phone, ..echo_base };
+        return Ok(form_page("accounts/profile.html", echo, &errors).status(UNPROCESSABLE).into_response());
+    }
+    let remove = form.fields.contains_key("remove_avatar");
+    let old_avatar = user.avatar.clone();
+    let mut active: user::ActiveModel = (*user).clone().into();
+    active.phone = Set(phone);
+    if remove && avatar_png.is_none() {
+        active.avatar = Set(None);
+    }
+    active.updated_at = Set(chrono::Utc::now());
+    let updated = active.update(&state.db).await?;
+    if let Some(png) = avatar_png {
+        save_avatar(state, updated, &png).await?;
+    } else if remove && let Some(old) = old_avatar {
+        remove_avatar_file(&avatars_dir(state), &old).await;
+    }
+    flash(session, "success", "Your profile is saved.");
+    Ok(see_other("/account"))
+}
+
+#[handler]
+pub fn change_password_form(AuthUser(_user): AuthUser) -> Page {
+    form_page("accounts/change_password.html", context! {}, &FieldErrors::default())
+}
+
+#[handler]
+pub async fn change_password(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Form(form): Form<ChangePasswordForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let (attempt, hash) = (form.old_password.clone(), user.password_hash.clone());
+    let old_ok = tokio::task::spawn_blocking(move || password::verify(&attempt, &hash))
+        .await
+        .unwrap_or(false);
+    if !old_ok {
+        errors.add("old_password", "This is not your current password.");
+    }
+    service::check_new_password(&form.password, &form.password_confirm, &user.email, &mut errors);
+    if !errors.is_empty() {
+        return Ok(form_page("accounts/change_password.html", context! {}, &errors)
+            .status(UNPROCESSABLE)
+            .into_response());
+    }
+    let user = service::set_password(&state.db, (*user).clone(), &form.password).await?;
+    // Other sessions end; this one goes on under a new id.
+    sign_in(session, &user);
+    flash(session, "success", "Your password is changed. Other devices have been signed out.");
+    Ok(see_other("/account"))
+}
+
+#[handler]
+pub async fn serve_avatar(Data(state): Data<&AppState>, Path(name): Path<String>) -> Result<Response, AppError> {
+    if !avatar::is_valid_name(&name) {
+        return Err(AppError::NotFound);
+    }
+    let bytes = tokio::fs::read(avatars_dir(state).join(&name)).await.map_err(|_| AppError::NotFound)?;
+    Ok(Response::builder()
+        .content_type("image/png")
+        .header(poem::http::header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+        .body(bytes))
+}

@@ -1,0 +1,304 @@
+//! Account rules: who may register, sign in, reset a password; what each step changes.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use minijinja::context;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use super::tokens::{self, Purpose, TokenError};
+use super::{mails, password};
+use crate::entities::user::{self, Role};
+use crate::state::AppState;
+use crate::web::forms::FieldErrors;
+
+/// How long e-mailed links stay valid.
+pub const LINK_TTL: chrono::Duration = chrono::Duration::hours(1);
+/// Failed sign-ins allowed per e-mail, and per client address, within `THROTTLE_WINDOW`.
+pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
+pub const MAX_FAILURES_PER_IP: i64 = 20;
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+pub async fn find_by_email(db: &DatabaseConnection, email: &str) -> Result<Option<user::Model>, sea_orm::DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
+/// Checks the password policy and the confirmation; errors go next to the fields.
+pub fn check_new_password(password: &str, confirm: &str, email: &str, errors: &mut FieldErrors) {
+    if let Err(problem) = password::check_policy(password, email) {
+        errors.add("password", problem.to_string());
+    } else if password != confirm {
+        errors.add("password_confirm", "The two passwords differ.");
+    }
+}
+
+pub struct NewAccount {
+    pub email: String,
+    pub password: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub is_verified: bool,
+}
+
+/// Inserts the user; the e-mail must be normalised and the password already checked.
+pub async fn create_user(db: &DatabaseConnection, account: NewAccount) -> anyhow::Result<user::Model> {
+    let hash = password::hash(&account.password)?;
+    let now = Utc::now();
+    let user = user::ActiveModel {
+        email: Set(account.email),
+        password_hash: Set(hash),
+        phone: Set(account.phone),
+        avatar: Set(None),
+        role: Set(account.role),
+        is_verified: Set(account.is_verified),
+        is_active: Set(true),
+        sessions_valid_after: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(user)
+}
+
+fn link(state: &AppState, path: &str, token: &str) -> String {
+    format!("{}{path}/{token}", state.config.public_url())
+}
+
+/// Mails the link that confirms the address.
+pub async fn send_verification(state: &AppState, user: &user::Model) -> anyhow::Result<()> {
+    let token = tokens::sign(
+        &state.secret_key,
+        Purpose::Verify,
+        user.id,
+        &verify_fingerprint(user),
+        Utc::now() + LINK_TTL,
+    );
+    let ctx = context! { link => link(state, "/verify", &token) };
+    mails::enqueue(state, user, "verify", "Confirm your e-mail address", ctx).await
+}
+
+fn verify_fingerprint(user: &user::Model) -> String {
+    tokens::fingerprint(&format!("{}|{}", user.email, user.is_verified))
+}
+
+fn password_fingerprint(user: &user::Model) -> String {
+    tokens::fingerprint(&user.password_hash)
+}
+
+/// Follows a verification link.
+pub async fn verify_email(state: &AppState, token: &str) -> Result<user::Model, TokenError> {
+    let claims = tokens::verify(&state.secret_key, Purpose::Verify, token)?;
+    let user = user::Entity::find_by_id(claims.user_id)
+        .one(&state.db)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(TokenError::BadSignature)?;
+    if user.is_verified || claims.fingerprint != verify_fingerprint(&user) {
+        return Err(TokenError::Used);
+    }
+    let mut active: user::ActiveModel = user.into();
+    active.is_verified = Set(true);
+    active.updated_at = Set(Utc::now());
+    active.update(&state.db).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot mark the user verified");
+        TokenError::Malformed
+    })
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LoginError {
+    #[error("Too many failed sign-ins. Wait 15 minutes and try again.")]
+    Throttled,
+    #[error("The e-mail or the password is wrong.")]
+    Invalid,
+    #[error("Confirm your e-mail address first: follow the link we mailed you.")]
+    Unverified,
+    #[error("This account is blocked. Contact the service's managers.")]
+    Blocked,
+}
+
+fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
+    [
+        format!("login-failures:email:{}", tokens::fingerprint(email)),
+        format!("login-failures:ip:{ip}"),
+    ]
+}
+
+async fn failures(state: &AppState, key: &str) -> i64 {
+    match state.cache.get(key).await {
+        Ok(v) => v.and_then(|v| v.parse().ok()).unwrap_or(0),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the sign-in throttle");
+            0
+        }
+    }
+}
+
+/// Checks the credentials. Unknown e-mails cost the same time as wrong passwords, and
+/// repeated failures per e-mail or per client address are refused for a while.
+pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password_attempt: &str,
+    ip: &str,
+) -> Result<user::Model, LoginError> {
+    let [email_key, ip_key] = throttle_keys(email, ip);
+    if failures(state, &email_key).await >= MAX_FAILURES_PER_EMAIL
+        || failures(state, &ip_key).await >= MAX_FAILURES_PER_IP
+    {
+        return Err(LoginError::Throttled);
+    }
+    let user = find_by_email(&state.db, email).await.ok().flatten();
+    let attempt = password_attempt.to_owned();
+    let matches = match &user {
+        Some(u) => {
+            let hash = u.password_hash.clone();
+            tokio::task::spawn_blocking(move || password::verify(&attempt, &hash))
+                .await
+                .unwrap_or(false)
+        }
+        None => {
+            let _ = tokio::task::spawn_blocking(move || password::verify_dummy(&attempt)).await;
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| matches) else {
+        for key in [&email_key, &ip_key] {
+            if let Err(e) = state.cache.incr(key, THROTTLE_WINDOW).await {
+                tracing::warn!(error = %e, "cannot count a failed sign-in");
+            }
+        }
+        return Err(LoginError::Invalid);
+    };
+    if !user.is_active {
+        return Err(LoginError::Blocked);
+    }
+    if !user.is_verified {
+        return Err(LoginError::Unverified);
+    }
+    let _ = state.cache.delete(&email_key).await;
+    let mut active: user::ActiveModel = user.clone().into();
+    active.last_login = Set(Some(Utc::now()));
+    Ok(active.update(&state.db).await.unwrap_or(user))
+}
+
+/// Mails a reset link when the address belongs to an account; says nothing either way.
+pub async fn request_password_reset(state: &AppState, email: &str) -> anyhow::Result<()> {
+    let Some(user) = find_by_email(&state.db, email).await? else {
+        return Ok(());
+    };
+    let token = tokens::sign(
+        &state.secret_key,
+        Purpose::ResetPassword,
+        user.id,
+        &password_fingerprint(&user),
+        Utc::now() + LINK_TTL,
+    );
+    let ctx = context! { link => link(state, "/password/reset", &token) };
+    mails::enqueue(state, &user, "reset_password", "Reset your password", ctx).await
+}
+
+/// The account a reset or new-password link is for, if the link is still good.
+pub async fn user_for_password_token(
+    state: &AppState,
+    purpose: Purpose,
+    token: &str,
+) -> Result<user::Model, TokenError> {
+    let claims = tokens::verify(&state.secret_key, purpose, token)?;
+    let user = user::Entity::find_by_id(claims.user_id)
+        .one(&state.db)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(TokenError::BadSignature)?;
+    if claims.fingerprint != password_fingerprint(&user) {
+        return Err(TokenError::Used);
+    }
+    Ok(user)
+}
+
+/// Sets a new password and ends every session of the account.
+pub async fn set_password(db: &DatabaseConnection, user: user::Model, new_password: &str) -> anyhow::Result<user::Model> {
+    let new_password = new_password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || password::hash(&new_password)).await??;
+    let now = Utc::now();
+    let mut active: user::ActiveModel = user.into();
+    active.password_hash = Set(hash);
+    active.sessions_valid_after = Set(Some(now));
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+/// Mails a link that, when followed, replaces the password with a generated one.
+pub async fn request_new_password(state: &AppState, email: &str) -> anyhow::Result<()> {
+    let Some(user) = find_by_email(&state.db, email).await? else {
+        return Ok(());
+    };
+    let token = tokens::sign(
+        &state.secret_key,
+        Purpose::NewPassword,
+        user.id,
+        &password_fingerprint(&user),
+        Utc::now() + LINK_TTL,
+    );
+    let ctx = context! { link => link(state, "/password/new", &token) };
+    mails::enqueue(state, &user, "new_password_confirm", "Confirm: a new password for Mailer", ctx).await
+}
+
+/// Generates a strong password for the account of a confirmed link and mails it.
+pub async fn issue_new_password(state: &AppState, user: user::Model) -> anyhow::Result<()> {
+    let generated = password::generate();
+    let user = set_password(&state.db, user, &generated).await?;
+    let ctx = context! { password => generated, link => format!("{}/login", state.config.public_url()) };
+    mails::enqueue(state, &user, "new_password", "Your new Mailer password", ctx).await
+}
+
+/// Makes (or promotes) a superuser: verified, active, with this password.
+pub async fn create_superuser(db: &DatabaseConnection, email: &str, new_password: &str) -> anyhow::Result<user::Model> {
+    let email = super::forms::normalize_email(email);
+    if let Err(problem) = password::check_policy(new_password, &email) {
+        anyhow::bail!("password: {problem}");
+    }
+    match find_by_email(db, &email).await? {
+        Some(existing) => {
+            let user = set_password(db, existing, new_password).await?;
+            let mut active: user::ActiveModel = user.into();
+            active.role = Set(Role::Superuser);
+            active.is_verified = Set(true);
+            active.is_active = Set(true);
+            Ok(active.update(db).await?)
+        }
+        None => {
+            create_user(
+                db,
+                NewAccount {
+                    email,
+                    password: new_password.to_owned(),
+                    phone: None,
+                    role: Role::Superuser,
+                    is_verified: true,
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// Blocks or unblocks an account; blocking ends its sessions at once.
+pub async fn set_active(db: &DatabaseConnection, user: user::Model, active_flag: bool) -> anyhow::Result<user::Model> {
+    let now = Utc::now();
+    let mut active: user::ActiveModel = user.into();
+    active.is_active = Set(active_flag);
+    if !active_flag {
+        active.sessions_valid_after = Set(Some(now));
+    }
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}

@@ -1,0 +1,117 @@
+//! Form plumbing shared by every area: field errors for re-rendering a form with 422, and
+//! reading multipart forms (with one optional file) within a size limit.
+
+use std::collections::BTreeMap;
+
+use poem::web::Multipart;
+use serde::Serialize;
+
+/// Messages per field name; `""` holds errors about the form as a whole.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct FieldErrors(pub BTreeMap<String, Vec<String>>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_default().push(message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn single(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::default();
+        errors.add(field, message);
+        errors
+    }
+
+    /// `Ok(())` when there is nothing to report.
+    pub fn into_result(self) -> Result<(), FieldErrors> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl From<validator::ValidationErrors> for FieldErrors {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut out = FieldErrors::default();
+        for (field, list) in errors.field_errors() {
+            for error in list {
+                let message = error
+                    .message
+                    .as_ref()
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| format!("This value is not valid ({}).", error.code));
+                out.add(field.as_ref(), message);
+            }
+        }
+        out
+    }
+}
+
+/// An uploaded file.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// The text fields and non-empty files of a multipart form.
+#[derive(Debug, Default)]
+pub struct MultipartForm {
+    pub fields: BTreeMap<String, String>,
+    pub files: BTreeMap<String, Upload>,
+}
+
+impl MultipartForm {
+    pub fn text(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Reads the whole form; a file larger than `max_file_bytes` is an error for that field,
+    /// reported as `Err((field, message))` so it lands next to the right input.
+    pub async fn read(mut multipart: Multipart, max_file_bytes: usize) -> Result<Self, (String, String)> {
+        let mut form = MultipartForm::default();
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) => return Err((String::new(), format!("The form could not be read: {e}"))),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            if file_name.is_some() {
+                let mut bytes = Vec::new();
+                let mut reader = field.into_async_read();
+                let mut buf = [0u8; 16 * 1024];
+                loop {
+                    use tokio::io::AsyncReadExt;
+                    let n = reader
+                        .read(&mut buf)
+                        .await
+                        .map_err(|e| (name.clone(), format!("The upload failed: {e}")))?;
+                    if n == 0 {
+                        break;
+                    }
+                    bytes.extend_from_slice(&buf[..n]);
+                    if bytes.len() > max_file_bytes {
+                        return Err((
+                            name,
+                            format!("The file is larger than {} MB.", max_file_bytes / (1024 * 1024)),
+                        ));
+                    }
+                }
+                if !bytes.is_empty() {
+                    form.files.insert(name, Upload { file_name, bytes });
+                }
+            } else {
+                let value = field
+                    .text()
+                    .await
+                    .map_err(|e| (name.clone(), format!("This field could not be read: {e}")))?;
+                form.fields.insert(name, value);
+            }
+        }
+        Ok(form)
+    }
+}
