@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cache;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod entities;

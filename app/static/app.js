@@ -25,4 +25,14 @@
       target.focus({ preventScroll: false });
     }
   });
+
+  // Big uploads (CSV import, avatars) show their progress.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target && event.target.closest ? event.target.closest("form") : null;
+    var bar = form ? form.querySelector(".upload-progress") : null;
+    if (bar && event.detail.lengthComputable) {
+      bar.hidden = false;
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
 })();

@@ -5,5 +5,6 @@ pub mod app;
 pub mod html;
 pub mod services;
 pub mod smtp;
+pub mod users;
 
 pub use app::{Backend, TestApp, spawn_app, spawn_app_with};

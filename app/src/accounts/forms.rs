@@ -21,7 +21,10 @@ pub fn valid_phone(phone: &str) -> Result<(), validator::ValidationError> {
 
 #[derive(Debug, Default, Deserialize, Validate)]
 pub struct RegisterForm {
-    #[validate(email(message = "Enter a valid e-mail address."), length(max = 254, message = "That address is too long."))]
+    #[validate(
+        email(message = "Enter a valid e-mail address."),
+        length(max = 254, message = "That address is too long.")
+    )]
     pub email: String,
     pub password: String,
     pub password_confirm: String,
@@ -100,7 +103,12 @@ mod tests {
     #[test]
     fn next_urls_stay_on_the_site() {
         assert_eq!(safe_next(Some("/mailings?p=2")), "/mailings?p=2");
-        for bad in [None, Some("https://evil.example"), Some("//evil.example"), Some("/\\evil")] {
+        for bad in [
+            None,
+            Some("https://evil.example"),
+            Some("//evil.example"),
+            Some("/\\evil"),
+        ] {
             assert_eq!(safe_next(bad), "/account");
         }
     }

@@ -9,8 +9,8 @@ use poem::{IntoResponse, Request, Response, handler};
 use validator::Validate;
 
 use super::forms::{
-    ChangePasswordForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm, normalize_email, optional,
-    safe_next,
+    ChangePasswordForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm, normalize_email,
+    optional, safe_next,
 };
 use super::service::{self, LoginError, NewAccount};
 use super::session::{AuthUser, flash, sign_in, sign_out};
@@ -25,7 +25,10 @@ use crate::web::{AppError, Page};
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 
 fn form_page(template: &str, form: Value, errors: &FieldErrors) -> Page {
-    Page::new(template, context! { form => form, errors => Value::from(Serde(errors)) })
+    Page::new(
+        template,
+        context! { form => form, errors => Value::from(Serde(errors)) },
+    )
 }
 
 fn avatars_dir(state: &AppState) -> std::path::PathBuf {
@@ -42,16 +45,26 @@ async fn process_avatar(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 
 #[handler]
 pub fn register_form() -> Page {
-    form_page("accounts/register.html", context! {}, &FieldErrors::default())
+    form_page(
+        "accounts/register.html",
+        context! {},
+        &FieldErrors::default(),
+    )
 }
 
 #[handler]
-pub async fn register(Data(state): Data<&AppState>, session: &Session, multipart: Multipart) -> Result<Response, AppError> {
+pub async fn register(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
     let form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
         Ok(form) => form,
         Err((field, message)) => {
             let errors = FieldErrors::single(if field.is_empty() { "" } else { &field }, message);
-            return Ok(form_page("accounts/register.html", context! {}, &errors).status(UNPROCESSABLE).into_response());
+            return Ok(form_page("accounts/register.html", context! {}, &errors)
+                .status(UNPROCESSABLE)
+                .into_response());
         }
     };
     let input = RegisterForm {
@@ -62,9 +75,21 @@ pub async fn register(Data(state): Data<&AppState>, session: &Session, multipart
     };
     let echo = context! { email => input.email.clone(), phone => input.phone.clone() };
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
-    service::check_new_password(&input.password, &input.password_confirm, &input.email, &mut errors);
-    if !errors.0.contains_key("email") && service::find_by_email(&state.db, &input.email).await?.is_some() {
-        errors.add("email", "An account with this e-mail already exists. Sign in, or reset the password.");
+    service::check_new_password(
+        &input.password,
+        &input.password_confirm,
+        &input.email,
+        &mut errors,
+    );
+    if !errors.0.contains_key("email")
+        && service::find_by_email(&state.db, &input.email)
+            .await?
+            .is_some()
+    {
+        errors.add(
+            "email",
+            "An account with this e-mail already exists. Sign in, or reset the password.",
+        );
     }
     let avatar_png = match form.files.get("avatar") {
         Some(upload) => match process_avatar(upload.bytes.clone()).await {
@@ -77,7 +102,9 @@ pub async fn register(Data(state): Data<&AppState>, session: &Session, multipart
         None => None,
     };
     if !errors.is_empty() {
-        return Ok(form_page("accounts/register.html", echo, &errors).status(UNPROCESSABLE).into_response());
+        return Ok(form_page("accounts/register.html", echo, &errors)
+            .status(UNPROCESSABLE)
+            .into_response());
     }
     let user = service::create_user(
         &state.db,
@@ -98,15 +125,24 @@ pub async fn register(Data(state): Data<&AppState>, session: &Session, multipart
     flash(
         session,
         "success",
-        format!("Almost there: we sent a confirmation link to {}. Follow it, then sign in.", user.email),
+        format!(
+            "Almost there: we sent a confirmation link to {}. Follow it, then sign in.",
+            user.email
+        ),
     );
     Ok(see_other("/login"))
 }
 
-async fn save_avatar(state: &AppState, user: user::Model, png: &[u8]) -> Result<user::Model, AppError> {
+async fn save_avatar(
+    state: &AppState,
+    user: user::Model,
+    png: &[u8],
+) -> Result<user::Model, AppError> {
     use sea_orm::{ActiveModelTrait, Set};
     let dir = avatars_dir(state);
-    let name = avatar::store(&dir, user.id, png).await.map_err(|e| anyhow::anyhow!(e))?;
+    let name = avatar::store(&dir, user.id, png)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     let old = user.avatar.clone();
     let mut active: user::ActiveModel = user.into();
     active.avatar = Set(Some(name));
@@ -126,14 +162,26 @@ async fn remove_avatar_file(dir: &std::path::Path, name: &str) {
 }
 
 fn link_error(error: TokenError) -> Page {
-    Page::new("accounts/link_error.html", context! { message => error.to_string() }).status(StatusCode::BAD_REQUEST)
+    Page::new(
+        "accounts/link_error.html",
+        context! { message => error.to_string() },
+    )
+    .status(StatusCode::BAD_REQUEST)
 }
 
 #[handler]
-pub async fn verify_email(Data(state): Data<&AppState>, session: &Session, Path(token): Path<String>) -> Response {
+pub async fn verify_email(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    Path(token): Path<String>,
+) -> Response {
     match service::verify_email(state, &token).await {
         Ok(user) => {
-            flash(session, "success", format!("{} is confirmed. You can sign in now.", user.email));
+            flash(
+                session,
+                "success",
+                format!("{} is confirmed. You can sign in now.", user.email),
+            );
             see_other("/login")
         }
         Err(e) => link_error(e).into_response(),
@@ -153,7 +201,11 @@ pub async fn resend_verification(
     {
         service::send_verification(state, &user).await?;
     }
-    flash(session, "success", "If that address has an unconfirmed account, a new link is on its way.");
+    flash(
+        session,
+        "success",
+        "If that address has an unconfirmed account, a new link is on its way.",
+    );
     Ok(see_other("/login"))
 }
 
@@ -164,7 +216,11 @@ pub struct NextQuery {
 
 #[handler]
 pub fn login_form(Query(query): Query<NextQuery>) -> Page {
-    form_page("accounts/login.html", context! { next => query.next }, &FieldErrors::default())
+    form_page(
+        "accounts/login.html",
+        context! { next => query.next },
+        &FieldErrors::default(),
+    )
 }
 
 fn client_ip(req: &Request) -> String {
@@ -193,9 +249,13 @@ pub async fn login(
                 _ => UNPROCESSABLE,
             };
             let echo = context! { email => email, next => form.next, unverified => error == LoginError::Unverified };
-            Ok(form_page("accounts/login.html", echo, &FieldErrors::single("", error.to_string()))
-                .status(status)
-                .into_response())
+            Ok(form_page(
+                "accounts/login.html",
+                echo,
+                &FieldErrors::single("", error.to_string()),
+            )
+            .status(status)
+            .into_response())
         }
     }
 }
@@ -212,20 +272,35 @@ const SENT_IF_EXISTS: &str = "If an account exists for that address, we have sen
 
 #[handler]
 pub fn reset_request_form() -> Page {
-    form_page("accounts/password_request.html", context! { mode => "reset" }, &FieldErrors::default())
+    form_page(
+        "accounts/password_request.html",
+        context! { mode => "reset" },
+        &FieldErrors::default(),
+    )
 }
 
 #[handler]
 pub fn new_password_request_form() -> Page {
-    form_page("accounts/password_request.html", context! { mode => "new" }, &FieldErrors::default())
+    form_page(
+        "accounts/password_request.html",
+        context! { mode => "new" },
+        &FieldErrors::default(),
+    )
 }
 
-async fn password_request(state: &AppState, session: &Session, form: EmailForm, mode: &str) -> Result<Response, AppError> {
+async fn password_request(
+    state: &AppState,
+    session: &Session,
+    form: EmailForm,
+    mode: &str,
+) -> Result<Response, AppError> {
     if let Err(errors) = form.validate() {
         let echo = context! { mode => mode, email => form.email };
-        return Ok(form_page("accounts/password_request.html", echo, &errors.into())
-            .status(UNPROCESSABLE)
-            .into_response());
+        return Ok(
+            form_page("accounts/password_request.html", echo, &errors.into())
+                .status(UNPROCESSABLE)
+                .into_response(),
+        );
     }
     let email = normalize_email(&form.email);
     if mode == "reset" {
@@ -238,7 +313,11 @@ async fn password_request(state: &AppState, session: &Session, form: EmailForm, 
 }
 
 #[handler]
-pub async fn reset_request(Data(state): Data<&AppState>, session: &Session, Form(form): Form<EmailForm>) -> Result<Response, AppError> {
+pub async fn reset_request(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, AppError> {
     password_request(state, session, form, "reset").await
 }
 
@@ -254,7 +333,11 @@ pub async fn new_password_request(
 #[handler]
 pub async fn reset_form(Data(state): Data<&AppState>, Path(token): Path<String>) -> Page {
     match service::user_for_password_token(state, Purpose::ResetPassword, &token).await {
-        Ok(user) => form_page("accounts/password_reset.html", context! { email => user.email }, &FieldErrors::default()),
+        Ok(user) => form_page(
+            "accounts/password_reset.html",
+            context! { email => user.email },
+            &FieldErrors::default(),
+        ),
         Err(e) => link_error(e),
     }
 }
@@ -271,22 +354,41 @@ pub async fn reset(
         Err(e) => return Ok(link_error(e).into_response()),
     };
     let mut errors = FieldErrors::default();
-    service::check_new_password(&form.password, &form.password_confirm, &user.email, &mut errors);
+    service::check_new_password(
+        &form.password,
+        &form.password_confirm,
+        &user.email,
+        &mut errors,
+    );
     if !errors.is_empty() {
-        return Ok(form_page("accounts/password_reset.html", context! { email => user.email }, &errors)
-            .status(UNPROCESSABLE)
-            .into_response());
+        return Ok(form_page(
+            "accounts/password_reset.html",
+            context! { email => user.email },
+            &errors,
+        )
+        .status(UNPROCESSABLE)
+        .into_response());
     }
     service::set_password(&state.db, user, &form.password).await?;
     sign_out(session);
-    flash(session, "success", "Your password is changed. Sign in with the new one.");
+    flash(
+        session,
+        "success",
+        "Your password is changed. Sign in with the new one.",
+    );
     Ok(see_other("/login"))
 }
 
 #[handler]
-pub async fn new_password_confirm_form(Data(state): Data<&AppState>, Path(token): Path<String>) -> Page {
+pub async fn new_password_confirm_form(
+    Data(state): Data<&AppState>,
+    Path(token): Path<String>,
+) -> Page {
     match service::user_for_password_token(state, Purpose::NewPassword, &token).await {
-        Ok(user) => Page::new("accounts/password_new_confirm.html", context! { email => user.email }),
+        Ok(user) => Page::new(
+            "accounts/password_new_confirm.html",
+            context! { email => user.email },
+        ),
         Err(e) => link_error(e),
     }
 }
@@ -303,18 +405,29 @@ pub async fn new_password_confirm(
     };
     service::issue_new_password(state, user).await?;
     sign_out(session);
-    flash(session, "success", "We have mailed you a new password. Sign in with it, then change it on your account page.");
+    flash(
+        session,
+        "success",
+        "We have mailed you a new password. Sign in with it, then change it on your account page.",
+    );
     Ok(see_other("/login"))
 }
 
 #[handler]
 pub fn account(AuthUser(user): AuthUser) -> Page {
-    Page::new("accounts/account.html", context! { account => Value::from(Serde(&*user)), role_label => user.role.label() })
+    Page::new(
+        "accounts/account.html",
+        context! { account => Value::from(Serde(&*user)), role_label => user.role.label() },
+    )
 }
 
 #[handler]
 pub fn profile_form(AuthUser(user): AuthUser) -> Page {
-    form_page("accounts/profile.html", context! { phone => user.phone.clone(), avatar => user.avatar.clone() }, &FieldErrors::default())
+    form_page(
+        "accounts/profile.html",
+        context! { phone => user.phone.clone(), avatar => user.avatar.clone() },
+        &FieldErrors::default(),
+    )
 }
 
 #[handler]
@@ -329,9 +442,13 @@ pub async fn update_profile(
     let form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
         Ok(form) => form,
         Err((field, message)) => {
-            return Ok(form_page("accounts/profile.html", echo_base, &FieldErrors::single(&field, message))
-                .status(UNPROCESSABLE)
-                .into_response());
+            return Ok(form_page(
+                "accounts/profile.html",
+                echo_base,
+                &FieldErrors::single(&field, message),
+            )
+            .status(UNPROCESSABLE)
+            .into_response());
         }
     };
     let phone = optional(&form.text("phone"));
@@ -339,7 +456,10 @@ pub async fn update_profile(
     if let Some(p) = &phone
         && let Err(e) = super::forms::valid_phone(p)
     {
-        errors.add("phone", e.message.map(|m| m.to_string()).unwrap_or_default());
+        errors.add(
+            "phone",
+            e.message.map(|m| m.to_string()).unwrap_or_default(),
+        );
     }
     let avatar_png = match form.files.get("avatar") {
         Some(upload) => match process_avatar(upload.bytes.clone()).await {
@@ -353,7 +473,9 @@ pub async fn update_profile(
     };
     if !errors.is_empty() {
         let echo = context! { phone => phone, ..echo_base };
-        return Ok(form_page("accounts/profile.html", echo, &errors).status(UNPROCESSABLE).into_response());
+        return Ok(form_page("accounts/profile.html", echo, &errors)
+            .status(UNPROCESSABLE)
+            .into_response());
     }
     let remove = form.fields.contains_key("remove_avatar");
     let old_avatar = user.avatar.clone();
@@ -375,7 +497,11 @@ pub async fn update_profile(
 
 #[handler]
 pub fn change_password_form(AuthUser(_user): AuthUser) -> Page {
-    form_page("accounts/change_password.html", context! {}, &FieldErrors::default())
+    form_page(
+        "accounts/change_password.html",
+        context! {},
+        &FieldErrors::default(),
+    )
 }
 
 #[handler]
@@ -393,27 +519,46 @@ pub async fn change_password(
     if !old_ok {
         errors.add("old_password", "This is not your current password.");
     }
-    service::check_new_password(&form.password, &form.password_confirm, &user.email, &mut errors);
+    service::check_new_password(
+        &form.password,
+        &form.password_confirm,
+        &user.email,
+        &mut errors,
+    );
     if !errors.is_empty() {
-        return Ok(form_page("accounts/change_password.html", context! {}, &errors)
-            .status(UNPROCESSABLE)
-            .into_response());
+        return Ok(
+            form_page("accounts/change_password.html", context! {}, &errors)
+                .status(UNPROCESSABLE)
+                .into_response(),
+        );
     }
     let user = service::set_password(&state.db, (*user).clone(), &form.password).await?;
     // Other sessions end; this one goes on under a new id.
     sign_in(session, &user);
-    flash(session, "success", "Your password is changed. Other devices have been signed out.");
+    flash(
+        session,
+        "success",
+        "Your password is changed. Other devices have been signed out.",
+    );
     Ok(see_other("/account"))
 }
 
 #[handler]
-pub async fn serve_avatar(Data(state): Data<&AppState>, Path(name): Path<String>) -> Result<Response, AppError> {
+pub async fn serve_avatar(
+    Data(state): Data<&AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
     if !avatar::is_valid_name(&name) {
         return Err(AppError::NotFound);
     }
-    let bytes = tokio::fs::read(avatars_dir(state).join(&name)).await.map_err(|_| AppError::NotFound)?;
+    let bytes = tokio::fs::read(avatars_dir(state).join(&name))
+        .await
+        .map_err(|_| AppError::NotFound)?;
     Ok(Response::builder()
         .content_type("image/png")
-        .header(poem::http::header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+        .header(
+            poem::http::header::CACHE_CONTROL,
+            "public, max-age=31536000, immutable",
+        )
         .body(bytes))
 }

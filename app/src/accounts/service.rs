@@ -19,7 +19,10 @@ pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
 pub const MAX_FAILURES_PER_IP: i64 = 20;
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-pub async fn find_by_email(db: &DatabaseConnection, email: &str) -> Result<Option<user::Model>, sea_orm::DbErr> {
+pub async fn find_by_email(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<Option<user::Model>, sea_orm::DbErr> {
     user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)
@@ -44,7 +47,10 @@ pub struct NewAccount {
 }
 
 /// Inserts the user; the e-mail must be normalised and the password already checked.
-pub async fn create_user(db: &DatabaseConnection, account: NewAccount) -> anyhow::Result<user::Model> {
+pub async fn create_user(
+    db: &DatabaseConnection,
+    account: NewAccount,
+) -> anyhow::Result<user::Model> {
     let hash = password::hash(&account.password)?;
     let now = Utc::now();
     let user = user::ActiveModel {
@@ -225,7 +231,11 @@ pub async fn user_for_password_token(
 }
 
 /// Sets a new password and ends every session of the account.
-pub async fn set_password(db: &DatabaseConnection, user: user::Model, new_password: &str) -> anyhow::Result<user::Model> {
+pub async fn set_password(
+    db: &DatabaseConnection,
+    user: user::Model,
+    new_password: &str,
+) -> anyhow::Result<user::Model> {
     let new_password = new_password.to_owned();
     let hash = tokio::task::spawn_blocking(move || password::hash(&new_password)).await??;
     let now = Utc::now();
@@ -249,19 +259,41 @@ pub async fn request_new_password(state: &AppState, email: &str) -> anyhow::Resu
         Utc::now() + LINK_TTL,
     );
     let ctx = context! { link => link(state, "/password/new", &token) };
-    mails::enqueue(state, &user, "new_password_confirm", "Confirm: a new password for Mailer", ctx).await
+    mails::enqueue(
+        state,
+        &user,
+        "new_password_confirm",
+        "Confirm: a new password for Mailer",
+        ctx,
+    )
+    .await
 }
 
 /// Generates a strong password for the account of a confirmed link and mails it.
 pub async fn issue_new_password(state: &AppState, user: user::Model) -> anyhow::Result<()> {
-    let generated = password::generate();
+    // A generated password could, very rarely, contain the e-mail's local part.
+    let generated = std::iter::repeat_with(password::generate)
+        .find(|p| password::check_policy(p, &user.email).is_ok())
+        .unwrap_or_else(password::generate);
     let user = set_password(&state.db, user, &generated).await?;
-    let ctx = context! { password => generated, link => format!("{}/login", state.config.public_url()) };
-    mails::enqueue(state, &user, "new_password", "Your new Mailer password", ctx).await
+    let ctx =
+        context! { password => generated, link => format!("{}/login", state.config.public_url()) };
+    mails::enqueue(
+        state,
+        &user,
+        "new_password",
+        "Your new Mailer password",
+        ctx,
+    )
+    .await
 }
 
 /// Makes (or promotes) a superuser: verified, active, with this password.
-pub async fn create_superuser(db: &DatabaseConnection, email: &str, new_password: &str) -> anyhow::Result<user::Model> {
+pub async fn create_superuser(
+    db: &DatabaseConnection,
+    email: &str,
+    new_password: &str,
+) -> anyhow::Result<user::Model> {
     let email = super::forms::normalize_email(email);
     if let Err(problem) = password::check_policy(new_password, &email) {
         anyhow::bail!("password: {problem}");
@@ -292,7 +324,11 @@ pub async fn create_superuser(db: &DatabaseConnection, email: &str, new_password
 }
 
 /// Blocks or unblocks an account; blocking ends its sessions at once.
-pub async fn set_active(db: &DatabaseConnection, user: user::Model, active_flag: bool) -> anyhow::Result<user::Model> {
+pub async fn set_active(
+    db: &DatabaseConnection,
+    user: user::Model,
+    active_flag: bool,
+) -> anyhow::Result<user::Model> {
     let now = Utc::now();
     let mut active: user::ActiveModel = user.into();
     active.is_active = Set(active_flag);

@@ -162,7 +162,11 @@ fn session_is_valid(user: &user::Model, signed_in_at_ms: i64) -> bool {
 
 impl<'a> FromRequest<'a> for Viewer {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        Ok(req.extensions().get::<Viewer>().cloned().unwrap_or_default())
+        Ok(req
+            .extensions()
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 

@@ -71,7 +71,10 @@ pub fn sign(
     fingerprint: &str,
     expires_at: DateTime<Utc>,
 ) -> String {
-    let payload = B64.encode(format!("{user_id}.{}.{fingerprint}", expires_at.timestamp()));
+    let payload = B64.encode(format!(
+        "{user_id}.{}.{fingerprint}",
+        expires_at.timestamp()
+    ));
     let signature = B64.encode(mac(key, purpose, &payload).finalize().into_bytes());
     format!("{payload}.{signature}")
 }
@@ -87,7 +90,8 @@ pub fn verify(key: &SecretString, purpose: Purpose, token: &str) -> Result<Claim
     let payload = B64.decode(payload).map_err(|_| TokenError::Malformed)?;
     let payload = String::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
     let mut parts = payload.splitn(3, '.');
-    let (Some(user_id), Some(expires_at), Some(fingerprint)) = (parts.next(), parts.next(), parts.next())
+    let (Some(user_id), Some(expires_at), Some(fingerprint)) =
+        (parts.next(), parts.next(), parts.next())
     else {
         return Err(TokenError::Malformed);
     };
@@ -137,9 +141,21 @@ mod tests {
         let token = sign(&key(), Purpose::Verify, 7, "abc", exp);
         let (_, sig) = token.split_once('.').unwrap();
         let forged = format!("{}.{sig}", B64.encode(format!("8.{}.abc", exp.timestamp())));
-        assert_eq!(verify(&key(), Purpose::Verify, &forged), Err(TokenError::BadSignature));
-        let old = sign(&key(), Purpose::Verify, 7, "abc", Utc::now() - Duration::seconds(1));
-        assert_eq!(verify(&key(), Purpose::Verify, &old), Err(TokenError::Expired));
+        assert_eq!(
+            verify(&key(), Purpose::Verify, &forged),
+            Err(TokenError::BadSignature)
+        );
+        let old = sign(
+            &key(),
+            Purpose::Verify,
+            7,
+            "abc",
+            Utc::now() - Duration::seconds(1),
+        );
+        assert_eq!(
+            verify(&key(), Purpose::Verify, &old),
+            Err(TokenError::Expired)
+        );
         for junk in ["", ".", "abc", "a.b", "%%%.%%%"] {
             assert!(verify(&key(), Purpose::Verify, junk).is_err(), "{junk:?}");
         }

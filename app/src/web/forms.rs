@@ -13,7 +13,10 @@ pub struct FieldErrors(pub BTreeMap<String, Vec<String>>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_default().push(message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -70,7 +73,10 @@ impl MultipartForm {
 
     /// Reads the whole form; a file larger than `max_file_bytes` is an error for that field,
     /// reported as `Err((field, message))` so it lands next to the right input.
-    pub async fn read(mut multipart: Multipart, max_file_bytes: usize) -> Result<Self, (String, String)> {
+    pub async fn read(
+        mut multipart: Multipart,
+        max_file_bytes: usize,
+    ) -> Result<Self, (String, String)> {
         let mut form = MultipartForm::default();
         loop {
             let field = match multipart.next_field().await {
@@ -97,7 +103,10 @@ impl MultipartForm {
                     if bytes.len() > max_file_bytes {
                         return Err((
                             name,
-                            format!("The file is larger than {} MB.", max_file_bytes / (1024 * 1024)),
+                            format!(
+                                "The file is larger than {} MB.",
+                                max_file_bytes / (1024 * 1024)
+                            ),
                         ));
                     }
                 }

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod csrf;
 pub mod error;
 pub mod forms;
+pub mod list;
 pub mod middleware;
 pub mod page;
 pub mod templates;
@@ -21,6 +22,7 @@ pub use error::AppError;
 pub use page::Page;
 
 use crate::accounts::{routes as accounts, session};
+use crate::clients::routes as clients;
 use crate::state::AppState;
 
 /// The site's routes, recording which ones change state so a test can prove that every
@@ -71,13 +73,60 @@ fn site() -> Site {
         .action("/verify/resend", accounts::resend_verification)
         .form("/login", accounts::login_form, accounts::login)
         .action("/logout", accounts::logout)
-        .form("/password/reset", accounts::reset_request_form, accounts::reset_request)
-        .form("/password/reset/:token", accounts::reset_form, accounts::reset)
-        .form("/password/new", accounts::new_password_request_form, accounts::new_password_request)
-        .form("/password/new/:token", accounts::new_password_confirm_form, accounts::new_password_confirm)
+        .form(
+            "/password/reset",
+            accounts::reset_request_form,
+            accounts::reset_request,
+        )
+        .form(
+            "/password/reset/:token",
+            accounts::reset_form,
+            accounts::reset,
+        )
+        .form(
+            "/password/new",
+            accounts::new_password_request_form,
+            accounts::new_password_request,
+        )
+        .form(
+            "/password/new/:token",
+            accounts::new_password_confirm_form,
+            accounts::new_password_confirm,
+        )
         .page("/account", accounts::account)
-        .form("/account/edit", accounts::profile_form, accounts::update_profile)
-        .form("/account/password", accounts::change_password_form, accounts::change_password)
+        .form(
+            "/account/edit",
+            accounts::profile_form,
+            accounts::update_profile,
+        )
+        .form(
+            "/account/password",
+            accounts::change_password_form,
+            accounts::change_password,
+        )
+        .page("/clients", clients::list_clients)
+        .form(
+            "/clients/new",
+            clients::new_client_form,
+            clients::create_client,
+        )
+        .form(
+            "/clients/:id/edit",
+            clients::edit_client_form,
+            clients::update_client,
+        )
+        .form(
+            "/clients/:id/delete",
+            clients::confirm_delete_client,
+            clients::delete_client,
+        )
+        .form(
+            "/clients/import",
+            clients::import_form,
+            clients::preview_import,
+        )
+        .action("/clients/import/confirm", clients::confirm_import)
+        .page("/clients/export.csv", clients::export_clients)
 }
 
 /// Paths (with `:param` placeholders) that accept state-changing requests.
@@ -107,7 +156,10 @@ pub fn router(state: AppState) -> impl Endpoint {
         .around(csrf::csrf_guard)
         .around(page::render_pages)
         .around(session::load_viewer)
-        .with(ServerSession::new(cookies, session::CacheSessionStorage::new(state.cache.clone())))
+        .with(ServerSession::new(
+            cookies,
+            session::CacheSessionStorage::new(state.cache.clone()),
+        ))
         .with(csrf);
     // Static files, avatars and the health check carry no session or CSRF cookie.
     Route::new()
@@ -128,7 +180,11 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
     let acceptor = TcpAcceptor::from_tokio(listener)?;
-    let addrs: Vec<String> = acceptor.local_addr().iter().map(|a| a.to_string()).collect();
+    let addrs: Vec<String> = acceptor
+        .local_addr()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
     tracing::info!(address = %addrs.join(", "), "listening");
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(router(state), shutdown, Some(grace))

@@ -23,6 +23,8 @@ pub const DEFAULT_BLOCK: &str = "content";
 pub struct Page {
     template: String,
     block: Option<String>,
+    /// `(element id, block)`: an htmx request aimed at that element gets that block.
+    fragments: Vec<(String, String)>,
     ctx: Value,
     status: StatusCode,
 }
@@ -32,6 +34,7 @@ impl Page {
         Self {
             template: template.into(),
             block: None,
+            fragments: Vec::new(),
             ctx,
             status: StatusCode::OK,
         }
@@ -40,6 +43,12 @@ impl Page {
     /// The block to send back to htmx (default: `content`).
     pub fn block(mut self, block: impl Into<String>) -> Self {
         self.block = Some(block.into());
+        self
+    }
+
+    /// An htmx request whose `HX-Target` is `target` gets `block` (e.g. a list's rows).
+    pub fn fragment(mut self, target: impl Into<String>, block: impl Into<String>) -> Self {
+        self.fragments.push((target.into(), block.into()));
         self
     }
 
@@ -70,6 +79,7 @@ pub fn wants_fragment(req: &Request) -> bool {
 
 pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
     let fragment = wants_fragment(&req);
+    let target = req.header("HX-Target").map(str::to_owned);
     let path = req.uri().path().to_owned();
     let state = req.data::<AppState>().cloned();
     let session = req.extensions().get::<Session>().cloned();
@@ -97,12 +107,13 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
         Err(e) => e.into_response(),
     };
     // htmx follows redirects inside its XHR; a fragment request must navigate instead.
-    if fragment && response.status().is_redirection() {
-        if let Some(location) = response.headers().get(header::LOCATION).cloned() {
-            let mut redirect = Response::builder().status(StatusCode::OK).finish();
-            redirect.headers_mut().insert("HX-Redirect", location);
-            return Ok(redirect);
-        }
+    if fragment
+        && response.status().is_redirection()
+        && let Some(location) = response.headers().get(header::LOCATION).cloned()
+    {
+        let mut redirect = Response::builder().status(StatusCode::OK).finish();
+        redirect.headers_mut().insert("HX-Redirect", location);
+        return Ok(redirect);
     }
     let page = match response.extensions_mut().remove::<Page>() {
         Some(page) => Some(page),
@@ -127,7 +138,12 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
         }
     }
     let ctx = minijinja::context! { ..Value::from(base.0), ..page.ctx };
-    let block = fragment.then(|| page.block.as_deref().unwrap_or(DEFAULT_BLOCK));
+    let targeted = page
+        .fragments
+        .iter()
+        .find(|(id, _)| target.as_deref() == Some(id.as_str()))
+        .map(|(_, block)| block.as_str());
+    let block = fragment.then(|| targeted.or(page.block.as_deref()).unwrap_or(DEFAULT_BLOCK));
     let body = match state.templates.render(&page.template, block, ctx) {
         Ok(body) => body,
         Err(e) => {

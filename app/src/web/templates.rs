@@ -12,6 +12,17 @@ pub struct Templates {
     reload: bool,
 }
 
+/// `{{ text|truncate(40) }}`: at most `length` characters, with an ellipsis when cut.
+fn truncate(value: &str, length: Option<usize>) -> String {
+    let length = length.unwrap_or(255);
+    if value.chars().count() <= length {
+        return value.to_owned();
+    }
+    let mut cut: String = value.chars().take(length.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 impl Templates {
     pub fn new(dir: PathBuf, reload: bool) -> anyhow::Result<Self> {
         if !dir.is_dir() {
@@ -33,6 +44,7 @@ impl Templates {
         env.add_function("static_url", |name: &str| {
             Value::from_safe_string(super::assets::static_url(name))
         });
+        env.add_filter("truncate", truncate);
         Ok(Self {
             env: Arc::new(RwLock::new(env)),
             reload,

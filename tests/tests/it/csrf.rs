@@ -29,16 +29,23 @@ async fn refuses_without_token(app: &TestApp, who: &str) {
     // The CSRF cookie is present (a page was loaded): only the token is missing.
     let good = token_from(app, "/login").await;
     let routes = mailer::web::mutating_routes();
-    assert!(routes.len() >= 10, "the route table lists the forms: {routes:?}");
+    assert!(
+        routes.len() >= 10,
+        "the route table lists the forms: {routes:?}"
+    );
     for route in routes {
         let url = app.url(&concrete(&route));
         let attempts = [
-            ("no token, form", app.client.post(&url).form(&[("email", "x@example.com")])),
+            (
+                "no token, form",
+                app.client.post(&url).form(&[("email", "x@example.com")]),
+            ),
             (
                 "wrong token, form",
-                app.client
-                    .post(&url)
-                    .form(&[("csrf_token", "bm90IGEgdG9rZW4="), ("email", "x@example.com")]),
+                app.client.post(&url).form(&[
+                    ("csrf_token", "bm90IGEgdG9rZW4="),
+                    ("email", "x@example.com"),
+                ]),
             ),
             (
                 "no token, multipart",
@@ -55,16 +62,26 @@ async fn refuses_without_token(app: &TestApp, who: &str) {
         ];
         for (what, request) in attempts {
             let response = request.send().await.unwrap();
-            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{who}: POST {route} ({what})");
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{who}: POST {route} ({what})"
+            );
             let doc = parse(&response.text().await.unwrap());
-            assert_eq!(doc.text("main h1").as_deref(), Some("Not allowed"), "{route}");
+            assert_eq!(
+                doc.text("main h1").as_deref(),
+                Some("Not allowed"),
+                "{route}"
+            );
         }
     }
 }
 
 #[tokio::test]
 async fn every_mutating_route_requires_the_csrf_token() {
-    let Some(app) = spawn_app(Backend::Sqlite).await else { return };
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
     refuses_without_token(&app, "anonymous").await;
     assert_eq!(
         user::Entity::find().count(&app.state.db).await.unwrap(),
@@ -97,10 +114,18 @@ async fn every_mutating_route_requires_the_csrf_token() {
         .send()
         .await
         .unwrap();
-    assert_eq!(login.status(), StatusCode::SEE_OTHER, "a valid token is accepted");
+    assert_eq!(
+        login.status(),
+        StatusCode::SEE_OTHER,
+        "a valid token is accepted"
+    );
     assert_eq!(app.get("/account").await.status(), StatusCode::OK);
     refuses_without_token(&app, "signed in").await;
-    assert_eq!(app.get("/account").await.status(), StatusCode::OK, "still signed in: logout was refused");
+    assert_eq!(
+        app.get("/account").await.status(),
+        StatusCode::OK,
+        "still signed in: logout was refused"
+    );
 
     // The header htmx sends is accepted too.
     let token = token_from(&app, "/account/password").await;

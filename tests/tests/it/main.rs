@@ -1,7 +1,9 @@
 //! The one integration test binary of Mailer. Each module is a suite; suites that need
 //! PostgreSQL/Redis run against the real servers (see `mailer_tests::services`).
 
+mod accounts;
 mod cli;
+mod clients;
 mod csrf;
 mod entities;
 mod migrations;

@@ -1,0 +1,257 @@
+//! CSV import of clients: parse (UTF-8, `;` or `,`, with or without a header row), preview
+//! with an error per bad row and the duplicates counted, then insert in batches.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use serde::Serialize;
+use validator::ValidateEmail;
+
+use crate::entities::client;
+
+/// Largest file accepted, and how many rows the preview shows.
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+pub const PREVIEW_ROWS: usize = 50;
+const BATCH: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// Line number in the file, for messages.
+    pub line: u64,
+    pub email: String,
+    pub full_name: String,
+    pub comment: String,
+    pub error: Option<String>,
+    /// Already in the address book, or earlier in the same file.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Preview {
+    pub rows: Vec<Row>,
+    pub total: usize,
+    pub valid: usize,
+    pub invalid: usize,
+    pub duplicates: usize,
+    pub had_header: bool,
+    pub delimiter: String,
+}
+
+impl Preview {
+    /// The first rows, and every bad one among the rest (up to a limit), for the page.
+    pub fn sample(&self) -> Vec<&Row> {
+        let mut shown: Vec<&Row> = self.rows.iter().take(PREVIEW_ROWS).collect();
+        shown.extend(
+            self.rows
+                .iter()
+                .skip(PREVIEW_ROWS)
+                .filter(|r| r.error.is_some())
+                .take(PREVIEW_ROWS),
+        );
+        shown
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImportError {
+    #[error("The file is empty.")]
+    Empty,
+    #[error("The file is larger than 10 MB.")]
+    TooLarge,
+    #[error("The file is not UTF-8 text. In your spreadsheet choose \"CSV UTF-8\" when saving.")]
+    NotUtf8,
+    #[error("The file could not be read as CSV: {0}")]
+    Csv(String),
+}
+
+fn detect_delimiter(first_line: &str) -> u8 {
+    if first_line.matches(';').count() > first_line.matches(',').count() {
+        b';'
+    } else {
+        b','
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Columns {
+    email: usize,
+    name: Option<usize>,
+    comment: Option<usize>,
+}
+
+/// A header row names its columns; common spellings (and Russian ones) are understood.
+fn header_columns(record: &csv::StringRecord) -> Option<Columns> {
+    let names: Vec<String> = record.iter().map(|c| c.trim().to_lowercase()).collect();
+    let find = |options: &[&str]| names.iter().position(|n| options.contains(&n.as_str()));
+    let email = find(&[
+        "email",
+        "e-mail",
+        "e_mail",
+        "mail",
+        "почта",
+        "электронная почта",
+        "адрес",
+    ])?;
+    Some(Columns {
+        email,
+        name: find(&["full_name", "full name", "name", "fullname", "фио", "имя"]),
+        comment: find(&[
+            "comment",
+            "comments",
+            "note",
+            "notes",
+            "комментарий",
+            "примечание",
+        ]),
+    })
+}
+
+/// Parses the file and marks every row: invalid, duplicate, or to import.
+pub async fn preview(
+    db: &DatabaseConnection,
+    owner: i32,
+    bytes: &[u8],
+) -> Result<Preview, ImportError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(ImportError::TooLarge);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| ImportError::NotUtf8)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let first_line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let delimiter = detect_delimiter(first_line);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+
+    let existing: HashSet<String> = client::Entity::find()
+        .select_only()
+        .column(client::Column::Email)
+        .filter(client::Column::OwnerId.eq(owner))
+        .into_tuple::<String>()
+        .all(db)
+        .await
+        .map_err(|e| ImportError::Csv(e.to_string()))?
+        .into_iter()
+        .collect();
+
+    let mut preview = Preview {
+        delimiter: (delimiter as char).to_string(),
+        ..Preview::default()
+    };
+    let mut columns = Columns {
+        email: 0,
+        name: Some(1),
+        comment: Some(2),
+    };
+    let mut seen = HashSet::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| ImportError::Csv(e.to_string()))?;
+        let line = record
+            .position()
+            .map(|p| p.line())
+            .unwrap_or(index as u64 + 1);
+        if index == 0
+            && let Some(header) = header_columns(&record)
+        {
+            columns = header;
+            preview.had_header = true;
+            continue;
+        }
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        let email = cell(Some(columns.email)).to_lowercase();
+        let full_name = cell(columns.name);
+        let comment = cell(columns.comment);
+        let error = if email.is_empty() {
+            Some("No e-mail address.".to_owned())
+        } else if !email.validate_email() || email.len() > 254 {
+            Some(format!("\"{email}\" is not a valid e-mail address."))
+        } else if full_name.chars().count() > 200 {
+            Some("The name is longer than 200 characters.".to_owned())
+        } else {
+            None
+        };
+        let duplicate =
+            error.is_none() && (existing.contains(&email) || !seen.insert(email.clone()));
+        preview.total += 1;
+        match (&error, duplicate) {
+            (Some(_), _) => preview.invalid += 1,
+            (None, true) => preview.duplicates += 1,
+            (None, false) => preview.valid += 1,
+        }
+        preview.rows.push(Row {
+            line,
+            email,
+            full_name,
+            comment,
+            error,
+            duplicate,
+        });
+    }
+    if preview.total == 0 {
+        return Err(ImportError::Empty);
+    }
+    Ok(preview)
+}
+
+/// Inserts the valid, new rows of a preview in batches; returns how many were added.
+/// Addresses added meanwhile by another request are skipped by the unique index.
+pub async fn commit(
+    db: &DatabaseConnection,
+    owner: i32,
+    preview: &Preview,
+) -> Result<u64, sea_orm::DbErr> {
+    let now = Utc::now();
+    let rows: Vec<client::ActiveModel> = preview
+        .rows
+        .iter()
+        .filter(|r| r.error.is_none() && !r.duplicate)
+        .map(|r| client::ActiveModel {
+            owner_id: Set(owner),
+            email: Set(r.email.clone()),
+            full_name: Set(if r.full_name.is_empty() {
+                r.email.split('@').next().unwrap_or_default().to_owned()
+            } else {
+                r.full_name.clone()
+            }),
+            comment: Set(r.comment.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    let mut inserted = 0;
+    for chunk in rows.chunks(BATCH) {
+        let result = client::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([client::Column::OwnerId, client::Column::Email])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await;
+        match result {
+            Ok(n) => inserted += n,
+            Err(sea_orm::DbErr::RecordNotInserted) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(inserted)
+}

@@ -1,0 +1,220 @@
+//! Client rules and queries; every finder takes the owner (DESIGN rule 3).
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
+};
+use serde::Deserialize;
+use validator::Validate;
+
+use crate::entities::client;
+use crate::web::AppError;
+use crate::web::forms::FieldErrors;
+use crate::web::list::{ListQuery, Paginated, paginate};
+
+#[derive(Debug, Clone, Default, Deserialize, Validate, serde::Serialize)]
+pub struct ClientInput {
+    #[serde(default)]
+    #[validate(
+        email(message = "Enter a valid e-mail address."),
+        length(max = 254, message = "That address is too long.")
+    )]
+    pub email: String,
+    #[serde(default)]
+    #[validate(length(
+        min = 1,
+        max = 200,
+        message = "Enter the full name (up to 200 characters)."
+    ))]
+    pub full_name: String,
+    #[serde(default)]
+    #[validate(length(max = 2000, message = "Keep the comment under 2,000 characters."))]
+    pub comment: String,
+}
+
+impl ClientInput {
+    /// Trimmed, with the address lower-cased (addresses are unique per owner regardless of case).
+    pub fn normalized(self) -> Self {
+        Self {
+            email: self.email.trim().to_lowercase(),
+            full_name: self.full_name.trim().to_owned(),
+            comment: self.comment.trim().to_owned(),
+        }
+    }
+}
+
+pub fn owned(owner: i32) -> Select<client::Entity> {
+    client::Entity::find().filter(client::Column::OwnerId.eq(owner))
+}
+
+/// Applies the search (e-mail or name, case-insensitive) of a list query.
+pub fn search(select: Select<client::Entity>, query: &ListQuery) -> Select<client::Entity> {
+    match query.like_pattern() {
+        Some(pattern) => select.filter(
+            Expr::expr(Func::lower(Expr::col(client::Column::Email)))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+                .or(Expr::expr(Func::lower(Expr::col(client::Column::FullName)))
+                    .like(LikeExpr::new(pattern).escape('\\'))),
+        ),
+        None => select,
+    }
+}
+
+/// Sort keys the list offers: `email`, `name`, `created`.
+pub fn sorted(select: Select<client::Entity>, query: &ListQuery) -> Select<client::Entity> {
+    let order = if query.descending() {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let column = match query.sort.as_str() {
+        "email" => client::Column::Email,
+        "created" => client::Column::CreatedAt,
+        _ => client::Column::FullName,
+    };
+    select
+        .order_by(column, order)
+        .order_by(client::Column::Id, Order::Asc)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    owner: i32,
+    query: &ListQuery,
+) -> Result<Paginated<client::Model>, AppError> {
+    Ok(paginate(db, sorted(search(owned(owner), query), query), query.page()).await?)
+}
+
+pub async fn count(db: &DatabaseConnection, owner: i32) -> Result<u64, AppError> {
+    Ok(owned(owner).count(db).await?)
+}
+
+pub async fn find_owned(
+    db: &DatabaseConnection,
+    owner: i32,
+    id: i32,
+) -> Result<client::Model, AppError> {
+    owned(owner)
+        .filter(client::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn check(
+    db: &DatabaseConnection,
+    owner: i32,
+    input: &ClientInput,
+    except: Option<i32>,
+) -> Result<(), FieldErrors> {
+    let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    if !errors.0.contains_key("email") {
+        let mut same = owned(owner).filter(client::Column::Email.eq(input.email.clone()));
+        if let Some(id) = except {
+            same = same.filter(client::Column::Id.ne(id));
+        }
+        match same.count(db).await {
+            Ok(0) => {}
+            Ok(_) => errors.add("email", "You already have a client with this address."),
+            Err(e) => errors.add("", format!("Could not check the address: {e}")),
+        }
+    }
+    errors.into_result()
+}
+
+/// Validation only (for inline feedback while typing).
+pub async fn validate(
+    db: &DatabaseConnection,
+    owner: i32,
+    input: &ClientInput,
+    except: Option<i32>,
+) -> FieldErrors {
+    check(db, owner, input, except)
+        .await
+        .err()
+        .unwrap_or_default()
+}
+
+pub enum SaveError {
+    Invalid(FieldErrors),
+    App(AppError),
+}
+
+impl From<sea_orm::DbErr> for SaveError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        SaveError::App(e.into())
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    owner: i32,
+    input: ClientInput,
+) -> Result<client::Model, SaveError> {
+    let input = input.normalized();
+    check(db, owner, &input, None)
+        .await
+        .map_err(SaveError::Invalid)?;
+    let now = Utc::now();
+    Ok(client::ActiveModel {
+        owner_id: Set(owner),
+        email: Set(input.email),
+        full_name: Set(input.full_name),
+        comment: Set(input.comment),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    owner: i32,
+    id: i32,
+    input: ClientInput,
+) -> Result<client::Model, SaveError> {
+    let existing = find_owned(db, owner, id).await.map_err(SaveError::App)?;
+    let input = input.normalized();
+    check(db, owner, &input, Some(id))
+        .await
+        .map_err(SaveError::Invalid)?;
+    let mut active: client::ActiveModel = existing.into();
+    active.email = Set(input.email);
+    active.full_name = Set(input.full_name);
+    active.comment = Set(input.comment);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    owner: i32,
+    id: i32,
+) -> Result<client::Model, AppError> {
+    let existing = find_owned(db, owner, id).await?;
+    existing.clone().delete(db).await?;
+    Ok(existing)
+}
+
+/// The owner's clients as CSV (`email,full_name,comment`), honouring the list's search.
+pub async fn export_csv(
+    db: &DatabaseConnection,
+    owner: i32,
+    query: &ListQuery,
+) -> Result<Vec<u8>, AppError> {
+    let rows = sorted(search(owned(owner), query), query).all(db).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(["email", "full_name", "comment"])
+        .map_err(anyhow::Error::from)?;
+    for c in rows {
+        writer
+            .write_record([&c.email, &c.full_name, &c.comment])
+            .map_err(anyhow::Error::from)?;
+    }
+    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+}
