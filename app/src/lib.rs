@@ -11,6 +11,8 @@ pub mod health;
 pub mod home;
 pub mod jobs;
 pub mod mail;
+pub mod mailings;
+pub mod messages;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;

@@ -26,6 +26,39 @@
     }
   });
 
+  // Client picker: filter the list, select all shown / none, count the selection.
+  function pickerOf(el) {
+    return el.closest ? el.closest("[data-picker]") : null;
+  }
+  function updateCount(picker) {
+    var out = picker.querySelector("[data-picker-count]");
+    if (out) out.textContent = picker.querySelectorAll("input[type=checkbox]:checked").length;
+  }
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches("[data-picker-filter]")) return;
+    var picker = pickerOf(event.target);
+    var term = event.target.value.trim().toLowerCase();
+    picker.querySelectorAll(".picker-item").forEach(function (item) {
+      item.hidden = term !== "" && item.dataset.text.indexOf(term) === -1;
+    });
+  });
+  document.addEventListener("change", function (event) {
+    var picker = pickerOf(event.target);
+    if (picker && event.target.type === "checkbox") updateCount(picker);
+  });
+  document.addEventListener("click", function (event) {
+    var all = event.target.closest("[data-picker-all]");
+    var none = event.target.closest("[data-picker-none]");
+    if (!all && !none) return;
+    var picker = pickerOf(event.target);
+    picker.querySelectorAll(".picker-item").forEach(function (item) {
+      var box = item.querySelector("input[type=checkbox]");
+      if (none) box.checked = false;
+      else if (!item.hidden) box.checked = true;
+    });
+    updateCount(picker);
+  });
+
   // Big uploads (CSV import, avatars) show their progress.
   document.addEventListener("htmx:xhr:progress", function (event) {
     var form = event.target && event.target.closest ? event.target.closest("form") : null;

@@ -1,7 +1,6 @@
 //! Client rules and queries; every finder takes the owner (DESIGN rule 3).
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
     PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
@@ -51,13 +50,8 @@ pub fn owned(owner: i32) -> Select<client::Entity> {
 
 /// Applies the search (e-mail or name, case-insensitive) of a list query.
 pub fn search(select: Select<client::Entity>, query: &ListQuery) -> Select<client::Entity> {
-    match query.like_pattern() {
-        Some(pattern) => select.filter(
-            Expr::expr(Func::lower(Expr::col(client::Column::Email)))
-                .like(LikeExpr::new(pattern.clone()).escape('\\'))
-                .or(Expr::expr(Func::lower(Expr::col(client::Column::FullName)))
-                    .like(LikeExpr::new(pattern).escape('\\'))),
-        ),
+    match query.search_condition(&[client::Column::Email, client::Column::FullName]) {
+        Some(condition) => select.filter(condition),
         None => select,
     }
 }

@@ -29,17 +29,50 @@ impl ListQuery {
         self.page.unwrap_or(1).max(1)
     }
 
-    /// `%term%` for a case-insensitive LIKE on a lower-cased column; `None` when empty.
-    pub fn like_pattern(&self) -> Option<String> {
-        let q = self.q.trim().to_lowercase();
+    /// LIKE patterns for the search, or none when it is empty: the lower-cased term (for
+    /// `LOWER(column)`), then the term as typed and capitalised — SQLite's `LOWER()` folds
+    /// only ASCII, so "мар" must also be tried as "Мар" to find "Мария" there.
+    pub fn like_patterns(&self) -> Vec<String> {
+        let q = self.q.trim();
         if q.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        Some(format!("%{escaped}%"))
+        let pattern = |s: &str| {
+            let escaped = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        };
+        let lower = q.to_lowercase();
+        let mut chars = lower.chars();
+        let capitalised: String = chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
+        let mut patterns = vec![pattern(&lower), pattern(q), pattern(&capitalised)];
+        patterns.dedup();
+        patterns
+    }
+
+    /// A condition: any of `columns` matches the search, case-insensitively.
+    pub fn search_condition<C>(&self, columns: &[C]) -> Option<sea_orm::Condition>
+    where
+        C: sea_orm::ColumnTrait,
+    {
+        use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+        let patterns = self.like_patterns();
+        let (lower, others) = patterns.split_first()?;
+        let mut any = sea_orm::Condition::any();
+        for column in columns {
+            any = any.add(
+                Expr::expr(Func::lower(Expr::col(*column))).like(LikeExpr::new(lower).escape('\\')),
+            );
+            for other in others {
+                any = any.add(Expr::col(*column).like(LikeExpr::new(other).escape('\\')));
+            }
+        }
+        Some(any)
     }
 }
 

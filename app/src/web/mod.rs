@@ -23,25 +23,29 @@ pub use page::Page;
 
 use crate::accounts::{routes as accounts, session};
 use crate::clients::routes as clients;
+use crate::mailings::routes as mailings;
+use crate::messages::routes as messages;
 use crate::state::AppState;
 
 /// The site's routes, recording which ones change state so a test can prove that every
 /// one of them refuses a request without a CSRF token.
 pub struct Site {
     route: Route,
-    mutating: Vec<String>,
+    /// Every path, and whether it accepts state-changing requests.
+    paths: Vec<(String, bool)>,
 }
 
 impl Site {
     fn new() -> Self {
         Self {
             route: Route::new(),
-            mutating: Vec::new(),
+            paths: Vec::new(),
         }
     }
 
     fn page(mut self, path: &str, ep: impl IntoEndpoint<Endpoint: 'static>) -> Self {
         self.route = self.route.at(path, get(ep));
+        self.paths.push((path.to_owned(), false));
         self
     }
 
@@ -53,14 +57,14 @@ impl Site {
         handle: impl IntoEndpoint<Endpoint: 'static>,
     ) -> Self {
         self.route = self.route.at(path, get(show).post(handle));
-        self.mutating.push(path.to_owned());
+        self.paths.push((path.to_owned(), true));
         self
     }
 
     /// A POST-only action (logout, resend, …).
     fn action(mut self, path: &str, handle: impl IntoEndpoint<Endpoint: 'static>) -> Self {
         self.route = self.route.at(path, post(handle));
-        self.mutating.push(path.to_owned());
+        self.paths.push((path.to_owned(), true));
         self
     }
 }
@@ -127,11 +131,55 @@ fn site() -> Site {
         )
         .action("/clients/import/confirm", clients::confirm_import)
         .page("/clients/export.csv", clients::export_clients)
+        .page("/messages", messages::list_messages)
+        .form(
+            "/messages/new",
+            messages::new_message_form,
+            messages::create_message,
+        )
+        .page("/messages/:id", messages::show_message)
+        .form(
+            "/messages/:id/edit",
+            messages::edit_message_form,
+            messages::update_message,
+        )
+        .form(
+            "/messages/:id/delete",
+            messages::confirm_delete_message,
+            messages::delete_message,
+        )
+        .page("/mailings", mailings::list_mailings)
+        .form(
+            "/mailings/new",
+            mailings::new_mailing_form,
+            mailings::create_mailing,
+        )
+        .page("/mailings/:id", mailings::show_mailing)
+        .form(
+            "/mailings/:id/edit",
+            mailings::edit_mailing_form,
+            mailings::update_mailing,
+        )
+        .action("/mailings/:id/toggle", mailings::toggle_mailing)
+        .form(
+            "/mailings/:id/delete",
+            mailings::confirm_delete_mailing,
+            mailings::delete_mailing,
+        )
 }
 
 /// Paths (with `:param` placeholders) that accept state-changing requests.
 pub fn mutating_routes() -> Vec<String> {
-    site().mutating
+    site()
+        .paths
+        .into_iter()
+        .filter_map(|(path, mutating)| mutating.then_some(path))
+        .collect()
+}
+
+/// Every path of the site, with whether it takes POST (for tests that walk them all).
+pub fn all_routes() -> Vec<(String, bool)> {
+    site().paths
 }
 
 /// The whole application as one endpoint.

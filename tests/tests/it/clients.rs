@@ -60,13 +60,14 @@ async fn clients_list_search_sort_and_pages(backend: Backend) {
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
     add(&v, "zed@other.org", "Zed Unique").await;
+    add(&v, "maria@example.ru", "Мария Сидорова").await;
 
     let full = parse(&v.get("/clients").await.text().await.unwrap());
     assert!(full.exists("header.site"), "a plain GET is the whole page");
     assert_eq!(full.count("#client-rows tbody tr"), 20);
     assert_eq!(
         full.text(".pager span").as_deref(),
-        Some("Page 1 of 3 · 46 in all")
+        Some("Page 1 of 3 · 47 in all")
     );
 
     // htmx asks for the rows only: no layout, same table.
@@ -74,7 +75,7 @@ async fn clients_list_search_sort_and_pages(backend: Backend) {
     assert_eq!(rows.headers()["vary"], "HX-Request");
     let rows = parse_fragment(&rows.text().await.unwrap());
     assert!(!rows.exists("header.site") && !rows.exists("h1"));
-    assert_eq!(rows.count("tbody tr"), 6);
+    assert_eq!(rows.count("tbody tr"), 7);
 
     // Search by name or e-mail, case-insensitive.
     let found = parse_fragment(
@@ -96,6 +97,21 @@ async fn clients_list_search_sort_and_pages(backend: Backend) {
             .unwrap(),
     );
     assert_eq!(found.count("tbody tr"), 1);
+    // Non-ASCII names too, in any case (SQLite's LOWER() folds only ASCII).
+    for q in ["мар", "МАРИЯ", "Сидорова"] {
+        let found = parse_fragment(
+            &v.htmx_get(&format!("/clients?q={q}"), "client-rows")
+                .await
+                .text()
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            found.texts("tbody tr td:nth-child(2)"),
+            vec!["maria@example.ru"],
+            "q={q}"
+        );
+    }
     // LIKE wildcards in the search are literal.
     let none = parse_fragment(
         &v.htmx_get("/clients?q=%25_", "client-rows")
@@ -127,7 +143,7 @@ async fn clients_list_search_sort_and_pages(backend: Backend) {
     let last = parse(&v.get("/clients?page=99").await.text().await.unwrap());
     assert_eq!(
         last.text(".pager span").as_deref(),
-        Some("Page 3 of 3 · 46 in all")
+        Some("Page 3 of 3 · 47 in all")
     );
 }
 

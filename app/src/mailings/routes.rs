@@ -1,0 +1,218 @@
+//! Mailing pages: list filtered by status, form with message and client pickers, detail,
+//! enable / disable, delete with confirmation.
+
+use chrono::Utc;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use poem::http::StatusCode;
+use poem::session::Session;
+use poem::web::{Data, Path, Query};
+use poem::{IntoResponse, Response, handler};
+
+use super::schedule::status_at;
+use super::service::{self, MailingInput};
+use crate::accounts::session::{AuthUser, flash};
+use crate::entities::mailing::Periodicity;
+use crate::entities::{client, message};
+use crate::state::AppState;
+use crate::web::error::see_other;
+use crate::web::forms::FieldErrors;
+use crate::web::list::ListQuery;
+use crate::web::{AppError, Page};
+
+#[handler]
+pub async fn list_mailings(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Page, AppError> {
+    let page = service::list(&state.db, user.id, &query).await?;
+    let any = service::owned(user.id).one(&state.db).await?.is_some();
+    Ok(Page::new(
+        "mailings/list.html",
+        context! { page => Value::from(Serde(&page)), query => Value::from(Serde(&query)), any => any },
+    )
+    .fragment("mailing-rows", "rows"))
+}
+
+async fn form_page(
+    state: &AppState,
+    owner: i32,
+    mailing_id: Option<i32>,
+    input: &MailingInput,
+    errors: &FieldErrors,
+) -> Result<Page, AppError> {
+    let (messages, clients) = service::choices(&state.db, owner).await?;
+    let periodicities: Vec<(&str, &str)> = Periodicity::ALL
+        .iter()
+        .map(|p| (p.as_str(), p.label()))
+        .collect();
+    Ok(Page::new(
+        "mailings/form.html",
+        context! {
+            mailing_id => mailing_id,
+            form => Value::from(Serde(input)),
+            errors => Value::from(Serde(errors)),
+            messages => Value::from(Serde(&messages)),
+            clients => Value::from(Serde(&clients)),
+            periodicities => Value::from(Serde(&periodicities)),
+            now => Utc::now().format(service::TIME_FORMAT).to_string(),
+        },
+    ))
+}
+
+#[handler]
+pub async fn new_mailing_form(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Page, AppError> {
+    let now = Utc::now();
+    let input = MailingInput {
+        start_at: now.format(service::TIME_FORMAT).to_string(),
+        end_at: (now + chrono::Duration::days(30))
+            .format(service::TIME_FORMAT)
+            .to_string(),
+        periodicity: "once".into(),
+        ..MailingInput::default()
+    };
+    form_page(state, user.id, None, &input, &FieldErrors::default()).await
+}
+
+fn parse_body(body: &str) -> MailingInput {
+    MailingInput::from_pairs(
+        form_urlencoded::parse(body.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())),
+    )
+}
+
+#[handler]
+pub async fn create_mailing(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    body: String,
+) -> Result<Response, AppError> {
+    let input = parse_body(&body);
+    match service::validate(&state.db, user.id, &input).await {
+        Ok(valid) => {
+            let mailing = service::create(&state.db, user.id, valid).await?;
+            flash(
+                session,
+                "success",
+                format!("Mailing #{} created.", mailing.id),
+            );
+            Ok(see_other(&format!("/mailings/{}", mailing.id)))
+        }
+        Err(errors) => Ok(form_page(state, user.id, None, &input, &errors)
+            .await?
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response()),
+    }
+}
+
+#[handler]
+pub async fn show_mailing(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Page, AppError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let mailing = service::find_owned(&state.db, user.id, id).await?;
+    let message = message::Entity::find_by_id(mailing.message_id)
+        .one(&state.db)
+        .await?;
+    let ids = service::client_ids(&state.db, id).await?;
+    let clients = client::Entity::find()
+        .filter(client::Column::Id.is_in(ids))
+        .order_by_asc(client::Column::FullName)
+        .all(&state.db)
+        .await?;
+    Ok(Page::new(
+        "mailings/detail.html",
+        context! {
+            mailing => Value::from(Serde(&mailing)),
+            status => status_at(&mailing, Utc::now()).as_str(),
+            periodicity => mailing.periodicity.label(),
+            message => Value::from(Serde(&message)),
+            clients => Value::from(Serde(&clients)),
+        },
+    ))
+}
+
+#[handler]
+pub async fn edit_mailing_form(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Page, AppError> {
+    let mailing = service::find_owned(&state.db, user.id, id).await?;
+    let input = MailingInput::from_model(&mailing, service::client_ids(&state.db, id).await?);
+    form_page(state, user.id, Some(id), &input, &FieldErrors::default()).await
+}
+
+#[handler]
+pub async fn update_mailing(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+    body: String,
+) -> Result<Response, AppError> {
+    let existing = service::find_owned(&state.db, user.id, id).await?;
+    let input = parse_body(&body);
+    match service::validate(&state.db, user.id, &input).await {
+        Ok(valid) => {
+            service::update(&state.db, existing, valid).await?;
+            flash(session, "success", format!("Mailing #{id} saved."));
+            Ok(see_other(&format!("/mailings/{id}")))
+        }
+        Err(errors) => Ok(form_page(state, user.id, Some(id), &input, &errors)
+            .await?
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response()),
+    }
+}
+
+#[handler]
+pub async fn toggle_mailing(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let existing = service::find_owned(&state.db, user.id, id).await?;
+    let enabled = !existing.is_enabled;
+    service::set_enabled(&state.db, existing, enabled).await?;
+    let text = if enabled {
+        format!("Mailing #{id} enabled.")
+    } else {
+        format!("Mailing #{id} disabled: nothing new will be sent.")
+    };
+    flash(session, "success", text);
+    Ok(see_other(&format!("/mailings/{id}")))
+}
+
+#[handler]
+pub async fn confirm_delete_mailing(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Page, AppError> {
+    let mailing = service::find_owned(&state.db, user.id, id).await?;
+    Ok(Page::new(
+        "mailings/confirm_delete.html",
+        context! { mailing => Value::from(Serde(&mailing)) },
+    ))
+}
+
+#[handler]
+pub async fn delete_mailing(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let mailing = service::find_owned(&state.db, user.id, id).await?;
+    service::delete(&state.db, mailing).await?;
+    flash(session, "success", format!("Mailing #{id} deleted."));
+    Ok(see_other("/mailings"))
+}

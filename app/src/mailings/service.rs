@@ -1,0 +1,392 @@
+//! Mailing rules and queries; every finder takes the owner (DESIGN rule 3).
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::schedule::status_at;
+use crate::entities::mailing::{self, MailingStatus, Periodicity};
+use crate::entities::{client, mailing_client, message};
+use crate::web::AppError;
+use crate::web::forms::FieldErrors;
+use crate::web::list::{ListQuery, Paginated, paginate};
+
+/// `datetime-local` inputs carry no zone: times are UTC, and the form says so.
+pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// The form as typed (strings, so a bad value can be shown back).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MailingInput {
+    pub message_id: String,
+    pub client_ids: Vec<i32>,
+    pub start_at: String,
+    pub end_at: String,
+    pub periodicity: String,
+}
+
+impl MailingInput {
+    /// Reads an urlencoded body, where `client_ids` repeats.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut input = MailingInput::default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "message_id" => input.message_id = value,
+                "client_ids" => {
+                    if let Ok(id) = value.parse() {
+                        input.client_ids.push(id);
+                    }
+                }
+                "start_at" => input.start_at = value,
+                "end_at" => input.end_at = value,
+                "periodicity" => input.periodicity = value,
+                _ => {}
+            }
+        }
+        input
+    }
+
+    pub fn from_model(m: &mailing::Model, client_ids: Vec<i32>) -> Self {
+        Self {
+            message_id: m.message_id.to_string(),
+            client_ids,
+            start_at: m.start_at.format(TIME_FORMAT).to_string(),
+            end_at: m.end_at.format(TIME_FORMAT).to_string(),
+            periodicity: m.periodicity.as_str().to_owned(),
+        }
+    }
+}
+
+/// A checked form: everything parsed and owned by the user.
+pub struct ValidMailing {
+    pub message_id: i32,
+    pub client_ids: BTreeSet<i32>,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+    pub periodicity: Periodicity,
+}
+
+fn parse_time(value: &str) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    NaiveDateTime::parse_from_str(value, TIME_FORMAT)
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+pub async fn validate(
+    db: &DatabaseConnection,
+    owner: i32,
+    input: &MailingInput,
+) -> Result<ValidMailing, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let message_id = match input.message_id.parse::<i32>() {
+        Ok(id) => match message::Entity::find()
+            .filter(message::Column::OwnerId.eq(owner))
+            .filter(message::Column::Id.eq(id))
+            .count(db)
+            .await
+        {
+            Ok(1) => Some(id),
+            Ok(_) => {
+                errors.add("message_id", "Choose one of your messages.");
+                None
+            }
+            Err(e) => {
+                errors.add("", format!("Could not check the message: {e}"));
+                None
+            }
+        },
+        Err(_) => {
+            errors.add("message_id", "Choose the message to send.");
+            None
+        }
+    };
+    let client_ids: BTreeSet<i32> = input.client_ids.iter().copied().collect();
+    if client_ids.is_empty() {
+        errors.add("client_ids", "Choose at least one client.");
+    } else {
+        let owned = client::Entity::find()
+            .filter(client::Column::OwnerId.eq(owner))
+            .filter(client::Column::Id.is_in(client_ids.iter().copied()))
+            .count(db)
+            .await
+            .unwrap_or(0);
+        if owned != client_ids.len() as u64 {
+            errors.add(
+                "client_ids",
+                "Some of the chosen clients are not in your address book.",
+            );
+        }
+    }
+    let start_at = parse_time(&input.start_at);
+    let end_at = parse_time(&input.end_at);
+    if start_at.is_none() {
+        errors.add("start_at", "Enter the start as a date and time.");
+    }
+    if end_at.is_none() {
+        errors.add("end_at", "Enter the end as a date and time.");
+    }
+    if let (Some(start), Some(end)) = (start_at, end_at)
+        && end <= start
+    {
+        errors.add("end_at", "The end must be after the start.");
+    }
+    let periodicity = Periodicity::ALL
+        .into_iter()
+        .find(|p| p.as_str() == input.periodicity);
+    if periodicity.is_none() {
+        errors.add("periodicity", "Choose how often to send.");
+    }
+    errors.into_result()?;
+    match (message_id, start_at, end_at, periodicity) {
+        (Some(message_id), Some(start_at), Some(end_at), Some(periodicity)) => Ok(ValidMailing {
+            message_id,
+            client_ids,
+            start_at,
+            end_at,
+            periodicity,
+        }),
+        _ => Err(FieldErrors::single("", "The form is incomplete.")),
+    }
+}
+
+pub fn owned(owner: i32) -> Select<mailing::Entity> {
+    mailing::Entity::find().filter(mailing::Column::OwnerId.eq(owner))
+}
+
+pub async fn find_owned(
+    db: &DatabaseConnection,
+    owner: i32,
+    id: i32,
+) -> Result<mailing::Model, AppError> {
+    owned(owner)
+        .filter(mailing::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Status filter by the clock, so the list agrees with what each row shows.
+fn with_status(
+    select: Select<mailing::Entity>,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Select<mailing::Entity> {
+    match status {
+        "created" => select.filter(mailing::Column::StartAt.gt(now)),
+        "running" => select
+            .filter(mailing::Column::StartAt.lte(now))
+            .filter(mailing::Column::EndAt.gt(now)),
+        "finished" => select.filter(mailing::Column::EndAt.lte(now)),
+        "disabled" => select.filter(mailing::Column::IsEnabled.eq(false)),
+        _ => select,
+    }
+}
+
+/// A list row: the mailing with what the list shows about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub mailing: mailing::Model,
+    pub status: MailingStatus,
+    pub subject: String,
+    pub clients: u64,
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    owner: i32,
+    query: &ListQuery,
+) -> Result<Paginated<Row>, AppError> {
+    let now = Utc::now();
+    let order = if query.descending() {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let column = match query.sort.as_str() {
+        "start" => mailing::Column::StartAt,
+        "end" => mailing::Column::EndAt,
+        _ => mailing::Column::CreatedAt,
+    };
+    let order = if query.sort.is_empty() {
+        Order::Desc
+    } else {
+        order
+    };
+    let select = with_status(owned(owner), &query.status, now)
+        .order_by(column, order)
+        .order_by(mailing::Column::Id, Order::Desc);
+    let page = paginate(db, select, query.page()).await?;
+    let ids: Vec<i32> = page.items.iter().map(|m| m.id).collect();
+    let subjects: HashMap<i32, String> = message::Entity::find()
+        .filter(message::Column::Id.is_in(page.items.iter().map(|m| m.message_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.subject))
+        .collect();
+    let counts: HashMap<i32, i64> = mailing_client::Entity::find()
+        .select_only()
+        .column(mailing_client::Column::MailingId)
+        .column_as(mailing_client::Column::ClientId.count(), "n")
+        .filter(mailing_client::Column::MailingId.is_in(ids))
+        .group_by(mailing_client::Column::MailingId)
+        .into_tuple::<(i32, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let items = page
+        .items
+        .into_iter()
+        .map(|m| Row {
+            status: status_at(&m, now),
+            subject: subjects.get(&m.message_id).cloned().unwrap_or_default(),
+            clients: counts.get(&m.id).copied().unwrap_or(0) as u64,
+            mailing: m,
+        })
+        .collect();
+    Ok(Paginated {
+        items,
+        page: page.page,
+        pages: page.pages,
+        total: page.total,
+        per_page: page.per_page,
+    })
+}
+
+pub async fn client_ids(db: &DatabaseConnection, mailing_id: i32) -> Result<Vec<i32>, AppError> {
+    Ok(mailing_client::Entity::find()
+        .select_only()
+        .column(mailing_client::Column::ClientId)
+        .filter(mailing_client::Column::MailingId.eq(mailing_id))
+        .into_tuple::<i32>()
+        .all(db)
+        .await?)
+}
+
+async fn replace_clients<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    mailing_id: i32,
+    ids: &BTreeSet<i32>,
+) -> Result<(), sea_orm::DbErr> {
+    mailing_client::Entity::delete_many()
+        .filter(mailing_client::Column::MailingId.eq(mailing_id))
+        .exec(db)
+        .await?;
+    let rows: Vec<mailing_client::ActiveModel> = ids
+        .iter()
+        .map(|client_id| mailing_client::ActiveModel {
+            mailing_id: Set(mailing_id),
+            client_id: Set(*client_id),
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        mailing_client::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    owner: i32,
+    valid: ValidMailing,
+) -> Result<mailing::Model, AppError> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let mut model = mailing::ActiveModel {
+        owner_id: Set(owner),
+        message_id: Set(valid.message_id),
+        start_at: Set(valid.start_at),
+        end_at: Set(valid.end_at),
+        periodicity: Set(valid.periodicity),
+        status: Set(MailingStatus::Created),
+        is_enabled: Set(true),
+        next_run_at: Set(Some(valid.start_at)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    replace_clients(&txn, model.id, &valid.client_ids).await?;
+    let status = status_at(&model, now);
+    if status != model.status {
+        let mut active: mailing::ActiveModel = model.into();
+        active.status = Set(status);
+        model = active.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    existing: mailing::Model,
+    valid: ValidMailing,
+) -> Result<mailing::Model, AppError> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let schedule_changed =
+        existing.start_at != valid.start_at || existing.periodicity != valid.periodicity;
+    let mut active: mailing::ActiveModel = existing.clone().into();
+    active.message_id = Set(valid.message_id);
+    active.start_at = Set(valid.start_at);
+    active.end_at = Set(valid.end_at);
+    active.periodicity = Set(valid.periodicity);
+    if schedule_changed {
+        active.next_run_at = Set(Some(valid.start_at));
+    }
+    let probe = mailing::Model {
+        start_at: valid.start_at,
+        end_at: valid.end_at,
+        ..existing
+    };
+    active.status = Set(status_at(&probe, now));
+    active.updated_at = Set(now);
+    let model = active.update(&txn).await?;
+    replace_clients(&txn, model.id, &valid.client_ids).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn set_enabled(
+    db: &DatabaseConnection,
+    existing: mailing::Model,
+    enabled: bool,
+) -> Result<mailing::Model, AppError> {
+    let mut active: mailing::ActiveModel = existing.into();
+    active.is_enabled = Set(enabled);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+pub async fn delete(db: &DatabaseConnection, existing: mailing::Model) -> Result<(), AppError> {
+    existing.delete(db).await?;
+    Ok(())
+}
+
+/// The owner's messages and clients, for the form's pickers.
+pub async fn choices(
+    db: &DatabaseConnection,
+    owner: i32,
+) -> Result<(Vec<message::Model>, Vec<client::Model>), AppError> {
+    let messages = message::Entity::find()
+        .filter(message::Column::OwnerId.eq(owner))
+        .order_by_desc(message::Column::UpdatedAt)
+        .all(db)
+        .await?;
+    let clients = client::Entity::find()
+        .filter(client::Column::OwnerId.eq(owner))
+        .order_by_asc(client::Column::FullName)
+        .all(db)
+        .await?;
+    Ok((messages, clients))
+}

@@ -1,0 +1,189 @@
+//! Message pages. The list answers htmx searches and page turns with its rows only; forms
+//! re-render with 422 and the errors beside the fields, and validate inline as you type.
+//! After a create or an edit the user lands on the preview of what recipients will see.
+
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use poem::http::StatusCode;
+use poem::session::Session;
+use poem::web::{Data, Form, Path, Query};
+use poem::{IntoResponse, Response, handler};
+use serde::Deserialize;
+
+use super::service::{self, MessageInput, SaveError};
+use crate::accounts::session::{AuthUser, flash};
+use crate::state::AppState;
+use crate::web::error::{error_page, see_other};
+use crate::web::forms::FieldErrors;
+use crate::web::list::ListQuery;
+use crate::web::{AppError, Page};
+
+const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormMode {
+    /// `?validate=1`: check and show errors, save nothing (inline validation).
+    #[serde(default)]
+    validate: Option<String>,
+}
+
+#[handler]
+pub async fn list_messages(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Page, AppError> {
+    let page = service::list(&state.db, user.id, &query).await?;
+    let total = service::count(&state.db, user.id).await?;
+    Ok(Page::new(
+        "messages/list.html",
+        context! { page => Value::from(Serde(&page)), query => Value::from(Serde(&query)), total_messages => total },
+    )
+    .fragment("message-rows", "rows"))
+}
+
+fn form_page(message_id: Option<i32>, input: &MessageInput, errors: &FieldErrors) -> Page {
+    Page::new(
+        "messages/form.html",
+        context! { message_id => message_id, form => Value::from(Serde(input)), errors => Value::from(Serde(errors)) },
+    )
+    .fragment("message-form", "form")
+}
+
+#[handler]
+pub fn new_message_form(AuthUser(_user): AuthUser) -> Page {
+    form_page(None, &MessageInput::default(), &FieldErrors::default())
+}
+
+async fn save(
+    state: &AppState,
+    session: &Session,
+    owner: i32,
+    id: Option<i32>,
+    mode: FormMode,
+    input: MessageInput,
+) -> Result<Response, AppError> {
+    if mode.validate.is_some() {
+        let errors = service::validate(&input.clone().normalized());
+        return Ok(form_page(id, &input, &errors).into_response());
+    }
+    let result = match id {
+        None => service::create(&state.db, owner, input.clone()).await,
+        Some(id) => service::update(&state.db, owner, id, input.clone()).await,
+    };
+    match result {
+        Ok(message) => {
+            let verb = if id.is_some() { "saved" } else { "added" };
+            flash(
+                session,
+                "success",
+                format!("Message “{}” {verb}.", message.subject),
+            );
+            Ok(see_other(&format!("/messages/{}", message.id)))
+        }
+        Err(SaveError::Invalid(errors)) => Ok(form_page(id, &input, &errors)
+            .status(UNPROCESSABLE)
+            .into_response()),
+        Err(SaveError::App(e)) => Err(e),
+    }
+}
+
+#[handler]
+pub async fn create_message(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Query(mode): Query<FormMode>,
+    Form(input): Form<MessageInput>,
+) -> Result<Response, AppError> {
+    save(state, session, user.id, None, mode, input).await
+}
+
+#[handler]
+pub async fn show_message(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Page, AppError> {
+    let message = service::find_owned(&state.db, user.id, id).await?;
+    let mailings = service::mailings_using(&state.db, user.id, id).await?;
+    let to = service::example_recipient(&state.db, user.id).await?;
+    Ok(Page::new(
+        "messages/show.html",
+        context! {
+            message => Value::from(Serde(&message)),
+            mailings => Value::from(Serde(&mailings)),
+            from => state.config.mail_from.clone(),
+            to => to,
+        },
+    ))
+}
+
+#[handler]
+pub async fn edit_message_form(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Page, AppError> {
+    let message = service::find_owned(&state.db, user.id, id).await?;
+    Ok(form_page(
+        Some(id),
+        &MessageInput::from(message),
+        &FieldErrors::default(),
+    ))
+}
+
+#[handler]
+pub async fn update_message(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+    Query(mode): Query<FormMode>,
+    Form(input): Form<MessageInput>,
+) -> Result<Response, AppError> {
+    service::find_owned(&state.db, user.id, id).await?;
+    save(state, session, user.id, Some(id), mode, input).await
+}
+
+#[handler]
+pub async fn confirm_delete_message(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Page, AppError> {
+    let message = service::find_owned(&state.db, user.id, id).await?;
+    let mailings = service::mailings_using(&state.db, user.id, id).await?;
+    Ok(Page::new(
+        "messages/confirm_delete.html",
+        context! {
+            message => Value::from(Serde(&message)),
+            mailings => Value::from(Serde(&mailings)),
+            blocked => service::in_use_explanation(&mailings),
+        },
+    ))
+}
+
+#[handler]
+pub async fn delete_message(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let message = match service::delete(&state.db, user.id, id).await {
+        Ok(message) => message,
+        // Rendered here so the explanation reaches the page: an `AppError` returned as `Err`
+        // loses its page on the way out (poem replaces the response's extensions).
+        Err(AppError::Conflict(why)) => {
+            return Ok(error_page(StatusCode::CONFLICT, Some(why)).into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    flash(
+        session,
+        "success",
+        format!("Message “{}” deleted.", message.subject),
+    );
+    Ok(see_other("/messages"))
+}

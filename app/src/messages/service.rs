@@ -1,0 +1,308 @@
+//! Message rules and queries; every finder takes the owner (DESIGN rule 3).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, SqlErr,
+};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use crate::entities::{client, mailing, message};
+use crate::web::AppError;
+use crate::web::forms::FieldErrors;
+use crate::web::list::{ListQuery, Paginated, paginate};
+
+#[derive(Debug, Clone, Default, Deserialize, Validate, Serialize)]
+pub struct MessageInput {
+    #[serde(default)]
+    #[validate(length(
+        min = 1,
+        max = 255,
+        message = "Enter a subject (up to 255 characters)."
+    ))]
+    pub subject: String,
+    #[serde(default)]
+    #[validate(length(
+        min = 1,
+        max = 100_000,
+        message = "Write the message (up to 100,000 characters)."
+    ))]
+    pub body: String,
+}
+
+impl MessageInput {
+    /// Subject trimmed; body with the browser's CRLF line ends made LF and blank lines around
+    /// it dropped (so a body of only spaces counts as empty; a textarea would eat a leading
+    /// newline anyway).
+    pub fn normalized(self) -> Self {
+        let body = self.body.replace("\r\n", "\n");
+        Self {
+            subject: self.subject.trim().to_owned(),
+            body: body.trim_start_matches('\n').trim_end().to_owned(),
+        }
+    }
+}
+
+impl From<message::Model> for MessageInput {
+    fn from(m: message::Model) -> Self {
+        Self {
+            subject: m.subject,
+            body: m.body,
+        }
+    }
+}
+
+pub fn owned(owner: i32) -> Select<message::Entity> {
+    message::Entity::find().filter(message::Column::OwnerId.eq(owner))
+}
+
+/// Applies the search (subject or body, case-insensitive) of a list query.
+pub fn search(select: Select<message::Entity>, query: &ListQuery) -> Select<message::Entity> {
+    match query.search_condition(&[message::Column::Subject, message::Column::Body]) {
+        Some(condition) => select.filter(condition),
+        None => select,
+    }
+}
+
+/// Sort keys the list offers: `subject`, `created`, `updated` (the default: newest edits first).
+pub fn sorted(select: Select<message::Entity>, query: &ListQuery) -> Select<message::Entity> {
+    let (column, default_order) = match query.sort.as_str() {
+        "subject" => (message::Column::Subject, Order::Asc),
+        "created" => (message::Column::CreatedAt, Order::Asc),
+        "updated" => (message::Column::UpdatedAt, Order::Asc),
+        _ => (message::Column::UpdatedAt, Order::Desc),
+    };
+    let order = match query.dir.as_str() {
+        "desc" => Order::Desc,
+        "asc" => Order::Asc,
+        _ => default_order,
+    };
+    select
+        .order_by(column, order)
+        .order_by(message::Column::Id, Order::Asc)
+}
+
+/// One row of the list: the message and how many of the owner's mailings send it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageRow {
+    #[serde(flatten)]
+    pub message: message::Model,
+    pub mailings: i64,
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    owner: i32,
+    query: &ListQuery,
+) -> Result<Paginated<MessageRow>, AppError> {
+    let page = paginate(db, sorted(search(owned(owner), query), query), query.page()).await?;
+    let ids: Vec<i32> = page.items.iter().map(|m| m.id).collect();
+    let counts = mailing_counts(db, owner, &ids).await?;
+    Ok(Paginated {
+        items: page
+            .items
+            .into_iter()
+            .map(|message| MessageRow {
+                mailings: counts.get(&message.id).copied().unwrap_or(0),
+                message,
+            })
+            .collect(),
+        page: page.page,
+        pages: page.pages,
+        total: page.total,
+        per_page: page.per_page,
+    })
+}
+
+/// Mailings per message for `ids`, in one grouped query.
+async fn mailing_counts(
+    db: &DatabaseConnection,
+    owner: i32,
+    ids: &[i32],
+) -> Result<HashMap<i32, i64>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = mailing::Entity::find()
+        .select_only()
+        .column(mailing::Column::MessageId)
+        .column_as(mailing::Column::Id.count(), "mailings")
+        .filter(mailing::Column::OwnerId.eq(owner))
+        .filter(mailing::Column::MessageId.is_in(ids.iter().copied()))
+        .group_by(mailing::Column::MessageId)
+        .into_tuple::<(i32, i64)>()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+pub async fn count(db: &DatabaseConnection, owner: i32) -> Result<u64, AppError> {
+    Ok(owned(owner).count(db).await?)
+}
+
+pub async fn find_owned(
+    db: &DatabaseConnection,
+    owner: i32,
+    id: i32,
+) -> Result<message::Model, AppError> {
+    owned(owner)
+        .filter(message::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A mailing as the message pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailingUse {
+    pub id: i32,
+    pub status: &'static str,
+    pub periodicity: &'static str,
+    pub is_enabled: bool,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+}
+
+/// The owner's mailings that send message `id` (the caller has checked the message is theirs).
+pub async fn mailings_using(
+    db: &DatabaseConnection,
+    owner: i32,
+    id: i32,
+) -> Result<Vec<MailingUse>, AppError> {
+    Ok(mailing::Entity::find()
+        .filter(mailing::Column::OwnerId.eq(owner))
+        .filter(mailing::Column::MessageId.eq(id))
+        .order_by(mailing::Column::StartAt, Order::Asc)
+        .order_by(mailing::Column::Id, Order::Asc)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| MailingUse {
+            id: m.id,
+            status: m.status.label(),
+            periodicity: m.periodicity.label(),
+            is_enabled: m.is_enabled,
+            start_at: m.start_at,
+            end_at: m.end_at,
+        })
+        .collect())
+}
+
+/// The `To:` of the preview: the owner's first client, or a placeholder recipient.
+pub async fn example_recipient(db: &DatabaseConnection, owner: i32) -> Result<String, AppError> {
+    let first = client::Entity::find()
+        .filter(client::Column::OwnerId.eq(owner))
+        .order_by(client::Column::Id, Order::Asc)
+        .one(db)
+        .await?;
+    Ok(match first {
+        Some(c) => format!("{} <{}>", c.full_name, c.email),
+        None => "Recipient <recipient@example.com>".to_owned(),
+    })
+}
+
+fn check(input: &MessageInput) -> Result<(), FieldErrors> {
+    let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    if !errors.0.contains_key("subject") && input.subject.contains(['\r', '\n']) {
+        errors.add("subject", "Keep the subject on one line.");
+    }
+    errors.into_result()
+}
+
+/// Validation only (for inline feedback while typing).
+pub fn validate(input: &MessageInput) -> FieldErrors {
+    check(input).err().unwrap_or_default()
+}
+
+pub enum SaveError {
+    Invalid(FieldErrors),
+    App(AppError),
+}
+
+impl From<sea_orm::DbErr> for SaveError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        SaveError::App(e.into())
+    }
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    owner: i32,
+    input: MessageInput,
+) -> Result<message::Model, SaveError> {
+    let input = input.normalized();
+    check(&input).map_err(SaveError::Invalid)?;
+    let now = Utc::now();
+    Ok(message::ActiveModel {
+        owner_id: Set(owner),
+        subject: Set(input.subject),
+        body: Set(input.body),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    owner: i32,
+    id: i32,
+    input: MessageInput,
+) -> Result<message::Model, SaveError> {
+    let existing = find_owned(db, owner, id).await.map_err(SaveError::App)?;
+    let input = input.normalized();
+    check(&input).map_err(SaveError::Invalid)?;
+    let mut active: message::ActiveModel = existing.into();
+    active.subject = Set(input.subject);
+    active.body = Set(input.body);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+/// Why a message cannot go: the mailings that send it (empty when it may be deleted).
+pub fn in_use_explanation(uses: &[MailingUse]) -> Option<String> {
+    if uses.is_empty() {
+        return None;
+    }
+    let list = uses
+        .iter()
+        .map(|m| format!("#{}", m.id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (noun, pronoun) = if uses.len() == 1 {
+        ("mailing", "it")
+    } else {
+        ("mailings", "them")
+    };
+    Some(format!(
+        "This message is used by {noun} {list}. Delete {pronoun} or give {pronoun} another message first."
+    ))
+}
+
+/// Deletes the message unless a mailing sends it (409 with the explanation instead).
+pub async fn delete(
+    db: &DatabaseConnection,
+    owner: i32,
+    id: i32,
+) -> Result<message::Model, AppError> {
+    let existing = find_owned(db, owner, id).await?;
+    let uses = mailings_using(db, owner, id).await?;
+    if let Some(why) = in_use_explanation(&uses) {
+        return Err(AppError::Conflict(why));
+    }
+    match existing.clone().delete(db).await {
+        Ok(_) => Ok(existing),
+        // A mailing created between the check and the delete: the foreign key refuses.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
+            Err(AppError::Conflict(
+                "This message is used by a mailing, so it cannot be deleted.".into(),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,337 @@
+//! Mailings in the user area: form with pickers and validation, list filtered by status,
+//! detail, enable/disable, delete with confirmation.
+
+use chrono::{Duration, Utc};
+use mailer::entities::user::Role;
+use mailer::entities::{mailing, mailing_client, message};
+use mailer_tests::html::{parse, parse_fragment};
+use mailer_tests::users::{Visitor, sign_in_new};
+use mailer_tests::{Backend, TestApp, spawn_app};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+pub async fn make_message(app: &TestApp, owner: i32, subject: &str) -> message::Model {
+    message::ActiveModel {
+        owner_id: Set(owner),
+        subject: Set(subject.into()),
+        body: Set("Hello!".into()),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap()
+}
+
+pub async fn client_id(app: &TestApp, owner: i32, email: &str) -> i32 {
+    mailer::entities::client::Entity::find()
+        .filter(mailer::entities::client::Column::Email.eq(email))
+        .filter(mailer::entities::client::Column::OwnerId.eq(owner))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("client exists")
+        .id
+}
+
+fn at(offset: Duration) -> String {
+    (Utc::now() + offset).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+pub async fn create_mailing(
+    v: &Visitor,
+    message: i32,
+    clients: &[i32],
+    start: Duration,
+    end: Duration,
+    periodicity: &str,
+) -> reqwest::Response {
+    let message = message.to_string();
+    let (start, end) = (at(start), at(end));
+    let ids: Vec<String> = clients.iter().map(|c| c.to_string()).collect();
+    let mut fields = vec![
+        ("message_id", message.as_str()),
+        ("start_at", start.as_str()),
+        ("end_at", end.as_str()),
+        ("periodicity", periodicity),
+    ];
+    for id in &ids {
+        fields.push(("client_ids", id));
+    }
+    v.post_form("/mailings/new", &fields).await
+}
+
+#[tokio::test]
+async fn mailing_form_validates_and_creates() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let other = sign_in_new(&app, "eve@example.com", Role::User).await;
+
+    // Nothing to choose yet: the form says what is missing.
+    let empty = parse(&v.get("/mailings/new").await.text().await.unwrap());
+    assert!(empty.exists(".flash.error a[href='/messages/new']"));
+
+    let msg = make_message(&app, v.user.id, "Spring news").await;
+    let foreign_msg = make_message(&app, other.user.id, "Eve's").await;
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        v.post_form(
+            "/clients/new",
+            &[("email", email), ("full_name", email), ("comment", "")],
+        )
+        .await;
+    }
+    other
+        .post_form(
+            "/clients/new",
+            &[
+                ("email", "x@example.com"),
+                ("full_name", "X"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    let a = client_id(&app, v.user.id, "a@example.com").await;
+    let b = client_id(&app, v.user.id, "b@example.com").await;
+    let foreign_client = client_id(&app, other.user.id, "x@example.com").await;
+
+    let form = parse(&v.get("/mailings/new").await.text().await.unwrap());
+    assert_eq!(
+        form.count("fieldset[data-picker] input[name='client_ids']"),
+        3,
+        "only own clients"
+    );
+    assert_eq!(
+        form.count("#f-message_id option[value]") - 1,
+        1,
+        "only own messages"
+    );
+    assert!(
+        form.exists("[data-picker-filter]")
+            && form.exists("[data-picker-all]")
+            && form.exists("[data-picker-none]")
+    );
+    assert_eq!(form.text("[data-picker-count]").as_deref(), Some("0"));
+
+    // End before start, no clients, someone else's message.
+    let bad = create_mailing(
+        &v,
+        foreign_msg.id,
+        &[],
+        Duration::hours(2),
+        Duration::hours(1),
+        "weekly",
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&bad.text().await.unwrap());
+    assert!(doc.exists("#e-message_id") && doc.exists("#e-client_ids") && doc.exists("#e-end_at"));
+    assert_eq!(
+        doc.attr("#f-periodicity option[selected]", "value")
+            .as_deref(),
+        Some("weekly"),
+        "input kept"
+    );
+
+    // Someone else's client.
+    let bad = create_mailing(
+        &v,
+        msg.id,
+        &[a, foreign_client],
+        Duration::zero(),
+        Duration::days(1),
+        "once",
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&bad.text().await.unwrap());
+    assert!(doc.exists("#e-client_ids"));
+    assert_eq!(
+        doc.count("input[name='client_ids'][checked]"),
+        1,
+        "own selection kept"
+    );
+    assert_eq!(
+        mailing::Entity::find().count(&app.state.db).await.unwrap(),
+        0
+    );
+
+    let ok = create_mailing(
+        &v,
+        msg.id,
+        &[a, b],
+        Duration::days(1),
+        Duration::days(30),
+        "monthly",
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let location = ok.headers()["location"].to_str().unwrap().to_owned();
+    let created = mailing::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(location, format!("/mailings/{}", created.id));
+    assert_eq!(created.periodicity, mailing::Periodicity::Monthly);
+    assert_eq!(created.next_run_at, Some(created.start_at));
+    let links = mailing_client::Entity::find()
+        .filter(mailing_client::Column::MailingId.eq(created.id))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(links, 2);
+
+    let detail = parse(&v.get(&location).await.text().await.unwrap());
+    assert_eq!(
+        detail.text("h1 .badge").as_deref(),
+        Some("created"),
+        "starts tomorrow"
+    );
+    assert_eq!(detail.count(".client-chips .chip"), 2);
+
+    // Edit: the form comes back filled in, and saving replaces the clients.
+    let edit = parse(
+        &v.get(&format!("{location}/edit"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(edit.count("input[name='client_ids'][checked]"), 2);
+    let save = v
+        .post_form(
+            &format!("{location}/edit"),
+            &[
+                ("message_id", &msg.id.to_string()),
+                ("start_at", &at(-Duration::hours(1))),
+                ("end_at", &at(Duration::days(3))),
+                ("periodicity", "daily"),
+                ("client_ids", &a.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(save.status(), StatusCode::SEE_OTHER);
+    let detail = parse(&v.get(&location).await.text().await.unwrap());
+    assert_eq!(detail.text("h1 .badge").as_deref(), Some("running"));
+    assert_eq!(detail.count(".client-chips .chip"), 1);
+}
+
+#[tokio::test]
+async fn mailing_list_filters_by_status_and_toggles_and_deletes() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let msg = make_message(&app, v.user.id, "News").await;
+    v.post_form(
+        "/clients/new",
+        &[
+            ("email", "a@example.com"),
+            ("full_name", "A"),
+            ("comment", ""),
+        ],
+    )
+    .await;
+    let a = client_id(&app, v.user.id, "a@example.com").await;
+    let empty = parse(&v.get("/mailings").await.text().await.unwrap());
+    assert!(empty.exists(".empty a[href='/mailings/new']"));
+
+    create_mailing(
+        &v,
+        msg.id,
+        &[a],
+        Duration::days(1),
+        Duration::days(2),
+        "once",
+    )
+    .await; // created
+    create_mailing(
+        &v,
+        msg.id,
+        &[a],
+        -Duration::hours(1),
+        Duration::days(2),
+        "daily",
+    )
+    .await; // running
+    create_mailing(
+        &v,
+        msg.id,
+        &[a],
+        -Duration::days(3),
+        -Duration::days(1),
+        "weekly",
+    )
+    .await;
+
+    for (status, expected) in [
+        ("", 3),
+        ("created", 1),
+        ("running", 1),
+        ("finished", 1),
+        ("disabled", 0),
+    ] {
+        let rows = v
+            .htmx_get(&format!("/mailings?status={status}"), "mailing-rows")
+            .await;
+        let doc = parse_fragment(&rows.text().await.unwrap());
+        assert_eq!(doc.count("tbody tr"), expected, "status={status}");
+        if expected == 1 {
+            assert_eq!(doc.text("tbody tr .badge").as_deref(), Some(status));
+        }
+    }
+
+    let running = mailing::Entity::find()
+        .filter(mailing::Column::Periodicity.eq(mailing::Periodicity::Daily))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let toggled = v
+        .post_form(&format!("/mailings/{}/toggle", running.id), &[])
+        .await;
+    assert_eq!(toggled.status(), StatusCode::SEE_OTHER);
+    let disabled = parse_fragment(
+        &v.htmx_get("/mailings?status=disabled", "mailing-rows")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(disabled.count("tbody tr"), 1);
+    let detail = parse(
+        &v.get(&format!("/mailings/{}", running.id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        detail.text("form[action$='/toggle'] button").as_deref(),
+        Some("Enable")
+    );
+
+    let confirm = parse(
+        &v.get(&format!("/mailings/{}/delete", running.id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(confirm.exists("button.danger"));
+    assert_eq!(
+        mailing::Entity::find().count(&app.state.db).await.unwrap(),
+        3
+    );
+    let deleted = v
+        .post_form(&format!("/mailings/{}/delete", running.id), &[])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        mailing::Entity::find().count(&app.state.db).await.unwrap(),
+        2
+    );
+}
