@@ -75,6 +75,7 @@ pub async fn register(
     };
     let echo = context! { email => input.email.clone(), phone => input.phone.clone() };
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    errors.merge(form.errors);
     service::check_new_password(
         &input.password,
         &input.password_confirm,
@@ -439,7 +440,7 @@ pub async fn update_profile(
 ) -> Result<Response, AppError> {
     use sea_orm::{ActiveModelTrait, Set};
     let echo_base = context! { avatar => user.avatar.clone() };
-    let form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
+    let mut form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
         Ok(form) => form,
         Err((field, message)) => {
             return Ok(form_page(
@@ -453,6 +454,7 @@ pub async fn update_profile(
     };
     let phone = optional(&form.text("phone"));
     let mut errors = FieldErrors::default();
+    errors.merge(std::mem::take(&mut form.errors));
     if let Some(p) = &phone
         && let Err(e) = super::forms::valid_phone(p)
     {

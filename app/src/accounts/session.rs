@@ -87,8 +87,11 @@ pub fn sign_in(session: &Session, user: &user::Model) {
     session.set(SIGNED_IN_AT, Utc::now().timestamp_millis());
 }
 
+/// Ends the sign-in: the data goes and the session id changes. (Not `purge()`: after it,
+/// poem ignores every `set`, so the "you have signed out" message would be lost.)
 pub fn sign_out(session: &Session) {
-    session.purge();
+    session.clear();
+    session.renew();
 }
 
 /// A message shown once on the next page.

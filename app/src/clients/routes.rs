@@ -206,6 +206,9 @@ pub async fn preview_import(
         Ok(form) => form,
         Err((_, message)) => return Ok(import_error(message)),
     };
+    if let Some(message) = form.errors.0.get("file").and_then(|m| m.first()) {
+        return Ok(import_error(message.clone()));
+    }
     let Some(upload) = form.files.get("file") else {
         return Ok(import_error("Choose a CSV file.".into()));
     };

@@ -19,6 +19,13 @@ impl FieldErrors {
             .push(message.into());
     }
 
+    /// Adds every message of `other`.
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (field, messages) in other.0 {
+            self.0.entry(field).or_default().extend(messages);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -59,11 +66,13 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// The text fields and non-empty files of a multipart form.
+/// The text fields and non-empty files of a multipart form, and the fields that could
+/// not be read (a file over the limit) with the message for each.
 #[derive(Debug, Default)]
 pub struct MultipartForm {
     pub fields: BTreeMap<String, String>,
     pub files: BTreeMap<String, Upload>,
+    pub errors: FieldErrors,
 }
 
 impl MultipartForm {
@@ -88,6 +97,7 @@ impl MultipartForm {
             let file_name = field.file_name().map(str::to_owned);
             if file_name.is_some() {
                 let mut bytes = Vec::new();
+                let mut too_large = false;
                 let mut reader = field.into_async_read();
                 let mut buf = [0u8; 16 * 1024];
                 loop {
@@ -99,16 +109,24 @@ impl MultipartForm {
                     if n == 0 {
                         break;
                     }
-                    bytes.extend_from_slice(&buf[..n]);
-                    if bytes.len() > max_file_bytes {
-                        return Err((
-                            name,
-                            format!(
-                                "The file is larger than {} MB.",
-                                max_file_bytes / (1024 * 1024)
-                            ),
-                        ));
+                    // Past the limit the rest is read and dropped, to reach the next fields.
+                    if !too_large {
+                        bytes.extend_from_slice(&buf[..n]);
+                        if bytes.len() > max_file_bytes {
+                            too_large = true;
+                            bytes = Vec::new();
+                        }
                     }
+                }
+                if too_large {
+                    form.errors.add(
+                        &name,
+                        format!(
+                            "The file is larger than {} MB.",
+                            max_file_bytes / (1024 * 1024)
+                        ),
+                    );
+                    continue;
                 }
                 if !bytes.is_empty() {
                     form.files.insert(name, Upload { file_name, bytes });

@@ -26,6 +26,25 @@ pub async fn log_requests<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     Ok(response)
 }
 
+/// Largest request body the site accepts: uploads are at most 10 MB (CSV) or 5 MB
+/// (avatars), plus the rest of the form.
+pub const MAX_BODY_BYTES: u64 = 11 * 1024 * 1024;
+
+/// 413 for a declared body over `MAX_BODY_BYTES`, before anything reads it. (poem's
+/// `SizeLimit` also refuses requests without `Content-Length`, every GET included.)
+pub async fn limit_body<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let declared = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Ok(Response::builder()
+            .status(poem::http::StatusCode::PAYLOAD_TOO_LARGE)
+            .content_type("text/plain; charset=utf-8")
+            .body("The upload is larger than 11 MB."));
+    }
+    Ok(ep.call(req).await?.into_response())
+}
+
 /// No inline scripts or styles may run (htmx reads its config from a meta tag), the site
 /// cannot be framed, and browsers must not guess content types.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -208,7 +208,8 @@ pub fn router(state: AppState) -> impl Endpoint {
             cookies,
             session::CacheSessionStorage::new(state.cache.clone()),
         ))
-        .with(csrf);
+        .with(csrf)
+        .around(middleware::limit_body);
     // Static files, avatars and the health check carry no session or CSRF cookie.
     Route::new()
         .at("/healthz", get(crate::health::healthz))
