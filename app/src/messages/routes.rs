@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::service::{self, MessageInput, SaveError};
 use crate::accounts::session::{AuthUser, flash};
 use crate::state::AppState;
-use crate::web::error::{error_page, see_other};
+use crate::web::error::see_other;
 use crate::web::forms::FieldErrors;
 use crate::web::list::ListQuery;
 use crate::web::{AppError, Page};
@@ -171,15 +171,7 @@ pub async fn delete_message(
     AuthUser(user): AuthUser,
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
-    let message = match service::delete(&state.db, user.id, id).await {
-        Ok(message) => message,
-        // Rendered here so the explanation reaches the page: an `AppError` returned as `Err`
-        // loses its page on the way out (poem replaces the response's extensions).
-        Err(AppError::Conflict(why)) => {
-            return Ok(error_page(StatusCode::CONFLICT, Some(why)).into_response());
-        }
-        Err(e) => return Err(e),
-    };
+    let message = service::delete(&state.db, user.id, id).await?;
     flash(
         session,
         "success",

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use minijinja::Value;
 use minijinja::value::Serde;
+use poem::error::ResponseError;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::session::Session;
 use poem::web::CsrfToken;
@@ -15,6 +16,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::accounts::session::{Viewer, take_flashes};
 use crate::state::AppState;
+use crate::web::AppError;
 
 /// Block rendered for htmx requests unless the handler names another one.
 pub const DEFAULT_BLOCK: &str = "content";
@@ -104,7 +106,12 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     }
     let mut response = match ep.call(req).await {
         Ok(r) => r.into_response(),
-        Err(e) => e.into_response(),
+        // Our own errors render their page here: `poem::Error::into_response` would replace
+        // the response's extensions, and the page with them.
+        Err(e) => match e.downcast_ref::<AppError>() {
+            Some(app_error) => app_error.as_response(),
+            None => e.into_response(),
+        },
     };
     // htmx follows redirects inside its XHR; a fragment request must navigate instead.
     if fragment
