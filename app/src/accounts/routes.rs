@@ -35,11 +35,20 @@ fn avatars_dir(state: &AppState) -> std::path::PathBuf {
     state.config.data_dir.join("avatars")
 }
 
-/// Validates an uploaded avatar off the async threads.
-async fn process_avatar(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+/// The form's avatar as a checked, resized PNG; a bad file is an error beside the field.
+/// The image work runs off the async threads.
+async fn uploaded_avatar(form: &MultipartForm, errors: &mut FieldErrors) -> Option<Vec<u8>> {
+    let bytes = form.files.get("avatar")?.bytes.clone();
     match tokio::task::spawn_blocking(move || avatar::process(&bytes)).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err("The image could not be processed.".into()),
+        Ok(Ok(png)) => Some(png),
+        Ok(Err(e)) => {
+            errors.add("avatar", e.to_string());
+            None
+        }
+        Err(_) => {
+            errors.add("avatar", "The image could not be processed.");
+            None
+        }
     }
 }
 
@@ -58,7 +67,7 @@ pub async fn register(
     session: &Session,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
+    let mut form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
         Ok(form) => form,
         Err((field, message)) => {
             let errors = FieldErrors::single(if field.is_empty() { "" } else { &field }, message);
@@ -75,7 +84,7 @@ pub async fn register(
     };
     let echo = context! { email => input.email.clone(), phone => input.phone.clone() };
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
-    errors.merge(form.errors);
+    errors.merge(std::mem::take(&mut form.errors));
     service::check_new_password(
         &input.password,
         &input.password_confirm,
@@ -92,16 +101,7 @@ pub async fn register(
             "An account with this e-mail already exists. Sign in, or reset the password.",
         );
     }
-    let avatar_png = match form.files.get("avatar") {
-        Some(upload) => match process_avatar(upload.bytes.clone()).await {
-            Ok(png) => Some(png),
-            Err(message) => {
-                errors.add("avatar", message);
-                None
-            }
-        },
-        None => None,
-    };
+    let avatar_png = uploaded_avatar(&form, &mut errors).await;
     if !errors.is_empty() {
         return Ok(form_page("accounts/register.html", echo, &errors)
             .status(UNPROCESSABLE)
@@ -463,16 +463,7 @@ pub async fn update_profile(
             e.message.map(|m| m.to_string()).unwrap_or_default(),
         );
     }
-    let avatar_png = match form.files.get("avatar") {
-        Some(upload) => match process_avatar(upload.bytes.clone()).await {
-            Ok(png) => Some(png),
-            Err(message) => {
-                errors.add("avatar", message);
-                None
-            }
-        },
-        None => None,
-    };
+    let avatar_png = uploaded_avatar(&form, &mut errors).await;
     if !errors.is_empty() {
         let echo = context! { phone => phone, ..echo_base };
         return Ok(form_page("accounts/profile.html", echo, &errors)

@@ -195,20 +195,42 @@ pub async fn authenticate(
     Ok(active.update(&state.db).await.unwrap_or(user))
 }
 
-/// Mails a reset link when the address belongs to an account; says nothing either way.
-pub async fn request_password_reset(state: &AppState, email: &str) -> anyhow::Result<()> {
+/// Mails a password link (reset, or "mail me a new password") when the address belongs to
+/// an account; says nothing either way. The link dies when the password changes.
+async fn mail_password_link(
+    state: &AppState,
+    email: &str,
+    purpose: Purpose,
+    template: &str,
+    subject: &str,
+) -> anyhow::Result<()> {
     let Some(user) = find_by_email(&state.db, email).await? else {
         return Ok(());
     };
     let token = tokens::sign(
         &state.secret_key,
-        Purpose::ResetPassword,
+        purpose,
         user.id,
         &password_fingerprint(&user),
         Utc::now() + LINK_TTL,
     );
-    let ctx = context! { link => link(state, "/password/reset", &token) };
-    mails::enqueue(state, &user, "reset_password", "Reset your password", ctx).await
+    let path = match purpose {
+        Purpose::NewPassword => "/password/new",
+        _ => "/password/reset",
+    };
+    let ctx = context! { link => link(state, path, &token) };
+    mails::enqueue(state, &user, template, subject, ctx).await
+}
+
+pub async fn request_password_reset(state: &AppState, email: &str) -> anyhow::Result<()> {
+    mail_password_link(
+        state,
+        email,
+        Purpose::ResetPassword,
+        "reset_password",
+        "Reset your password",
+    )
+    .await
 }
 
 /// The account a reset or new-password link is for, if the link is still good.
@@ -248,23 +270,12 @@ pub async fn set_password(
 
 /// Mails a link that, when followed, replaces the password with a generated one.
 pub async fn request_new_password(state: &AppState, email: &str) -> anyhow::Result<()> {
-    let Some(user) = find_by_email(&state.db, email).await? else {
-        return Ok(());
-    };
-    let token = tokens::sign(
-        &state.secret_key,
-        Purpose::NewPassword,
-        user.id,
-        &password_fingerprint(&user),
-        Utc::now() + LINK_TTL,
-    );
-    let ctx = context! { link => link(state, "/password/new", &token) };
-    mails::enqueue(
+    mail_password_link(
         state,
-        &user,
+        email,
+        Purpose::NewPassword,
         "new_password_confirm",
         "Confirm: a new password for Mailer",
-        ctx,
     )
     .await
 }

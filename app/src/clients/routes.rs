@@ -10,23 +10,16 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
 use super::import::{self, ImportError};
-use super::service::{self, ClientInput, SaveError};
+use super::service::{self, ClientInput};
 use crate::accounts::session::{AuthUser, flash};
 use crate::state::AppState;
 use crate::web::error::see_other;
-use crate::web::forms::{FieldErrors, MultipartForm};
+use crate::web::forms::{FieldErrors, FormMode, MultipartForm, SaveError};
 use crate::web::list::ListQuery;
 use crate::web::{AppError, Page};
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 const IMPORT_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
-
-#[derive(Debug, Default, Deserialize)]
-pub struct FormMode {
-    /// `?validate=1`: check and show errors, save nothing (inline validation).
-    #[serde(default)]
-    validate: Option<String>,
-}
 
 #[handler]
 pub async fn list_clients(
@@ -64,7 +57,7 @@ async fn save(
     mode: FormMode,
     input: ClientInput,
 ) -> Result<Response, AppError> {
-    if mode.validate.is_some() {
+    if mode.only_validate() {
         let errors = service::validate(&state.db, owner, &input.clone().normalized(), id).await;
         return Ok(form_page(id, &input, &errors).into_response());
     }

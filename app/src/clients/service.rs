@@ -10,7 +10,7 @@ use validator::Validate;
 
 use crate::entities::client;
 use crate::web::AppError;
-use crate::web::forms::FieldErrors;
+use crate::web::forms::{FieldErrors, SaveError};
 use crate::web::list::{ListQuery, Paginated, paginate};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate, serde::Serialize)]
@@ -129,17 +129,6 @@ pub async fn validate(
         .await
         .err()
         .unwrap_or_default()
-}
-
-pub enum SaveError {
-    Invalid(FieldErrors),
-    App(AppError),
-}
-
-impl From<sea_orm::DbErr> for SaveError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        SaveError::App(e.into())
-    }
 }
 
 pub async fn create(

@@ -8,24 +8,16 @@ use poem::http::StatusCode;
 use poem::session::Session;
 use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse, Response, handler};
-use serde::Deserialize;
 
-use super::service::{self, MessageInput, SaveError};
+use super::service::{self, MessageInput};
 use crate::accounts::session::{AuthUser, flash};
 use crate::state::AppState;
 use crate::web::error::see_other;
-use crate::web::forms::FieldErrors;
+use crate::web::forms::{FieldErrors, FormMode, SaveError};
 use crate::web::list::ListQuery;
 use crate::web::{AppError, Page};
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct FormMode {
-    /// `?validate=1`: check and show errors, save nothing (inline validation).
-    #[serde(default)]
-    validate: Option<String>,
-}
 
 #[handler]
 pub async fn list_messages(
@@ -63,7 +55,7 @@ async fn save(
     mode: FormMode,
     input: MessageInput,
 ) -> Result<Response, AppError> {
-    if mode.validate.is_some() {
+    if mode.only_validate() {
         let errors = service::validate(&input.clone().normalized());
         return Ok(form_page(id, &input, &errors).into_response());
     }

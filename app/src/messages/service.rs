@@ -12,7 +12,7 @@ use validator::Validate;
 
 use crate::entities::{client, mailing, message};
 use crate::web::AppError;
-use crate::web::forms::FieldErrors;
+use crate::web::forms::{FieldErrors, SaveError};
 use crate::web::list::{ListQuery, Paginated, paginate};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate, Serialize)]
@@ -215,17 +215,6 @@ fn check(input: &MessageInput) -> Result<(), FieldErrors> {
 /// Validation only (for inline feedback while typing).
 pub fn validate(input: &MessageInput) -> FieldErrors {
     check(input).err().unwrap_or_default()
-}
-
-pub enum SaveError {
-    Invalid(FieldErrors),
-    App(AppError),
-}
-
-impl From<sea_orm::DbErr> for SaveError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        SaveError::App(e.into())
-    }
 }
 
 pub async fn create(

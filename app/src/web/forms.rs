@@ -59,6 +59,32 @@ impl From<validator::ValidationErrors> for FieldErrors {
     }
 }
 
+/// Why saving a form did not happen: the input (shown back with 422), or the system.
+pub enum SaveError {
+    Invalid(FieldErrors),
+    App(super::AppError),
+}
+
+impl From<sea_orm::DbErr> for SaveError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        SaveError::App(e.into())
+    }
+}
+
+/// The query of a form POST: `?validate=1` checks and shows errors, saves nothing (the
+/// inline validation while typing).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct FormMode {
+    #[serde(default)]
+    pub validate: Option<String>,
+}
+
+impl FormMode {
+    pub fn only_validate(&self) -> bool {
+        self.validate.is_some()
+    }
+}
+
 /// An uploaded file.
 #[derive(Debug, Clone)]
 pub struct Upload {
