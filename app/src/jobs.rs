@@ -10,6 +10,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::config::Config;
+pub use crate::delivery::send::DeliveryTask;
 
 /// An e-mail to send (account mails: verification, password reset…).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +20,11 @@ pub struct MailJob {
     pub text: String,
     pub html: Option<String>,
 }
+
+/// apalis 1.0 can miss a poll wake-up and then waits for the next heartbeat (30 s by
+/// default; apalis-sqlite#58): a short heartbeat bounds that stall, and also brings the jobs
+/// of a dead worker back sooner.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One apalis storage for jobs of type `T`, on whichever backend the config chose.
 pub enum Queue<T> {
@@ -52,6 +58,7 @@ where
 #[derive(Clone)]
 pub struct Queues {
     pub mail: Queue<MailJob>,
+    pub delivery: Queue<DeliveryTask>,
 }
 
 /// Where the queues live.
@@ -66,16 +73,22 @@ impl Queues {
     /// Opens the queues. On SQLite they share the application's pool (and file), and
     /// apalis creates its own tables beside ours.
     pub async fn connect(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Self> {
-        let mail = match &config.redis_url {
+        match &config.redis_url {
             Some(url) => {
                 let conn = apalis_redis::connect(url.expose_secret())
                     .await
                     .map_err(|e| {
                         anyhow::anyhow!("cannot reach REDIS_URL for the job queue: {e}")
                     })?;
-                let cfg = apalis_redis::Config::default()
-                    .queue(format!("{}:queue:mail", config.redis_prefix));
-                Queue::Redis(RedisStorage::new(conn).with_config(cfg))
+                let named = |name: &str| {
+                    apalis_redis::Config::default()
+                        .queue(format!("{}:queue:{name}", config.redis_prefix))
+                        .heartbeat_interval(HEARTBEAT)
+                };
+                Ok(Queues {
+                    mail: Queue::Redis(RedisStorage::new(conn.clone()).with_config(named("mail"))),
+                    delivery: Queue::Redis(RedisStorage::new(conn).with_config(named("delivery"))),
+                })
             }
             None => {
                 let crate::config::DatabaseKind::Sqlite = config.database_kind()? else {
@@ -87,11 +100,19 @@ impl Queues {
                 SqliteStorage::setup(pool)
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot prepare the SQLite job queue: {e}"))?;
-                let cfg = apalis_sqlite::Config::default().queue("mail");
-                Queue::Sqlite(SqliteStorage::new(pool).with_config(cfg))
+                let named = |name: &str| {
+                    apalis_sqlite::Config::default()
+                        .queue(name)
+                        .heartbeat_interval(HEARTBEAT)
+                };
+                Ok(Queues {
+                    mail: Queue::Sqlite(SqliteStorage::new(pool).with_config(named("mail"))),
+                    delivery: Queue::Sqlite(
+                        SqliteStorage::new(pool).with_config(named("delivery")),
+                    ),
+                })
             }
-        };
-        Ok(Queues { mail })
+        }
     }
 
     pub fn mode(&self) -> QueueMode {

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod clients;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod entities;
 pub mod health;
 pub mod home;

@@ -73,6 +73,9 @@ pub async fn test_config(
     };
     config.worker.poll_interval_ms = 50;
     config.worker.shutdown_timeout_secs = 10;
+    config.worker.tick_interval_secs = 1;
+    config.worker.retry_backoff_ms = 100;
+    config.worker.retry_backoff_max_secs = 1;
     match backend {
         Backend::Sqlite => {
             config.database_url = format!("sqlite://{}", dir.join("mailer.db").display());
@@ -171,6 +174,22 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
         (
             "MAILER_WORKER__SHUTDOWN_TIMEOUT_SECS".to_owned(),
             config.worker.shutdown_timeout_secs.to_string(),
+        ),
+        (
+            "MAILER_WORKER__TICK_INTERVAL_SECS".to_owned(),
+            config.worker.tick_interval_secs.to_string(),
+        ),
+        (
+            "MAILER_WORKER__RETRY_BACKOFF_MS".to_owned(),
+            config.worker.retry_backoff_ms.to_string(),
+        ),
+        (
+            "MAILER_WORKER__RETRY_BACKOFF_MAX_SECS".to_owned(),
+            config.worker.retry_backoff_max_secs.to_string(),
+        ),
+        (
+            "MAILER_WORKER__RETRIES".to_owned(),
+            config.worker.retries.to_string(),
         ),
     ];
     if let Some(dir) = &config.templates_dir {

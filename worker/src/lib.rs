@@ -10,6 +10,9 @@ use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::*;
 use mailer::AppState;
 use mailer::config::WorkerConfig;
+use mailer::delivery::Outbound;
+use mailer::delivery::fanout;
+use mailer::delivery::send::{DeliveryTask, Outcome, deliver};
 use mailer::jobs::{MailJob, Queue};
 use mailer::mail::{MailError, Mailer};
 
@@ -30,6 +33,103 @@ pub async fn send_mail(job: MailJob, mailer: Data<Mailer>) -> Result<(), BoxDynE
             Err(Box::new(AbortError::new(e)))
         }
     }
+}
+
+/// What a delivery job needs besides its payload.
+#[derive(Clone)]
+pub struct DeliveryContext {
+    pub state: AppState,
+    pub outbound: Outbound,
+    pub from: lettre::message::Mailbox,
+    /// Tries of one delivery before it is failed for good.
+    pub max_tries: i32,
+}
+
+impl DeliveryContext {
+    fn domain(&self) -> String {
+        self.from.email.domain().to_owned()
+    }
+}
+
+/// Runs one delivery task: a fan-out pushes one `Deliver` per pending delivery; a
+/// delivery that failed transiently returns an error so the retry layer tries it again.
+pub async fn run_delivery(
+    task: DeliveryTask,
+    ctx: Data<DeliveryContext>,
+) -> Result<(), BoxDynError> {
+    match task {
+        DeliveryTask::FanOut { mailing_id } => {
+            use sea_orm::EntityTrait;
+            let Some(mailing) = mailer::entities::mailing::Entity::find_by_id(mailing_id)
+                .one(&ctx.state.db)
+                .await?
+            else {
+                return Ok(());
+            };
+            let ids =
+                fanout::fan_out(&ctx.state.db, &mailing, chrono::Utc::now(), &ctx.domain()).await?;
+            push_deliveries(&ctx.state, ids).await?;
+            Ok(())
+        }
+        DeliveryTask::Deliver { delivery_id } => {
+            match deliver(
+                &ctx.state.db,
+                &ctx.outbound,
+                &ctx.from,
+                delivery_id,
+                ctx.max_tries,
+            )
+            .await?
+            {
+                Outcome::Sent | Outcome::Skipped => Ok(()),
+                Outcome::Failed(reason) => {
+                    tracing::warn!(delivery_id, %reason, "delivery failed for good");
+                    Ok(())
+                }
+                Outcome::Retry(e) => {
+                    tracing::info!(delivery_id, error = %e, "delivery failed, will retry");
+                    Err(Box::new(e))
+                }
+            }
+        }
+    }
+}
+
+async fn push_deliveries(state: &AppState, ids: Vec<i64>) -> anyhow::Result<()> {
+    for delivery_id in ids {
+        state
+            .queues
+            .delivery
+            .push(DeliveryTask::Deliver { delivery_id })
+            .await?;
+    }
+    Ok(())
+}
+
+/// The scheduler tick: status follows the clock, due mailings fan out, and deliveries
+/// whose job was lost (a worker died) are pushed again. Every worker process ticks; the
+/// claims in the database keep them from doing the same work twice.
+pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
+    let db = &ctx.state.db;
+    let now = chrono::Utc::now();
+    fanout::settle_statuses(db, now).await?;
+    for mailing in fanout::due_mailings(db, now).await? {
+        let ids = fanout::fan_out(db, &mailing, now, &ctx.domain()).await?;
+        push_deliveries(&ctx.state, ids).await?;
+    }
+    let stale = chrono::Duration::seconds(
+        i64::try_from(ctx.state.config.worker.job_timeout_secs.saturating_mul(2))
+            .unwrap_or(i64::MAX),
+    );
+    let orphans = fanout::orphaned(db, now, stale).await?;
+    if !orphans.is_empty() {
+        tracing::info!(
+            count = orphans.len(),
+            "pushing deliveries whose job was lost"
+        );
+        push_deliveries(&ctx.state, orphans).await?;
+    }
+    Ok(())
 }
 
 /// Retries transient failures only; an `AbortError` (see `send_mail`) ends the job.
@@ -61,10 +161,23 @@ pub async fn run(
     let config = state.config.worker.clone();
     let backoff = backoff(&config)?;
     let mailer = state.mailer.clone();
-    let policy = move || {
-        RetryPolicy::retries(config.retries)
-            .with_backoff(backoff.clone())
-            .retry_if(is_retryable)
+    let delivery = DeliveryContext {
+        outbound: Outbound::from_config(&state.config)?,
+        from: state
+            .config
+            .mail_from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("MAILER_MAIL_FROM: {e}"))?,
+        max_tries: i32::try_from(config.retries.saturating_add(1)).unwrap_or(i32::MAX),
+        state: state.clone(),
+    };
+    let policy = {
+        let (retries, backoff) = (config.retries, backoff.clone());
+        move || {
+            RetryPolicy::retries(retries)
+                .with_backoff(backoff.clone())
+                .retry_if(is_retryable)
+        }
     };
     let (poll, concurrency, timeout) = (
         config.poll_interval(),
@@ -95,6 +208,57 @@ pub async fn run(
                 .build(send_mail)
         }),
     };
+    let delivery_policy = {
+        let config = config.clone();
+        let backoff = backoff.clone();
+        move || RetryPolicy::retries(config.retries).with_backoff(backoff.clone())
+    };
+    let monitor = match state.queues.delivery.clone() {
+        Queue::Sqlite(storage) => {
+            let ctx = delivery.clone();
+            let policy = delivery_policy.clone();
+            monitor.register(move |_| {
+                WorkerBuilder::new("mailer-delivery")
+                    .backend(storage.clone().poll_with_interval(poll))
+                    .data(ctx.clone())
+                    .concurrency(concurrency)
+                    .retry(policy())
+                    .timeout(timeout)
+                    .enable_tracing()
+                    .build(run_delivery)
+            })
+        }
+        Queue::Redis(storage) => {
+            let ctx = delivery.clone();
+            let policy = delivery_policy.clone();
+            monitor.register(move |_| {
+                WorkerBuilder::new("mailer-delivery")
+                    .backend(storage.clone().poll_with_interval(poll))
+                    .data(ctx.clone())
+                    .concurrency(concurrency)
+                    .retry(policy())
+                    .timeout(timeout)
+                    .enable_tracing()
+                    .build(run_delivery)
+            })
+        }
+    };
+    let (stop_tick, mut tick_stopped) = tokio::sync::watch::channel(false);
+    let tick_every = Duration::from_secs(state.config.worker.tick_interval_secs);
+    let ticker = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(tick_every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {
+                    if let Err(e) = tick(&delivery).await {
+                        tracing::error!(error = %format!("{e:#}"), "scheduler tick failed");
+                    }
+                }
+                _ = tick_stopped.changed() => break,
+            }
+        }
+    });
     tracing::info!(
         queue = ?state.queues.mode(),
         concurrency,
@@ -108,6 +272,8 @@ pub async fn run(
         })
         .await
         .map_err(|e| anyhow::anyhow!("worker stopped with an error: {e}"))?;
+    let _ = stop_tick.send(true);
+    let _ = ticker.await;
     tracing::info!("worker stopped");
     Ok(())
 }

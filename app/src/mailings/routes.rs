@@ -161,7 +161,8 @@ pub async fn update_mailing(
     let input = parse_body(&body);
     match service::validate(&state.db, user.id, &input).await {
         Ok(valid) => {
-            service::update(&state.db, existing, valid).await?;
+            let mailing = service::update(&state.db, existing, valid).await?;
+            service::send_if_due(state, &mailing).await?;
             flash(session, "success", format!("Mailing #{id} saved."));
             Ok(see_other(&format!("/mailings/{id}")))
         }
@@ -181,7 +182,8 @@ pub async fn toggle_mailing(
 ) -> Result<Response, AppError> {
     let existing = service::find_owned(&state.db, user.id, id).await?;
     let enabled = !existing.is_enabled;
-    service::set_enabled(&state.db, existing, enabled).await?;
+    let mailing = service::set_enabled(&state.db, existing, enabled).await?;
+    service::send_if_due(state, &mailing).await?;
     let text = if enabled {
         format!("Mailing #{id} enabled.")
     } else {

@@ -357,13 +357,41 @@ pub async fn update(
     Ok(model)
 }
 
+/// Asks the worker to send the due occurrence now (rather than at its next tick) when the
+/// mailing is enabled and inside [start, end). Returns whether it was due.
+pub async fn send_if_due(
+    state: &crate::state::AppState,
+    mailing: &mailing::Model,
+) -> Result<bool, AppError> {
+    let now = Utc::now();
+    let due = mailing.is_enabled
+        && mailing.start_at <= now
+        && now < mailing.end_at
+        && mailing.next_run_at.is_some_and(|t| t <= now);
+    if due {
+        state
+            .queues
+            .delivery
+            .push(crate::jobs::DeliveryTask::FanOut {
+                mailing_id: mailing.id,
+            })
+            .await?;
+    }
+    Ok(due)
+}
+
 pub async fn set_enabled(
     db: &DatabaseConnection,
     existing: mailing::Model,
     enabled: bool,
 ) -> Result<mailing::Model, AppError> {
+    let resume = enabled && existing.next_run_at.is_none() && Utc::now() < existing.end_at;
+    let start_at = existing.start_at;
     let mut active: mailing::ActiveModel = existing.into();
     active.is_enabled = Set(enabled);
+    if resume {
+        active.next_run_at = Set(Some(start_at));
+    }
     active.updated_at = Set(Utc::now());
     Ok(active.update(db).await?)
 }

@@ -19,7 +19,9 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 const PASSWORD: &str = "violet-tuba-meadow-42";
 const NEW_PASSWORD: &str = "amber-kettle-harbour-77";
-const MAIL_TIMEOUT: Duration = Duration::from_secs(70);
+/// Longer than the queue's 30 s heartbeat: the worker sometimes misses a poll and only finds
+/// a new job when the heartbeat wakes it.
+const MAIL_TIMEOUT: Duration = Duration::from_secs(45);
 
 // ---------------------------------------------------------------------------------------
 // A visitor
@@ -303,13 +305,7 @@ async fn mails(app: &TestApp, n: usize) -> Vec<ReceivedMail> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mails = app.smtp.messages();
-    let mut log = std::fs::read_to_string(app.dir.path().join("worker.log")).unwrap_or_default();
-    if mails.len() < n {
-        use sea_orm::ConnectionTrait;
-        let rows = app.state.db.query_all_raw(sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, "SELECT json_object('id', id, 'status', status, 'lock_by', lock_by, 'lock_at', lock_at, 'run_at', run_at, 'attempts', attempts, 'done_at', done_at, 'last_result', last_result) AS j FROM Jobs")).await.unwrap();
-        for r in rows { log.push_str(&format!("\nJOB {}", r.try_get::<String>("", "j").unwrap())); }
-        log.push_str(&format!("\nNOW {}", Utc::now().timestamp()));
-    }
+    let log = std::fs::read_to_string(app.dir.path().join("worker.log")).unwrap_or_default();
     assert_eq!(
         mails.len(),
         n,
@@ -1165,7 +1161,6 @@ async fn signing_out_needs_the_csrf_token() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: a flash() right after sign_out() is lost: Session::purge() makes poem's Session::set a no-op"]
 async fn the_next_page_says_why_the_session_ended() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
         return;
@@ -1229,7 +1224,6 @@ async fn the_next_page_says_why_the_session_ended() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: a multipart read error (avatar > 5 MB) re-renders register.html with an empty context"]
 async fn a_too_big_avatar_keeps_the_rest_of_the_form() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
         return;
@@ -1250,20 +1244,4 @@ async fn a_too_big_avatar_keeps_the_rest_of_the_form() {
         page.attr("#f-phone", "value").as_deref(),
         Some("+1 555 123 4567")
     );
-}
-
-#[tokio::test]
-async fn zz_scratch_worker_idle() {
-    let Some(app) = spawn_app(Backend::Sqlite).await else {
-        return;
-    };
-    let _worker = start_worker(&app);
-    for i in 1..=6 {
-        let job = mailer::jobs::MailJob { to: format!("n{i}@example.com"), subject: format!("s{i}"), text: "t".into(), html: None };
-        app.state.queues.mail.push(job).await.unwrap();
-        let started = Instant::now();
-        mails(&app, i).await;
-        eprintln!("mail {i} after {:?}", started.elapsed());
-        tokio::time::sleep(Duration::from_millis(300 * i as u64)).await;
-    }
 }

@@ -1,0 +1,215 @@
+//! Occurrence fan-out: a due mailing is claimed (its `next_run_at` moved on in the same
+//! statement that checks it, so two workers never both take it), and one delivery row per
+//! client is inserted for the occurrence — UNIQUE (mailing, client, occurrence) makes a
+//! repeat harmless. Both happen in one transaction: a crash loses neither.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+
+use super::schedule::{latest_due, next_after};
+use crate::entities::delivery::{self, DeliveryStatus};
+use crate::entities::mailing::{self, MailingStatus};
+use crate::entities::mailing_client;
+
+/// The deterministic Message-ID of a delivery: the same on every try, so a receiving
+/// server (or the recipient) can tell a retry from a second e-mail.
+pub fn message_id_header(
+    mailing_id: i32,
+    client_id: i32,
+    occurrence: DateTime<Utc>,
+    domain: &str,
+) -> String {
+    format!(
+        "<m{mailing_id}.c{client_id}.o{}@{domain}>",
+        occurrence.timestamp()
+    )
+}
+
+/// Creates the deliveries of `mailing`'s latest due occurrence, if it is due and nobody
+/// else took it. Returns the ids of its deliveries still pending.
+pub async fn fan_out(
+    db: &DatabaseConnection,
+    mailing: &mailing::Model,
+    now: DateTime<Utc>,
+    domain: &str,
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    let Some(planned) = mailing.next_run_at else {
+        return Ok(Vec::new());
+    };
+    if !mailing.is_enabled || planned > now {
+        return Ok(Vec::new());
+    }
+    let occurrence = latest_due(mailing.start_at, mailing.periodicity, now)
+        .map(|(_, t)| t)
+        .filter(|t| *t < mailing.end_at);
+    let next = occurrence
+        .and_then(|t| next_after(mailing.start_at, mailing.periodicity, t, mailing.end_at));
+    let status = match (occurrence, next) {
+        (_, Some(_)) => MailingStatus::Running,
+        // The last occurrence goes out now; the clock finishes the mailing after the end.
+        (Some(_), None) if now < mailing.end_at => MailingStatus::Running,
+        _ => MailingStatus::Finished,
+    };
+    let txn = db.begin().await?;
+    let claimed = mailing::Entity::update_many()
+        .col_expr(mailing::Column::NextRunAt, next.into())
+        .col_expr(mailing::Column::Status, status.as_str().into())
+        .col_expr(mailing::Column::UpdatedAt, now.into())
+        .filter(mailing::Column::Id.eq(mailing.id))
+        .filter(mailing::Column::NextRunAt.eq(planned))
+        .exec(&txn)
+        .await?;
+    let Some(occurrence) = occurrence.filter(|_| claimed.rows_affected == 1) else {
+        txn.commit().await?;
+        return Ok(Vec::new());
+    };
+    insert_deliveries(&txn, mailing.id, occurrence, now, domain).await?;
+    txn.commit().await?;
+    pending_ids(db, mailing.id, occurrence).await
+}
+
+/// One pending delivery per client of the mailing for `occurrence` (existing ones stay).
+pub async fn insert_deliveries<C: ConnectionTrait>(
+    db: &C,
+    mailing_id: i32,
+    occurrence: DateTime<Utc>,
+    now: DateTime<Utc>,
+    domain: &str,
+) -> Result<(), sea_orm::DbErr> {
+    let clients: Vec<i32> = mailing_client::Entity::find()
+        .select_only()
+        .column(mailing_client::Column::ClientId)
+        .filter(mailing_client::Column::MailingId.eq(mailing_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let rows: Vec<delivery::ActiveModel> = clients
+        .into_iter()
+        .map(|client_id| delivery::ActiveModel {
+            mailing_id: Set(mailing_id),
+            client_id: Set(client_id),
+            occurrence_at: Set(occurrence),
+            status: Set(DeliveryStatus::Pending),
+            tries: Set(0),
+            claimed_until: Set(None),
+            next_try_at: Set(None),
+            message_id_header: Set(message_id_header(mailing_id, client_id, occurrence, domain)),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        let result = delivery::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    delivery::Column::MailingId,
+                    delivery::Column::ClientId,
+                    delivery::Column::OccurrenceAt,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await;
+        match result {
+            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+pub async fn pending_ids(
+    db: &DatabaseConnection,
+    mailing_id: i32,
+    occurrence: DateTime<Utc>,
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::MailingId.eq(mailing_id))
+        .filter(delivery::Column::OccurrenceAt.eq(occurrence))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Every enabled mailing whose next occurrence is due.
+pub async fn due_mailings(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<mailing::Model>, sea_orm::DbErr> {
+    mailing::Entity::find()
+        .filter(mailing::Column::IsEnabled.eq(true))
+        .filter(mailing::Column::NextRunAt.lte(now))
+        .all(db)
+        .await
+}
+
+/// Status follows the clock: started mailings are running, ended ones finished.
+pub async fn settle_statuses(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    mailing::Entity::update_many()
+        .col_expr(
+            mailing::Column::Status,
+            MailingStatus::Finished.as_str().into(),
+        )
+        .col_expr(
+            mailing::Column::NextRunAt,
+            Option::<DateTime<Utc>>::None.into(),
+        )
+        .filter(mailing::Column::EndAt.lte(now))
+        .filter(mailing::Column::Status.ne(MailingStatus::Finished))
+        .exec(db)
+        .await?;
+    mailing::Entity::update_many()
+        .col_expr(
+            mailing::Column::Status,
+            MailingStatus::Running.as_str().into(),
+        )
+        .filter(mailing::Column::StartAt.lte(now))
+        .filter(mailing::Column::EndAt.gt(now))
+        .filter(mailing::Column::Status.eq(MailingStatus::Created))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Pending deliveries no job is working on (their job was lost with a dead worker, or never
+/// pushed): free, due for a try, and older than `stale_after`.
+pub async fn orphaned(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    stale_after: chrono::Duration,
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    use sea_orm::Condition;
+    delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .filter(delivery::Column::UpdatedAt.lte(now - stale_after))
+        .filter(
+            Condition::any()
+                .add(delivery::Column::ClaimedUntil.is_null())
+                .add(delivery::Column::ClaimedUntil.lt(now)),
+        )
+        .filter(
+            Condition::any()
+                .add(delivery::Column::NextTryAt.is_null())
+                .add(delivery::Column::NextTryAt.lte(now)),
+        )
+        .limit(10_000)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -1,0 +1,586 @@
+//! The SMTP transport of the delivery engine: a small pool of lettre connections over our own
+//! `TcpStream`s with `TCP_NODELAY`.
+//!
+//! Why not lettre's `AsyncSmtpTransport`: its stream leaves Nagle on, and the message body and
+//! the final `.` go out as two writes, so every message waits ~40 ms for the server's delayed
+//! ACK. Its `timeout` bounds only the TCP connect, and after an error it sends QUIT and waits
+//! for the answer. Here every connection is ours (`set_nodelay(true)`), connection set-up is
+//! bounded by [`SmtpConfig::connect_timeout`], each transaction (MAIL FROM … end of DATA) by
+//! [`SmtpConfig::send_timeout`], and a connection is simply dropped after any error.
+//!
+//! Classification ([`SendError`]): only an explicit 5xx reply to MAIL FROM, RCPT TO, DATA or
+//! the end of DATA is [`SendError::Permanent`]. Everything else (4xx, refused/reset
+//! connections, an early close, a reply that does not parse, our own timeouts, and also a 5xx
+//! during connection set-up such as a 554 greeting or a 535 to AUTH, which is the server's or
+//! our configuration's fault, not the message's) is [`SendError::Transient`].
+//!
+//! URLs (`SMTP_URL`): `smtp://[user:pass@]host[:port][/hello-name][?tls=none|opportunistic|required]`.
+//! Implicit TLS (`smtps://`, port 465) is not supported yet and is refused with a clear
+//! configuration error: use `smtp://…?tls=required` (STARTTLS) instead.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail};
+use lettre::Address;
+use lettre::address::Envelope;
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+/// Plain SMTP.
+const SMTP_PORT: u16 = 25;
+/// Message submission with STARTTLS; lettre's default when the URL asks for TLS.
+const SUBMISSION_PORT: u16 = 587;
+/// An idle connection older than this is closed instead of reused: servers drop idle clients
+/// (Postfix after 300 s, some relays much sooner) and a reuse would cost a failed round trip.
+const MAX_IDLE: Duration = Duration::from_secs(30);
+
+/// Whether to upgrade the connection with STARTTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsMode {
+    /// Plain text (`?tls=none`, or no `tls` parameter, as in lettre's URLs).
+    #[default]
+    None,
+    /// STARTTLS when the server advertises it, plain text otherwise.
+    Opportunistic,
+    /// STARTTLS or no mail: a server that does not advertise it fails every send.
+    Required,
+}
+
+/// Where and how to send. Built from `SMTP_URL` by [`SmtpConfig::from_url`]; the timeouts,
+/// pool size and hello name have defaults that the caller may override.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    /// Host name or IP address (IPv6 without brackets).
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    /// User name and password for AUTH PLAIN/LOGIN (the password is redacted in `Debug`).
+    pub credentials: Option<(String, SecretString)>,
+    /// Bounds TCP connect, greeting, EHLO, STARTTLS and AUTH together.
+    pub connect_timeout: Duration,
+    /// Bounds one transaction: MAIL FROM to the reply to the end of DATA.
+    pub send_timeout: Duration,
+    /// Connections (and so messages in flight) at most.
+    pub pool_size: usize,
+    /// The EHLO argument: a host name, or an address literal like `[192.0.2.1]`.
+    pub hello_name: String,
+}
+
+impl SmtpConfig {
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(60);
+    pub const DEFAULT_POOL_SIZE: usize = 4;
+
+    /// Parses `smtp://[user:pass@]host[:port][/hello-name][?tls=none|opportunistic|required]`.
+    ///
+    /// The default port is 25, or 587 when the URL asks for TLS (as lettre's own URL parser
+    /// does, so one `SMTP_URL` means the same server everywhere). User and password are
+    /// percent-decoded. `smtps://` is refused (not supported yet). Errors name `SMTP_URL` and
+    /// never contain the URL itself, so the password cannot leak into a log.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        let parsed =
+            url::Url::parse(url).map_err(|e| anyhow!("SMTP_URL: not a valid URL ({e})"))?;
+        match parsed.scheme() {
+            "smtp" => {}
+            "smtps" => bail!(
+                "SMTP_URL: smtps:// (implicit TLS) is not supported yet; use smtp:// with ?tls=required"
+            ),
+            other => bail!("SMTP_URL: must start with smtp://, not {other}://"),
+        }
+        let host = match parsed.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_owned(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            _ => bail!("SMTP_URL: has no host"),
+        };
+        let mut tls = None;
+        for (key, value) in parsed.query_pairs() {
+            match &*key {
+                "tls" => {
+                    tls = Some(match &*value {
+                        "none" => TlsMode::None,
+                        "opportunistic" => TlsMode::Opportunistic,
+                        "required" => TlsMode::Required,
+                        other => bail!(
+                            "SMTP_URL: tls={other:?} is not one of none, opportunistic, required"
+                        ),
+                    })
+                }
+                other => bail!("SMTP_URL: unknown parameter {other:?} (only tls is understood)"),
+            }
+        }
+        let port = parsed.port().unwrap_or(match tls {
+            Some(TlsMode::Opportunistic | TlsMode::Required) => SUBMISSION_PORT,
+            Some(TlsMode::None) | None => SMTP_PORT,
+        });
+        let credentials = if parsed.username().is_empty() {
+            if parsed.password().is_some() {
+                bail!("SMTP_URL: has a password but no user name");
+            }
+            None
+        } else {
+            let user = percent_decode(parsed.username()).ok_or_else(|| {
+                anyhow!("SMTP_URL: the user name is not valid percent-encoded UTF-8")
+            })?;
+            let password = percent_decode(parsed.password().unwrap_or("")).ok_or_else(|| {
+                anyhow!("SMTP_URL: the password is not valid percent-encoded UTF-8")
+            })?;
+            Some((user, SecretString::from(password)))
+        };
+        let path = parsed.path().trim_matches('/');
+        let hello_name = if path.is_empty() {
+            ClientId::default().to_string()
+        } else {
+            path.to_owned()
+        };
+        Ok(SmtpConfig {
+            host,
+            port,
+            tls: tls.unwrap_or_default(),
+            credentials,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            send_timeout: Self::DEFAULT_SEND_TIMEOUT,
+            pool_size: Self::DEFAULT_POOL_SIZE,
+            hello_name,
+        })
+    }
+}
+
+/// `%41` → `A`; `None` for a bad escape or invalid UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `[192.0.2.1]` / `[IPv6:2001:db8::1]` / bare IPs become address literals, anything else a
+/// domain.
+fn client_id(hello_name: &str) -> ClientId {
+    let bare = hello_name
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .map(|s| s.strip_prefix("IPv6:").unwrap_or(s))
+        .unwrap_or(hello_name);
+    match bare.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ClientId::Ipv4(ip),
+        Ok(IpAddr::V6(ip)) => ClientId::Ipv6(ip),
+        Err(_) => ClientId::Domain(hello_name.to_owned()),
+    }
+}
+
+/// The server's answer to the end of DATA, e.g. `250` `2.0.0 Ok: queued as 4Xyz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub code: u16,
+    /// The reply lines joined with spaces.
+    pub text: String,
+}
+
+/// Why a message did not go out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// 5xx: the server refused for good — log it, never retry.
+    #[error("SMTP refused the message: {code} {text}")]
+    Permanent { code: u16, text: String },
+    /// 4xx, connection refused/reset, early close, garbage reply, timeouts: retry later.
+    #[error("SMTP failed, try again later: {}{text}", code_prefix(*.code))]
+    Transient { code: Option<u16>, text: String },
+}
+
+fn code_prefix(code: Option<u16>) -> String {
+    code.map(|c| format!("{c} ")).unwrap_or_default()
+}
+
+impl SendError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SendError::Permanent { .. })
+    }
+
+    /// The server's reply code, when there was a reply.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            SendError::Permanent { code, .. } => Some(*code),
+            SendError::Transient { code, .. } => *code,
+        }
+    }
+
+    /// The server's reply text, or what went wrong on our side.
+    pub fn text(&self) -> &str {
+        match self {
+            SendError::Permanent { text, .. } | SendError::Transient { text, .. } => text,
+        }
+    }
+
+    fn transient(text: impl Into<String>) -> Self {
+        SendError::Transient {
+            code: None,
+            text: text.into(),
+        }
+    }
+}
+
+/// Where a transaction was when it failed (for messages, and for the stale-connection retry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Checking the message against the server's extensions; nothing sent yet.
+    Start,
+    MailFrom,
+    RcptTo,
+    Data,
+    EndOfData,
+}
+
+impl Stage {
+    fn describe(self) -> &'static str {
+        match self {
+            Stage::Start => "the start of the transaction",
+            Stage::MailFrom => "MAIL FROM",
+            Stage::RcptTo => "RCPT TO",
+            Stage::Data => "DATA",
+            Stage::EndOfData => "the end of DATA (the server may have accepted the message)",
+        }
+    }
+}
+
+/// A pool of at most `pool_size` SMTP connections. Cheap to clone (shares the pool).
+#[derive(Clone)]
+pub struct SmtpPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SmtpConfig,
+    client_id: ClientId,
+    /// One permit per connection that may exist at once.
+    permits: Semaphore,
+    /// Healthy connections not in use, most recently used last.
+    idle: Mutex<Vec<IdleConnection>>,
+}
+
+struct IdleConnection {
+    connection: AsyncSmtpConnection,
+    since: Instant,
+}
+
+impl fmt::Debug for SmtpPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpPool")
+            .field("config", &self.inner.config)
+            .field("idle", &self.inner.idle().len())
+            .finish()
+    }
+}
+
+impl Inner {
+    fn idle(&self) -> MutexGuard<'_, Vec<IdleConnection>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl SmtpPool {
+    /// No connection is opened until the first [`send`](Self::send). A `pool_size` of 0 is
+    /// taken as 1.
+    pub fn new(config: SmtpConfig) -> Self {
+        let client_id = client_id(&config.hello_name);
+        let permits = Semaphore::new(config.pool_size.max(1));
+        SmtpPool {
+            inner: Arc::new(Inner {
+                config,
+                client_id,
+                permits,
+                idle: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &SmtpConfig {
+        &self.inner.config
+    }
+
+    /// Sends one message (`message` is the raw RFC 5322 text, CRLF line endings; a final CRLF
+    /// is not doubled). At most `pool_size` sends run at once (the others wait); a connection
+    /// is reused when healthy and dropped after any error (the next send reconnects).
+    ///
+    /// A pooled connection that turns out dead when reused (closed by the server while idle:
+    /// MAIL FROM gets no parseable reply, or a 421) is not the message's fault: the send is
+    /// retried once on a fresh connection. Nothing is ever resent once DATA has begun.
+    ///
+    /// All recipients share one outcome: a 5xx to any RCPT TO fails the whole message.
+    pub async fn send(
+        &self,
+        from: &Address,
+        to: &[Address],
+        message: &[u8],
+    ) -> Result<Reply, SendError> {
+        let envelope = Envelope::new(Some(from.clone()), to.to_vec())
+            .map_err(|e| SendError::transient(format!("bad envelope: {e}")))?;
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| SendError::transient("the SMTP pool is closed"))?;
+        let (mut connection, mut reused) = match self.take_idle() {
+            Some(connection) => (connection, true),
+            None => (self.connect().await?, false),
+        };
+        loop {
+            let mut stage = Stage::Start;
+            let outcome = tokio::time::timeout(
+                self.inner.config.send_timeout,
+                transaction(&mut connection, &envelope, message, &mut stage),
+            )
+            .await;
+            match outcome {
+                Ok(Ok(reply)) => {
+                    self.inner.idle().push(IdleConnection {
+                        connection,
+                        since: Instant::now(),
+                    });
+                    return Ok(reply);
+                }
+                Ok(Err(error)) => {
+                    // Dropping closes the socket; no QUIT, no waiting for its answer.
+                    drop(connection);
+                    if reused && stage == Stage::MailFrom && looks_stale(&error) {
+                        tracing::debug!(error = %error, "pooled SMTP connection was dead; reconnecting");
+                        // Idle ones are older still: they are probably dead too.
+                        self.inner.idle().clear();
+                        reused = false;
+                        connection = self.connect().await?;
+                        continue;
+                    }
+                    return Err(error);
+                }
+                Err(_) => {
+                    return Err(SendError::transient(format!(
+                        "no reply to {} within {:?}",
+                        stage.describe(),
+                        self.inner.config.send_timeout
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The most recently used healthy idle connection; older or broken ones are closed.
+    fn take_idle(&self) -> Option<AsyncSmtpConnection> {
+        let mut idle = self.inner.idle();
+        while let Some(entry) = idle.pop() {
+            if !entry.connection.has_broken() && entry.since.elapsed() < MAX_IDLE {
+                return Some(entry.connection);
+            }
+        }
+        None
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let config = &self.inner.config;
+        match tokio::time::timeout(config.connect_timeout, self.open()).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::transient(format!(
+                "no SMTP session with {}:{} within {:?} (connect, greeting, EHLO, STARTTLS, AUTH)",
+                config.host, config.port, config.connect_timeout
+            ))),
+        }
+    }
+
+    /// TCP (with nodelay), greeting + EHLO, STARTTLS, AUTH.
+    async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let config = &self.inner.config;
+        let server = format!("{}:{}", config.host, config.port);
+        let tcp = TcpStream::connect((config.host.as_str(), config.port))
+            .await
+            .map_err(|e| SendError::transient(format!("cannot connect to {server}: {e}")))?;
+        tcp.set_nodelay(true)
+            .map_err(|e| SendError::transient(format!("cannot set TCP_NODELAY: {e}")))?;
+        let setup = |step: &str, e: SmtpError| SendError::Transient {
+            code: e.status().map(u16::from),
+            text: format!("{step} with {server}: {}", error_text(&e)),
+        };
+        let mut connection =
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.inner.client_id)
+                .await
+                .map_err(|e| setup("greeting/EHLO", e))?;
+        let starttls = match config.tls {
+            TlsMode::None => false,
+            TlsMode::Opportunistic => connection.can_starttls(),
+            TlsMode::Required => {
+                if !connection.can_starttls() {
+                    return Err(SendError::transient(format!(
+                        "{server} does not offer STARTTLS, and SMTP_URL says tls=required"
+                    )));
+                }
+                true
+            }
+        };
+        if starttls {
+            let parameters =
+                TlsParameters::new(config.host.clone()).map_err(|e| setup("TLS set-up", e))?;
+            connection
+                .starttls(parameters, &self.inner.client_id)
+                .await
+                .map_err(|e| setup("STARTTLS", e))?;
+        }
+        if let Some((user, password)) = &config.credentials {
+            let credentials = Credentials::new(user.clone(), password.expose_secret().to_owned());
+            connection
+                .auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+                .await
+                .map_err(|e| setup("AUTH", e))?;
+        }
+        Ok(connection)
+    }
+}
+
+/// MAIL FROM, RCPT TO…, DATA, the message. `stage` tells the caller where it stopped (also
+/// after a timeout, when this future is dropped).
+async fn transaction(
+    connection: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    message: &[u8],
+    stage: &mut Stage,
+) -> Result<Reply, SendError> {
+    let mut parameters = Vec::new();
+    let mut addresses = envelope.from().into_iter().chain(envelope.to());
+    if addresses.any(|a: &Address| !AsRef::<str>::as_ref(a).is_ascii()) {
+        if !connection
+            .server_info()
+            .supports_feature(Extension::SmtpUtfEight)
+        {
+            return Err(SendError::transient(
+                "an address is not ASCII but the server does not offer SMTPUTF8",
+            ));
+        }
+        parameters.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.is_ascii() {
+        if !connection
+            .server_info()
+            .supports_feature(Extension::EightBitMime)
+        {
+            return Err(SendError::transient(
+                "the message is not ASCII but the server does not offer 8BITMIME",
+            ));
+        }
+        parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+
+    *stage = Stage::MailFrom;
+    let mail = Mail::new(envelope.from().cloned(), parameters);
+    connection
+        .command(mail)
+        .await
+        .map_err(|e| classify(*stage, &e))?;
+    *stage = Stage::RcptTo;
+    for recipient in envelope.to() {
+        connection
+            .command(Rcpt::new(recipient.clone(), vec![]))
+            .await
+            .map_err(|e| classify(*stage, &e))?;
+    }
+    *stage = Stage::Data;
+    connection
+        .command(Data)
+        .await
+        .map_err(|e| classify(*stage, &e))?;
+    *stage = Stage::EndOfData;
+    // lettre always appends "\r\n.\r\n": without this the message would gain an empty line.
+    let body = message.strip_suffix(b"\r\n").unwrap_or(message);
+    let response = connection
+        .message(body)
+        .await
+        .map_err(|e| classify(*stage, &e))?;
+    Ok(Reply {
+        code: u16::from(response.code()),
+        text: response.message().collect::<Vec<_>>().join(" "),
+    })
+}
+
+/// A 5xx reply is permanent, a 4xx one transient; anything that is not a reply (I/O error,
+/// early close, garbage) is transient too.
+fn classify(stage: Stage, e: &SmtpError) -> SendError {
+    match e.status().map(u16::from) {
+        Some(code) if e.is_permanent() => SendError::Permanent {
+            code,
+            text: error_text(e),
+        },
+        Some(code) => SendError::Transient {
+            code: Some(code),
+            text: error_text(e),
+        },
+        None => SendError::transient(format!("at {}: {}", stage.describe(), error_text(e))),
+    }
+}
+
+/// For a negative reply, the server's text; otherwise lettre's description with its cause.
+fn error_text(e: &SmtpError) -> String {
+    match (e.status(), std::error::Error::source(e)) {
+        (Some(_), Some(source)) => source.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// A reused connection failing at MAIL FROM without a real answer (or with `421`, the
+/// "closing transmission channel" code idle-timeout servers send) was dead before we came.
+fn looks_stale(error: &SendError) -> bool {
+    matches!(
+        error,
+        SendError::Transient {
+            code: None | Some(421),
+            ..
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%40b%2Fc").as_deref(), Some("a@b/c"));
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%4"), None);
+        assert_eq!(percent_decode("%C3%A9").as_deref(), Some("é"));
+        assert_eq!(percent_decode("%FF"), None);
+    }
+
+    #[test]
+    fn hello_names() {
+        assert_eq!(
+            client_id("mx.example.com"),
+            ClientId::Domain("mx.example.com".into())
+        );
+        assert_eq!(
+            client_id("[127.0.0.1]"),
+            ClientId::Ipv4([127, 0, 0, 1].into())
+        );
+        assert_eq!(client_id("10.0.0.1"), ClientId::Ipv4([10, 0, 0, 1].into()));
+        assert!(matches!(client_id("[IPv6:::1]"), ClientId::Ipv6(_)));
+        // Round trip with lettre's own default (hostname, or an address literal).
+        let default = ClientId::default();
+        assert_eq!(client_id(&default.to_string()), default);
+    }
+}

@@ -1,0 +1,258 @@
+//! The delivery engine end to end: the web creates a mailing, the real `mailer-worker`
+//! process sends it through the fake SMTP server, and every try is in the attempt log.
+
+use std::time::Duration;
+
+use chrono::Duration as Span;
+use mailer::entities::attempt::{self, AttemptStatus};
+use mailer::entities::delivery::{self, DeliveryStatus};
+use mailer::entities::mailing::{self, MailingStatus};
+use mailer::entities::user::Role;
+use mailer_tests::app::{Child, eventually};
+use mailer_tests::smtp::Behavior;
+use mailer_tests::users::{Visitor, sign_in_new};
+use mailer_tests::{Backend, TestApp, spawn_app};
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+
+use crate::mailings::{client_id, create_mailing, make_message};
+
+fn worker(app: &TestApp) -> Child {
+    Child::spawn(
+        "mailer-worker",
+        &[],
+        &app.env(),
+        &app.dir.path().join("worker.log"),
+    )
+}
+
+async fn clients(app: &TestApp, v: &Visitor, n: usize) -> Vec<i32> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let email = format!("client{i}@example.com");
+        v.post_form(
+            "/clients/new",
+            &[
+                ("email", &email),
+                ("full_name", &format!("Client {i}")),
+                ("comment", ""),
+            ],
+        )
+        .await;
+        ids.push(client_id(app, v.user.id, &email).await);
+    }
+    ids
+}
+
+async fn attempts(app: &TestApp) -> Vec<attempt::Model> {
+    attempt::Entity::find().all(&app.state.db).await.unwrap()
+}
+
+async fn mailing_sends_at_once_to_every_client(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = clients(&app, &v, 3).await;
+    let message = make_message(&app, v.user.id, "Autumn news").await;
+    let _worker = worker(&app);
+
+    let created = create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let mails = app.smtp.wait_for_messages(3, Duration::from_secs(30)).await;
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        vec![
+            "client0@example.com",
+            "client1@example.com",
+            "client2@example.com"
+        ]
+    );
+    for mail in &mails {
+        assert_eq!(mail.subject().as_deref(), Some("Autumn news"));
+        let id = mail.header("Message-ID").expect("a Message-ID");
+        assert!(
+            id.starts_with("<m") && id.contains(".o"),
+            "deterministic Message-ID: {id}"
+        );
+    }
+
+    let log = eventually(Duration::from_secs(10), "three successful attempts", || {
+        let app = &app;
+        async move {
+            let rows = attempts(app).await;
+            (rows.len() == 3 && rows.iter().all(|a| a.status == AttemptStatus::Success))
+                .then_some(rows)
+        }
+    })
+    .await;
+    assert!(
+        log.iter()
+            .all(|a| a.smtp_code == Some(250) && a.owner_id == v.user.id)
+    );
+    let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|d| d.status == DeliveryStatus::Sent && d.tries == 1)
+    );
+
+    // A few more ticks send nothing again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        app.smtp.messages().len(),
+        3,
+        "no client gets the occurrence twice"
+    );
+    let m = mailing::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        m.next_run_at, None,
+        "a once-mailing has nothing left to send"
+    );
+    assert_eq!(
+        m.status,
+        MailingStatus::Running,
+        "finished only when its end passes"
+    );
+}
+
+#[tokio::test]
+async fn mailing_sends_at_once_to_every_client_sqlite() {
+    mailing_sends_at_once_to_every_client(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn mailing_sends_at_once_to_every_client_postgres() {
+    mailing_sends_at_once_to_every_client(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_future_mailing_starts_by_itself() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = clients(&app, &v, 2).await;
+    let message = make_message(&app, v.user.id, "Later").await;
+    let _worker = worker(&app);
+    // The form has minute precision: start at the next minute.
+    let created = create_mailing(
+        &v,
+        message.id,
+        &ids,
+        Span::seconds(60),
+        Span::days(7),
+        "daily",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(app.smtp.messages().is_empty(), "nothing before the start");
+    let m = mailing::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let wait = (m.start_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default()
+        + Duration::from_secs(20);
+    tokio::time::sleep(wait).await;
+    let log = std::fs::read_to_string(app.dir.path().join("worker.log")).unwrap_or_default();
+    assert_eq!(
+        app.smtp.messages().len(),
+        2,
+        "sent after the start; worker log:\n{log}"
+    );
+    let m = eventually(Duration::from_secs(5), "the mailing to be running", || {
+        let app = &app;
+        async move {
+            let m = mailing::Entity::find().one(&app.state.db).await.unwrap()?;
+            (m.status == MailingStatus::Running).then_some(m)
+        }
+    })
+    .await;
+    assert_eq!(
+        m.next_run_at,
+        Some(m.start_at + Span::days(1)),
+        "tomorrow's occurrence is next"
+    );
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_and_permanent_ones_are_not() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = clients(&app, &v, 3).await;
+    let message = make_message(&app, v.user.id, "Flaky").await;
+    // First message: 451, then 550 for the next recipient, then all accepted.
+    app.smtp.script([Behavior::TempFail, Behavior::PermFail]);
+    let _worker = worker(&app);
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+
+    let rows = eventually(Duration::from_secs(30), "every delivery settled", || {
+        let app = &app;
+        async move {
+            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+            (rows.len() == 3 && rows.iter().all(|d| d.status != DeliveryStatus::Pending))
+                .then_some(rows)
+        }
+    })
+    .await;
+    let sent = rows
+        .iter()
+        .filter(|d| d.status == DeliveryStatus::Sent)
+        .count();
+    let failed: Vec<_> = rows
+        .iter()
+        .filter(|d| d.status == DeliveryStatus::Failed)
+        .collect();
+    assert_eq!((sent, failed.len()), (2, 1), "{rows:#?}");
+    let log = attempts(&app).await;
+    let for_failed: Vec<_> = log
+        .iter()
+        .filter(|a| a.delivery_id == Some(failed[0].id))
+        .collect();
+    assert_eq!(for_failed.len(), 1, "a 5xx is not retried");
+    assert_eq!(for_failed[0].smtp_code, Some(550));
+    let retried: Vec<_> = log
+        .iter()
+        .filter(|a| a.status == AttemptStatus::Failure && a.smtp_code == Some(451))
+        .collect();
+    assert_eq!(retried.len(), 1, "the 451 is logged");
+    let retried_delivery = retried[0].delivery_id;
+    assert!(
+        log.iter()
+            .any(|a| a.delivery_id == retried_delivery && a.status == AttemptStatus::Success),
+        "and the retry succeeded"
+    );
+    assert_eq!(app.smtp.messages().len(), 2);
+    let successes = log
+        .iter()
+        .filter(|a| a.status == AttemptStatus::Success)
+        .count();
+    assert_eq!(successes, 2, "exactly one success per delivered client");
+}

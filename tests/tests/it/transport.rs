@@ -1,0 +1,394 @@
+//! The SMTP transport of the delivery engine (`mailer::delivery::transport`) against the fake
+//! SMTP server: replies and their classification, timeouts, reconnects, pooling, and the
+//! TCP_NODELAY speed-up; plus `SMTP_URL` parsing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use lettre::Address;
+use mailer::delivery::transport::{Reply, SendError, SmtpConfig, SmtpPool, TlsMode};
+use mailer_tests::smtp::{Behavior, FakeSmtp};
+use secrecy::ExposeSecret;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+const MESSAGE: &[u8] = b"From: a@x\r\nTo: b@y\r\nSubject: t\r\nMessage-ID: <1@x>\r\n\r\nhello\r\n";
+
+fn address(s: &str) -> Address {
+    s.parse().unwrap()
+}
+
+fn config(url: &str, pool_size: usize) -> SmtpConfig {
+    let mut config = SmtpConfig::from_url(url).unwrap();
+    config.pool_size = pool_size;
+    config.connect_timeout = Duration::from_secs(1);
+    config.send_timeout = Duration::from_secs(1);
+    config
+}
+
+fn pool(smtp: &FakeSmtp, pool_size: usize) -> SmtpPool {
+    SmtpPool::new(config(&smtp.url(), pool_size))
+}
+
+async fn send(pool: &SmtpPool) -> Result<Reply, SendError> {
+    pool.send(&address("a@x.test"), &[address("b@y.test")], MESSAGE)
+        .await
+}
+
+#[tokio::test]
+async fn accepted_message_arrives_unchanged() {
+    let smtp = FakeSmtp::start().await;
+    let reply = send(&pool(&smtp, 1)).await.unwrap();
+    assert_eq!(reply.code, 250);
+    assert_eq!(reply.text, "2.0.0 Ok: queued as 1");
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1);
+    let m = &messages[0];
+    assert_eq!(m.from, "a@x.test");
+    assert_eq!(m.to, ["b@y.test"]);
+    assert_eq!(m.header("Message-ID").as_deref(), Some("<1@x>"));
+    // The final CRLF is not doubled (lettre's own transport adds an empty line).
+    assert_eq!(m.data.as_bytes(), MESSAGE);
+}
+
+#[tokio::test]
+async fn dot_stuffing_and_several_recipients() {
+    let smtp = FakeSmtp::start().await;
+    let message = b"Subject: dots\r\n\r\n.leading\r\n.\r\nend";
+    let to = [address("b@y.test"), address("c@y.test")];
+    let reply = pool(&smtp, 1)
+        .send(&address("a@x.test"), &to, message)
+        .await
+        .unwrap();
+    assert_eq!(reply.code, 250);
+    let m = &smtp.messages()[0];
+    assert_eq!(m.to, ["b@y.test", "c@y.test"]);
+    assert_eq!(m.data, "Subject: dots\r\n\r\n.leading\r\n.\r\nend\r\n");
+}
+
+#[tokio::test]
+async fn hundred_sequential_sends_reuse_one_connection_without_nagle_stalls() {
+    let smtp = FakeSmtp::start().await;
+    let pool = pool(&smtp, 1);
+    let started = Instant::now();
+    for _ in 0..100 {
+        send(&pool).await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    eprintln!("100 sequential sends: {elapsed:?}");
+    assert_eq!(smtp.messages().len(), 100);
+    assert_eq!(smtp.connections(), 1);
+    // With Nagle + delayed ACK each message would stall ~40 ms (4 s in all).
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn temp_fail_is_transient_with_its_code() {
+    let smtp = FakeSmtp::start().await;
+    smtp.script([Behavior::TempFail]);
+    let err = send(&pool(&smtp, 1)).await.unwrap_err();
+    assert!(!err.is_permanent(), "{err:?}");
+    assert_eq!(err.code(), Some(451));
+    assert_eq!(err.text(), "4.3.0 Try again later");
+    assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn perm_fail_is_permanent_with_the_server_text() {
+    let smtp = FakeSmtp::start().await;
+    smtp.script([Behavior::PermFail]);
+    let err = send(&pool(&smtp, 1)).await.unwrap_err();
+    assert_eq!(
+        err,
+        SendError::Permanent {
+            code: 550,
+            text: "5.1.1 Mailbox unavailable".into()
+        }
+    );
+    assert!(err.is_permanent());
+    assert_eq!(
+        err.to_string(),
+        "SMTP refused the message: 550 5.1.1 Mailbox unavailable"
+    );
+    assert_eq!(smtp.stats().perm_failed, 1);
+}
+
+#[tokio::test]
+async fn dropped_connection_is_transient_and_not_resent_then_reconnects() {
+    let smtp = FakeSmtp::start().await;
+    let pool = pool(&smtp, 1);
+    send(&pool).await.unwrap();
+    // On the reused connection: the server may have the message, so no retry.
+    smtp.script([Behavior::Drop]);
+    let err = send(&pool).await.unwrap_err();
+    assert!(!err.is_permanent(), "{err:?}");
+    assert_eq!(err.code(), None);
+    assert!(err.text().contains("end of DATA"), "{err}");
+    assert_eq!((smtp.connections(), smtp.stats().dropped), (1, 1));
+
+    send(&pool).await.unwrap();
+    assert_eq!(smtp.connections(), 2);
+    assert_eq!(smtp.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn garbage_reply_is_transient() {
+    let smtp = FakeSmtp::start().await;
+    smtp.script([Behavior::Garbage]);
+    let pool = pool(&smtp, 1);
+    let err = send(&pool).await.unwrap_err();
+    assert!(
+        matches!(err, SendError::Transient { code: None, .. }),
+        "{err:?}"
+    );
+    send(&pool).await.unwrap();
+    assert_eq!(smtp.connections(), 2);
+}
+
+#[tokio::test]
+async fn server_that_never_greets_times_out_as_transient() {
+    let smtp = FakeSmtp::start().await;
+    smtp.script([Behavior::HangUp]);
+    let pool = pool(&smtp, 1);
+    let started = Instant::now();
+    let err = send(&pool).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(!err.is_permanent(), "{err:?}");
+    assert!(err.text().contains("within 1s"), "{err}");
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_millis(1500),
+        "{elapsed:?}"
+    );
+    send(&pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn stall_after_data_hits_the_send_timeout() {
+    let smtp = FakeSmtp::start().await;
+    smtp.script([Behavior::Delay(Duration::from_secs(3))]);
+    let pool = pool(&smtp, 1);
+    let started = Instant::now();
+    let err = send(&pool).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(err, SendError::Transient { code: None, .. }),
+        "{err:?}"
+    );
+    assert!(err.text().contains("no reply to the end of DATA"), "{err}");
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    // The stalled connection was dropped: the next send opens a new one.
+    send(&pool).await.unwrap();
+    assert_eq!(smtp.connections(), 2);
+}
+
+#[tokio::test]
+async fn refused_connection_is_transient_and_the_pool_recovers() {
+    let smtp = FakeSmtp::start().await;
+    let pool = pool(&smtp, 1);
+    smtp.refuse_connections(true);
+    let err = send(&pool).await.unwrap_err();
+    assert!(
+        matches!(err, SendError::Transient { code: None, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.text().to_lowercase().contains("connection refused"),
+        "{err}"
+    );
+    smtp.refuse_connections(false);
+    send(&pool).await.unwrap();
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_sends_stay_within_the_pool_size() {
+    let smtp = FakeSmtp::start().await;
+    // A little delay so that the sends really overlap.
+    smtp.set_default(Behavior::Delay(Duration::from_millis(50)));
+    let pool = pool(&smtp, 3);
+    let sends = (0..10).map(|_| {
+        let pool = pool.clone();
+        tokio::spawn(async move { send(&pool).await })
+    });
+    for result in futures::future::join_all(sends).await {
+        assert_eq!(result.unwrap().unwrap().code, 250);
+    }
+    assert_eq!(smtp.messages().len(), 10);
+    assert!(smtp.connections() <= 3, "{}", smtp.connections());
+}
+
+#[tokio::test]
+async fn tls_required_without_starttls_is_a_transient_error() {
+    let smtp = FakeSmtp::start().await;
+    let pool = SmtpPool::new(config(&format!("{}?tls=required", smtp.url()), 1));
+    let err = send(&pool).await.unwrap_err();
+    assert!(!err.is_permanent(), "{err:?}");
+    assert!(err.text().contains("STARTTLS"), "{err}");
+    // Opportunistic: the fake server offers no STARTTLS, so plain text it is.
+    let pool = SmtpPool::new(config(&format!("{}?tls=opportunistic", smtp.url()), 1));
+    send(&pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn credentials_without_server_auth_fail_transiently() {
+    let smtp = FakeSmtp::start().await;
+    let url = format!("smtp://user:secret@{}", smtp.addr());
+    let err = send(&SmtpPool::new(config(&url, 1))).await.unwrap_err();
+    assert!(!err.is_permanent(), "{err:?}");
+    assert!(err.text().contains("AUTH"), "{err}");
+    assert!(!err.text().contains("secret"), "{err}");
+}
+
+/// A relay that closes a connection after one message, once it is idle (as servers with a
+/// short idle timeout do). With `say_421` it first sends "421 idle timeout", which the client
+/// reads as the answer to its next MAIL FROM.
+async fn one_message_per_connection(say_421: bool) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counter = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let (rd, mut wr) = stream.into_split();
+                let mut rd = BufReader::new(rd);
+                wr.write_all(b"220 once ESMTP\r\n").await.unwrap();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if rd.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let reply: &[u8] = match line.get(..4).unwrap_or("") {
+                        "EHLO" => b"250-once\r\n250 8BITMIME\r\n",
+                        "MAIL" | "RCPT" => b"250 ok\r\n",
+                        "DATA" => {
+                            wr.write_all(b"354 go on\r\n").await.unwrap();
+                            loop {
+                                line.clear();
+                                if rd.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                            }
+                            wr.write_all(b"250 2.0.0 queued\r\n").await.unwrap();
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            if say_421 {
+                                let _ = wr.write_all(b"421 4.4.2 idle timeout\r\n").await;
+                            }
+                            return;
+                        }
+                        _ => b"500 what\r\n",
+                    };
+                    wr.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (addr, connections)
+}
+
+#[tokio::test]
+async fn dead_idle_connection_is_replaced_within_the_same_send() {
+    for say_421 in [false, true] {
+        let (addr, connections) = one_message_per_connection(say_421).await;
+        let pool = SmtpPool::new(config(&format!("smtp://{addr}"), 1));
+        send(&pool).await.unwrap();
+        // Let the server close the idle connection.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let reply = send(&pool).await.unwrap();
+        assert_eq!(reply.code, 250, "421 first: {say_421}");
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            2,
+            "421 first: {say_421}"
+        );
+    }
+}
+
+#[test]
+fn smtp_url_parsing() {
+    let c = SmtpConfig::from_url("smtp://mx.example.com").unwrap();
+    assert_eq!(
+        (c.host.as_str(), c.port, c.tls),
+        ("mx.example.com", 25, TlsMode::None)
+    );
+    assert!(c.credentials.is_none());
+    assert!(!c.hello_name.is_empty());
+    assert!(c.pool_size >= 1);
+
+    let c = SmtpConfig::from_url("smtp://mx.example.com:2525?tls=required").unwrap();
+    assert_eq!((c.port, c.tls), (2525, TlsMode::Required));
+    let c = SmtpConfig::from_url("smtp://mx.example.com?tls=opportunistic").unwrap();
+    assert_eq!((c.port, c.tls), (587, TlsMode::Opportunistic));
+    let c = SmtpConfig::from_url("smtp://mx.example.com?tls=none").unwrap();
+    assert_eq!((c.port, c.tls), (25, TlsMode::None));
+    let c = SmtpConfig::from_url("smtp://10.1.2.3:26").unwrap();
+    assert_eq!((c.host.as_str(), c.port), ("10.1.2.3", 26));
+
+    let c = SmtpConfig::from_url("smtp://us%40er:p%40ss%3Aword@[::1]:26/client.example").unwrap();
+    assert_eq!((c.host.as_str(), c.port), ("::1", 26));
+    assert_eq!(c.hello_name, "client.example");
+    let (user, password) = c.credentials.as_ref().unwrap();
+    assert_eq!(user, "us@er");
+    assert_eq!(password.expose_secret(), "p@ss:word");
+    let debug = format!("{c:?}");
+    assert!(debug.contains("us@er"), "{debug}");
+    assert!(
+        !debug.contains("p@ss") && !debug.contains("word"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn smtp_url_errors_name_the_variable_and_hide_the_password() {
+    for (url, expected) in [
+        ("http://x", "must start with smtp://"),
+        ("smtp://", "has no host"),
+        ("smtp:///path", "has no host"),
+        ("not a url", "not a valid URL"),
+        (
+            "smtps://mail.example.com",
+            "smtps:// (implicit TLS) is not supported yet; use smtp:// with ?tls=required",
+        ),
+        ("smtp://u:hunter2@x?tls=maybe", "tls=\"maybe\""),
+        (
+            "smtp://u:hunter2@x?starttls=yes",
+            "unknown parameter \"starttls\"",
+        ),
+        ("smtp://:hunter2@x", "no user name"),
+    ] {
+        let err = SmtpConfig::from_url(url).unwrap_err().to_string();
+        assert!(err.starts_with("SMTP_URL: "), "{url}: {err}");
+        assert!(err.contains(expected), "{url}: {err}");
+        assert!(!err.contains("hunter2"), "{url}: {err}");
+    }
+}
+
+#[test]
+fn send_error_accessors() {
+    let t = SendError::Transient {
+        code: Some(451),
+        text: "4.3.0 later".into(),
+    };
+    assert!(!t.is_permanent());
+    assert_eq!((t.code(), t.text()), (Some(451), "4.3.0 later"));
+    assert_eq!(
+        t.to_string(),
+        "SMTP failed, try again later: 451 4.3.0 later"
+    );
+    let t = SendError::Transient {
+        code: None,
+        text: "connection reset".into(),
+    };
+    assert_eq!(t.code(), None);
+    assert_eq!(
+        t.to_string(),
+        "SMTP failed, try again later: connection reset"
+    );
+}
