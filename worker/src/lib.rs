@@ -71,6 +71,23 @@ pub async fn run_delivery(
             push_deliveries(&ctx.state, ids).await?;
             Ok(())
         }
+        DeliveryTask::SendNow {
+            mailing_id,
+            occurrence,
+        } => {
+            let db = &ctx.state.db;
+            fanout::insert_deliveries(
+                db,
+                mailing_id,
+                occurrence,
+                chrono::Utc::now(),
+                &ctx.domain(),
+            )
+            .await?;
+            let ids = fanout::pending_ids(db, mailing_id, occurrence).await?;
+            push_deliveries(&ctx.state, ids).await?;
+            Ok(())
+        }
         DeliveryTask::Deliver { delivery_id } => {
             match deliver(
                 &ctx.state.db,
@@ -113,10 +130,8 @@ pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
     let db = &ctx.state.db;
     let now = chrono::Utc::now();
     fanout::settle_statuses(db, now).await?;
-    for mailing in fanout::due_mailings(db, now).await? {
-        let ids = fanout::fan_out(db, &mailing, now, &ctx.domain()).await?;
-        push_deliveries(&ctx.state, ids).await?;
-    }
+    let ids = fanout::fan_out_due(db, now, &ctx.domain()).await?;
+    push_deliveries(&ctx.state, ids).await?;
     let stale = chrono::Duration::seconds(
         i64::try_from(ctx.state.config.worker.job_timeout_secs.saturating_mul(2))
             .unwrap_or(i64::MAX),

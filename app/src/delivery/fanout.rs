@@ -154,6 +154,20 @@ pub async fn due_mailings(
         .await
 }
 
+/// Fans out every due mailing (a scheduler tick, after `settle_statuses`). Returns the
+/// ids of the pending deliveries of the occurrences it took.
+pub async fn fan_out_due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    domain: &str,
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    let mut ids = Vec::new();
+    for mailing in due_mailings(db, now).await? {
+        ids.extend(fan_out(db, &mailing, now, domain).await?);
+    }
+    Ok(ids)
+}
+
 /// Status follows the clock: started mailings are running, ended ones finished.
 pub async fn settle_statuses(
     db: &DatabaseConnection,

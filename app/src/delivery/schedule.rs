@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, Days, Months, Utc};
 
-use crate::entities::mailing::Periodicity;
+use crate::entities::mailing::{self, MailingStatus, Periodicity};
 
 /// The `n`-th occurrence (`n = 0` is the start).
 pub fn occurrence(start: DateTime<Utc>, periodicity: Periodicity, n: u32) -> Option<DateTime<Utc>> {
@@ -67,6 +67,17 @@ pub fn next_after(
         None => 0,
     };
     occurrence(start, periodicity, first).filter(|t| *t > after && *t < end)
+}
+
+/// created before the start, running inside [start, end), finished from the end on.
+pub fn status_at(mailing: &mailing::Model, now: DateTime<Utc>) -> MailingStatus {
+    if now >= mailing.end_at {
+        MailingStatus::Finished
+    } else if now < mailing.start_at {
+        MailingStatus::Created
+    } else {
+        MailingStatus::Running
+    }
 }
 
 #[cfg(test)]

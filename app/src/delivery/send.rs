@@ -23,6 +23,11 @@ pub const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 pub enum DeliveryTask {
     /// Create the deliveries of a mailing's due occurrence (just created, or enabled).
     FanOut { mailing_id: i32 },
+    /// "Send now": an extra occurrence at this instant, to every client of the mailing.
+    SendNow {
+        mailing_id: i32,
+        occurrence: DateTime<Utc>,
+    },
     /// Send one delivery.
     Deliver { delivery_id: i64 },
 }

@@ -1,7 +1,7 @@
 //! Mailing pages: list filtered by status, form with message and client pickers, detail,
 //! enable / disable, delete with confirmation.
 
-use chrono::Utc;
+use chrono::{Timelike, Utc};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use poem::http::StatusCode;
@@ -9,9 +9,10 @@ use poem::session::Session;
 use poem::web::{Data, Path, Query};
 use poem::{IntoResponse, Response, handler};
 
-use super::schedule::status_at;
+use super::report;
 use super::service::{self, MailingInput};
 use crate::accounts::session::{AuthUser, flash};
+use crate::delivery::schedule::status_at;
 use crate::entities::mailing::Periodicity;
 use crate::entities::{client, message};
 use crate::state::AppState;
@@ -109,11 +110,18 @@ pub async fn create_mailing(
     }
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    page: Option<u64>,
+}
+
 #[handler]
 pub async fn show_mailing(
     Data(state): Data<&AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<i32>,
+    Query(query): Query<ReportQuery>,
 ) -> Result<Page, AppError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let mailing = service::find_owned(&state.db, user.id, id).await?;
@@ -126,6 +134,9 @@ pub async fn show_mailing(
         .order_by_asc(client::Column::FullName)
         .all(&state.db)
         .await?;
+    let progress = report::progress(&state.db, id).await?;
+    let report = report::report(&state.db, id, query.page.unwrap_or(1)).await?;
+    let chart = report::chart_svg(&report.days);
     Ok(Page::new(
         "mailings/detail.html",
         context! {
@@ -134,8 +145,77 @@ pub async fn show_mailing(
             periodicity => mailing.periodicity.label(),
             message => Value::from(Serde(&message)),
             clients => Value::from(Serde(&clients)),
+            progress => Value::from(Serde(&progress)),
+            report => Value::from(Serde(&report)),
+            chart => Value::from_safe_string(chart),
         },
-    ))
+    )
+    .fragment("report-clients", "report_clients"))
+}
+
+/// The live progress box: polled by htmx every two seconds while deliveries are pending.
+#[handler]
+pub async fn mailing_progress(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Page, AppError> {
+    let mailing = service::find_owned(&state.db, user.id, id).await?;
+    let progress = report::progress(&state.db, id).await?;
+    Ok(Page::new(
+        "mailings/detail.html",
+        context! { mailing => Value::from(Serde(&mailing)), progress => Value::from(Serde(&progress)) },
+    )
+    .block("progress"))
+}
+
+/// "Send now": one extra occurrence at this instant, to every client, through the worker.
+#[handler]
+pub async fn send_mailing_now(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let mailing = service::find_owned(&state.db, user.id, id).await?;
+    if !mailing.is_enabled {
+        return Err(AppError::Conflict(format!(
+            "Mailing #{id} is disabled; enable it before sending."
+        )));
+    }
+    let occurrence = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
+    state
+        .queues
+        .delivery
+        .push(crate::jobs::DeliveryTask::SendNow {
+            mailing_id: id,
+            occurrence,
+        })
+        .await?;
+    flash(
+        session,
+        "success",
+        format!("Mailing #{id} is being sent now."),
+    );
+    Ok(see_other(&format!("/mailings/{id}")))
+}
+
+#[handler]
+pub async fn export_attempts(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    service::find_owned(&state.db, user.id, id).await?;
+    let csv = report::attempts_csv(&state.db, id).await?;
+    Ok(Response::builder()
+        .content_type("text/csv; charset=utf-8")
+        .header(
+            poem::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"mailing-{id}-attempts.csv\""),
+        )
+        .header(poem::http::header::CACHE_CONTROL, "no-store")
+        .body(csv))
 }
 
 #[handler]

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::schedule::status_at;
+use crate::delivery::schedule::status_at;
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::{client, mailing_client, message};
 use crate::web::AppError;

@@ -31,8 +31,29 @@ use crate::state::AppState;
 /// one of them refuses a request without a CSRF token.
 pub struct Site {
     route: Route,
-    /// Every path, and whether it accepts state-changing requests.
-    paths: Vec<(String, bool)>,
+    /// Every path, and the methods it answers.
+    paths: Vec<(String, RouteKind)>,
+}
+
+/// What a path of the site answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    /// GET only.
+    Page,
+    /// GET shows it, POST handles it.
+    Form,
+    /// POST only.
+    Action,
+}
+
+impl RouteKind {
+    pub fn takes_get(self) -> bool {
+        self != RouteKind::Action
+    }
+
+    pub fn takes_post(self) -> bool {
+        self != RouteKind::Page
+    }
 }
 
 impl Site {
@@ -45,7 +66,7 @@ impl Site {
 
     fn page(mut self, path: &str, ep: impl IntoEndpoint<Endpoint: 'static>) -> Self {
         self.route = self.route.at(path, get(ep));
-        self.paths.push((path.to_owned(), false));
+        self.paths.push((path.to_owned(), RouteKind::Page));
         self
     }
 
@@ -57,14 +78,14 @@ impl Site {
         handle: impl IntoEndpoint<Endpoint: 'static>,
     ) -> Self {
         self.route = self.route.at(path, get(show).post(handle));
-        self.paths.push((path.to_owned(), true));
+        self.paths.push((path.to_owned(), RouteKind::Form));
         self
     }
 
     /// A POST-only action (logout, resend, …).
     fn action(mut self, path: &str, handle: impl IntoEndpoint<Endpoint: 'static>) -> Self {
         self.route = self.route.at(path, post(handle));
-        self.paths.push((path.to_owned(), true));
+        self.paths.push((path.to_owned(), RouteKind::Action));
         self
     }
 }
@@ -161,6 +182,9 @@ fn site() -> Site {
             mailings::update_mailing,
         )
         .action("/mailings/:id/toggle", mailings::toggle_mailing)
+        .action("/mailings/:id/send", mailings::send_mailing_now)
+        .page("/mailings/:id/progress", mailings::mailing_progress)
+        .page("/mailings/:id/attempts.csv", mailings::export_attempts)
         .form(
             "/mailings/:id/delete",
             mailings::confirm_delete_mailing,
@@ -173,12 +197,12 @@ pub fn mutating_routes() -> Vec<String> {
     site()
         .paths
         .into_iter()
-        .filter_map(|(path, mutating)| mutating.then_some(path))
+        .filter_map(|(path, kind)| kind.takes_post().then_some(path))
         .collect()
 }
 
-/// Every path of the site, with whether it takes POST (for tests that walk them all).
-pub fn all_routes() -> Vec<(String, bool)> {
+/// Every path of the site and what it answers (for tests that walk them all).
+pub fn all_routes() -> Vec<(String, RouteKind)> {
     site().paths
 }
 

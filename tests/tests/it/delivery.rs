@@ -9,6 +9,7 @@ use mailer::entities::delivery::{self, DeliveryStatus};
 use mailer::entities::mailing::{self, MailingStatus};
 use mailer::entities::user::Role;
 use mailer_tests::app::{Child, eventually};
+use mailer_tests::html::{parse, parse_fragment};
 use mailer_tests::smtp::Behavior;
 use mailer_tests::users::{Visitor, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
