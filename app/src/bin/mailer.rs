@@ -1,9 +1,13 @@
 //! `mailer`: the command line of the service.
 
+use std::cell::Cell;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mailer::delivery::cli::{NoSuchMailing, Progress, Target};
 use mailer::{AppState, Config};
 use migration::{Migrator, MigratorTrait};
 
@@ -32,6 +36,24 @@ enum Command {
     Migrate {
         #[command(subcommand)]
         action: Option<MigrateAction>,
+    },
+    /// Send now, in this process, the way the worker does (no worker needed): transient
+    /// failures are retried with the configured backoff, permanent ones are not. Ends with
+    /// `sent N, failed M, retried R`.
+    ///
+    /// Exit code: 0 when nothing failed, 1 when a delivery failed for good (or on an
+    /// error), 2 when the mailing does not exist. A disabled mailing, or one outside
+    /// [start, end), sends nothing and exits 0 ("nothing to send: mailing #ID is disabled").
+    #[command(group(ArgGroup::new("target").required(true).args(["mailing", "due"])))]
+    Send {
+        /// This mailing: its due occurrence if not sent yet, then every pending delivery
+        /// of it.
+        #[arg(long, value_name = "ID")]
+        mailing: Option<i32>,
+        /// What one scheduler tick does: every due mailing, then every pending delivery
+        /// that is due.
+        #[arg(long)]
+        due: bool,
     },
 }
 
@@ -71,7 +93,11 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli.command, config)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
+        Err(e) if e.is::<NoSuchMailing>() => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "stopped");
             eprintln!("error: {e:#}");
@@ -80,15 +106,36 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Send { mailing, due } => {
+            let target = match mailing {
+                Some(id) if !due => Target::Mailing(id),
+                _ => Target::Due,
+            };
+            let state = AppState::build(config).await?;
+            let meter = Meter::new();
+            let summary = mailer::delivery::cli::send(&state, target, |p| meter.show(p)).await;
+            meter.finish();
+            let summary = summary?;
+            if let Some(reason) = &summary.nothing_to_send {
+                println!("nothing to send: {reason}");
+            }
+            println!("{summary}");
+            Ok(if summary.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Serve { .. } => {
             let bind = config.bind;
             let state = AppState::build(config).await?;
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (MAILER_BIND): {e}"))?;
-            mailer::web::serve(state, listener, mailer::shutdown::signal()).await
+            mailer::web::serve(state, listener, mailer::shutdown::signal()).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Createsuperuser { email } => {
             let password = match std::env::var("MAILER_SUPERUSER_PASSWORD") {
@@ -104,7 +151,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             mailer::db::migrate(&db).await?;
             let user = mailer::accounts::service::create_superuser(&db, &email, &password).await?;
             println!("Superuser {} is ready (id {}).", user.email, user.id);
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { action } => {
             let db = mailer::db::connect(&config).await?;
@@ -114,7 +161,56 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 MigrateAction::Down { steps, .. } => Migrator::down(&db, Some(steps)).await?,
                 MigrateAction::Status => Migrator::status(&db).await?,
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// How `mailer send` shows its progress: a bar on a terminal, otherwise a line at every
+/// tenth of the way.
+enum Meter {
+    Bar(ProgressBar),
+    Lines { tenths: Cell<usize> },
+}
+
+impl Meter {
+    fn new() -> Self {
+        if !std::io::stdout().is_terminal() {
+            return Meter::Lines {
+                tenths: Cell::new(0),
+            };
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{wide_bar}] {pos}/{len} {msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Meter::Bar(bar)
+    }
+
+    fn show(&self, p: Progress) {
+        let counts = p.summary().to_string();
+        match self {
+            Meter::Bar(bar) => {
+                bar.set_length(p.total as u64);
+                bar.set_position(p.done as u64);
+                bar.set_message(counts);
+            }
+            Meter::Lines { tenths } => {
+                let now = (p.done * 10).checked_div(p.total).unwrap_or(0);
+                if now > tenths.get() {
+                    tenths.set(now);
+                    println!("{}/{} ({counts})", p.done, p.total);
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Meter::Bar(bar) = self {
+            bar.finish_and_clear();
         }
     }
 }

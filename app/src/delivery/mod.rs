@@ -1,6 +1,7 @@
 //! The delivery engine: schedule math, occurrence fan-out, one job per delivery, the
 //! attempt log, and the transports (SMTP, or the outbox folder on the embedded default).
 
+pub mod cli;
 pub mod fanout;
 pub mod schedule;
 pub mod send;

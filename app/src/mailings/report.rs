@@ -44,7 +44,9 @@ pub async fn progress(db: &DatabaseConnection, mailing_id: i32) -> Result<Progre
         }
     }
     p.total = p.pending + p.sent + p.failed;
-    p.percent = ((p.sent + p.failed) * 100).checked_div(p.total).unwrap_or(100);
+    p.percent = ((p.sent + p.failed) * 100)
+        .checked_div(p.total)
+        .unwrap_or(100);
     Ok(p)
 }
 

@@ -128,6 +128,81 @@ async fn mailing_sends_at_once_to_every_client(backend: Backend) {
         MailingStatus::Running,
         "finished only when its end passes"
     );
+
+    // The mailing page: progress done (no more polling), the report, the chart.
+    let page = parse(
+        &v.get(&format!("/mailings/{}", m.id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(page.text("#progress-sent").as_deref(), Some("3"));
+    assert_eq!(page.text("#progress-pending").as_deref(), Some("0"));
+    assert!(
+        !page.exists("#progress[hx-trigger]"),
+        "polling stops when done"
+    );
+    assert_eq!(page.text("#report-attempts").as_deref(), Some("3"));
+    assert_eq!(page.text("#report-successes").as_deref(), Some("3"));
+    assert_eq!(page.text("#report-failures").as_deref(), Some("0"));
+    let last_reply = page.text("#report-last-reply").unwrap_or_default();
+    assert!(
+        last_reply.contains("Ok: queued as"),
+        "the server's own reply: {last_reply}"
+    );
+    assert_eq!(page.count("#report-clients tbody tr"), 3);
+    assert!(
+        page.exists("figure svg.chart title"),
+        "an SVG chart with a text alternative"
+    );
+
+    // The attempt log as CSV.
+    let csv = v
+        .get(&format!("/mailings/{}/attempts.csv", m.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "attempted_at,recipient,occurrence_at,status,smtp_code,response"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines[1..].iter().all(|l| l.contains(",success,250,")),
+        "{csv}"
+    );
+
+    // "Send now": an extra occurrence to every client, and the progress poll follows it.
+    let sent = v.post_form(&format!("/mailings/{}/send", m.id), &[]).await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let mails = app.smtp.wait_for_messages(6, Duration::from_secs(30)).await;
+    let ids: std::collections::HashSet<String> = mails
+        .iter()
+        .filter_map(|m| m.header("Message-ID"))
+        .collect();
+    assert_eq!(ids.len(), 6, "a new occurrence has new Message-IDs");
+    let progress = eventually(Duration::from_secs(10), "six deliveries settled", || {
+        let v = &v;
+        let id = m.id;
+        async move {
+            let body = v
+                .htmx_get(&format!("/mailings/{id}/progress"), "progress")
+                .await
+                .text()
+                .await
+                .ok()?;
+            let doc = parse_fragment(&body);
+            (doc.text("#progress-sent").as_deref() == Some("6")).then_some(doc)
+        }
+    })
+    .await;
+    assert!(
+        !progress.exists("header.site"),
+        "the progress poll gets the fragment only"
+    );
 }
 
 #[tokio::test]
