@@ -130,6 +130,11 @@ impl WorkerConfig {
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
     }
+
+    /// Tries of one delivery before it fails for good: the first and every retry.
+    pub fn max_tries(&self) -> i32 {
+        i32::try_from(self.retries.saturating_add(1)).unwrap_or(i32::MAX)
+    }
 }
 
 impl Default for Config {
@@ -309,6 +314,13 @@ impl Config {
                 "must start with sqlite:// or postgres://",
             ))
         }
+    }
+
+    /// `mail_from` as a mailbox (checked at start-up, so this fails only on a bad config).
+    pub fn sender(&self) -> anyhow::Result<lettre::message::Mailbox> {
+        self.mail_from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("MAILER_MAIL_FROM: {e}"))
     }
 
     pub fn outbox_dir(&self) -> PathBuf {

@@ -66,10 +66,7 @@ impl MailError {
 
 impl Mailer {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let from: Mailbox = config
-            .mail_from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("MAILER_MAIL_FROM: {e}"))?;
+        let from: Mailbox = config.sender()?;
         Ok(match &config.smtp_url {
             Some(url) => {
                 let url = url.expose_secret();

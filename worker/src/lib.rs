@@ -178,12 +178,8 @@ pub async fn run(
     let mailer = state.mailer.clone();
     let delivery = DeliveryContext {
         outbound: Outbound::from_config(&state.config)?,
-        from: state
-            .config
-            .mail_from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("MAILER_MAIL_FROM: {e}"))?,
-        max_tries: i32::try_from(config.retries.saturating_add(1)).unwrap_or(i32::MAX),
+        from: state.config.sender()?,
+        max_tries: config.max_tries(),
         state: state.clone(),
     };
     let policy = {

@@ -90,11 +90,7 @@ pub async fn send(
     progress: impl Fn(Progress),
 ) -> anyhow::Result<Summary> {
     let db = &state.db;
-    let from: Mailbox = state
-        .config
-        .mail_from
-        .parse()
-        .map_err(|e| anyhow::anyhow!("MAILER_MAIL_FROM: {e}"))?;
+    let from: Mailbox = state.config.sender()?;
     let domain = from.email.domain().to_owned();
     let now = Utc::now();
     let ids: Vec<i64> = match target {
@@ -126,7 +122,7 @@ pub async fn send(
 
     let outbound = Outbound::from_config(&state.config)?;
     let config = &state.config.worker;
-    let max_tries = i32::try_from(config.retries.saturating_add(1)).unwrap_or(i32::MAX);
+    let max_tries = config.max_tries();
     let counts = Cell::new(Progress {
         total: ids.len(),
         ..Progress::default()

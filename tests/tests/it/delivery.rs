@@ -101,11 +101,18 @@ async fn mailing_sends_at_once_to_every_client(backend: Backend) {
         log.iter()
             .all(|a| a.smtp_code == Some(250) && a.owner_id == v.user.id)
     );
-    let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
-    assert!(
-        rows.iter()
-            .all(|d| d.status == DeliveryStatus::Sent && d.tries == 1)
-    );
+    // The attempt row is written just before the delivery is marked sent: wait for both.
+    let rows = eventually(Duration::from_secs(10), "three deliveries sent", || {
+        let app = &app;
+        async move {
+            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+            rows.iter()
+                .all(|d| d.status == DeliveryStatus::Sent)
+                .then_some(rows)
+        }
+    })
+    .await;
+    assert!(rows.iter().all(|d| d.tries == 1), "one try each: {rows:#?}");
 
     // A few more ticks send nothing again.
     tokio::time::sleep(Duration::from_secs(3)).await;
