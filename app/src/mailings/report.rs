@@ -178,7 +178,7 @@ pub fn chart_svg(days: &[Day]) -> String {
         .unwrap_or(1)
         .max(1) as f64;
     let slot = (W - 2 * PAD) as f64 / shown.len() as f64;
-    let bar = (slot * 0.7).max(4.0);
+    let bar = (slot * 0.7).clamp(4.0, 40.0);
     let scale = (H - 2 * PAD) as f64 / max;
     let mut svg = format!(
         r##"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Attempts per day: successes and failures</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="fail-bg"/><line x1="0" y1="0" x2="0" y2="6" class="fail-line"/></pattern></defs>"##
