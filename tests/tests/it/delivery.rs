@@ -339,3 +339,90 @@ async fn transient_failures_are_retried_and_permanent_ones_are_not() {
         .count();
     assert_eq!(successes, 2, "exactly one success per delivered client");
 }
+
+/// The server refuses connections for a while, then answers garbage once, then recovers:
+/// nothing is lost and every client gets exactly one successful delivery.
+async fn recovers_after_refusal_and_garbage(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = clients(&app, &v, 4).await;
+    let message = make_message(&app, v.user.id, "Resilient").await;
+    app.smtp.refuse_connections(true);
+    let _worker = worker(&app);
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+
+    eventually(
+        Duration::from_secs(20),
+        "failed tries while the server is away",
+        || {
+            let app = &app;
+            async move {
+                let failures = attempts(app)
+                    .await
+                    .into_iter()
+                    .filter(|a| a.status == AttemptStatus::Failure)
+                    .count();
+                (failures >= 2).then_some(())
+            }
+        },
+    )
+    .await;
+    app.smtp.script([Behavior::Garbage]);
+    app.smtp.refuse_connections(false);
+
+    let rows = eventually(Duration::from_secs(30), "every delivery sent", || {
+        let app = &app;
+        async move {
+            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+            (rows.len() == 4 && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
+                .then_some(rows)
+        }
+    })
+    .await;
+    let log = attempts(&app).await;
+    for d in &rows {
+        let successes = log
+            .iter()
+            .filter(|a| a.delivery_id == Some(d.id) && a.status == AttemptStatus::Success)
+            .count();
+        assert_eq!(successes, 1, "delivery {} succeeded once", d.id);
+    }
+    let refused = log
+        .iter()
+        .filter(|a| a.status == AttemptStatus::Failure && a.smtp_code.is_none())
+        .count();
+    assert!(
+        refused >= 2,
+        "the refused tries are logged with the error: {log:#?}"
+    );
+    let mut to: Vec<String> = app
+        .smtp
+        .messages()
+        .iter()
+        .flat_map(|m| m.to.clone())
+        .collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 4);
+    assert_eq!(app.smtp.messages().len(), 4, "nobody got it twice");
+}
+
+#[tokio::test]
+async fn recovers_after_refusal_and_garbage_sqlite() {
+    recovers_after_refusal_and_garbage(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn recovers_after_refusal_and_garbage_postgres() {
+    recovers_after_refusal_and_garbage(Backend::Postgres).await;
+}
