@@ -426,3 +426,103 @@ async fn recovers_after_refusal_and_garbage_sqlite() {
 async fn recovers_after_refusal_and_garbage_postgres() {
     recovers_after_refusal_and_garbage(Backend::Postgres).await;
 }
+
+/// Two worker processes on the same queue: every delivery goes out once.
+async fn two_workers_send_each_delivery_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = clients(&app, &v, 20).await;
+    let message = make_message(&app, v.user.id, "Shared work").await;
+    let _first = worker(&app);
+    let _second = Child::spawn(
+        "mailer-worker",
+        &[],
+        &app.env(),
+        &app.dir.path().join("worker2.log"),
+    );
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    app.smtp
+        .wait_for_messages(20, Duration::from_secs(30))
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut to: Vec<String> = app
+        .smtp
+        .messages()
+        .iter()
+        .flat_map(|m| m.to.clone())
+        .collect();
+    assert_eq!(to.len(), 20, "no duplicates");
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 20, "every client");
+    let successes = attempts(&app)
+        .await
+        .into_iter()
+        .filter(|a| a.status == AttemptStatus::Success)
+        .count();
+    assert_eq!(successes, 20);
+}
+
+#[tokio::test]
+async fn two_workers_send_each_delivery_once_sqlite() {
+    two_workers_send_each_delivery_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn two_workers_send_each_delivery_once_redis() {
+    two_workers_send_each_delivery_once(Backend::Postgres).await;
+}
+
+/// The SMTP server hangs: the worker is stuck, the web site is not.
+#[tokio::test]
+async fn pages_stay_fast_while_the_smtp_server_hangs() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = clients(&app, &v, 3).await;
+    let message = make_message(&app, v.user.id, "Stuck").await;
+    app.smtp
+        .set_default(Behavior::Delay(Duration::from_secs(30)));
+    let _worker = worker(&app);
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    let smtp = app.smtp.clone();
+    eventually(
+        Duration::from_secs(20),
+        "the worker to be stuck in a send",
+        || {
+            let smtp = smtp.clone();
+            async move { (smtp.connections() > 0).then_some(()) }
+        },
+    )
+    .await;
+    for path in ["/clients", "/mailings", "/"] {
+        let started = std::time::Instant::now();
+        let response = v.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        // Generous for a debug build on a busy machine: the point is "not 30 s".
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{path} took {:?}",
+            started.elapsed()
+        );
+    }
+}
