@@ -196,64 +196,55 @@ pub async fn run(
         config.job_timeout(),
     );
     let monitor = Monitor::new().shutdown_timeout(config.shutdown_timeout());
-    // Layer order: concurrency → retry → timeout → tracing (each try is timed on its own).
-    let monitor = match state.queues.mail.clone() {
-        Queue::Sqlite(storage) => monitor.register(move |_| {
-            WorkerBuilder::new("mailer-mail")
-                .backend(storage.clone().poll_with_interval(poll))
-                .data(mailer.clone())
-                .concurrency(concurrency)
-                .retry(policy())
-                .timeout(timeout)
-                .enable_tracing()
-                .build(send_mail)
-        }),
-        Queue::Redis(storage) => monitor.register(move |_| {
-            WorkerBuilder::new("mailer-mail")
-                .backend(storage.clone().poll_with_interval(poll))
-                .data(mailer.clone())
-                .concurrency(concurrency)
-                .retry(policy())
-                .timeout(timeout)
-                .enable_tracing()
-                .build(send_mail)
-        }),
-    };
     let delivery_policy = {
-        let config = config.clone();
-        let backoff = backoff.clone();
-        move || RetryPolicy::retries(config.retries).with_backoff(backoff.clone())
+        let (retries, backoff) = (config.retries, backoff.clone());
+        move || RetryPolicy::retries(retries).with_backoff(backoff.clone())
     };
-    let monitor = match state.queues.delivery.clone() {
-        Queue::Sqlite(storage) => {
-            let ctx = delivery.clone();
-            let policy = delivery_policy.clone();
-            monitor.register(move |_| {
-                WorkerBuilder::new("mailer-delivery")
-                    .backend(storage.clone().poll_with_interval(poll))
-                    .data(ctx.clone())
-                    .concurrency(concurrency)
-                    .retry(policy())
-                    .timeout(timeout)
-                    .enable_tracing()
-                    .build(run_delivery)
-            })
-        }
-        Queue::Redis(storage) => {
-            let ctx = delivery.clone();
-            let policy = delivery_policy.clone();
-            monitor.register(move |_| {
-                WorkerBuilder::new("mailer-delivery")
-                    .backend(storage.clone().poll_with_interval(poll))
-                    .data(ctx.clone())
-                    .concurrency(concurrency)
-                    .retry(policy())
-                    .timeout(timeout)
-                    .enable_tracing()
-                    .build(run_delivery)
-            })
-        }
-    };
+    // One worker per queue, on whichever backend the queue lives. Layer order: concurrency →
+    // retry → timeout → tracing (each try is timed on its own).
+    macro_rules! register {
+        ($monitor:expr, $queue:expr, $name:literal, $data:expr, $policy:expr, $handler:expr) => {{
+            let (data, policy) = ($data, $policy);
+            match $queue {
+                Queue::Sqlite(storage) => $monitor.register(move |_| {
+                    WorkerBuilder::new($name)
+                        .backend(storage.clone().poll_with_interval(poll))
+                        .data(data.clone())
+                        .concurrency(concurrency)
+                        .retry(policy())
+                        .timeout(timeout)
+                        .enable_tracing()
+                        .build($handler)
+                }),
+                Queue::Redis(storage) => $monitor.register(move |_| {
+                    WorkerBuilder::new($name)
+                        .backend(storage.clone().poll_with_interval(poll))
+                        .data(data.clone())
+                        .concurrency(concurrency)
+                        .retry(policy())
+                        .timeout(timeout)
+                        .enable_tracing()
+                        .build($handler)
+                }),
+            }
+        }};
+    }
+    let monitor = register!(
+        monitor,
+        state.queues.mail.clone(),
+        "mailer-mail",
+        mailer,
+        policy,
+        send_mail
+    );
+    let monitor = register!(
+        monitor,
+        state.queues.delivery.clone(),
+        "mailer-delivery",
+        delivery.clone(),
+        delivery_policy,
+        run_delivery
+    );
     let (stop_tick, mut tick_stopped) = tokio::sync::watch::channel(false);
     let tick_every = Duration::from_secs(state.config.worker.tick_interval_secs);
     let ticker = tokio::spawn(async move {
