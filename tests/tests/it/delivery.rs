@@ -11,12 +11,12 @@ use mailer::entities::user::Role;
 use mailer_tests::app::{Child, eventually};
 use mailer_tests::html::{parse, parse_fragment};
 use mailer_tests::smtp::Behavior;
-use mailer_tests::users::{Visitor, sign_in_new};
+use mailer_tests::users::sign_in_new;
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 
-use crate::mailings::{client_id, create_mailing, make_message};
+use crate::mailings::{create_mailing, make_clients, make_message};
 
 fn worker(app: &TestApp) -> Child {
     Child::spawn(
@@ -25,24 +25,6 @@ fn worker(app: &TestApp) -> Child {
         &app.env(),
         &app.dir.path().join("worker.log"),
     )
-}
-
-async fn clients(app: &TestApp, v: &Visitor, n: usize) -> Vec<i32> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let email = format!("client{i}@example.com");
-        v.post_form(
-            "/clients/new",
-            &[
-                ("email", &email),
-                ("full_name", &format!("Client {i}")),
-                ("comment", ""),
-            ],
-        )
-        .await;
-        ids.push(client_id(app, v.user.id, &email).await);
-    }
-    ids
 }
 
 async fn attempts(app: &TestApp) -> Vec<attempt::Model> {
@@ -54,7 +36,7 @@ async fn mailing_sends_at_once_to_every_client(backend: Backend) {
         return;
     };
     let v = sign_in_new(&app, "ann@example.com", Role::User).await;
-    let ids = clients(&app, &v, 3).await;
+    let ids = make_clients(&app, &v, "client", 3).await;
     let message = make_message(&app, v.user.id, "Autumn news").await;
     let _worker = worker(&app);
 
@@ -228,7 +210,7 @@ async fn a_future_mailing_starts_by_itself() {
         return;
     };
     let v = sign_in_new(&app, "ann@example.com", Role::User).await;
-    let ids = clients(&app, &v, 2).await;
+    let ids = make_clients(&app, &v, "client", 2).await;
     let message = make_message(&app, v.user.id, "Later").await;
     let _worker = worker(&app);
     // The form has minute precision: start at the next minute.
@@ -281,7 +263,7 @@ async fn transient_failures_are_retried_and_permanent_ones_are_not() {
         return;
     };
     let v = sign_in_new(&app, "ann@example.com", Role::User).await;
-    let ids = clients(&app, &v, 3).await;
+    let ids = make_clients(&app, &v, "client", 3).await;
     let message = make_message(&app, v.user.id, "Flaky").await;
     // First message: 451, then 550 for the next recipient, then all accepted.
     app.smtp.script([Behavior::TempFail, Behavior::PermFail]);
@@ -347,7 +329,7 @@ async fn recovers_after_refusal_and_garbage(backend: Backend) {
         return;
     };
     let v = sign_in_new(&app, "ann@example.com", Role::User).await;
-    let ids = clients(&app, &v, 4).await;
+    let ids = make_clients(&app, &v, "client", 4).await;
     let message = make_message(&app, v.user.id, "Resilient").await;
     app.smtp.refuse_connections(true);
     let _worker = worker(&app);
@@ -433,7 +415,7 @@ async fn two_workers_send_each_delivery_once(backend: Backend) {
         return;
     };
     let v = sign_in_new(&app, "ann@example.com", Role::User).await;
-    let ids = clients(&app, &v, 20).await;
+    let ids = make_clients(&app, &v, "client", 20).await;
     let message = make_message(&app, v.user.id, "Shared work").await;
     let _first = worker(&app);
     let _second = Child::spawn(
@@ -490,7 +472,7 @@ async fn pages_stay_fast_while_the_smtp_server_hangs() {
         return;
     };
     let v = sign_in_new(&app, "ann@example.com", Role::User).await;
-    let ids = clients(&app, &v, 3).await;
+    let ids = make_clients(&app, &v, "client", 3).await;
     let message = make_message(&app, v.user.id, "Stuck").await;
     app.smtp
         .set_default(Behavior::Delay(Duration::from_secs(30)));

@@ -335,3 +335,22 @@ async fn mailing_list_filters_by_status_and_toggles_and_deletes() {
         2
     );
 }
+
+/// `n` clients of `v`, named after `tag`.
+pub async fn make_clients(app: &TestApp, v: &Visitor, tag: &str, n: usize) -> Vec<i32> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let email = format!("{tag}{i}@example.com");
+        v.post_form(
+            "/clients/new",
+            &[
+                ("email", email.as_str()),
+                ("full_name", &format!("Client {i}")),
+                ("comment", ""),
+            ],
+        )
+        .await;
+        ids.push(client_id(app, v.user.id, &email).await);
+    }
+    ids
+}

@@ -15,7 +15,7 @@ use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::mailings::{client_id, create_mailing, make_message};
+use crate::mailings::{create_mailing, make_clients, make_message};
 
 struct Run {
     code: Option<i32>,
@@ -62,29 +62,10 @@ async fn mailer_send(app: &TestApp, args: &[&str]) -> Run {
     }
 }
 
-/// `n` clients of `v`, named after `tag`.
-async fn clients(app: &TestApp, v: &Visitor, tag: &str, n: usize) -> Vec<i32> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let email = format!("{tag}{i}@example.com");
-        v.post_form(
-            "/clients/new",
-            &[
-                ("email", email.as_str()),
-                ("full_name", &format!("Client {i}")),
-                ("comment", ""),
-            ],
-        )
-        .await;
-        ids.push(client_id(app, v.user.id, &email).await);
-    }
-    ids
-}
-
 /// A mailing of `v` to `n` new clients, created on the web; its id. (Creating a due one
 /// queues a fan-out job that nobody consumes: no worker runs here.)
 async fn mailing_of(app: &TestApp, v: &Visitor, tag: &str, n: usize, start: Span) -> i32 {
-    let ids = clients(app, v, tag, n).await;
+    let ids = make_clients(app, v, tag, n).await;
     let message = make_message(app, v.user.id, &format!("News for {tag}")).await;
     let created = create_mailing(v, message.id, &ids, start, Span::days(2), "once").await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
