@@ -74,6 +74,8 @@ pub async fn test_config(
     config.worker.poll_interval_ms = 50;
     config.worker.shutdown_timeout_secs = 10;
     config.worker.tick_interval_secs = 1;
+    // A short job timeout gives short delivery leases: a killed worker's rows come back soon.
+    config.worker.job_timeout_secs = 5;
     config.worker.retry_backoff_ms = 100;
     config.worker.retry_backoff_max_secs = 1;
     match backend {
@@ -186,6 +188,10 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
         (
             "MAILER_WORKER__RETRY_BACKOFF_MAX_SECS".to_owned(),
             config.worker.retry_backoff_max_secs.to_string(),
+        ),
+        (
+            "MAILER_WORKER__JOB_TIMEOUT_SECS".to_owned(),
+            config.worker.job_timeout_secs.to_string(),
         ),
         (
             "MAILER_WORKER__RETRIES".to_owned(),

@@ -12,7 +12,7 @@ use mailer::AppState;
 use mailer::config::WorkerConfig;
 use mailer::delivery::Outbound;
 use mailer::delivery::fanout;
-use mailer::delivery::send::{DeliveryTask, Outcome, deliver};
+use mailer::delivery::send::{DeliveryTask, Limits, Outcome, deliver};
 use mailer::jobs::{MailJob, Queue};
 use mailer::mail::{MailError, Mailer};
 
@@ -41,8 +41,8 @@ pub struct DeliveryContext {
     pub state: AppState,
     pub outbound: Outbound,
     pub from: lettre::message::Mailbox,
-    /// Tries of one delivery before it is failed for good.
-    pub max_tries: i32,
+    /// Tries of one delivery, and how long a claim on it lasts.
+    pub limits: Limits,
 }
 
 impl DeliveryContext {
@@ -94,7 +94,7 @@ pub async fn run_delivery(
                 &ctx.outbound,
                 &ctx.from,
                 delivery_id,
-                ctx.max_tries,
+                ctx.limits,
             )
             .await?
             {
@@ -179,7 +179,7 @@ pub async fn run(
     let delivery = DeliveryContext {
         outbound: Outbound::from_config(&state.config)?,
         from: state.config.sender()?,
-        max_tries: config.max_tries(),
+        limits: Limits::from_config(&config),
         state: state.clone(),
     };
     let policy = {
@@ -196,6 +196,9 @@ pub async fn run(
         config.job_timeout(),
     );
     let monitor = Monitor::new().shutdown_timeout(config.shutdown_timeout());
+    // Worker names are registered with the backend and must be unique across processes
+    // (apalis-sqlite refuses a second "mailer-delivery" with WORKER_ALREADY_EXISTS).
+    let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let delivery_policy = {
         let (retries, backoff) = (config.retries, backoff.clone());
         move || RetryPolicy::retries(retries).with_backoff(backoff.clone())
@@ -205,9 +208,10 @@ pub async fn run(
     macro_rules! register {
         ($monitor:expr, $queue:expr, $name:literal, $data:expr, $policy:expr, $handler:expr) => {{
             let (data, policy) = ($data, $policy);
+            let name = format!("{}-{instance}", $name);
             match $queue {
                 Queue::Sqlite(storage) => $monitor.register(move |_| {
-                    WorkerBuilder::new($name)
+                    WorkerBuilder::new(name.clone())
                         .backend(storage.clone().poll_with_interval(poll))
                         .data(data.clone())
                         .concurrency(concurrency)
@@ -217,7 +221,7 @@ pub async fn run(
                         .build($handler)
                 }),
                 Queue::Redis(storage) => $monitor.register(move |_| {
-                    WorkerBuilder::new($name)
+                    WorkerBuilder::new(name.clone())
                         .backend(storage.clone().poll_with_interval(poll))
                         .data(data.clone())
                         .concurrency(concurrency)

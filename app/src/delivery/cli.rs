@@ -122,7 +122,7 @@ pub async fn send(
 
     let outbound = Outbound::from_config(&state.config)?;
     let config = &state.config.worker;
-    let max_tries = config.max_tries();
+    let limits = super::send::Limits::from_config(config);
     let counts = Cell::new(Progress {
         total: ids.len(),
         ..Progress::default()
@@ -138,7 +138,7 @@ pub async fn send(
     let one = move |id: i64| async move {
         let mut retries = 0;
         loop {
-            match deliver(db, outbound, from, id, max_tries).await? {
+            match deliver(db, outbound, from, id, limits).await? {
                 Outcome::Retry(error) => {
                     tracing::debug!(delivery_id = id, %error, "delivery failed, will retry");
                     step(&|p| p.retried += 1);

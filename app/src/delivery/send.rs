@@ -16,8 +16,24 @@ use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::{client, mailing, message};
 
-/// How long a worker holds a claimed delivery; longer than any send may take.
-pub const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+/// How many tries a delivery gets, and how long a worker holds a claimed one.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_tries: i32,
+    /// Longer than a job may run (the job timeout cancels it before), so a lease that
+    /// runs out means its holder is gone and another worker may take the row.
+    pub lease: chrono::Duration,
+}
+
+impl Limits {
+    pub fn from_config(config: &crate::config::WorkerConfig) -> Self {
+        let timeout = i64::try_from(config.job_timeout_secs).unwrap_or(i64::MAX / 2);
+        Self {
+            max_tries: config.max_tries(),
+            lease: chrono::Duration::seconds(timeout.saturating_add(5)),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeliveryTask {
@@ -48,11 +64,12 @@ async fn claim(
     db: &DatabaseConnection,
     id: i64,
     now: DateTime<Utc>,
+    lease: chrono::Duration,
 ) -> Result<bool, sea_orm::DbErr> {
     let result = delivery::Entity::update_many()
         .col_expr(
             delivery::Column::ClaimedUntil,
-            Expr::value(Some(now + LEASE)),
+            Expr::value(Some(now + lease)),
         )
         .col_expr(
             delivery::Column::Tries,
@@ -94,10 +111,10 @@ pub async fn deliver(
     outbound: &Outbound,
     from: &Mailbox,
     delivery_id: i64,
-    max_tries: i32,
+    limits: Limits,
 ) -> Result<Outcome, sea_orm::DbErr> {
     let now = Utc::now();
-    if !claim(db, delivery_id, now).await? {
+    if !claim(db, delivery_id, now, limits.lease).await? {
         return Ok(Outcome::Skipped);
     }
     let Some(row) = delivery::Entity::find_by_id(delivery_id).one(db).await? else {
@@ -170,7 +187,7 @@ pub async fn deliver(
             active.last_error = Set(None);
             Outcome::Sent
         }
-        Err(e) if e.is_permanent() || row.tries >= max_tries => {
+        Err(e) if e.is_permanent() || row.tries >= limits.max_tries => {
             active.status = Set(DeliveryStatus::Failed);
             active.last_error = Set(Some(response.clone()));
             Outcome::Failed(response)
