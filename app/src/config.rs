@@ -103,6 +103,12 @@ pub struct WorkerConfig {
     pub retry_backoff_max_secs: u64,
     /// Seconds to let in-flight jobs finish on SIGTERM before giving up on them.
     pub shutdown_timeout_secs: u64,
+    /// SMTP connections each worker process keeps open at most.
+    pub smtp_connections: usize,
+    /// Seconds to connect to the SMTP server (greeting, STARTTLS and AUTH included).
+    pub smtp_connect_timeout_secs: u64,
+    /// Seconds one message may take, MAIL FROM to the server's reply after DATA.
+    pub smtp_send_timeout_secs: u64,
 }
 
 impl Default for WorkerConfig {
@@ -116,6 +122,9 @@ impl Default for WorkerConfig {
             retry_backoff_ms: 1_000,
             retry_backoff_max_secs: 300,
             shutdown_timeout_secs: 30,
+            smtp_connections: 4,
+            smtp_connect_timeout_secs: 10,
+            smtp_send_timeout_secs: 60,
         }
     }
 }
@@ -290,6 +299,18 @@ impl Config {
         if w.tick_interval_secs == 0 {
             return Err(invalid(
                 "MAILER_WORKER__TICK_INTERVAL_SECS",
+                "must be at least 1",
+            ));
+        }
+        if w.smtp_connections == 0 {
+            return Err(invalid(
+                "MAILER_WORKER__SMTP_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+        if w.smtp_connect_timeout_secs == 0 || w.smtp_send_timeout_secs == 0 {
+            return Err(invalid(
+                "MAILER_WORKER__SMTP_CONNECT_TIMEOUT_SECS / MAILER_WORKER__SMTP_SEND_TIMEOUT_SECS",
                 "must be at least 1",
             ));
         }

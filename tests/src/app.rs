@@ -194,6 +194,10 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
             config.worker.job_timeout_secs.to_string(),
         ),
         (
+            "MAILER_WORKER__SMTP_SEND_TIMEOUT_SECS".to_owned(),
+            config.worker.smtp_send_timeout_secs.to_string(),
+        ),
+        (
             "MAILER_WORKER__RETRIES".to_owned(),
             config.worker.retries.to_string(),
         ),

@@ -26,7 +26,18 @@ impl Outbound {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         use secrecy::ExposeSecret;
         Ok(match &config.smtp_url {
-            Some(url) => Outbound::Smtp(SmtpPool::new(SmtpConfig::from_url(url.expose_secret())?)),
+            Some(url) => {
+                let worker = &config.worker;
+                let smtp = SmtpConfig {
+                    pool_size: worker.smtp_connections,
+                    connect_timeout: std::time::Duration::from_secs(
+                        worker.smtp_connect_timeout_secs,
+                    ),
+                    send_timeout: std::time::Duration::from_secs(worker.smtp_send_timeout_secs),
+                    ..SmtpConfig::from_url(url.expose_secret())?
+                };
+                Outbound::Smtp(SmtpPool::new(smtp))
+            }
             None => Outbound::Outbox(config.outbox_dir()),
         })
     }

@@ -12,7 +12,7 @@ use mailer_tests::app::{Child, eventually};
 use mailer_tests::html::{parse, parse_fragment};
 use mailer_tests::smtp::Behavior;
 use mailer_tests::users::sign_in_new;
-use mailer_tests::{Backend, TestApp, spawn_app};
+use mailer_tests::{Backend, TestApp, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 
@@ -612,4 +612,53 @@ async fn a_killed_worker_loses_nothing_sqlite() {
 #[tokio::test]
 async fn a_killed_worker_loses_nothing_redis() {
     a_killed_worker_loses_nothing(Backend::Postgres).await;
+}
+
+/// A server slower than the send timeout: that try is a transient failure ("timed out"),
+/// logged, and the retry gets through; the web never waits for it.
+#[tokio::test]
+async fn a_server_slower_than_the_send_timeout_is_retried() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |c| c.worker.smtp_send_timeout_secs = 1).await
+    else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = make_clients(&app, &v, "client", 1).await;
+    let message = make_message(&app, v.user.id, "Slow").await;
+    app.smtp.script([Behavior::Delay(Duration::from_secs(4))]);
+    let _worker = worker(&app);
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    let log = eventually(Duration::from_secs(30), "a timeout, then a success", || {
+        let app = &app;
+        async move {
+            let rows = attempts(app).await;
+            rows.iter()
+                .any(|a| a.status == AttemptStatus::Success)
+                .then_some(rows)
+        }
+    })
+    .await;
+    let failure = log
+        .iter()
+        .find(|a| a.status == AttemptStatus::Failure)
+        .expect("the slow try is logged");
+    let reply = failure.response.clone().unwrap_or_default();
+    assert!(
+        reply.contains("no reply") && reply.contains("within 1s"),
+        "{reply}"
+    );
+    assert_eq!(
+        log.iter()
+            .filter(|a| a.status == AttemptStatus::Success)
+            .count(),
+        1
+    );
 }
