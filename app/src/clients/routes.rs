@@ -3,7 +3,7 @@
 
 use minijinja::value::Serde;
 use minijinja::{Value, context};
-use poem::http::{StatusCode, header};
+use poem::http::StatusCode;
 use poem::session::Session;
 use poem::web::{Data, Form, Multipart, Path, Query};
 use poem::{IntoResponse, Response, handler};
@@ -157,14 +157,7 @@ pub async fn export_clients(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
     let csv = service::export_csv(&state.db, user.id, &query).await?;
-    Ok(Response::builder()
-        .content_type("text/csv; charset=utf-8")
-        .header(
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"clients.csv\"",
-        )
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(csv))
+    Ok(crate::web::csv_download("clients.csv", csv))
 }
 
 #[handler]

@@ -208,14 +208,10 @@ pub async fn export_attempts(
 ) -> Result<Response, AppError> {
     service::find_owned(&state.db, user.id, id).await?;
     let csv = report::attempts_csv(&state.db, id).await?;
-    Ok(Response::builder()
-        .content_type("text/csv; charset=utf-8")
-        .header(
-            poem::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"mailing-{id}-attempts.csv\""),
-        )
-        .header(poem::http::header::CACHE_CONTROL, "no-store")
-        .body(csv))
+    Ok(crate::web::csv_download(
+        &format!("mailing-{id}-attempts.csv"),
+        csv,
+    ))
 }
 
 #[handler]

@@ -206,6 +206,19 @@ pub fn all_routes() -> Vec<(String, RouteKind)> {
     site().paths
 }
 
+/// A CSV file to download: never cached, saved under `file_name`.
+pub fn csv_download(file_name: &str, body: Vec<u8>) -> poem::Response {
+    use poem::http::header;
+    poem::Response::builder()
+        .content_type("text/csv; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        )
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+}
+
 /// The whole application as one endpoint.
 pub fn router(state: AppState) -> impl Endpoint {
     let secure = state.config.secure_cookies;

@@ -27,6 +27,13 @@ fn worker(app: &TestApp) -> Child {
     )
 }
 
+/// How many successful attempts the log holds for one delivery.
+fn successes_of(log: &[attempt::Model], delivery_id: i64) -> usize {
+    log.iter()
+        .filter(|a| a.delivery_id == Some(delivery_id) && a.status == AttemptStatus::Success)
+        .count()
+}
+
 async fn attempts(app: &TestApp) -> Vec<attempt::Model> {
     attempt::Entity::find().all(&app.state.db).await.unwrap()
 }
@@ -373,10 +380,7 @@ async fn recovers_after_refusal_and_garbage(backend: Backend) {
     .await;
     let log = attempts(&app).await;
     for d in &rows {
-        let successes = log
-            .iter()
-            .filter(|a| a.delivery_id == Some(d.id) && a.status == AttemptStatus::Success)
-            .count();
+        let successes = successes_of(&log, d.id);
         assert_eq!(successes, 1, "delivery {} succeeded once", d.id);
     }
     let refused = log
@@ -578,10 +582,7 @@ async fn a_killed_worker_loses_nothing(backend: Backend) {
     let log = attempts(&app).await;
     let mut twice = 0;
     for d in &rows {
-        let successes = log
-            .iter()
-            .filter(|a| a.delivery_id == Some(d.id) && a.status == AttemptStatus::Success)
-            .count();
+        let successes = successes_of(&log, d.id);
         assert!(
             (1..=2).contains(&successes),
             "delivery {} logged {successes} successes",
