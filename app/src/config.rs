@@ -109,6 +109,14 @@ pub struct WorkerConfig {
     pub smtp_connect_timeout_secs: u64,
     /// Seconds one message may take, MAIL FROM to the server's reply after DATA.
     pub smtp_send_timeout_secs: u64,
+    /// Consecutive transient SMTP failures that pause sending (0 = never pause).
+    pub breaker_threshold: u32,
+    /// First pause, in milliseconds; doubles while the server keeps failing.
+    pub breaker_cooldown_ms: u64,
+    /// Longest pause between two probes of a failing server, in seconds.
+    pub breaker_cooldown_max_secs: u64,
+    /// Messages per second each worker process sends at most (0 = no limit).
+    pub messages_per_second: f64,
 }
 
 impl Default for WorkerConfig {
@@ -125,6 +133,10 @@ impl Default for WorkerConfig {
             smtp_connections: 4,
             smtp_connect_timeout_secs: 10,
             smtp_send_timeout_secs: 60,
+            breaker_threshold: 5,
+            breaker_cooldown_ms: 2_000,
+            breaker_cooldown_max_secs: 60,
+            messages_per_second: 0.0,
         }
     }
 }
@@ -311,6 +323,18 @@ impl Config {
         if w.smtp_connect_timeout_secs == 0 || w.smtp_send_timeout_secs == 0 {
             return Err(invalid(
                 "MAILER_WORKER__SMTP_CONNECT_TIMEOUT_SECS / MAILER_WORKER__SMTP_SEND_TIMEOUT_SECS",
+                "must be at least 1",
+            ));
+        }
+        if !(w.messages_per_second.is_finite() && w.messages_per_second >= 0.0) {
+            return Err(invalid(
+                "MAILER_WORKER__MESSAGES_PER_SECOND",
+                "must be a number, 0 or more (0 = no limit)",
+            ));
+        }
+        if w.breaker_cooldown_ms == 0 || w.breaker_cooldown_max_secs == 0 {
+            return Err(invalid(
+                "MAILER_WORKER__BREAKER_COOLDOWN_MS / MAILER_WORKER__BREAKER_COOLDOWN_MAX_SECS",
                 "must be at least 1",
             ));
         }

@@ -52,6 +52,24 @@ where
         }
         Ok(())
     }
+
+    /// Pushes `job` to run no sooner than `delay` from now (whole seconds, rounded up).
+    pub async fn push_after(&self, job: T, delay: std::time::Duration) -> anyhow::Result<()> {
+        use apalis::prelude::TaskBuilder;
+        let delay = std::time::Duration::from_secs(delay.as_secs_f64().ceil() as u64);
+        let task = TaskBuilder::new(job).run_after(delay).build();
+        match self.clone() {
+            Queue::Sqlite(mut s) => s
+                .push_task(task)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            Queue::Redis(mut s) => s
+                .push_task(task)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        }
+        Ok(())
+    }
 }
 
 /// Every queue the application uses.

@@ -78,6 +78,8 @@ pub async fn test_config(
     config.worker.job_timeout_secs = 5;
     config.worker.retry_backoff_ms = 100;
     config.worker.retry_backoff_max_secs = 1;
+    config.worker.breaker_cooldown_ms = 200;
+    config.worker.breaker_cooldown_max_secs = 1;
     match backend {
         Backend::Sqlite => {
             config.database_url = format!("sqlite://{}", dir.join("mailer.db").display());
@@ -200,6 +202,22 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
         (
             "MAILER_WORKER__RETRIES".to_owned(),
             config.worker.retries.to_string(),
+        ),
+        (
+            "MAILER_WORKER__BREAKER_THRESHOLD".to_owned(),
+            config.worker.breaker_threshold.to_string(),
+        ),
+        (
+            "MAILER_WORKER__BREAKER_COOLDOWN_MS".to_owned(),
+            config.worker.breaker_cooldown_ms.to_string(),
+        ),
+        (
+            "MAILER_WORKER__BREAKER_COOLDOWN_MAX_SECS".to_owned(),
+            config.worker.breaker_cooldown_max_secs.to_string(),
+        ),
+        (
+            "MAILER_WORKER__MESSAGES_PER_SECOND".to_owned(),
+            config.worker.messages_per_second.to_string(),
         ),
     ];
     if let Some(dir) = &config.templates_dir {

@@ -89,27 +89,51 @@ pub async fn run_delivery(
             Ok(())
         }
         DeliveryTask::Deliver { delivery_id } => {
-            match deliver(
-                &ctx.state.db,
-                &ctx.outbound,
-                &ctx.from,
-                delivery_id,
-                ctx.limits,
-            )
-            .await?
-            {
-                Outcome::Sent | Outcome::Skipped => Ok(()),
-                Outcome::Failed(reason) => {
-                    tracing::warn!(delivery_id, %reason, "delivery failed for good");
-                    Ok(())
-                }
-                Outcome::Retry(e) => {
-                    tracing::info!(delivery_id, error = %e, "delivery failed, will retry");
-                    Err(Box::new(e))
-                }
+            // While sending is paused the job waits here (which keeps this worker from
+            // taking more), up to half its timeout; then it goes back to the queue.
+            let patience = ctx.state.config.worker.job_timeout() / 2;
+            let started = std::time::Instant::now();
+            loop {
+                let outcome = deliver(
+                    &ctx.state.db,
+                    &ctx.outbound,
+                    &ctx.from,
+                    delivery_id,
+                    ctx.limits,
+                )
+                .await?;
+                return match outcome {
+                    Outcome::Sent | Outcome::Skipped => Ok(()),
+                    Outcome::Failed(reason) => {
+                        tracing::warn!(delivery_id, %reason, "delivery failed for good");
+                        Ok(())
+                    }
+                    Outcome::Retry(e) => {
+                        tracing::info!(delivery_id, error = %e, "delivery failed, will retry");
+                        Err(Box::new(e))
+                    }
+                    Outcome::Paused(wait) => {
+                        let wait = wait + jitter();
+                        if started.elapsed() + wait <= patience {
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        ctx.state
+                            .queues
+                            .delivery
+                            .push_after(DeliveryTask::Deliver { delivery_id }, wait)
+                            .await?;
+                        Ok(())
+                    }
+                };
             }
         }
     }
+}
+
+/// Up to 250 ms, so paused deliveries do not all knock at the same instant.
+fn jitter() -> Duration {
+    Duration::from_millis(rand::random_range(0..250))
 }
 
 async fn push_deliveries(state: &AppState, ids: Vec<i64>) -> anyhow::Result<()> {
@@ -195,7 +219,16 @@ pub async fn run(
         config.concurrency,
         config.job_timeout(),
     );
-    let monitor = Monitor::new().shutdown_timeout(config.shutdown_timeout());
+    // Watchdog: a worker whose backend fails ends its future. apalis would keep the
+    // process up without it, doing nothing; instead the whole process stops with an error
+    // so its supervisor (systemd, Kubernetes, `just run`) notices and starts it again.
+    let (died, mut death) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let monitor = Monitor::new()
+        .shutdown_timeout(config.shutdown_timeout())
+        .should_restart(move |worker, error| {
+            let _ = died.send(format!("{}: {error}", worker.name()));
+            false
+        });
     // Worker names are registered with the backend and must be unique across processes
     // (apalis-sqlite refuses a second "mailer-delivery" with WORKER_ALREADY_EXISTS).
     let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
@@ -271,15 +304,25 @@ pub async fn run(
         poll_interval_ms = poll.as_millis() as u64,
         "worker started"
     );
-    monitor
+    let (dead_tx, dead_rx) = tokio::sync::oneshot::channel::<String>();
+    let result = monitor
         .run_with_signal(async move {
-            shutdown.await;
+            tokio::select! {
+                () = shutdown => {}
+                Some(reason) = death.recv() => {
+                    tracing::error!(worker = %reason, "a worker stopped: shutting the process down");
+                    let _ = dead_tx.send(reason);
+                }
+            }
             Ok(())
         })
-        .await
-        .map_err(|e| anyhow::anyhow!("worker stopped with an error: {e}"))?;
+        .await;
     let _ = stop_tick.send(true);
     let _ = ticker.await;
+    if let Ok(reason) = dead_rx.await {
+        anyhow::bail!("worker {reason}; exiting so a supervisor can start mailer-worker again");
+    }
+    result.map_err(|e| anyhow::anyhow!("worker stopped with an error: {e}"))?;
     tracing::info!("worker stopped");
     Ok(())
 }

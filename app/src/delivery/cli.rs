@@ -145,6 +145,10 @@ pub async fn send(
                     tokio::time::sleep(backoff(config, retries)).await;
                     retries += 1;
                 }
+                Outcome::Paused(wait) => {
+                    tracing::debug!(delivery_id = id, ?wait, "sending paused");
+                    tokio::time::sleep(wait).await;
+                }
                 Outcome::Sent => {
                     step(&|p| {
                         p.sent += 1;

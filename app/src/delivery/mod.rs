@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod fanout;
+pub mod gate;
 pub mod schedule;
 pub mod send;
 pub mod transport;
@@ -12,11 +13,18 @@ use std::path::PathBuf;
 use lettre::Address;
 
 use crate::config::Config;
+use gate::{Admission, SendGate};
 use transport::{Reply, SendError, SmtpConfig, SmtpPool};
 
-/// Where deliveries go.
+/// Where deliveries go, behind this process's circuit breaker and send rate.
 #[derive(Clone)]
-pub enum Outbound {
+pub struct Outbound {
+    target: Target,
+    gate: SendGate,
+}
+
+#[derive(Clone)]
+enum Target {
     /// `.eml` files in a folder (no `SMTP_URL`).
     Outbox(PathBuf),
     Smtp(SmtpPool),
@@ -25,9 +33,9 @@ pub enum Outbound {
 impl Outbound {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         use secrecy::ExposeSecret;
-        Ok(match &config.smtp_url {
+        let worker = &config.worker;
+        let target = match &config.smtp_url {
             Some(url) => {
-                let worker = &config.worker;
                 let smtp = SmtpConfig {
                     pool_size: worker.smtp_connections,
                     connect_timeout: std::time::Duration::from_secs(
@@ -36,10 +44,24 @@ impl Outbound {
                     send_timeout: std::time::Duration::from_secs(worker.smtp_send_timeout_secs),
                     ..SmtpConfig::from_url(url.expose_secret())?
                 };
-                Outbound::Smtp(SmtpPool::new(smtp))
+                Target::Smtp(SmtpPool::new(smtp))
             }
-            None => Outbound::Outbox(config.outbox_dir()),
+            None => Target::Outbox(config.outbox_dir()),
+        };
+        Ok(Self {
+            target,
+            gate: SendGate::from_config(worker),
         })
+    }
+
+    /// The breaker and rate limit of this process's sends.
+    pub fn gate(&self) -> &SendGate {
+        &self.gate
+    }
+
+    /// Waits for leave to send one message (see [`gate`]).
+    pub async fn admit(&self) -> Admission {
+        self.gate.admit().await
     }
 
     pub async fn send(
@@ -48,9 +70,9 @@ impl Outbound {
         to: Address,
         message: Vec<u8>,
     ) -> Result<Reply, SendError> {
-        match self {
-            Outbound::Smtp(pool) => pool.send(&from, &[to], &message).await,
-            Outbound::Outbox(dir) => {
+        match &self.target {
+            Target::Smtp(pool) => pool.send(&from, &[to], &message).await,
+            Target::Outbox(dir) => {
                 let transient = |e: std::io::Error| SendError::Transient {
                     code: None,
                     text: format!("outbox: {e}"),

@@ -11,6 +11,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::Outbound;
+use super::gate::Admission;
 use super::transport::SendError;
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
@@ -57,6 +58,9 @@ pub enum Outcome {
     Retry(SendError),
     /// Failed for good (5xx, or out of tries).
     Failed(String),
+    /// The SMTP server keeps failing and sending is paused: come back after this long.
+    /// The row was not touched.
+    Paused(std::time::Duration),
 }
 
 /// Takes the row if it is pending and nobody holds it; counts the try.
@@ -113,6 +117,11 @@ pub async fn deliver(
     delivery_id: i64,
     limits: Limits,
 ) -> Result<Outcome, sea_orm::DbErr> {
+    // Ask first: a paused delivery is neither claimed nor charged a try.
+    let permit = match outbound.admit().await {
+        Admission::Go(permit) => permit,
+        Admission::Paused(wait) => return Ok(Outcome::Paused(wait)),
+    };
     let now = Utc::now();
     if !claim(db, delivery_id, now, limits.lease).await? {
         return Ok(Outcome::Skipped);
@@ -131,7 +140,11 @@ pub async fn deliver(
     let result = match &message {
         Some(message) => match render(from, &client, message, &row.message_id_header) {
             Ok(bytes) => match client.email.parse::<lettre::Address>() {
-                Ok(to) => outbound.send(from.email.clone(), to, bytes).await,
+                Ok(to) => {
+                    let result = outbound.send(from.email.clone(), to, bytes).await;
+                    permit.record(&result);
+                    result
+                }
                 Err(e) => Err(SendError::Permanent {
                     code: 0,
                     text: format!("bad address {}: {e}", client.email),

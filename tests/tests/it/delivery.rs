@@ -663,3 +663,136 @@ async fn a_server_slower_than_the_send_timeout_is_retried() {
         1
     );
 }
+
+/// A long outage with the circuit breaker: after a few failures sending pauses instead of
+/// burning every delivery's tries, probes now and then, and resumes by itself when the
+/// server is back. With 4 tries each, 12 deliveries would fail for good within a second or
+/// two without the breaker (48 failed attempts).
+async fn the_breaker_pauses_through_an_outage(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |c| {
+        c.worker.retries = 3;
+        c.worker.breaker_threshold = 3;
+        c.worker.breaker_cooldown_ms = 300;
+        c.worker.breaker_cooldown_max_secs = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = make_clients(&app, &v, "client", 12).await;
+    let message = make_message(&app, v.user.id, "Outage").await;
+    app.smtp.refuse_connections(true);
+    let _worker = worker(&app);
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    eventually(Duration::from_secs(20), "the first failures", || {
+        let app = &app;
+        async move { (attempts(app).await.len() >= 3).then_some(()) }
+    })
+    .await;
+    // Six seconds of outage: far longer than 4 tries with backoff of 0.1–1 s take.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let during = attempts(&app).await;
+    assert!(
+        during.iter().all(|a| a.status == AttemptStatus::Failure),
+        "nothing got through a refused connection"
+    );
+    let failed_rows = delivery::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.status == DeliveryStatus::Failed)
+        .count();
+    assert_eq!(failed_rows, 0, "no delivery used up its tries");
+    // Concurrency 8 lets the first wave fail together; after that only probes (at most
+    // one per 0.3–1 s) reach the server.
+    assert!(
+        during.len() <= 8 + 3 + 12,
+        "sending paused: {} failed attempts in 6 s",
+        during.len()
+    );
+    let log = app.dir.path().join("worker.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(text.contains("sending paused"), "the pause is logged");
+
+    app.smtp.refuse_connections(false);
+    let rows = eventually(Duration::from_secs(30), "every delivery sent", || {
+        let app = &app;
+        async move {
+            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+            (rows.len() == 12 && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
+                .then_some(rows)
+        }
+    })
+    .await;
+    let log = attempts(&app).await;
+    for d in &rows {
+        assert_eq!(successes_of(&log, d.id), 1, "delivery {} sent once", d.id);
+    }
+    assert_eq!(app.smtp.messages().len(), 12, "nobody got it twice");
+}
+
+#[tokio::test]
+async fn the_breaker_pauses_through_an_outage_sqlite() {
+    the_breaker_pauses_through_an_outage(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_breaker_pauses_through_an_outage_postgres() {
+    the_breaker_pauses_through_an_outage(Backend::Postgres).await;
+}
+
+/// `MAILER_WORKER__MESSAGES_PER_SECOND` spaces the sends out: 16 messages at 8 per second
+/// take at least 15/8 s from the first to the last.
+#[tokio::test]
+async fn the_send_rate_is_limited() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |c| c.worker.messages_per_second = 8.0).await
+    else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = make_clients(&app, &v, "client", 16).await;
+    let message = make_message(&app, v.user.id, "Slowly").await;
+    let _worker = worker(&app);
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    app.smtp
+        .wait_for_messages(16, Duration::from_secs(30))
+        .await;
+    let mut times: Vec<_> = attempts(&app)
+        .await
+        .into_iter()
+        .map(|a| a.attempted_at)
+        .collect();
+    times.sort();
+    assert_eq!(times.len(), 16);
+    let span = times[15] - times[0];
+    assert!(
+        span >= Span::milliseconds(1_800),
+        "16 sends at 8/s spread over ≥ 1.875 s, not {span}"
+    );
+    // And within any one second, no more than 8 + 1 sends started.
+    for (i, t) in times.iter().enumerate() {
+        let in_second = times[i..]
+            .iter()
+            .take_while(|u| **u - *t < Span::seconds(1))
+            .count();
+        assert!(in_second <= 9, "{in_second} sends within a second of {t}");
+    }
+}

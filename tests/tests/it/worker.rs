@@ -104,3 +104,59 @@ async fn in_flight_job_finishes_on_sigterm_sqlite() {
 async fn in_flight_job_finishes_on_sigterm_redis() {
     in_flight_job_finishes_on_sigterm(Backend::Postgres).await;
 }
+
+/// Watchdog: when the queue's Redis goes away, apalis ends the worker's future but would
+/// keep the process up doing nothing. `mailer-worker` exits with an error instead, so its
+/// supervisor notices. Runs against a private `redis-server` this test starts and kills.
+#[tokio::test]
+async fn the_worker_exits_when_its_queue_backend_dies() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = tokio::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("redis-server (Debian's redis-server package) is on PATH");
+    eventually(
+        Duration::from_secs(10),
+        "the private redis-server",
+        || async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()
+        },
+    )
+    .await;
+    let url = format!("redis://127.0.0.1:{port}");
+    let Some(app) = spawn_app_with(Backend::Sqlite, |c| {
+        c.redis_url = Some(url.clone().into());
+    })
+    .await
+    else {
+        return;
+    };
+    let log = app.dir.path().join("worker.log");
+    let mut worker = Child::spawn("mailer-worker", &[], &app.env(), &log);
+    eventually(Duration::from_secs(20), "the worker running", || {
+        let log = log.clone();
+        async move {
+            let text = std::fs::read_to_string(&log).ok()?;
+            text.contains("worker started").then_some(())
+        }
+    })
+    .await;
+
+    redis.kill().await.unwrap();
+    let status = worker.wait(Duration::from_secs(60)).await;
+    assert!(!status.success(), "exit status {status}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("exiting so a supervisor can start mailer-worker again"),
+        "{text}"
+    );
+}
