@@ -58,3 +58,7 @@ lint:
 # Format the code
 fmt:
     cargo fmt --all
+
+# Delivery benchmark: N deliveries (default 20,000) through postfix's smtp-sink, next to smtp-source's own rate in the same run, and the worker's peak RSS (needs PostgreSQL and Redis)
+bench-delivery n="20000":
+    tests/bench/delivery.sh {{ n }}

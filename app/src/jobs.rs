@@ -53,6 +53,24 @@ where
         Ok(())
     }
 
+    /// Pushes many jobs in few round trips.
+    pub async fn push_many(&self, jobs: Vec<T>) -> anyhow::Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        match self.clone() {
+            Queue::Sqlite(mut s) => s
+                .push_bulk(jobs)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            Queue::Redis(mut s) => s
+                .push_bulk(jobs)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        }
+        Ok(())
+    }
+
     /// Pushes `job` to run no sooner than `delay` from now (whole seconds, rounded up).
     pub async fn push_after(&self, job: T, delay: std::time::Duration) -> anyhow::Result<()> {
         use apalis::prelude::TaskBuilder;

@@ -137,12 +137,13 @@ fn jitter() -> Duration {
 }
 
 async fn push_deliveries(state: &AppState, ids: Vec<i64>) -> anyhow::Result<()> {
-    for delivery_id in ids {
-        state
-            .queues
-            .delivery
-            .push(DeliveryTask::Deliver { delivery_id })
-            .await?;
+    // In chunks: one round trip per chunk, and the first jobs start while the rest go in.
+    for chunk in ids.chunks(500) {
+        let jobs = chunk
+            .iter()
+            .map(|&delivery_id| DeliveryTask::Deliver { delivery_id })
+            .collect();
+        state.queues.delivery.push_many(jobs).await?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use lettre::message::{Mailbox, header::ContentType};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -126,17 +127,22 @@ pub async fn deliver(
     if !claim(db, delivery_id, now, limits.lease).await? {
         return Ok(Outcome::Skipped);
     }
-    let Some(row) = delivery::Entity::find_by_id(delivery_id).one(db).await? else {
-        return Ok(Outcome::Skipped);
-    };
-    let mailing = mailing::Entity::find_by_id(row.mailing_id).one(db).await?;
-    let client = client::Entity::find_by_id(row.client_id).one(db).await?;
-    let (Some(mailing), Some(client)) = (mailing, client) else {
-        return Ok(Outcome::Skipped);
-    };
-    let message = message::Entity::find_by_id(mailing.message_id)
+    // Two joined reads rather than four: at thousands of deliveries a second, round trips
+    // are most of the cost.
+    let Some((row, Some(client))) = delivery::Entity::find_by_id(delivery_id)
+        .find_also_related(client::Entity)
         .one(db)
-        .await?;
+        .await?
+    else {
+        return Ok(Outcome::Skipped);
+    };
+    let Some((mailing, message)) = mailing::Entity::find_by_id(row.mailing_id)
+        .find_also_related(message::Entity)
+        .one(db)
+        .await?
+    else {
+        return Ok(Outcome::Skipped);
+    };
     let result = match &message {
         Some(message) => match render(from, &client, message, &row.message_id_header) {
             Ok(bytes) => match client.email.parse::<lettre::Address>() {
@@ -173,6 +179,8 @@ pub async fn deliver(
             e.text().to_owned(),
         ),
     };
+    // The attempt and the row's new state commit together.
+    let txn = db.begin().await?;
     attempt::ActiveModel {
         owner_id: Set(mailing.owner_id),
         mailing_id: Set(mailing.id),
@@ -187,7 +195,7 @@ pub async fn deliver(
         response: Set(Some(response.clone())),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
 
     let mut active: delivery::ActiveModel = row.clone().into();
@@ -211,7 +219,8 @@ pub async fn deliver(
             Outcome::Retry(e)
         }
     };
-    active.update(db).await?;
+    active.update(&txn).await?;
+    txn.commit().await?;
     Ok(outcome)
 }
 

@@ -772,14 +772,15 @@ async fn the_send_rate_is_limited() {
         "once",
     )
     .await;
-    app.smtp
-        .wait_for_messages(16, Duration::from_secs(30))
-        .await;
-    let mut times: Vec<_> = attempts(&app)
-        .await
-        .into_iter()
-        .map(|a| a.attempted_at)
-        .collect();
+    let log = eventually(Duration::from_secs(30), "16 attempts logged", || {
+        let app = &app;
+        async move {
+            let log = attempts(app).await;
+            (log.len() == 16).then_some(log)
+        }
+    })
+    .await;
+    let mut times: Vec<_> = log.into_iter().map(|a| a.attempted_at).collect();
     times.sort();
     assert_eq!(times.len(), 16);
     let span = times[15] - times[0];

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `just bench-delivery [N]`: how fast mailer-worker sends, next to what the SMTP sink itself
+# takes in the same run.
+#
+# 1. postfix's smtp-sink listens on a free port (Debian's postfix package, installed if
+#    missing; the postfix daemon itself is never started).
+# 2. smtp-source sends N messages to it over 10 kept-open connections (-d): the sink's rate.
+# 3. A fresh PostgreSQL database and Redis prefix get one user, N clients, a message and one
+#    due mailing; the release mailer-worker (10 SMTP connections) sends it through the same
+#    sink. Its rate is N over the span from the first attempt to the last (from the attempt
+#    log), its peak RSS comes from /proc (VmHWM).
+# Everything it made (database, Redis keys, processes, temp dir) is removed at the end.
+set -euo pipefail
+
+N="${1:-20000}"
+CONNECTIONS=10
+CONCURRENCY="${BENCH_CONCURRENCY:-64}"
+PG="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+REDIS="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need smtp-sink || ! need smtp-source; then
+    echo "installing postfix for smtp-sink and smtp-source…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends postfix >/dev/null
+fi
+need psql || { echo "psql is needed (postgresql-client)"; exit 1; }
+pg_isready -h 127.0.0.1 -q || { echo "PostgreSQL is not up on 127.0.0.1:5432"; exit 1; }
+redis-cli -u "$REDIS" ping >/dev/null || { echo "Redis is not up at $REDIS"; exit 1; }
+
+cargo build --release --bins --quiet
+BIN="$TARGET/release"
+
+WORK="$(mktemp -d)"
+DB="mailer_bench_$$"
+PREFIX="mailer-bench-$$"
+SINK_PID=""
+WORKER_PID=""
+cleanup() {
+    [ -n "$WORKER_PID" ] && kill "$WORKER_PID" 2>/dev/null || true
+    [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+    redis-cli -u "$REDIS" --scan --pattern "$PREFIX:*" | xargs -r -n 500 redis-cli -u "$REDIS" del >/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT="$(free_port)"
+SINK_USER=()
+[ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)
+smtp-sink "${SINK_USER[@]}" -m 256 "127.0.0.1:$PORT" 1024 &
+SINK_PID=$!
+for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+
+echo "== smtp-source: $N messages, $CONNECTIONS connections =="
+start=$(date +%s.%N)
+smtp-source -d -s "$CONNECTIONS" -m "$N" -l 600 -f bench@example.com -t sink@example.com "127.0.0.1:$PORT"
+end=$(date +%s.%N)
+SOURCE_RATE=$(python3 -c "print(round($N / ($end - $start)))")
+echo "smtp-source: $SOURCE_RATE messages/s"
+
+echo "== mailer-worker: $N deliveries =="
+psql "$PG/postgres" -qc "CREATE DATABASE $DB" >/dev/null
+export DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" MAILER_REDIS_PREFIX="$PREFIX"
+export SECRET_KEY="bench-secret-key-bench-secret-key-0123456789" MAILER_DATA_DIR="$WORK"
+export SMTP_URL="smtp://127.0.0.1:$PORT" MAILER_LOG_LEVEL=warn
+export MAILER_WORKER__SMTP_CONNECTIONS="$CONNECTIONS" MAILER_WORKER__CONCURRENCY="$CONCURRENCY"
+export MAILER_WORKER__TICK_INTERVAL_SECS=1 MAILER_WORKER__POLL_INTERVAL_MS=50
+"$BIN/mailer" migrate >/dev/null
+MAILER_SUPERUSER_PASSWORD="bench-password-$$" "$BIN/mailer" createsuperuser --email bench@example.com >/dev/null
+q() { psql "$DATABASE_URL" -qAtc "$1"; }
+UID_=$(q "SELECT id FROM users WHERE email = 'bench@example.com'")
+MID=$(q "INSERT INTO messages (owner_id, subject, body, created_at, updated_at)
+         VALUES ($UID_, 'Benchmark', repeat('Hello, this is the benchmark. ', 20), now(), now())
+         RETURNING id" | head -1)
+q "INSERT INTO clients (owner_id, email, full_name, comment, created_at, updated_at)
+   SELECT $UID_, 'c' || g || '@example.com', 'Client ' || g, '', now(), now()
+   FROM generate_series(1, $N) g" >/dev/null
+# Not due yet: the worker is started first, then the mailing becomes due.
+MAILING=$(q "INSERT INTO mailings (owner_id, message_id, start_at, end_at, periodicity, status,
+                                   is_enabled, next_run_at, created_at, updated_at)
+             VALUES ($UID_, $MID, now() - interval '1 minute', now() + interval '1 day', 'once',
+                     'created', true, now() + interval '1 day', now(), now())
+             RETURNING id" | head -1)
+q "INSERT INTO mailing_clients (mailing_id, client_id)
+   SELECT $MAILING, id FROM clients WHERE owner_id = $UID_" >/dev/null
+
+"$BIN/mailer-worker" > "$WORK/worker.log" 2>&1 &
+WORKER_PID=$!
+sleep 1
+q "UPDATE mailings SET next_run_at = now() WHERE id = $MAILING" >/dev/null
+start=$(date +%s.%N)
+deadline=$(( $(date +%s) + 600 ))
+while :; do
+    done_=$(q "SELECT count(*) FROM deliveries WHERE mailing_id = $MAILING AND status <> 'pending'")
+    [ "$done_" -ge "$N" ] && break
+    if [ "$(date +%s)" -gt "$deadline" ] || ! kill -0 "$WORKER_PID" 2>/dev/null; then
+        echo "gave up at $done_ of $N deliveries"; tail -20 "$WORK/worker.log"; exit 1
+    fi
+    sleep 0.2
+done
+end=$(date +%s.%N)
+RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$WORKER_PID/status")
+read -r SENT FAILED SPAN <<<"$(q "SELECT count(*) FILTER (WHERE status = 'success'),
+                                        count(*) FILTER (WHERE status = 'failure'),
+                                        extract(epoch FROM max(attempted_at) - min(attempted_at))
+                                 FROM attempts WHERE mailing_id = $MAILING" | tr '|' ' ')"
+OUR_RATE=$(python3 -c "print(round($SENT / $SPAN))")
+WALL=$(python3 -c "print(round($end - $start, 1))")
+RATIO=$(python3 -c "print(round(100 * $OUR_RATE / $SOURCE_RATE))")
+echo
+printf '%-34s %s\n' "deliveries sent / failed" "$SENT / $FAILED"
+printf '%-34s %s\n' "smtp-source ($CONNECTIONS connections)" "$SOURCE_RATE messages/s"
+printf '%-34s %s\n' "mailer-worker ($CONNECTIONS connections)" "$OUR_RATE messages/s (first to last attempt)"
+printf '%-34s %s\n' "ratio" "$RATIO% of smtp-source"
+printf '%-34s %s\n' "due → all done (incl. fan-out)" "$WALL s"
+printf '%-34s %s\n' "worker peak RSS" "$((RSS_KB / 1024)) MiB"
