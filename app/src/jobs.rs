@@ -109,6 +109,9 @@ impl Queues {
     /// Opens the queues. On SQLite they share the application's pool (and file), and
     /// apalis creates its own tables beside ours.
     pub async fn connect(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Self> {
+        // One fetch per poll brings at most this many jobs: at apalis's default of 10 a
+        // worker polling every 50 ms could never run more than 200 jobs a second.
+        let batch = config.worker.concurrency.max(10);
         match &config.redis_url {
             Some(url) => {
                 let conn = apalis_redis::connect(url.expose_secret())
@@ -120,6 +123,10 @@ impl Queues {
                     apalis_redis::Config::default()
                         .queue(format!("{}:queue:{name}", config.redis_prefix))
                         .heartbeat_interval(HEARTBEAT)
+                        .batch_size(batch)
+                        // Our own attempt log is the record; apalis's copy of every result
+                        // would only cost a write per job.
+                        .persist_results(false)
                 };
                 Ok(Queues {
                     mail: Queue::Redis(RedisStorage::new(conn.clone()).with_config(named("mail"))),
@@ -140,6 +147,7 @@ impl Queues {
                     apalis_sqlite::Config::default()
                         .queue(name)
                         .heartbeat_interval(HEARTBEAT)
+                        .batch_size(batch)
                 };
                 Ok(Queues {
                     mail: Queue::Sqlite(SqliteStorage::new(pool).with_config(named("mail"))),

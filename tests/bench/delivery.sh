@@ -70,7 +70,7 @@ export SMTP_URL="smtp://127.0.0.1:$PORT" MAILER_LOG_LEVEL=warn
 export MAILER_WORKER__SMTP_CONNECTIONS="$CONNECTIONS" MAILER_WORKER__CONCURRENCY="$CONCURRENCY"
 export MAILER_WORKER__TICK_INTERVAL_SECS=1 MAILER_WORKER__POLL_INTERVAL_MS=50
 "$BIN/mailer" migrate >/dev/null
-MAILER_SUPERUSER_PASSWORD="bench-password-$$" "$BIN/mailer" createsuperuser --email bench@example.com >/dev/null
+MAILER_SUPERUSER_PASSWORD="Quartz-Lantern-$$-Fjord" "$BIN/mailer" createsuperuser --email bench@example.com >/dev/null
 q() { psql "$DATABASE_URL" -qAtc "$1"; }
 UID_=$(q "SELECT id FROM users WHERE email = 'bench@example.com'")
 MID=$(q "INSERT INTO messages (owner_id, subject, body, created_at, updated_at)

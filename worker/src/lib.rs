@@ -43,6 +43,8 @@ pub struct DeliveryContext {
     pub from: lettre::message::Mailbox,
     /// Tries of one delivery, and how long a claim on it lasts.
     pub limits: Limits,
+    /// Deliveries in flight in this process, whatever batch they belong to.
+    pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl DeliveryContext {
@@ -51,8 +53,8 @@ impl DeliveryContext {
     }
 }
 
-/// Runs one delivery task: a fan-out pushes one `Deliver` per pending delivery; a
-/// delivery that failed transiently returns an error so the retry layer tries it again.
+/// Runs one delivery task: a fan-out pushes the pending deliveries in batches; a delivery
+/// that failed transiently goes back to the queue on its own, after a backoff.
 pub async fn run_delivery(
     task: DeliveryTask,
     ctx: Data<DeliveryContext>,
@@ -88,47 +90,120 @@ pub async fn run_delivery(
             push_deliveries(&ctx.state, ids).await?;
             Ok(())
         }
-        DeliveryTask::Deliver { delivery_id } => {
-            // While sending is paused the job waits here (which keeps this worker from
-            // taking more), up to half its timeout; then it goes back to the queue.
-            let patience = ctx.state.config.worker.job_timeout() / 2;
-            let started = std::time::Instant::now();
-            loop {
-                let outcome = deliver(
-                    &ctx.state.db,
-                    &ctx.outbound,
-                    &ctx.from,
-                    delivery_id,
-                    ctx.limits,
-                )
-                .await?;
-                return match outcome {
-                    Outcome::Sent | Outcome::Skipped => Ok(()),
-                    Outcome::Failed(reason) => {
-                        tracing::warn!(delivery_id, %reason, "delivery failed for good");
-                        Ok(())
-                    }
-                    Outcome::Retry(e) => {
-                        tracing::info!(delivery_id, error = %e, "delivery failed, will retry");
-                        Err(Box::new(e))
-                    }
-                    Outcome::Paused(wait) => {
-                        let wait = wait + jitter();
-                        if started.elapsed() + wait <= patience {
-                            tokio::time::sleep(wait).await;
-                            continue;
-                        }
-                        ctx.state
-                            .queues
-                            .delivery
-                            .push_after(DeliveryTask::Deliver { delivery_id }, wait)
-                            .await?;
-                        Ok(())
-                    }
+        DeliveryTask::Deliver { delivery_id } => run_batch(&ctx, vec![delivery_id]).await,
+        DeliveryTask::DeliverMany { delivery_ids } => run_batch(&ctx, delivery_ids).await,
+    }
+}
+
+/// What became of one delivery of a batch.
+enum Step {
+    Done,
+    /// A transient failure: try again after this long.
+    RetryAfter(Duration),
+    /// Not started in this job's time (sending paused, or the budget ran out).
+    Later(Duration),
+}
+
+/// Sends a batch, at most `concurrency` deliveries at once in this process. Each delivery
+/// commits on its own, so a cancelled or crashed batch loses nothing: whatever was not
+/// marked sent is sent by a later job. A job keeps to half its timeout; what it could not
+/// start goes back to the queue (delayed while sending is paused), and transient failures
+/// go back with exponential backoff and jitter.
+async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynError> {
+    use futures::StreamExt;
+    let budget = ctx.state.config.worker.job_timeout() / 2;
+    let started = std::time::Instant::now();
+    let width = ids.len().max(1);
+    let steps: Vec<(i64, Result<Step, sea_orm::DbErr>)> = futures::stream::iter(ids)
+        .map(|id| async move {
+            let step = async {
+                let Ok(_slot) = ctx.in_flight.acquire().await else {
+                    return Ok(Step::Later(Duration::ZERO));
                 };
+                loop {
+                    if started.elapsed() >= budget {
+                        return Ok(Step::Later(Duration::ZERO));
+                    }
+                    let outcome =
+                        deliver(&ctx.state.db, &ctx.outbound, &ctx.from, id, ctx.limits).await?;
+                    return Ok(match outcome {
+                        Outcome::Sent | Outcome::Skipped => Step::Done,
+                        Outcome::Failed(reason) => {
+                            tracing::warn!(delivery_id = id, %reason, "delivery failed for good");
+                            Step::Done
+                        }
+                        Outcome::Retry { error, tries } => {
+                            tracing::info!(delivery_id = id, %error, "delivery failed, will retry");
+                            Step::RetryAfter(retry_backoff(&ctx.state.config.worker, tries))
+                        }
+                        Outcome::Paused(wait) => {
+                            let wait = wait + jitter();
+                            if started.elapsed() + wait < budget {
+                                tokio::time::sleep(wait).await;
+                                continue;
+                            }
+                            Step::Later(wait)
+                        }
+                    });
+                }
+            }
+            .await;
+            (id, step)
+        })
+        .buffer_unordered(width)
+        .collect()
+        .await;
+    let mut later = Vec::new();
+    let mut later_wait = Duration::ZERO;
+    let mut first_error = None;
+    for (id, step) in steps {
+        match step {
+            Ok(Step::Done) => {}
+            Ok(Step::RetryAfter(wait)) => {
+                ctx.state
+                    .queues
+                    .delivery
+                    .push_after(DeliveryTask::Deliver { delivery_id: id }, wait)
+                    .await?;
+            }
+            Ok(Step::Later(wait)) => {
+                later.push(id);
+                later_wait = later_wait.max(wait);
+            }
+            // The database failed for this one: it goes back with the rest, and the job
+            // reports the error.
+            Err(e) => {
+                later.push(id);
+                first_error.get_or_insert(e);
             }
         }
     }
+    if !later.is_empty() {
+        ctx.state
+            .queues
+            .delivery
+            .push_after(
+                DeliveryTask::DeliverMany {
+                    delivery_ids: later,
+                },
+                later_wait,
+            )
+            .await?;
+    }
+    match first_error {
+        Some(e) => Err(Box::new(e)),
+        None => Ok(()),
+    }
+}
+
+/// The wait before try `tries + 1`: the configured first delay doubled per try, capped,
+/// times a jitter factor between 0.5 and 1.5.
+fn retry_backoff(config: &WorkerConfig, tries: i32) -> Duration {
+    let first = Duration::from_millis(config.retry_backoff_ms.max(1));
+    let cap = Duration::from_secs(config.retry_backoff_max_secs.max(1));
+    let exp = u32::try_from(tries.saturating_sub(1).clamp(0, 20)).unwrap_or(0);
+    let base = first.saturating_mul(2_u32.saturating_pow(exp)).min(cap);
+    base.mul_f64(rand::random_range(0.5..1.5))
 }
 
 /// Up to 250 ms, so paused deliveries do not all knock at the same instant.
@@ -136,14 +211,20 @@ fn jitter() -> Duration {
     Duration::from_millis(rand::random_range(0..250))
 }
 
+/// Deliveries per job.
+const BATCH: usize = 50;
+
 async fn push_deliveries(state: &AppState, ids: Vec<i64>) -> anyhow::Result<()> {
-    // In chunks: one round trip per chunk, and the first jobs start while the rest go in.
-    for chunk in ids.chunks(500) {
-        let jobs = chunk
-            .iter()
-            .map(|&delivery_id| DeliveryTask::Deliver { delivery_id })
-            .collect();
-        state.queues.delivery.push_many(jobs).await?;
+    // Batches, pushed 20 at a time: one round trip per thousand deliveries, and the first
+    // batches start while the rest go in.
+    let jobs: Vec<DeliveryTask> = ids
+        .chunks(BATCH)
+        .map(|chunk| DeliveryTask::DeliverMany {
+            delivery_ids: chunk.to_vec(),
+        })
+        .collect();
+    for group in jobs.chunks(20) {
+        state.queues.delivery.push_many(group.to_vec()).await?;
     }
     Ok(())
 }
@@ -205,6 +286,7 @@ pub async fn run(
         outbound: Outbound::from_config(&state.config)?,
         from: state.config.sender()?,
         limits: Limits::from_config(&config),
+        in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
         state: state.clone(),
     };
     let policy = {

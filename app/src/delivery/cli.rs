@@ -139,7 +139,7 @@ pub async fn send(
         let mut retries = 0;
         loop {
             match deliver(db, outbound, from, id, limits).await? {
-                Outcome::Retry(error) => {
+                Outcome::Retry { error, .. } => {
                     tracing::debug!(delivery_id = id, %error, "delivery failed, will retry");
                     step(&|p| p.retried += 1);
                     tokio::time::sleep(backoff(config, retries)).await;

@@ -46,8 +46,12 @@ pub enum DeliveryTask {
         mailing_id: i32,
         occurrence: DateTime<Utc>,
     },
-    /// Send one delivery.
+    /// Send one delivery (a retry).
     Deliver { delivery_id: i64 },
+    /// Send a batch of deliveries: a fan-out of 20,000 clients is 400 jobs, not 20,000
+    /// (fewer queue round trips, and apalis-redis cannot promote more than ~8,000 due jobs
+    /// at once: its fetch script unpacks them all onto Lua's stack).
+    DeliverMany { delivery_ids: Vec<i64> },
 }
 
 #[derive(Debug)]
@@ -55,8 +59,11 @@ pub enum Outcome {
     Sent,
     /// Nothing to do: done already, or another worker holds it.
     Skipped,
-    /// A transient failure; try again later (the row is free again).
-    Retry(SendError),
+    /// A transient failure; try again later (the row is free again). `tries` so far.
+    Retry {
+        error: SendError,
+        tries: i32,
+    },
     /// Failed for good (5xx, or out of tries).
     Failed(String),
     /// The SMTP server keeps failing and sending is paused: come back after this long.
@@ -216,7 +223,10 @@ pub async fn deliver(
         Err(e) => {
             active.last_error = Set(Some(response));
             active.next_try_at = Set(Some(attempted_at + retry_delay(row.tries)));
-            Outcome::Retry(e)
+            Outcome::Retry {
+                error: e,
+                tries: row.tries,
+            }
         }
     };
     active.update(&txn).await?;
