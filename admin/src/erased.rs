@@ -1098,7 +1098,7 @@ where
                     Some(image) => image.store.clone(),
                     None => continue,
                 };
-                match store(upload).await {
+                match store(st, upload).await {
                     Ok(stored) => {
                         let _ = active.try_set(column, Value::String(Some(stored)));
                     }

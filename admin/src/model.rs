@@ -174,21 +174,33 @@ impl ForeignKey {
     }
 }
 
-type StoreFn = Arc<dyn Fn(Upload) -> BoxFuture<'static, Result<String, String>> + Send + Sync>;
+type StoreFn<S> =
+    Arc<dyn for<'a> Fn(&'a S, Upload) -> BoxFuture<'a, Result<String, String>> + Send + Sync>;
 type UrlFn = Arc<dyn Fn(&str) -> String + Send + Sync>;
 
 /// An image column: the application stores uploads (returning the value to keep, or a
 /// message for the user) and says where a stored value is served.
-#[derive(Clone)]
-pub struct ImageField {
-    pub(crate) store: StoreFn,
+pub struct ImageField<S> {
+    pub(crate) store: StoreFn<S>,
     pub(crate) url: UrlFn,
 }
 
-impl ImageField {
+impl<S> Clone for ImageField<S> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            url: self.url.clone(),
+        }
+    }
+}
+
+impl<S> ImageField<S> {
     pub fn new<F, U>(store: F, url: U) -> Self
     where
-        F: Fn(Upload) -> BoxFuture<'static, Result<String, String>> + Send + Sync + 'static,
+        F: for<'a> Fn(&'a S, Upload) -> BoxFuture<'a, Result<String, String>>
+            + Send
+            + Sync
+            + 'static,
         U: Fn(&str) -> String + Send + Sync + 'static,
     {
         Self {
@@ -287,7 +299,7 @@ pub struct ModelAdmin<E: EntityTrait, S> {
     pub(crate) audit_ignore: BTreeSet<&'static str>,
     pub(crate) choices: BTreeMap<&'static str, Vec<Choice>>,
     pub(crate) foreign_keys: BTreeMap<&'static str, ForeignKey>,
-    pub(crate) images: BTreeMap<&'static str, ImageField>,
+    pub(crate) images: BTreeMap<&'static str, ImageField<S>>,
     pub(crate) related: Vec<Related>,
     pub(crate) actions: Vec<Action<E, S>>,
     pub(crate) clean: Option<CleanFn<E>>,
@@ -438,7 +450,7 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
         self
     }
 
-    pub fn image(mut self, column: E::Column, image: ImageField) -> Self {
+    pub fn image(mut self, column: E::Column, image: ImageField<S>) -> Self {
         self.images.insert(column.as_str(), image);
         self
     }
