@@ -869,7 +869,7 @@ where
     }
 
     /// The columns of the form, grouped.
-    fn form_layout(&self) -> Result<Vec<(Option<String>, Vec<E::Column>)>, AdminError> {
+    fn form_layout(&self) -> Result<crate::model::Fieldsets<E::Column>, AdminError> {
         if !self.fieldsets.is_empty() {
             return Ok(self.fieldsets.clone());
         }
@@ -975,10 +975,11 @@ where
                     value,
                     checked,
                     choices,
-                    required: !info.nullable
-                        && !self.blank.contains(info.name)
-                        && info.kind != FieldKind::Bool
-                        && !(info.kind == FieldKind::Image && current.is_some()),
+                    required: !(info.nullable
+                        || self.blank.contains(info.name)
+                        || info.kind == FieldKind::Bool
+                        // A stored image stays when no new file is sent.
+                        || (info.kind == FieldKind::Image && current.is_some())),
                     readonly,
                     display,
                     image_url,

@@ -37,6 +37,9 @@ type CleanFn<E> = Arc<
 >;
 type ChangeHook<S> = Arc<dyn for<'a> Fn(&'a S, &'a ChangeEvent) -> BoxFuture<'a, ()> + Send + Sync>;
 
+/// Titled groups of form fields.
+pub(crate) type Fieldsets<C> = Vec<(Option<String>, Vec<C>)>;
+
 /// What a save hook knows about the save.
 #[derive(Debug, Clone)]
 pub struct SaveContext {
@@ -290,7 +293,7 @@ pub struct ModelAdmin<E: EntityTrait, S> {
     pub(crate) ordering: Vec<(E::Column, bool)>,
     pub(crate) per_page: u64,
     pub(crate) readonly: Vec<E::Column>,
-    pub(crate) fieldsets: Vec<(Option<String>, Vec<E::Column>)>,
+    pub(crate) fieldsets: Fieldsets<E::Column>,
     pub(crate) labels: BTreeMap<&'static str, String>,
     pub(crate) help: BTreeMap<&'static str, String>,
     pub(crate) blank: BTreeSet<&'static str>,
