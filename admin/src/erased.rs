@@ -41,7 +41,7 @@ pub(crate) struct ColumnHead {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Cell {
     pub text: String,
-    /// `text`, `bool`, `null` or `image`.
+    /// `text`, `bool`, `date`, `null` or `image`.
     pub kind: &'static str,
     pub flag: bool,
     pub url: Option<String>,
@@ -608,6 +608,20 @@ where
                 text: if flag { "Yes" } else { "No" }.into(),
                 kind: "bool",
                 flag,
+                url: None,
+            };
+        }
+        if matches!(
+            value,
+            Value::ChronoDate(_)
+                | Value::ChronoDateTime(_)
+                | Value::ChronoDateTimeUtc(_)
+                | Value::ChronoDateTimeWithTimeZone(_)
+        ) {
+            return Cell {
+                text,
+                kind: "date",
+                flag: false,
                 url: None,
             };
         }
