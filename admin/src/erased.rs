@@ -214,7 +214,7 @@ pub(crate) trait AnyAdmin<S>: Send + Sync {
 
 /// LIKE patterns for a search: lower-cased (for `LOWER(column)`), as typed, and capitalised
 /// — SQLite's `LOWER()` folds only ASCII, so "мар" must also be tried as "Мар".
-pub(crate) fn like_patterns(q: &str) -> Vec<String> {
+pub fn like_patterns(q: &str) -> Vec<String> {
     let q = q.trim();
     if q.is_empty() {
         return Vec::new();

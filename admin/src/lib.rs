@@ -27,6 +27,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use audit::{AuditEntry, AuditRecord, AuditSink, Change};
+pub use erased::like_patterns;
 pub use field::{Choice, FieldKind, Upload};
 pub use model::{
     ActionError, ChangeEvent, ForeignKey, ImageField, ModelAdmin, Related, SaveContext,

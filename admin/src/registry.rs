@@ -92,7 +92,9 @@ impl<S: AdminState> Registry<S> {
         self.can(&actor.role, model, &Perm::View) || self.can(&actor.role, model, &Perm::Change)
     }
 
-    fn require(&self, actor: &Actor, model: &str, perm: &Perm) -> Result<(), AdminError> {
+    /// `Ok` when `actor` may do `perm` on `model`; NotFound for an unknown model, Forbidden
+    /// otherwise (`Perm::View` is also granted by `Perm::Change`).
+    pub fn require(&self, actor: &Actor, model: &str, perm: &Perm) -> Result<(), AdminError> {
         // An unknown model is a 404 for everyone, not a hint through 403.
         self.model(model)?;
         let allowed = match perm {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use admin::{Actor, AdminError, FormInput, Outcome, Upload, View};
+use admin::{Actor, AdminError, FormInput, Outcome, Perm, Upload, View};
 use poem::error::ResponseError;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::session::Session;
@@ -121,6 +121,58 @@ async fn read_form(req: &Request, body: Body) -> Result<FormInput, AppError> {
     Ok(input)
 }
 
+/// The GET pages of one object.
+#[derive(Clone, Copy)]
+enum ObjectPage {
+    Change,
+    Delete,
+    History,
+}
+
+async fn object_page(
+    state: &AppState,
+    user: &user::Model,
+    model: &str,
+    id: &str,
+    page: ObjectPage,
+) -> Result<Response, AppError> {
+    let (admin, actor) = (registry(), actor(user));
+    let view = match page {
+        ObjectPage::Change => admin.change_form(state, &actor, model, id).await,
+        ObjectPage::Delete => admin.delete_form(state, &actor, model, id).await,
+        ObjectPage::History => admin.history(state, &actor, model, id).await,
+    };
+    Ok(render(view.map_err(app_error)?))
+}
+
+/// POST of the add (`id` None) or change form.
+async fn save(
+    req: &Request,
+    body: Body,
+    session: &Session,
+    state: &AppState,
+    user: &user::Model,
+    model: &str,
+    id: Option<&str>,
+) -> Result<Response, AppError> {
+    let actor = actor(user);
+    let perm = if id.is_some() {
+        Perm::Change
+    } else {
+        Perm::Add
+    };
+    // Permission first: a forbidden upload is never read, let alone stored.
+    registry()
+        .require(&actor, model, &perm)
+        .map_err(app_error)?;
+    let input = read_form(req, body).await?;
+    let outcome = registry()
+        .save(state, &actor, model, id, &input)
+        .await
+        .map_err(app_error)?;
+    Ok(answer(session, outcome))
+}
+
 #[handler]
 pub fn admin_root() -> Response {
     see_other("/admin/")
@@ -191,18 +243,7 @@ pub async fn add(
     AuthUser(user): AuthUser,
     Path(model): Path<String>,
 ) -> Result<Response, AppError> {
-    let actor = actor(&user);
-    // Permission first: a forbidden upload is never read, let alone stored.
-    registry()
-        .add_form(state, &actor, &model)
-        .await
-        .map_err(app_error)?;
-    let input = read_form(req, body).await?;
-    let outcome = registry()
-        .save(state, &actor, &model, None, &input)
-        .await
-        .map_err(app_error)?;
-    Ok(answer(session, outcome))
+    save(req, body, session, state, &user, &model, None).await
 }
 
 #[handler]
@@ -211,11 +252,7 @@ pub async fn change_form(
     AuthUser(user): AuthUser,
     Path((model, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let view = registry()
-        .change_form(state, &actor(&user), &model, &id)
-        .await
-        .map_err(app_error)?;
-    Ok(render(view))
+    object_page(state, &user, &model, &id, ObjectPage::Change).await
 }
 
 #[handler]
@@ -227,21 +264,7 @@ pub async fn change(
     AuthUser(user): AuthUser,
     Path((model, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let actor = actor(&user);
-    if !registry().can(&actor.role, &model, &admin::Perm::Change) {
-        // 404 for unknown models, 403 otherwise — before the body is read.
-        registry()
-            .change_form(state, &actor, &model, &id)
-            .await
-            .map_err(app_error)?;
-        return Err(AppError::Forbidden);
-    }
-    let input = read_form(req, body).await?;
-    let outcome = registry()
-        .save(state, &actor, &model, Some(&id), &input)
-        .await
-        .map_err(app_error)?;
-    Ok(answer(session, outcome))
+    save(req, body, session, state, &user, &model, Some(&id)).await
 }
 
 #[handler]
@@ -250,11 +273,7 @@ pub async fn delete_form(
     AuthUser(user): AuthUser,
     Path((model, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let view = registry()
-        .delete_form(state, &actor(&user), &model, &id)
-        .await
-        .map_err(app_error)?;
-    Ok(render(view))
+    object_page(state, &user, &model, &id, ObjectPage::Delete).await
 }
 
 #[handler]
@@ -277,11 +296,7 @@ pub async fn history(
     AuthUser(user): AuthUser,
     Path((model, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let view = registry()
-        .history(state, &actor(&user), &model, &id)
-        .await
-        .map_err(app_error)?;
-    Ok(render(view))
+    object_page(state, &user, &model, &id, ObjectPage::History).await
 }
 
 /// The admin's routes, in the site's route table (so the CSRF walk covers them).

@@ -3,7 +3,7 @@
 //! with 422, post images, deletes with related objects, search and filters — all read from
 //! parsed HTML.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use mailer::entities::user::Role;
 use mailer::entities::{admin_log, attempt, client, mailing, message, post, user};
 use mailer_tests::html::{Doc, parse};
@@ -15,7 +15,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::mailings::{client_id, create_mailing, make_message};
+use crate::mailings::client_message_mailing;
 
 const MODELS: [&str; 6] = [
     "users", "mailings", "attempts", "clients", "messages", "posts",
@@ -82,32 +82,8 @@ async fn make_post(app: &TestApp, title: &str, slug: &str, published: bool) -> p
 async fn world(backend: Backend) -> Option<World> {
     let app = spawn_app(backend).await?;
     let ann = sign_in_new(&app, "ann@example.com", Role::User).await;
-    ann.post_form(
-        "/clients/new",
-        &[
-            ("email", "bob@client.com"),
-            ("full_name", "Bob"),
-            ("comment", ""),
-        ],
-    )
-    .await;
-    let client = client_id(&app, ann.user.id, "bob@client.com").await;
-    let message = make_message(&app, ann.user.id, "Autumn news").await;
-    let created = create_mailing(
-        &ann,
-        message.id,
-        &[client],
-        Duration::days(1),
-        Duration::days(9),
-        "daily",
-    )
-    .await;
-    assert_eq!(created.status(), StatusCode::SEE_OTHER);
-    let mailing = mailing::Entity::find()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let (client, message, mailing) =
+        client_message_mailing(&app, &ann, "bob@client.com", "Autumn news").await;
     let attempt = attempt::ActiveModel {
         owner_id: Set(ann.user.id),
         mailing_id: Set(mailing.id),
