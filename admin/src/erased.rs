@@ -945,12 +945,13 @@ where
                 let value = match (&typed, &stored) {
                     (Some(typed), _) => typed.clone(),
                     (None, Some(v)) => field::input_text(v),
-                    (None, None) => String::new(),
+                    (None, None) => self.initial.get(info.name).cloned().unwrap_or_default(),
                 };
                 let checked = match (&typed, &stored) {
-                    (Some(typed), _) => matches!(typed.as_str(), "on" | "1" | "true" | "yes"),
                     (None, Some(Value::Bool(Some(b)))) => *b,
-                    _ => false,
+                    (None, Some(_)) => false,
+                    // Typed, or the initial value of an add form.
+                    _ => matches!(value.as_str(), "on" | "1" | "true" | "yes"),
                 };
                 let choices = match info.kind {
                     FieldKind::Select => self.choices.get(info.name).cloned().unwrap_or_default(),

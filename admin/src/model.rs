@@ -301,6 +301,7 @@ pub struct ModelAdmin<E: EntityTrait, S> {
     pub(crate) secret: BTreeSet<&'static str>,
     pub(crate) audit_ignore: BTreeSet<&'static str>,
     pub(crate) choices: BTreeMap<&'static str, Vec<Choice>>,
+    pub(crate) initial: BTreeMap<&'static str, String>,
     pub(crate) foreign_keys: BTreeMap<&'static str, ForeignKey>,
     pub(crate) images: BTreeMap<&'static str, ImageField<S>>,
     pub(crate) related: Vec<Related>,
@@ -333,6 +334,7 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
             secret: BTreeSet::new(),
             audit_ignore: BTreeSet::new(),
             choices: BTreeMap::new(),
+            initial: BTreeMap::new(),
             foreign_keys: BTreeMap::new(),
             images: BTreeMap::new(),
             related: Vec::new(),
@@ -445,6 +447,12 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
             column.as_str(),
             choices.iter().map(|(v, l)| Choice::new(*v, *l)).collect(),
         );
+        self
+    }
+
+    /// The value a field starts with on the add form (`"on"` ticks a checkbox).
+    pub fn initial(mut self, column: E::Column, value: &str) -> Self {
+        self.initial.insert(column.as_str(), value.to_owned());
         self
     }
 

@@ -165,6 +165,8 @@ fn books_admin() -> ModelAdmin<book::Entity, Toy> {
         )
         .fieldset("Publishing", &[C::IsPublic, C::PublishedAt, C::SecretCode])
         .readonly_fields(&[C::SecretCode])
+        .initial(C::IsPublic, "on")
+        .initial(C::Kind, "novel")
         .allow_blank(C::Blurb)
         .choices(C::Kind, &[("novel", "Novel"), ("poetry", "Poetry")])
         .foreign_key(
@@ -537,6 +539,11 @@ async fn forms_validate_beside_the_fields_and_audit_changes() {
     assert_eq!(fields[3]["choices"].as_array().unwrap().len(), 2);
     let publishing = &blank.context["form"]["fieldsets"][1]["fields"];
     assert_eq!(publishing[0]["input_type"], "checkbox");
+    assert_eq!(
+        publishing[0]["checked"], true,
+        "initial value of the add form"
+    );
+    assert_eq!(fields[3]["value"], "novel");
     assert_eq!(publishing[1]["input_type"], "datetime-local");
     assert_eq!(publishing[2]["readonly"], true);
 

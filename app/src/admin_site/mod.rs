@@ -18,7 +18,7 @@ use validator::ValidateEmail;
 use crate::accounts::forms::{normalize_email, valid_phone};
 use crate::accounts::service::set_active;
 use crate::entities::user::Role;
-use crate::entities::{api_token, attempt, client, mailing, message, post, user};
+use crate::entities::{admin_log, api_token, attempt, client, mailing, message, post, user};
 use crate::mailings::service as mailings;
 use crate::state::AppState;
 
@@ -34,6 +34,16 @@ const SUPERUSER: &str = "superuser";
 
 /// A password hash no password matches: accounts made in the admin sign in after a reset.
 const UNUSABLE_PASSWORD: &str = "!";
+
+/// The models whose changes the log holds (its model filter).
+const AUDITED: [(&str, &str); 6] = [
+    ("users", "Users"),
+    ("mailings", "Mailings"),
+    ("attempts", "Attempts"),
+    ("clients", "Clients"),
+    ("messages", "Messages"),
+    ("posts", "Posts"),
+];
 
 static REGISTRY: LazyLock<Registry<AppState>> = LazyLock::new(build);
 
@@ -51,6 +61,56 @@ fn build() -> Registry<AppState> {
         .register(clients())
         .register(messages())
         .register(posts())
+        .register(audit_log())
+}
+
+/// The audit trail itself, read-only (superusers only: no role is granted it).
+fn audit_log() -> ModelAdmin<admin_log::Entity, AppState> {
+    use admin_log::Column as C;
+    ModelAdmin::<admin_log::Entity, AppState>::new("log", "Log entry", "Log entries")
+        .list_display(&[
+            C::CreatedAt,
+            C::ActorEmail,
+            C::Action,
+            C::Model,
+            C::ObjectRepr,
+        ])
+        .list_computed("Changed fields", |row: &admin_log::Model| {
+            admin::AuditRecord::parse_changes(&row.changes)
+                .into_keys()
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .search_fields(&[C::ActorEmail, C::ObjectRepr, C::Action, C::ObjectId])
+        .list_filter(&[C::Model, C::CreatedAt])
+        .choices(C::Model, &AUDITED)
+        .ordering(C::CreatedAt, true)
+        .list_per_page(50)
+        .label(C::ActorEmail, "User")
+        .label(C::ObjectRepr, "Object")
+        .label(C::CreatedAt, "When")
+        .readonly_fields(&[
+            C::CreatedAt,
+            C::ActorEmail,
+            C::Action,
+            C::Model,
+            C::ObjectId,
+            C::ObjectRepr,
+            C::Changes,
+        ])
+        .fields(&[
+            C::CreatedAt,
+            C::ActorEmail,
+            C::Action,
+            C::Model,
+            C::ObjectId,
+            C::ObjectRepr,
+            C::Changes,
+        ])
+        .repr(|row: &admin_log::Model| format!("{} {} {}", row.action, row.model, row.object_repr))
+        .disable(Perm::Add)
+        .disable(Perm::Change)
+        .disable(Perm::Delete)
 }
 
 type Problems<C> = Vec<(Option<C>, String)>;
@@ -86,6 +146,9 @@ fn users() -> ModelAdmin<user::Entity, AppState> {
             "Accounts added here sign in after choosing a password via “Forgot password”.",
         )
         .choices(C::Role, &roles)
+        .initial(C::Role, Role::User.as_str())
+        .initial(C::IsActive, "on")
+        .initial(C::IsVerified, "on")
         .secret(C::PasswordHash)
         .audit_ignore(&[C::UpdatedAt])
         .repr(|u: &user::Model| u.email.clone())
