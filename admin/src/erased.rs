@@ -1081,6 +1081,18 @@ where
                     {
                         continue;
                     }
+                    if let (Some(fk), Some(key)) =
+                        (self.foreign_keys.get(info.name), candidates.first())
+                        && !field::is_null(key)
+                        && (fk.labels)(db, vec![key.clone()]).await?.is_empty()
+                    {
+                        add(
+                            &mut errors,
+                            info.name,
+                            format!("There is no object #{raw}."),
+                        );
+                        continue;
+                    }
                     if !candidates
                         .into_iter()
                         .any(|v| active.try_set(*column, v).is_ok())
@@ -1136,19 +1148,24 @@ where
         let saved = match saved {
             Ok(saved) => saved,
             Err(e) => {
-                let Some(SqlErr::UniqueConstraintViolation(message)) = e.sql_err() else {
-                    return Err(e.into());
+                let (field, message) = match e.sql_err() {
+                    Some(SqlErr::UniqueConstraintViolation(message)) => (
+                        self.unique_field(&message).unwrap_or(""),
+                        format!(
+                            "Another {} already has this value.",
+                            self.singular.to_lowercase()
+                        ),
+                    ),
+                    // Something it points at went away meanwhile.
+                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => (
+                        "",
+                        "An object this one points at does not exist.".to_owned(),
+                    ),
+                    _ => return Err(e.into()),
                 };
                 // Give the connection back before the form reads choices again.
                 txn.rollback().await?;
-                let field = self.unique_field(&message).unwrap_or("");
-                let errors = BTreeMap::from([(
-                    field.to_owned(),
-                    vec![format!(
-                        "Another {} already has this value.",
-                        self.singular.to_lowercase()
-                    )],
-                )]);
+                let errors = BTreeMap::from([(field.to_owned(), vec![message])]);
                 let form = self
                     .form_impl(st, before.as_ref(), Some(input), errors, false)
                     .await?;

@@ -578,6 +578,20 @@ async fn forms_validate_beside_the_fields_and_audit_changes() {
         view.context["form"]["fieldsets"][0]["fields"][0]["value"], "A title far too long for it",
         "what was typed comes back"
     );
+    let orphan = form(&[
+        ("title", "Orphan"),
+        ("author_id", "999"),
+        ("kind", "novel"),
+        ("pages", "9"),
+    ]);
+    let Outcome::Render(view) = admin
+        .save(&toy, &editor, "books", None, &orphan)
+        .await
+        .unwrap()
+    else {
+        panic!("a missing author is refused");
+    };
+    assert_eq!(errors(&view, 0, 1), "There is no object #999.");
     let zero = form(&[("title", "Zero"), ("kind", "novel"), ("pages", "0")]);
     let Outcome::Render(view) = admin
         .save(&toy, &editor, "books", None, &zero)
