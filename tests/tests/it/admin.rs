@@ -309,9 +309,8 @@ async fn role_model_action_matrix() {
     }
 }
 
-#[tokio::test]
-async fn manager_blocks_a_user_who_is_signed_out_at_once() {
-    let Some(w) = world(Backend::Sqlite).await else {
+async fn manager_blocks_a_user_who_is_signed_out_at_once(backend: Backend) {
+    let Some(w) = world(backend).await else {
         return;
     };
     let app = &w.app;
@@ -436,6 +435,16 @@ async fn manager_blocks_a_user_who_is_signed_out_at_once() {
         .unwrap()
         .unwrap();
     assert!(ann.is_active, "unblocked");
+}
+
+#[tokio::test]
+async fn manager_blocks_a_user_sqlite() {
+    manager_blocks_a_user_who_is_signed_out_at_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn manager_blocks_a_user_postgres() {
+    manager_blocks_a_user_who_is_signed_out_at_once(Backend::Postgres).await;
 }
 
 #[tokio::test]
@@ -582,6 +591,45 @@ async fn manager_disables_mailings_and_superuser_changes_roles() {
         "the audit table lists the addition"
     );
     assert!(log.text("tbody tr").unwrap().contains("add"));
+
+    // A foreign key typed as an id must point at a row.
+    let orphan = root
+        .post_form(
+            "/admin/clients/add/",
+            &[
+                ("owner_id", "9999"),
+                ("email", "x@example.com"),
+                ("full_name", "X"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(orphan.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body(orphan).await.text("#e-owner_id").as_deref(),
+        Some("There is no object #9999.")
+    );
+    let owner = w.ann.user.id.to_string();
+    let duplicate = root
+        .post_form(
+            "/admin/clients/add/",
+            &[
+                ("owner_id", &owner),
+                ("email", "BOB@client.com"),
+                ("full_name", "Bob again"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        duplicate.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unique per owner"
+    );
+    assert_eq!(
+        client::Entity::find().count(&app.state.db).await.unwrap(),
+        1
+    );
 
     // Deleting Ann lists what goes with her; her message is kept by her mailing.
     let preview = body(root.get(&format!("/admin/users/{ann_id}/delete/")).await).await;
