@@ -897,6 +897,10 @@ where
     fn is_readonly(&self, column: E::Column) -> bool {
         self.readonly.iter().any(|c| c.as_str() == column.as_str())
             || self.info(column).kind == FieldKind::Other
+            || self
+                .images
+                .get(column.as_str())
+                .is_some_and(|image| image.store.is_none())
     }
 
     /// Columns the form takes values for.
@@ -1122,9 +1126,12 @@ where
         }
         if errors.is_empty() {
             for (column, upload) in uploads {
-                let store = match self.images.get(column.as_str()) {
-                    Some(image) => image.store.clone(),
-                    None => continue,
+                let Some(store) = self
+                    .images
+                    .get(column.as_str())
+                    .and_then(|image| image.store.clone())
+                else {
+                    continue;
                 };
                 match store(st, upload).await {
                     Ok(stored) => {

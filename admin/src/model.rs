@@ -184,7 +184,8 @@ type UrlFn = Arc<dyn Fn(&str) -> String + Send + Sync>;
 /// An image column: the application stores uploads (returning the value to keep, or a
 /// message for the user) and says where a stored value is served.
 pub struct ImageField<S> {
-    pub(crate) store: StoreFn<S>,
+    /// None: shown, never uploaded here.
+    pub(crate) store: Option<StoreFn<S>>,
     pub(crate) url: UrlFn,
 }
 
@@ -207,7 +208,18 @@ impl<S> ImageField<S> {
         U: Fn(&str) -> String + Send + Sync + 'static,
     {
         Self {
-            store: Arc::new(store),
+            store: Some(Arc::new(store)),
+            url: Arc::new(url),
+        }
+    }
+
+    /// An image that is shown (list thumbnail, form preview) but not uploaded here.
+    pub fn read_only<U>(url: U) -> Self
+    where
+        U: Fn(&str) -> String + Send + Sync + 'static,
+    {
+        Self {
+            store: None,
             url: Arc::new(url),
         }
     }

@@ -133,7 +133,7 @@ fn users() -> ModelAdmin<user::Entity, AppState> {
         .fieldset("Account", &[C::Email, C::Phone, C::Avatar])
         .fieldset("Access", &[C::Role, C::IsActive, C::IsVerified])
         .fieldset("Dates", &[C::CreatedAt, C::UpdatedAt, C::LastLogin])
-        .readonly_fields(&[C::Avatar, C::CreatedAt, C::UpdatedAt, C::LastLogin])
+        .readonly_fields(&[C::CreatedAt, C::UpdatedAt, C::LastLogin])
         .label(C::Email, "E-mail")
         .label(C::IsActive, "Active")
         .label(C::IsVerified, "E-mail confirmed")
@@ -146,6 +146,11 @@ fn users() -> ModelAdmin<user::Entity, AppState> {
             "Accounts added here sign in after choosing a password via “Forgot password”.",
         )
         .choices(C::Role, &roles)
+        // Avatars are the user's own business: shown here, uploaded on the profile page.
+        .image(
+            C::Avatar,
+            ImageField::read_only(|name| format!("/media/avatars/{name}")),
+        )
         .initial(C::Role, Role::User.as_str())
         .initial(C::IsActive, "on")
         .initial(C::IsVerified, "on")

@@ -489,7 +489,16 @@ async fn manager_disables_mailings_and_superuser_changes_roles() {
 
     let root = sign_in_new(app, "root@example.com", Role::Superuser).await;
     let ann_id = w.ids["users"].clone();
+    let mut with_avatar: user::ActiveModel = w.ann.user.clone().into();
+    with_avatar.avatar = Set(Some("1-0123456789abcdef.png".into()));
+    with_avatar.update(&app.state.db).await.unwrap();
     let form = body(root.get(&format!("/admin/users/{ann_id}/change/")).await).await;
+    assert_eq!(
+        form.attr("#f-avatar img.preview", "src").as_deref(),
+        Some("/media/avatars/1-0123456789abcdef.png"),
+        "the avatar is shown, not uploaded here"
+    );
+    assert!(!form.exists("input[type='file']"));
     assert_eq!(
         form.attr("#f-email", "value").as_deref(),
         Some("ann@example.com")
