@@ -1,1 +1,71 @@
+//! A generic, Django-style admin over sea-orm entities. It names no entity of its own: an
+//! application builds a [`ModelAdmin`] per entity (typed options keyed by the entity's
+//! `Column`s), registers them in a [`Registry`] together with an [`AuditSink`], and calls the
+//! registry from its own HTTP handlers. Each call checks the actor's permissions (deny by
+//! default, per role × model × action), does the work, writes audit rows in the same
+//! transaction as the change, and returns a [`View`] (template name + JSON context) or a
+//! redirect for the application to render with its own templates.
+//!
+//! URL vocabulary (relative to the registry's base, e.g. `/admin`): `/`, `/<model>/`,
+//! `/<model>/add/`, `/<model>/<id>/change/`, `/<model>/<id>/delete/`, `/<model>/<id>/history/`;
+//! list query parameters `q` (search), `o` (ordering, `-` for descending), `p` (page) and
+//! one parameter per filter, named after its column.
 
+mod audit;
+mod erased;
+mod field;
+mod model;
+mod params;
+mod perm;
+mod registry;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use audit::{AuditEntry, AuditRecord, AuditSink, Change};
+pub use erased::like_patterns;
+pub use field::{Choice, FieldKind, Upload};
+pub use model::{
+    ActionError, ChangeEvent, ForeignKey, ImageField, ModelAdmin, Related, SaveContext,
+};
+pub use params::FormInput;
+pub use perm::Perm;
+pub use registry::Registry;
+pub use view::{Outcome, View};
+
+/// A boxed, sendable future: what the type-erased parts of the admin return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the admin needs from the application's state: the database. Actions and hooks get
+/// the whole state, so they can reach anything else the application keeps there.
+pub trait AdminState: Send + Sync + 'static {
+    fn db(&self) -> &sea_orm::DatabaseConnection;
+}
+
+/// Who is acting: recorded in the audit trail; `role` selects the permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: i64,
+    pub email: String,
+    pub role: String,
+}
+
+/// Why an admin request failed (input problems are not errors: they come back as a form
+/// with messages beside the fields).
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}

@@ -69,3 +69,13 @@
     }
   });
 })();
+
+// Admin change lists: one box ticks or clears every row of the page.
+document.addEventListener("change", function (event) {
+  if (!event.target.matches("[data-check-all]")) return;
+  var form = event.target.closest("form");
+  if (!form) return;
+  form.querySelectorAll("input[name='_selected']").forEach(function (box) {
+    box.checked = event.target.checked;
+  });
+});

@@ -46,6 +46,23 @@ pub enum AvatarError {
 /// This is CPU-bound (up to seconds for big images): call it inside
 /// `tokio::task::spawn_blocking`, never directly on an async task.
 pub fn process(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
+    let image = decode(bytes)?;
+    let square = image.resize_to_fill(SIZE, SIZE, FilterType::CatmullRom);
+    let square = if square.color().has_alpha() {
+        DynamicImage::from(square.to_rgba8())
+    } else {
+        DynamicImage::from(square.to_rgb8())
+    };
+    let mut png = Cursor::new(Vec::new());
+    square
+        .write_to(&mut png, ImageFormat::Png)
+        .map_err(|_| AvatarError::Corrupt)?;
+    Ok(png.into_inner())
+}
+
+/// Checks an upload (size, format by content, pixel limits) and decodes it with its EXIF
+/// rotation applied. CPU-bound, like [`process`].
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, AvatarError> {
     if bytes.is_empty() {
         return Err(AvatarError::Empty);
     }
@@ -73,18 +90,7 @@ pub fn process(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
-
-    let square = image.resize_to_fill(SIZE, SIZE, FilterType::CatmullRom);
-    let square = if square.color().has_alpha() {
-        DynamicImage::from(square.to_rgba8())
-    } else {
-        DynamicImage::from(square.to_rgb8())
-    };
-    let mut png = Cursor::new(Vec::new());
-    square
-        .write_to(&mut png, ImageFormat::Png)
-        .map_err(|_| AvatarError::Corrupt)?;
-    Ok(png.into_inner())
+    Ok(image)
 }
 
 /// Maps a decoding failure to what the user is told.
@@ -98,19 +104,24 @@ fn decode_error(error: ImageError) -> AvatarError {
 /// Saves a processed avatar as `<dir>/<user_id>-<16 random hex digits>.png` (atomically, via a
 /// temporary file) and returns the file name to keep on the user.
 pub async fn store(dir: &Path, user_id: i32, png: &[u8]) -> Result<String, AvatarError> {
-    tokio::fs::create_dir_all(dir).await?;
     let name = format!("{user_id}-{:016x}.png", rand::random::<u64>());
+    write_atomically(dir, &name, png).await?;
+    Ok(name)
+}
+
+/// Writes `<dir>/<name>` through a temporary file, so a reader never sees half a file.
+pub async fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), AvatarError> {
+    tokio::fs::create_dir_all(dir).await?;
     let temporary = dir.join(format!(".{name}.tmp"));
     let written = async {
-        tokio::fs::write(&temporary, png).await?;
-        tokio::fs::rename(&temporary, dir.join(&name)).await
+        tokio::fs::write(&temporary, bytes).await?;
+        tokio::fs::rename(&temporary, dir.join(name)).await
     }
     .await;
     if written.is_err() {
         let _ = tokio::fs::remove_file(&temporary).await;
     }
-    written?;
-    Ok(name)
+    Ok(written?)
 }
 
 /// Deletes a stored avatar; a missing file is fine, and a name [`is_valid_name`] refuses is

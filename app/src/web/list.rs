@@ -33,26 +33,7 @@ impl ListQuery {
     /// `LOWER(column)`), then the term as typed and capitalised — SQLite's `LOWER()` folds
     /// only ASCII, so "мар" must also be tried as "Мар" to find "Мария" there.
     pub fn like_patterns(&self) -> Vec<String> {
-        let q = self.q.trim();
-        if q.is_empty() {
-            return Vec::new();
-        }
-        let pattern = |s: &str| {
-            let escaped = s
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("%{escaped}%")
-        };
-        let lower = q.to_lowercase();
-        let mut chars = lower.chars();
-        let capitalised: String = chars
-            .next()
-            .map(|first| first.to_uppercase().chain(chars).collect())
-            .unwrap_or_default();
-        let mut patterns = vec![pattern(&lower), pattern(q), pattern(&capitalised)];
-        patterns.dedup();
-        patterns
+        admin::like_patterns(&self.q)
     }
 
     /// A condition: any of `columns` matches the search, case-insensitively.

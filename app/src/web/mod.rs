@@ -64,14 +64,14 @@ impl Site {
         }
     }
 
-    fn page(mut self, path: &str, ep: impl IntoEndpoint<Endpoint: 'static>) -> Self {
+    pub(crate) fn page(mut self, path: &str, ep: impl IntoEndpoint<Endpoint: 'static>) -> Self {
         self.route = self.route.at(path, get(ep));
         self.paths.push((path.to_owned(), RouteKind::Page));
         self
     }
 
     /// A form: GET shows it, POST handles it.
-    fn form(
+    pub(crate) fn form(
         mut self,
         path: &str,
         show: impl IntoEndpoint<Endpoint: 'static>,
@@ -83,7 +83,11 @@ impl Site {
     }
 
     /// A POST-only action (logout, resend, …).
-    fn action(mut self, path: &str, handle: impl IntoEndpoint<Endpoint: 'static>) -> Self {
+    pub(crate) fn action(
+        mut self,
+        path: &str,
+        handle: impl IntoEndpoint<Endpoint: 'static>,
+    ) -> Self {
         self.route = self.route.at(path, post(handle));
         self.paths.push((path.to_owned(), RouteKind::Action));
         self
@@ -91,7 +95,7 @@ impl Site {
 }
 
 fn site() -> Site {
-    Site::new()
+    crate::admin_site::routes::register(Site::new())
         .page("/", crate::home::routes::home)
         .form("/register", accounts::register_form, accounts::register)
         .page("/verify/:token", accounts::verify_email)
@@ -252,6 +256,10 @@ pub fn router(state: AppState) -> impl Endpoint {
         .at("/healthz", get(crate::health::healthz))
         .at("/static/*name", get(assets::serve_static))
         .at("/media/avatars/:name", get(accounts::serve_avatar))
+        .at(
+            "/media/posts/:name",
+            get(crate::admin_site::images::serve_post_image),
+        )
         .nest("/", pages)
         .around(middleware::security_headers)
         .around(middleware::log_requests)

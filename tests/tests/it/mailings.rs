@@ -62,6 +62,44 @@ pub async fn create_mailing(
     v.post_form("/mailings/new", &fields).await
 }
 
+/// A client (added through the form), a message and a weekly mailing of `v` that starts
+/// tomorrow: what the ownership and admin suites need to exist.
+pub async fn client_message_mailing(
+    app: &TestApp,
+    v: &Visitor,
+    email: &str,
+    subject: &str,
+) -> (i32, message::Model, mailing::Model) {
+    v.post_form(
+        "/clients/new",
+        &[
+            ("email", email),
+            ("full_name", "Some Client"),
+            ("comment", ""),
+        ],
+    )
+    .await;
+    let client = client_id(app, v.user.id, email).await;
+    let message = make_message(app, v.user.id, subject).await;
+    let created = create_mailing(
+        v,
+        message.id,
+        &[client],
+        Duration::days(1),
+        Duration::days(9),
+        "weekly",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let mailing = mailing::Entity::find()
+        .filter(mailing::Column::MessageId.eq(message.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    (client, message, mailing)
+}
+
 #[tokio::test]
 async fn mailing_form_validates_and_creates() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {

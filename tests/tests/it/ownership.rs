@@ -2,7 +2,6 @@
 //! a 404 on every object route of the site (the router's own list), in pages, partials,
 //! forms and actions alike, and never appears in lists, counts or exports.
 
-use chrono::Duration;
 use mailer::entities::user::Role;
 use mailer::entities::{client, mailing, message};
 use mailer_tests::html::parse_fragment;
@@ -11,7 +10,7 @@ use mailer_tests::{Backend, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 
-use crate::mailings::{client_id, create_mailing, make_message};
+use crate::mailings::client_message_mailing;
 
 async fn other_users_objects_are_404(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
@@ -20,32 +19,8 @@ async fn other_users_objects_are_404(backend: Backend) {
     let ann = sign_in_new(&app, "ann@example.com", Role::User).await;
     let eve = sign_in_new(&app, "eve@example.com", Role::User).await;
 
-    ann.post_form(
-        "/clients/new",
-        &[
-            ("email", "secret@client.com"),
-            ("full_name", "Secret Client"),
-            ("comment", ""),
-        ],
-    )
-    .await;
-    let client = client_id(&app, ann.user.id, "secret@client.com").await;
-    let message = make_message(&app, ann.user.id, "Secret subject").await;
-    let created = create_mailing(
-        &ann,
-        message.id,
-        &[client],
-        Duration::days(1),
-        Duration::days(9),
-        "weekly",
-    )
-    .await;
-    assert_eq!(created.status(), StatusCode::SEE_OTHER);
-    let mailing = mailing::Entity::find()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let (client, message, mailing) =
+        client_message_mailing(&app, &ann, "secret@client.com", "Secret subject").await;
     let before = (
         client::Entity::find_by_id(client)
             .one(&app.state.db)

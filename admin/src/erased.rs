@@ -1,0 +1,1387 @@
+//! The type-erased face of a `ModelAdmin<E, S>`: what the registry calls without knowing
+//! `E`, and its one generic implementation (lists, forms, saves, deletes, actions).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ColumnType, Condition, EntityTrait,
+    IdenStatic, IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, PrimaryKeyToColumn,
+    QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, TransactionTrait, Value,
+};
+use serde::Serialize;
+
+use crate::audit::{AuditEntry, AuditSink, Change};
+use crate::field::{self, Choice, FieldKind, value_text};
+use crate::model::ModelAdmin;
+use crate::params::{FormInput, ListParams, Selection};
+use crate::perm::Grants;
+use crate::{Actor, AdminError, AdminState, BoxFuture, ChangeEvent, SaveContext};
+
+/// Most objects one bulk action handles ("select all" over more is refused).
+pub(crate) const MAX_SELECTION: u64 = 10_000;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct ObjectRef {
+    pub id: String,
+    pub repr: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ColumnHead {
+    pub label: String,
+    pub sortable: bool,
+    /// `asc`, `desc`, or empty.
+    pub sorted: &'static str,
+    /// Query string that sorts by this column (flipping the direction when it is sorted).
+    pub sort_query: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Cell {
+    pub text: String,
+    /// `text`, `bool`, `date`, `null` or `image`.
+    pub kind: &'static str,
+    pub flag: bool,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Row {
+    pub id: String,
+    pub repr: String,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FilterOption {
+    pub label: String,
+    pub query: String,
+    pub selected: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FilterData {
+    pub title: String,
+    pub param: String,
+    pub options: Vec<FilterOption>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ListData {
+    pub columns: Vec<ColumnHead>,
+    pub rows: Vec<Row>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub per_page: u64,
+    pub filters: Vec<FilterData>,
+    pub searchable: bool,
+    pub search_help: String,
+    pub q: String,
+    /// Query string of the list as shown (search, filters, order, page).
+    pub query: String,
+    /// Query strings of the previous and next page.
+    pub prev_query: Option<String>,
+    pub next_query: Option<String>,
+    /// The filters and order as hidden-field pairs (the search form keeps them).
+    pub keep: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FieldData {
+    pub name: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub input_type: &'static str,
+    pub value: String,
+    pub checked: bool,
+    pub choices: Vec<Choice>,
+    pub required: bool,
+    pub readonly: bool,
+    /// The value as people read it (readonly fields, the label of a foreign key).
+    pub display: String,
+    pub image_url: Option<String>,
+    pub errors: Vec<String>,
+    pub help: Option<String>,
+    pub maxlength: Option<u32>,
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Fieldset {
+    pub title: Option<String>,
+    pub fields: Vec<FieldData>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FormData {
+    pub object: Option<ObjectRef>,
+    pub fieldsets: Vec<Fieldset>,
+    /// Errors about the form as a whole.
+    pub errors: Vec<String>,
+    pub multipart: bool,
+    pub has_errors: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RelatedGroup {
+    pub label: String,
+    pub count: u64,
+    pub shown: Vec<String>,
+    pub protect: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DeletePreview {
+    pub object: ObjectRef,
+    pub related: Vec<RelatedGroup>,
+    pub blocked: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ActionMeta {
+    pub name: String,
+    pub label: String,
+}
+
+/// The part of a model's admin the registry reads directly.
+pub(crate) struct Meta<'a> {
+    pub name: &'a str,
+    pub singular: &'a str,
+    pub plural: &'a str,
+    pub grants: &'a Grants,
+    pub actions: Vec<ActionMeta>,
+}
+
+/// Who acts, and where their actions are recorded.
+pub(crate) struct Ctx<'a> {
+    pub actor: &'a Actor,
+    pub audit: &'a dyn AuditSink,
+}
+
+pub(crate) type Saved = Result<ObjectRef, FormData>;
+
+pub(crate) trait AnyAdmin<S>: Send + Sync {
+    fn meta(&self) -> Meta<'_>;
+    fn list_params(&self, pairs: &[(String, String)]) -> ListParams;
+    fn list<'a>(
+        &'a self,
+        st: &'a S,
+        params: ListParams,
+    ) -> BoxFuture<'a, Result<ListData, AdminError>>;
+    /// The selected objects, at most `limit` of them, and how many there are.
+    fn select<'a>(
+        &'a self,
+        st: &'a S,
+        selection: &'a Selection,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<(u64, Vec<ObjectRef>), AdminError>>;
+    fn run_action<'a>(
+        &'a self,
+        st: &'a S,
+        ctx: Ctx<'a>,
+        action: &'a str,
+        selection: &'a Selection,
+    ) -> BoxFuture<'a, Result<String, AdminError>>;
+    fn form<'a>(
+        &'a self,
+        st: &'a S,
+        id: Option<&'a str>,
+        view_only: bool,
+    ) -> BoxFuture<'a, Result<FormData, AdminError>>;
+    fn save<'a>(
+        &'a self,
+        st: &'a S,
+        ctx: Ctx<'a>,
+        id: Option<&'a str>,
+        input: &'a FormInput,
+    ) -> BoxFuture<'a, Result<Saved, AdminError>>;
+    fn delete_preview<'a>(
+        &'a self,
+        st: &'a S,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<DeletePreview, AdminError>>;
+    /// Deletes the selected objects (all or none: a protected one refuses the lot).
+    fn delete<'a>(
+        &'a self,
+        st: &'a S,
+        ctx: Ctx<'a>,
+        selection: &'a Selection,
+    ) -> BoxFuture<'a, Result<Vec<ObjectRef>, AdminError>>;
+}
+
+/// LIKE patterns for a search: lower-cased (for `LOWER(column)`), as typed, and capitalised
+/// — SQLite's `LOWER()` folds only ASCII, so "мар" must also be tried as "Мар".
+pub fn like_patterns(q: &str) -> Vec<String> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let pattern = |s: &str| {
+        let escaped = s
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    };
+    let lower = q.to_lowercase();
+    let mut chars = lower.chars();
+    let capitalised: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    let mut patterns = vec![pattern(&lower), pattern(q), pattern(&capitalised)];
+    patterns.dedup();
+    patterns
+}
+
+/// `column` contains the search (any of the patterns of [`like_patterns`]).
+pub(crate) fn like_any<C: ColumnTrait>(column: C, patterns: &[String]) -> Option<Condition> {
+    let (lower, others) = patterns.split_first()?;
+    let mut any = Condition::any()
+        .add(Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(lower).escape('\\')));
+    for other in others {
+        any = any.add(Expr::col(column).like(LikeExpr::new(other).escape('\\')));
+    }
+    Some(any)
+}
+
+/// "snake_case_id" → "Snake case".
+fn humanize(name: &str) -> String {
+    let name = name.strip_suffix("_id").unwrap_or(name);
+    let spaced = name.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// What a column is on pages: name, widget, nullability.
+struct ColumnInfo {
+    name: &'static str,
+    kind: FieldKind,
+    column_type: ColumnType,
+    nullable: bool,
+}
+
+/// The time ranges of a date filter.
+const DATE_RANGES: [(&str, &str); 4] = [
+    ("today", "Today"),
+    ("7d", "Past 7 days"),
+    ("month", "This month"),
+    ("year", "This year"),
+];
+
+impl<E, S> ModelAdmin<E, S>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    S: AdminState,
+{
+    fn pk(&self) -> Result<E::Column, AdminError> {
+        E::PrimaryKey::iter()
+            .next()
+            .map(|k| k.into_column())
+            .ok_or_else(|| AdminError::BadRequest("this model has no primary key".into()))
+    }
+
+    fn info(&self, column: E::Column) -> ColumnInfo {
+        let name = column.as_str();
+        let def = column.def();
+        let column_type = def.get_column_type().clone();
+        let kind = if self.images.contains_key(name) {
+            FieldKind::Image
+        } else if self.foreign_keys.contains_key(name) {
+            FieldKind::ForeignKey
+        } else if self.choices.contains_key(name) {
+            FieldKind::Select
+        } else if self.long_text.contains(name) {
+            FieldKind::LongText
+        } else {
+            FieldKind::of(&column_type)
+        };
+        ColumnInfo {
+            name,
+            kind,
+            column_type,
+            nullable: def.is_null(),
+        }
+    }
+
+    fn label_of(&self, column: E::Column) -> String {
+        self.labels
+            .get(column.as_str())
+            .cloned()
+            .unwrap_or_else(|| humanize(column.as_str()))
+    }
+
+    fn key_text(&self, model: &E::Model) -> Result<String, AdminError> {
+        Ok(value_text(&model.get(self.pk()?)).unwrap_or_default())
+    }
+
+    fn repr_of(&self, model: &E::Model) -> String {
+        match &self.repr {
+            Some(repr) => repr(model),
+            None => format!(
+                "{} #{}",
+                self.singular,
+                self.key_text(model).unwrap_or_default()
+            ),
+        }
+    }
+
+    fn object_ref(&self, model: &E::Model) -> Result<ObjectRef, AdminError> {
+        Ok(ObjectRef {
+            id: self.key_text(model)?,
+            repr: self.repr_of(model),
+        })
+    }
+
+    fn key_value(&self, id: &str) -> Result<Value, AdminError> {
+        let pk = self.pk()?;
+        field::parse_key(pk.def().get_column_type(), id).ok_or(AdminError::NotFound)
+    }
+
+    async fn find(&self, st: &S, id: &str) -> Result<E::Model, AdminError> {
+        let pk = self.pk()?;
+        let key = self.key_value(id)?;
+        E::find()
+            .filter(pk.eq(key))
+            .one(st.db())
+            .await?
+            .ok_or(AdminError::NotFound)
+    }
+
+    /// Choice label of a value, for select columns.
+    fn choice_label(&self, name: &str, text: &str) -> Option<String> {
+        self.choices
+            .get(name)?
+            .iter()
+            .find(|c| c.value == text)
+            .map(|c| c.label.clone())
+    }
+
+    fn search_condition(&self, q: &str) -> Option<Condition> {
+        let patterns = like_patterns(q);
+        if patterns.is_empty() {
+            return None;
+        }
+        let mut any = Condition::any();
+        for column in &self.search_fields {
+            let info = self.info(*column);
+            match info.kind {
+                FieldKind::ForeignKey => {
+                    if let Some(sub) = self
+                        .foreign_keys
+                        .get(info.name)
+                        .and_then(|fk| (fk.search)(&patterns))
+                    {
+                        any = any.add(column.in_subquery(sub));
+                    }
+                }
+                FieldKind::Integer => {
+                    if let Ok(n) = q.trim().parse::<i64>() {
+                        any = any.add(column.eq(n));
+                    }
+                }
+                _ => {
+                    if let Some(like) = like_any(*column, &patterns) {
+                        any = any.add(like);
+                    }
+                }
+            }
+        }
+        // A search nothing can match (no searchable column) finds nothing.
+        Some(if any.is_empty() {
+            Condition::all().add(Expr::val(1).eq(0))
+        } else {
+            any
+        })
+    }
+
+    /// A date-time bound for `column` of the right value type.
+    fn date_bound(info: &ColumnInfo, at: chrono::DateTime<Utc>) -> Value {
+        match info.column_type {
+            ColumnType::Date => Value::ChronoDate(Some(at.date_naive())),
+            ColumnType::DateTime | ColumnType::Timestamp => {
+                Value::ChronoDateTime(Some(at.naive_utc()))
+            }
+            _ => Value::ChronoDateTimeUtc(Some(at)),
+        }
+    }
+
+    fn date_range(range: &str) -> Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
+        let now = Utc::now();
+        let midnight = |d: NaiveDate| -> Option<chrono::DateTime<Utc>> {
+            Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
+        };
+        let today = now.date_naive();
+        let tomorrow = midnight(today.succ_opt()?)?;
+        let start = match range {
+            "today" => midnight(today)?,
+            "7d" => midnight(today - Duration::days(7))?,
+            "month" => midnight(today.with_day(1)?)?,
+            "year" => midnight(NaiveDate::from_ymd_opt(today.year(), 1, 1)?)?,
+            _ => return None,
+        };
+        Some((start, tomorrow))
+    }
+
+    fn filter_condition(&self, column: E::Column, value: &str) -> Option<Condition> {
+        let info = self.info(column);
+        let c = Condition::all();
+        Some(match info.kind {
+            FieldKind::Bool => match value {
+                "1" => c.add(column.eq(true)),
+                "0" => c.add(column.eq(false)),
+                _ => return None,
+            },
+            FieldKind::DateTime | FieldKind::Date => match value {
+                "none" => c.add(column.is_null()),
+                "some" => c.add(column.is_not_null()),
+                range => {
+                    let (start, end) = Self::date_range(range)?;
+                    c.add(column.gte(Self::date_bound(&info, start)))
+                        .add(column.lt(Self::date_bound(&info, end)))
+                }
+            },
+            FieldKind::ForeignKey | FieldKind::Integer => {
+                let key = field::parse_key(&info.column_type, value)?;
+                c.add(column.eq(key))
+            }
+            _ => {
+                if let Some(choices) = self.choices.get(info.name)
+                    && !choices.iter().any(|ch| ch.value == value)
+                {
+                    return None;
+                }
+                c.add(column.eq(value))
+            }
+        })
+    }
+
+    /// The rows the list's search and filters match.
+    fn matching(&self, params: &ListParams) -> Select<E> {
+        let mut select = E::find();
+        if let Some(search) = self.search_condition(&params.q) {
+            select = select.filter(search);
+        }
+        for column in &self.list_filter {
+            if let Some(value) = params.filters.get(column.as_str())
+                && let Some(condition) = self.filter_condition(*column, value)
+            {
+                select = select.filter(condition);
+            }
+        }
+        select
+    }
+
+    fn ordered(&self, mut select: Select<E>, params: &ListParams) -> Result<Select<E>, AdminError> {
+        let (descending, name) = match params.o.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, params.o.as_str()),
+        };
+        if let Some(column) = self.list_display.iter().find(|c| c.as_str() == name) {
+            select = if descending {
+                select.order_by_desc(*column)
+            } else {
+                select.order_by_asc(*column)
+            };
+        }
+        for (column, descending) in &self.ordering {
+            select = if *descending {
+                select.order_by_desc(*column)
+            } else {
+                select.order_by_asc(*column)
+            };
+        }
+        Ok(select.order_by_desc(self.pk()?))
+    }
+
+    async fn filters(&self, st: &S, params: &ListParams) -> Result<Vec<FilterData>, AdminError> {
+        let mut out = Vec::new();
+        for column in &self.list_filter {
+            let info = self.info(*column);
+            let choices: Vec<(String, String)> = match info.kind {
+                FieldKind::Bool => vec![("1".into(), "Yes".into()), ("0".into(), "No".into())],
+                FieldKind::DateTime | FieldKind::Date => {
+                    let mut list: Vec<(String, String)> = DATE_RANGES
+                        .iter()
+                        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+                        .collect();
+                    if info.nullable {
+                        list.push(("none".into(), "No date".into()));
+                        list.push(("some".into(), "Has date".into()));
+                    }
+                    list
+                }
+                FieldKind::ForeignKey => match self.foreign_keys.get(info.name) {
+                    Some(fk) => (fk.choices)(st.db())
+                        .await?
+                        .into_iter()
+                        .map(|c| (c.value, c.label))
+                        .collect(),
+                    None => Vec::new(),
+                },
+                _ => self
+                    .choices
+                    .get(info.name)
+                    .map(|list| {
+                        list.iter()
+                            .map(|c| (c.value.clone(), c.label.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            let current = params.filters.get(info.name);
+            let mut options = vec![FilterOption {
+                label: "All".into(),
+                query: params.query_with(&[(info.name, None), ("p", None)]),
+                selected: current.is_none(),
+            }];
+            options.extend(choices.into_iter().map(|(value, label)| FilterOption {
+                selected: current == Some(&value),
+                query: params.query_with(&[(info.name, Some(&value)), ("p", None)]),
+                label,
+            }));
+            out.push(FilterData {
+                title: self.label_of(*column),
+                param: info.name.to_owned(),
+                options,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn fk_labels(
+        &self,
+        st: &S,
+        models: &[E::Model],
+        columns: &[E::Column],
+    ) -> Result<HashMap<&'static str, HashMap<String, String>>, AdminError> {
+        let mut out = HashMap::new();
+        for column in columns {
+            if let Some(fk) = self.foreign_keys.get(column.as_str()) {
+                let keys: Vec<Value> = models
+                    .iter()
+                    .map(|m| m.get(*column))
+                    .filter(|v| !field::is_null(v))
+                    .collect();
+                out.insert(column.as_str(), (fk.labels)(st.db(), keys).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn cell(
+        &self,
+        column: E::Column,
+        model: &E::Model,
+        fk_labels: &HashMap<&'static str, HashMap<String, String>>,
+    ) -> Cell {
+        let name = column.as_str();
+        let value = model.get(column);
+        let text = value_text(&value);
+        let plain = |text: String| Cell {
+            text,
+            kind: "text",
+            flag: false,
+            url: None,
+        };
+        let Some(text) = text else {
+            return Cell {
+                text: "—".into(),
+                kind: "null",
+                flag: false,
+                url: None,
+            };
+        };
+        if self.secret.contains(name) {
+            return plain("••••".into());
+        }
+        if let Value::Bool(Some(flag)) = value {
+            return Cell {
+                text: if flag { "Yes" } else { "No" }.into(),
+                kind: "bool",
+                flag,
+                url: None,
+            };
+        }
+        if matches!(
+            value,
+            Value::ChronoDate(_)
+                | Value::ChronoDateTime(_)
+                | Value::ChronoDateTimeUtc(_)
+                | Value::ChronoDateTimeWithTimeZone(_)
+        ) {
+            return Cell {
+                text,
+                kind: "date",
+                flag: false,
+                url: None,
+            };
+        }
+        if let Some(image) = self.images.get(name) {
+            return Cell {
+                url: Some((image.url)(&text)),
+                text,
+                kind: "image",
+                flag: false,
+            };
+        }
+        if let Some(label) = fk_labels.get(name).and_then(|labels| labels.get(&text)) {
+            return plain(label.clone());
+        }
+        plain(self.choice_label(name, &text).unwrap_or(text))
+    }
+
+    async fn list_impl(&self, st: &S, params: ListParams) -> Result<ListData, AdminError> {
+        let db = st.db();
+        let select = self.matching(&params);
+        let total = select.clone().count(db).await?;
+        let pages = Ord::max(total.div_ceil(self.per_page), 1);
+        let page = params.p.clamp(1, pages);
+        let models = self
+            .ordered(select, &params)?
+            .offset((page - 1) * self.per_page)
+            .limit(self.per_page)
+            .all(db)
+            .await?;
+        let fk_labels = self.fk_labels(st, &models, &self.list_display).await?;
+        let mut rows = Vec::with_capacity(models.len());
+        for model in &models {
+            let mut cells: Vec<Cell> = self
+                .list_display
+                .iter()
+                .map(|c| self.cell(*c, model, &fk_labels))
+                .collect();
+            cells.extend(self.computed.iter().map(|c| Cell {
+                text: (c.compute)(model),
+                kind: "text",
+                flag: false,
+                url: None,
+            }));
+            let object = self.object_ref(model)?;
+            rows.push(Row {
+                id: object.id,
+                repr: object.repr,
+                cells,
+            });
+        }
+        let sorted_name = params.o.trim_start_matches('-');
+        let mut columns: Vec<ColumnHead> = self
+            .list_display
+            .iter()
+            .map(|c| {
+                let name = c.as_str();
+                let sorted = if sorted_name != name {
+                    ""
+                } else if params.o.starts_with('-') {
+                    "desc"
+                } else {
+                    "asc"
+                };
+                let next = if sorted == "asc" {
+                    format!("-{name}")
+                } else {
+                    name.to_owned()
+                };
+                ColumnHead {
+                    label: self.label_of(*c),
+                    sortable: true,
+                    sorted,
+                    sort_query: params.query_with(&[("o", Some(&next)), ("p", None)]),
+                }
+            })
+            .collect();
+        columns.extend(self.computed.iter().map(|c| ColumnHead {
+            label: c.label.clone(),
+            sortable: false,
+            sorted: "",
+            sort_query: String::new(),
+        }));
+        let shown = ListParams {
+            p: page,
+            ..params.clone()
+        };
+        let page_query = |p: u64| shown.query_with(&[("p", Some(&p.to_string()))]);
+        let mut keep: Vec<(String, String)> = params
+            .filters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !params.o.is_empty() {
+            keep.push(("o".into(), params.o.clone()));
+        }
+        Ok(ListData {
+            columns,
+            rows,
+            total,
+            page,
+            pages,
+            per_page: self.per_page,
+            filters: self.filters(st, &params).await?,
+            searchable: !self.search_fields.is_empty(),
+            search_help: self
+                .search_fields
+                .iter()
+                .map(|c| self.label_of(*c).to_lowercase())
+                .collect::<Vec<_>>()
+                .join(", "),
+            q: params.q.clone(),
+            query: shown.query_with(&[]),
+            prev_query: (page > 1).then(|| page_query(page - 1)),
+            next_query: (page < pages).then(|| page_query(page + 1)),
+            keep,
+        })
+    }
+
+    async fn selected_models(
+        &self,
+        st: &S,
+        selection: &Selection,
+    ) -> Result<Vec<E::Model>, AdminError> {
+        let pk = self.pk()?;
+        let select = match selection {
+            Selection::Ids(ids) => {
+                let keys: Vec<Value> = ids
+                    .iter()
+                    .filter_map(|id| self.key_value(id).ok())
+                    .collect();
+                E::find().filter(pk.is_in(keys))
+            }
+            Selection::Across(params) => self.matching(params),
+        };
+        let models = select
+            .order_by_asc(pk)
+            .limit(MAX_SELECTION + 1)
+            .all(st.db())
+            .await?;
+        if models.len() as u64 > MAX_SELECTION {
+            return Err(AdminError::BadRequest(format!(
+                "At most {MAX_SELECTION} objects can be handled at once; narrow the list first."
+            )));
+        }
+        Ok(models)
+    }
+
+    /// Field changes between two versions of a row (all columns but ignored ones).
+    fn diff(&self, before: &E::Model, after: &E::Model) -> BTreeMap<String, Change> {
+        let mut changes = BTreeMap::new();
+        for column in E::Column::iter() {
+            let name = column.as_str();
+            if self.audit_ignore.contains(name) {
+                continue;
+            }
+            let (old, new) = (before.get(column), after.get(column));
+            if field::same(&old, &new) {
+                continue;
+            }
+            changes.insert(name.to_owned(), self.change(name, &old, &new));
+        }
+        changes
+    }
+
+    fn change(&self, name: &str, old: &Value, new: &Value) -> Change {
+        if self.secret.contains(name) {
+            let mask = |v: &Value| {
+                if field::is_null(v) {
+                    serde_json::Value::Null
+                } else {
+                    "••••".into()
+                }
+            };
+            return Change {
+                old: mask(old),
+                new: mask(new),
+            };
+        }
+        Change {
+            old: field::value_json(old),
+            new: field::value_json(new),
+        }
+    }
+
+    fn entry(
+        &self,
+        ctx: &Ctx<'_>,
+        action: &str,
+        object: &ObjectRef,
+        changes: BTreeMap<String, Change>,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor: ctx.actor.clone(),
+            action: action.to_owned(),
+            model: self.name.clone(),
+            object_id: object.id.clone(),
+            object_repr: object.repr.clone(),
+            changes,
+            at: Utc::now(),
+        }
+    }
+
+    async fn notify(&self, st: &S, action: &str, ids: Vec<String>) {
+        if let Some(hook) = &self.on_change {
+            let event = ChangeEvent {
+                model: self.name.clone(),
+                action: action.to_owned(),
+                ids,
+            };
+            hook(st, &event).await;
+        }
+    }
+
+    async fn run_action_impl(
+        &self,
+        st: &S,
+        ctx: Ctx<'_>,
+        name: &str,
+        selection: &Selection,
+    ) -> Result<String, AdminError> {
+        let action = self
+            .actions
+            .iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| AdminError::BadRequest(format!("No action {name:?}.")))?;
+        let before = self.selected_models(st, selection).await?;
+        if before.is_empty() {
+            return Err(AdminError::BadRequest("No objects were selected.".into()));
+        }
+        let ids: Vec<String> = before
+            .iter()
+            .map(|m| self.key_text(m))
+            .collect::<Result<_, _>>()?;
+        let message = (action.run)(st, ctx.actor, before.clone())
+            .await
+            .map_err(|e| AdminError::Conflict(e.to_string()))?;
+        let after = self
+            .selected_models(st, &Selection::Ids(ids.clone()))
+            .await?;
+        let after: HashMap<String, &E::Model> = after
+            .iter()
+            .filter_map(|m| Some((self.key_text(m).ok()?, m)))
+            .collect();
+        let label = format!("action:{name}");
+        let txn = st.db().begin().await?;
+        for model in &before {
+            let object = self.object_ref(model)?;
+            let changes = after
+                .get(&object.id)
+                .map(|now| self.diff(model, now))
+                .unwrap_or_default();
+            ctx.audit
+                .record(&txn, self.entry(&ctx, &label, &object, changes))
+                .await?;
+        }
+        txn.commit().await?;
+        self.notify(st, &label, ids).await;
+        Ok(message)
+    }
+
+    /// The columns of the form, grouped.
+    fn form_layout(&self) -> Result<crate::model::Fieldsets<E::Column>, AdminError> {
+        if !self.fieldsets.is_empty() {
+            return Ok(self.fieldsets.clone());
+        }
+        let pk = self.pk()?;
+        let columns = E::Column::iter()
+            .filter(|c| c.as_str() != pk.as_str() && !self.secret.contains(c.as_str()))
+            .collect();
+        Ok(vec![(None, columns)])
+    }
+
+    fn is_readonly(&self, column: E::Column) -> bool {
+        self.readonly.iter().any(|c| c.as_str() == column.as_str())
+            || self.info(column).kind == FieldKind::Other
+            || self
+                .images
+                .get(column.as_str())
+                .is_some_and(|image| image.store.is_none())
+    }
+
+    /// Columns the form takes values for.
+    fn editable(&self) -> Result<Vec<E::Column>, AdminError> {
+        let pk = self.pk()?;
+        Ok(self
+            .form_layout()?
+            .into_iter()
+            .flat_map(|(_, columns)| columns)
+            .filter(|c| !self.is_readonly(*c) && c.as_str() != pk.as_str())
+            .collect())
+    }
+
+    async fn form_impl(
+        &self,
+        st: &S,
+        current: Option<&E::Model>,
+        submitted: Option<&FormInput>,
+        mut errors: BTreeMap<String, Vec<String>>,
+        view_only: bool,
+    ) -> Result<FormData, AdminError> {
+        let db = st.db();
+        let layout = self.form_layout()?;
+        let all: Vec<E::Column> = layout.iter().flat_map(|(_, c)| c.clone()).collect();
+        let fk_labels = match current {
+            Some(model) => {
+                self.fk_labels(st, std::slice::from_ref(model), &all)
+                    .await?
+            }
+            None => HashMap::new(),
+        };
+        let mut multipart = false;
+        let mut fieldsets = Vec::new();
+        for (title, columns) in layout {
+            let mut fields = Vec::new();
+            for column in columns {
+                let info = self.info(column);
+                let readonly = view_only || self.is_readonly(column);
+                let stored = current.map(|m| m.get(column));
+                let stored_text = stored.as_ref().and_then(value_text);
+                let typed = if readonly || info.kind == FieldKind::Image {
+                    None
+                } else {
+                    submitted.map(|s| s.get(info.name).unwrap_or("").to_owned())
+                };
+                let value = match (&typed, &stored) {
+                    (Some(typed), _) => typed.clone(),
+                    (None, Some(v)) => field::input_text(v),
+                    (None, None) => self.initial.get(info.name).cloned().unwrap_or_default(),
+                };
+                let checked = match (&typed, &stored) {
+                    (None, Some(Value::Bool(Some(b)))) => *b,
+                    (None, Some(_)) => false,
+                    // Typed, or the initial value of an add form.
+                    _ => matches!(value.as_str(), "on" | "1" | "true" | "yes"),
+                };
+                let choices = match info.kind {
+                    FieldKind::Select => self.choices.get(info.name).cloned().unwrap_or_default(),
+                    FieldKind::ForeignKey if !readonly => match self.foreign_keys.get(info.name) {
+                        Some(fk) if !fk.raw_id => (fk.choices)(db).await?,
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                };
+                let display = match &stored_text {
+                    None => "—".to_owned(),
+                    Some(_) if self.secret.contains(info.name) => "••••".to_owned(),
+                    Some(text) => fk_labels
+                        .get(info.name)
+                        .and_then(|l| l.get(text))
+                        .cloned()
+                        .or_else(|| self.choice_label(info.name, text))
+                        .unwrap_or_else(|| match stored.as_ref() {
+                            Some(Value::Bool(Some(b))) => if *b { "Yes" } else { "No" }.into(),
+                            Some(v) => value_text(v).unwrap_or_default(),
+                            None => text.clone(),
+                        }),
+                };
+                let image_url = match (self.images.get(info.name), &stored_text) {
+                    (Some(image), Some(text)) => Some((image.url)(text)),
+                    _ => None,
+                };
+                if info.kind == FieldKind::Image && !readonly {
+                    multipart = true;
+                }
+                fields.push(crate::erased::FieldData {
+                    name: info.name.to_owned(),
+                    label: self.label_of(column),
+                    kind: info.kind,
+                    input_type: info.kind.input_type(),
+                    value,
+                    checked,
+                    choices,
+                    required: !(info.nullable
+                        || self.blank.contains(info.name)
+                        || info.kind == FieldKind::Bool
+                        // A stored image stays when no new file is sent.
+                        || (info.kind == FieldKind::Image && current.is_some())),
+                    readonly,
+                    display,
+                    image_url,
+                    errors: errors.remove(info.name).unwrap_or_default(),
+                    help: self.help.get(info.name).cloned(),
+                    maxlength: field::max_length(&info.column_type),
+                    nullable: info.nullable,
+                });
+            }
+            fieldsets.push(Fieldset { title, fields });
+        }
+        // Whatever is left was not about a field on the form.
+        let rest: Vec<String> = errors.into_values().flatten().collect();
+        let has_errors = !rest.is_empty()
+            || fieldsets
+                .iter()
+                .any(|f| f.fields.iter().any(|x| !x.errors.is_empty()));
+        Ok(FormData {
+            object: current.map(|m| self.object_ref(m)).transpose()?,
+            fieldsets,
+            errors: rest,
+            multipart,
+            has_errors,
+        })
+    }
+
+    /// The field a unique-constraint message is about, if it names one of the form's.
+    fn unique_field(&self, message: &str) -> Option<&'static str> {
+        self.editable()
+            .ok()?
+            .into_iter()
+            .map(|c| c.as_str())
+            .find(|name| message.contains(name))
+    }
+
+    async fn save_impl(
+        &self,
+        st: &S,
+        ctx: Ctx<'_>,
+        id: Option<&str>,
+        input: &FormInput,
+    ) -> Result<Saved, AdminError> {
+        let db = st.db();
+        let before = match id {
+            Some(id) => Some(self.find(st, id).await?),
+            None => None,
+        };
+        let mut active: E::ActiveModel = match &before {
+            Some(model) => model.clone().into_active_model(),
+            None => <E::ActiveModel as ActiveModelTrait>::default(),
+        };
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        fn add(errors: &mut BTreeMap<String, Vec<String>>, name: &str, message: String) {
+            errors.entry(name.to_owned()).or_default().push(message);
+        }
+        let editable = self.editable()?;
+        let mut uploads = Vec::new();
+        for column in &editable {
+            let info = self.info(*column);
+            if info.kind == FieldKind::Image {
+                if let Some(upload) = input.files.get(info.name) {
+                    uploads.push((*column, upload.clone()));
+                } else if input.get(&format!("{}-clear", info.name)).is_some() && info.nullable {
+                    let _ = active.try_set(*column, Value::String(None));
+                } else if before.is_none() && !info.nullable {
+                    add(&mut errors, info.name, "Choose an image.".into());
+                }
+                continue;
+            }
+            let raw = input.get(info.name).unwrap_or("");
+            if info.kind == FieldKind::Select
+                && !raw.is_empty()
+                && self.choice_label(info.name, raw).is_none()
+            {
+                add(&mut errors, info.name, "Select one of the choices.".into());
+                continue;
+            }
+            let blank = self.blank.contains(info.name);
+            match field::parse(info.kind, &info.column_type, raw, info.nullable, blank) {
+                Err(message) => add(&mut errors, info.name, message),
+                Ok(candidates) => {
+                    if let (Some(model), Some(first)) = (&before, candidates.first())
+                        && field::same(&model.get(*column), first)
+                    {
+                        continue;
+                    }
+                    if let (Some(fk), Some(key)) =
+                        (self.foreign_keys.get(info.name), candidates.first())
+                        && !field::is_null(key)
+                        && (fk.labels)(db, vec![key.clone()]).await?.is_empty()
+                    {
+                        add(
+                            &mut errors,
+                            info.name,
+                            format!("There is no object #{raw}."),
+                        );
+                        continue;
+                    }
+                    if !candidates
+                        .into_iter()
+                        .any(|v| active.try_set(*column, v).is_ok())
+                    {
+                        add(
+                            &mut errors,
+                            info.name,
+                            "This value cannot be stored here.".into(),
+                        );
+                    }
+                }
+            }
+        }
+        if errors.is_empty()
+            && let Some(clean) = &self.clean
+        {
+            let save = SaveContext {
+                is_new: before.is_none(),
+                actor: ctx.actor.clone(),
+                now: Utc::now(),
+            };
+            if let Err(problems) = clean(&mut active, &save) {
+                for (column, message) in problems {
+                    add(&mut errors, column.map_or("", |c| c.as_str()), message);
+                }
+            }
+        }
+        if errors.is_empty() {
+            for (column, upload) in uploads {
+                let Some(store) = self
+                    .images
+                    .get(column.as_str())
+                    .and_then(|image| image.store.clone())
+                else {
+                    continue;
+                };
+                match store(st, upload).await {
+                    Ok(stored) => {
+                        let _ = active.try_set(column, Value::String(Some(stored)));
+                    }
+                    Err(message) => add(&mut errors, column.as_str(), message),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            let form = self
+                .form_impl(st, before.as_ref(), Some(input), errors, false)
+                .await?;
+            return Ok(Err(form));
+        }
+        let txn = db.begin().await?;
+        let saved = match &before {
+            Some(_) => active.update(&txn).await,
+            None => active.insert(&txn).await,
+        };
+        let saved = match saved {
+            Ok(saved) => saved,
+            Err(e) => {
+                let (field, message) = match e.sql_err() {
+                    Some(SqlErr::UniqueConstraintViolation(message)) => (
+                        self.unique_field(&message).unwrap_or(""),
+                        format!(
+                            "Another {} already has this value.",
+                            self.singular.to_lowercase()
+                        ),
+                    ),
+                    // Something it points at went away meanwhile.
+                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => (
+                        "",
+                        "An object this one points at does not exist.".to_owned(),
+                    ),
+                    _ => return Err(e.into()),
+                };
+                // Give the connection back before the form reads choices again.
+                txn.rollback().await?;
+                let errors = BTreeMap::from([(field.to_owned(), vec![message])]);
+                let form = self
+                    .form_impl(st, before.as_ref(), Some(input), errors, false)
+                    .await?;
+                return Ok(Err(form));
+            }
+        };
+        let object = self.object_ref(&saved)?;
+        let (action, changes) = match &before {
+            Some(model) => ("change", self.diff(model, &saved)),
+            None => (
+                "add",
+                editable
+                    .iter()
+                    .filter(|c| !self.audit_ignore.contains(c.as_str()))
+                    .map(|c| {
+                        let value = saved.get(*c);
+                        let change = self.change(c.as_str(), &Value::String(None), &value);
+                        (c.as_str().to_owned(), change)
+                    })
+                    .collect(),
+            ),
+        };
+        ctx.audit
+            .record(&txn, self.entry(&ctx, action, &object, changes))
+            .await?;
+        txn.commit().await?;
+        self.notify(st, action, vec![object.id.clone()]).await;
+        Ok(Ok(object))
+    }
+
+    async fn preview(&self, st: &S, model: &E::Model) -> Result<DeletePreview, AdminError> {
+        let key = model.get(self.pk()?);
+        let mut related = Vec::new();
+        for rel in &self.related {
+            let (count, shown) = (rel.lookup)(st.db(), key.clone()).await?;
+            if count > 0 {
+                related.push(RelatedGroup {
+                    label: rel.label.clone(),
+                    count,
+                    shown,
+                    protect: rel.protect,
+                });
+            }
+        }
+        Ok(DeletePreview {
+            object: self.object_ref(model)?,
+            blocked: related.iter().any(|r| r.protect),
+            related,
+        })
+    }
+
+    async fn delete_impl(
+        &self,
+        st: &S,
+        ctx: Ctx<'_>,
+        selection: &Selection,
+    ) -> Result<Vec<ObjectRef>, AdminError> {
+        let models = self.selected_models(st, selection).await?;
+        if models.is_empty() {
+            return Err(AdminError::NotFound);
+        }
+        for model in &models {
+            let preview = self.preview(st, model).await?;
+            if preview.blocked {
+                return Err(AdminError::Conflict(format!(
+                    "{} cannot be deleted while other objects use it.",
+                    preview.object.repr
+                )));
+            }
+        }
+        let pk = self.pk()?;
+        let txn = st.db().begin().await?;
+        let mut deleted = Vec::new();
+        for model in models {
+            let object = self.object_ref(&model)?;
+            let result = E::delete_many()
+                .filter(pk.eq(model.get(pk)))
+                .exec(&txn)
+                .await;
+            if let Err(e) = result {
+                return Err(match e.sql_err() {
+                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                        AdminError::Conflict(format!(
+                            "{} cannot be deleted while other objects use it.",
+                            object.repr
+                        ))
+                    }
+                    _ => e.into(),
+                });
+            }
+            ctx.audit
+                .record(&txn, self.entry(&ctx, "delete", &object, BTreeMap::new()))
+                .await?;
+            deleted.push(object);
+        }
+        txn.commit().await?;
+        self.notify(st, "delete", deleted.iter().map(|o| o.id.clone()).collect())
+            .await;
+        Ok(deleted)
+    }
+}
+
+impl<E, S> AnyAdmin<S> for ModelAdmin<E, S>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel> + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    S: AdminState,
+{
+    fn meta(&self) -> Meta<'_> {
+        Meta {
+            name: &self.name,
+            singular: &self.singular,
+            plural: &self.plural,
+            grants: &self.grants,
+            actions: self
+                .actions
+                .iter()
+                .map(|a| ActionMeta {
+                    name: a.name.clone(),
+                    label: a.label.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn list_params(&self, pairs: &[(String, String)]) -> ListParams {
+        let names: Vec<&str> = self.list_filter.iter().map(|c| c.as_str()).collect();
+        ListParams::from_pairs(pairs, &names)
+    }
+
+    fn list<'a>(
+        &'a self,
+        st: &'a S,
+        params: ListParams,
+    ) -> BoxFuture<'a, Result<ListData, AdminError>> {
+        Box::pin(self.list_impl(st, params))
+    }
+
+    fn select<'a>(
+        &'a self,
+        st: &'a S,
+        selection: &'a Selection,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<(u64, Vec<ObjectRef>), AdminError>> {
+        Box::pin(async move {
+            let models = self.selected_models(st, selection).await?;
+            let shown = models
+                .iter()
+                .take(limit as usize)
+                .map(|m| self.object_ref(m))
+                .collect::<Result<_, _>>()?;
+            Ok((models.len() as u64, shown))
+        })
+    }
+
+    fn run_action<'a>(
+        &'a self,
+        st: &'a S,
+        ctx: Ctx<'a>,
+        action: &'a str,
+        selection: &'a Selection,
+    ) -> BoxFuture<'a, Result<String, AdminError>> {
+        Box::pin(self.run_action_impl(st, ctx, action, selection))
+    }
+
+    fn form<'a>(
+        &'a self,
+        st: &'a S,
+        id: Option<&'a str>,
+        view_only: bool,
+    ) -> BoxFuture<'a, Result<FormData, AdminError>> {
+        Box::pin(async move {
+            let current = match id {
+                Some(id) => Some(self.find(st, id).await?),
+                None => None,
+            };
+            self.form_impl(st, current.as_ref(), None, BTreeMap::new(), view_only)
+                .await
+        })
+    }
+
+    fn save<'a>(
+        &'a self,
+        st: &'a S,
+        ctx: Ctx<'a>,
+        id: Option<&'a str>,
+        input: &'a FormInput,
+    ) -> BoxFuture<'a, Result<Saved, AdminError>> {
+        Box::pin(self.save_impl(st, ctx, id, input))
+    }
+
+    fn delete_preview<'a>(
+        &'a self,
+        st: &'a S,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<DeletePreview, AdminError>> {
+        Box::pin(async move {
+            let model = self.find(st, id).await?;
+            self.preview(st, &model).await
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        st: &'a S,
+        ctx: Ctx<'a>,
+        selection: &'a Selection,
+    ) -> BoxFuture<'a, Result<Vec<ObjectRef>, AdminError>> {
+        Box::pin(self.delete_impl(st, ctx, selection))
+    }
+}

@@ -1,0 +1,662 @@
+//! The back office at `/admin`: every model the admin crate shows, who may do what with
+//! each, and the custom actions. One place for all registrations; the generic machinery is
+//! in the `admin` crate, the HTTP glue in `routes`.
+
+pub mod audit;
+pub mod images;
+pub mod routes;
+
+use std::sync::LazyLock;
+
+use admin::{
+    ActionError, Actor, AdminState, ChangeEvent, ForeignKey, ImageField, ModelAdmin, Perm,
+    Registry, Related, SaveContext,
+};
+use sea_orm::{ActiveValue, DatabaseConnection, Set};
+use validator::ValidateEmail;
+
+use crate::accounts::forms::{normalize_email, valid_phone};
+use crate::accounts::service::set_active;
+use crate::entities::user::Role;
+use crate::entities::{admin_log, api_token, attempt, client, mailing, message, post, user};
+use crate::mailings::service as mailings;
+use crate::state::AppState;
+
+impl AdminState for AppState {
+    fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+const MANAGER: &str = "manager";
+const CONTENT_MANAGER: &str = "content_manager";
+const SUPERUSER: &str = "superuser";
+
+/// A password hash no password matches: accounts made in the admin sign in after a reset.
+const UNUSABLE_PASSWORD: &str = "!";
+
+/// The models whose changes the log holds (its model filter).
+const AUDITED: [(&str, &str); 6] = [
+    ("users", "Users"),
+    ("mailings", "Mailings"),
+    ("attempts", "Attempts"),
+    ("clients", "Clients"),
+    ("messages", "Messages"),
+    ("posts", "Posts"),
+];
+
+static REGISTRY: LazyLock<Registry<AppState>> = LazyLock::new(build);
+
+/// The admin of this site.
+pub fn registry() -> &'static Registry<AppState> {
+    &REGISTRY
+}
+
+fn build() -> Registry<AppState> {
+    Registry::new("/admin", "Mailer administration", audit::AdminLogSink)
+        .superuser_role(SUPERUSER)
+        .register(users())
+        .register(mailings())
+        .register(attempts())
+        .register(clients())
+        .register(messages())
+        .register(posts())
+        .register(audit_log())
+}
+
+/// The audit trail itself, read-only (superusers only: no role is granted it).
+fn audit_log() -> ModelAdmin<admin_log::Entity, AppState> {
+    use admin_log::Column as C;
+    ModelAdmin::<admin_log::Entity, AppState>::new("log", "Log entry", "Log entries")
+        .list_display(&[
+            C::CreatedAt,
+            C::ActorEmail,
+            C::Action,
+            C::Model,
+            C::ObjectRepr,
+        ])
+        .list_computed("Changed fields", |row: &admin_log::Model| {
+            admin::AuditRecord::parse_changes(&row.changes)
+                .into_keys()
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .search_fields(&[C::ActorEmail, C::ObjectRepr, C::Action, C::ObjectId])
+        .list_filter(&[C::Model, C::CreatedAt])
+        .choices(C::Model, &AUDITED)
+        .ordering(C::CreatedAt, true)
+        .list_per_page(50)
+        .label(C::ActorEmail, "User")
+        .label(C::ObjectRepr, "Object")
+        .label(C::CreatedAt, "When")
+        .readonly_fields(&[
+            C::CreatedAt,
+            C::ActorEmail,
+            C::Action,
+            C::Model,
+            C::ObjectId,
+            C::ObjectRepr,
+            C::Changes,
+        ])
+        .fields(&[
+            C::CreatedAt,
+            C::ActorEmail,
+            C::Action,
+            C::Model,
+            C::ObjectId,
+            C::ObjectRepr,
+            C::Changes,
+        ])
+        .repr(|row: &admin_log::Model| format!("{} {} {}", row.action, row.model, row.object_repr))
+        .disable(Perm::Add)
+        .disable(Perm::Change)
+        .disable(Perm::Delete)
+}
+
+type Problems<C> = Vec<(Option<C>, String)>;
+
+fn users() -> ModelAdmin<user::Entity, AppState> {
+    use user::Column as C;
+    let roles: Vec<(&str, &str)> = Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect();
+    ModelAdmin::<user::Entity, AppState>::new("users", "User", "Users")
+        .list_display(&[
+            C::Email,
+            C::Role,
+            C::IsActive,
+            C::IsVerified,
+            C::CreatedAt,
+            C::LastLogin,
+        ])
+        .search_fields(&[C::Email, C::Phone])
+        .list_filter(&[C::Role, C::IsActive, C::IsVerified, C::CreatedAt])
+        .ordering(C::CreatedAt, true)
+        .fieldset("Account", &[C::Email, C::Phone, C::Avatar])
+        .fieldset("Access", &[C::Role, C::IsActive, C::IsVerified])
+        .fieldset("Dates", &[C::CreatedAt, C::UpdatedAt, C::LastLogin])
+        .readonly_fields(&[C::CreatedAt, C::UpdatedAt, C::LastLogin])
+        .label(C::Email, "E-mail")
+        .label(C::IsActive, "Active")
+        .label(C::IsVerified, "E-mail confirmed")
+        .help_text(
+            C::IsActive,
+            "Untick to block: the user is signed out at once and cannot sign in.",
+        )
+        .help_text(
+            C::Email,
+            "Accounts added here sign in after choosing a password via “Forgot password”.",
+        )
+        .choices(C::Role, &roles)
+        // Avatars are the user's own business: shown here, uploaded on the profile page.
+        .image(
+            C::Avatar,
+            ImageField::read_only(|name| format!("/media/avatars/{name}")),
+        )
+        .initial(C::Role, Role::User.as_str())
+        .initial(C::IsActive, "on")
+        .initial(C::IsVerified, "on")
+        .secret(C::PasswordHash)
+        .audit_ignore(&[C::UpdatedAt])
+        .repr(|u: &user::Model| u.email.clone())
+        .clean(clean_user)
+        .related(Related::cascade::<client::Entity>(
+            "clients",
+            client::Column::OwnerId,
+            client::Column::Email,
+        ))
+        .related(Related::cascade::<message::Entity>(
+            "messages",
+            message::Column::OwnerId,
+            message::Column::Subject,
+        ))
+        .related(Related::cascade::<mailing::Entity>(
+            "mailings",
+            mailing::Column::OwnerId,
+            mailing::Column::Id,
+        ))
+        .related(Related::cascade::<api_token::Entity>(
+            "API tokens",
+            api_token::Column::UserId,
+            api_token::Column::Name,
+        ))
+        .action("block", "Block selected users", |state, actor, users| {
+            Box::pin(set_users_active(state, actor, users, false))
+        })
+        .action(
+            "unblock",
+            "Unblock selected users",
+            |state, actor, users| Box::pin(set_users_active(state, actor, users, true)),
+        )
+        .permit(
+            MANAGER,
+            &[Perm::View, Perm::action("block"), Perm::action("unblock")],
+        )
+}
+
+fn clean_user(u: &mut user::ActiveModel, ctx: &SaveContext) -> Result<(), Problems<user::Column>> {
+    let mut problems = Vec::new();
+    if let Some(email) = u.email.try_as_ref().cloned() {
+        let normalized = normalize_email(&email);
+        if !normalized.validate_email() {
+            problems.push((
+                Some(user::Column::Email),
+                "Enter a valid e-mail address.".into(),
+            ));
+        }
+        if normalized != email {
+            u.email = Set(normalized);
+        }
+    }
+    if let Some(Some(phone)) = u.phone.try_as_ref()
+        && valid_phone(phone).is_err()
+    {
+        problems.push((
+            Some(user::Column::Phone),
+            "Enter a phone number: digits, spaces, + - ( ).".into(),
+        ));
+    }
+    if ctx.is_new {
+        u.password_hash = Set(UNUSABLE_PASSWORD.into());
+        u.created_at = Set(ctx.now);
+    }
+    // Blocking through the form ends the sessions like the block action does.
+    if u.is_active.is_set() && u.is_active.try_as_ref() == Some(&false) {
+        u.sessions_valid_after = Set(Some(ctx.now));
+    }
+    u.updated_at = Set(ctx.now);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Blocks or unblocks; blocking signs the user out at once (`set_active`). Nobody blocks
+/// themselves, and only a superuser touches a superuser's account.
+async fn set_users_active(
+    state: &AppState,
+    actor: &Actor,
+    users: Vec<user::Model>,
+    active: bool,
+) -> Result<String, ActionError> {
+    let mut done = 0;
+    let mut skipped = Vec::new();
+    for u in users {
+        if i64::from(u.id) == actor.id {
+            skipped.push(format!("{} (your own account)", u.email));
+            continue;
+        }
+        if u.role == Role::Superuser && actor.role != SUPERUSER {
+            skipped.push(format!("{} (a superuser)", u.email));
+            continue;
+        }
+        set_active(&state.db, u, active).await?;
+        done += 1;
+    }
+    let verb = if active { "Unblocked" } else { "Blocked" };
+    let mut message = format!("{verb} {done} user{}.", if done == 1 { "" } else { "s" });
+    if !skipped.is_empty() {
+        message.push_str(&format!(" Skipped: {}.", skipped.join(", ")));
+    }
+    Ok(message)
+}
+
+fn mailings() -> ModelAdmin<mailing::Entity, AppState> {
+    use mailing::Column as C;
+    let periodicities: Vec<(&str, &str)> = mailing::Periodicity::ALL
+        .iter()
+        .map(|p| (p.as_str(), p.label()))
+        .collect();
+    let statuses: Vec<(&str, &str)> = mailing::MailingStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    let all = [
+        C::OwnerId,
+        C::MessageId,
+        C::StartAt,
+        C::EndAt,
+        C::Periodicity,
+        C::Status,
+        C::IsEnabled,
+        C::NextRunAt,
+        C::CreatedAt,
+        C::UpdatedAt,
+    ];
+    ModelAdmin::<mailing::Entity, AppState>::new("mailings", "Mailing", "Mailings")
+        .list_display(&[
+            C::Id,
+            C::OwnerId,
+            C::MessageId,
+            C::Periodicity,
+            C::Status,
+            C::IsEnabled,
+            C::StartAt,
+            C::EndAt,
+        ])
+        .search_fields(&[C::Id, C::OwnerId, C::MessageId])
+        .list_filter(&[C::Status, C::Periodicity, C::IsEnabled, C::StartAt])
+        .ordering(C::CreatedAt, true)
+        .fields(&all)
+        // Schedules are edited by their owners; the admin only switches them on and off.
+        .readonly_fields(&[
+            C::OwnerId,
+            C::MessageId,
+            C::StartAt,
+            C::EndAt,
+            C::Periodicity,
+            C::Status,
+            C::NextRunAt,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ])
+        .label(C::OwnerId, "Owner")
+        .label(C::IsEnabled, "Enabled")
+        .choices(C::Periodicity, &periodicities)
+        .choices(C::Status, &statuses)
+        .foreign_key(
+            C::OwnerId,
+            ForeignKey::to::<user::Entity>(user::Column::Email).raw_id(),
+        )
+        .foreign_key(
+            C::MessageId,
+            ForeignKey::to::<message::Entity>(message::Column::Subject).raw_id(),
+        )
+        .audit_ignore(&[C::UpdatedAt])
+        .repr(|m: &mailing::Model| format!("Mailing #{}", m.id))
+        .clean(|m: &mut mailing::ActiveModel, ctx| {
+            m.updated_at = Set(ctx.now);
+            Ok(())
+        })
+        .related(Related::cascade::<attempt::Entity>(
+            "attempts",
+            attempt::Column::MailingId,
+            attempt::Column::Recipient,
+        ))
+        .disable(Perm::Add)
+        .action(
+            "disable",
+            "Disable selected mailings",
+            |state, _actor, list| Box::pin(set_mailings_enabled(state, list, false)),
+        )
+        .action(
+            "enable",
+            "Enable selected mailings",
+            |state, _actor, list| Box::pin(set_mailings_enabled(state, list, true)),
+        )
+        .permit(
+            MANAGER,
+            &[Perm::View, Perm::action("disable"), Perm::action("enable")],
+        )
+}
+
+/// The owner's own enable / disable: an enabled mailing that is due sends at once.
+async fn set_mailings_enabled(
+    state: &AppState,
+    list: Vec<mailing::Model>,
+    enabled: bool,
+) -> Result<String, ActionError> {
+    let n = list.len();
+    for m in list {
+        let m = mailings::set_enabled(&state.db, m, enabled).await?;
+        if enabled {
+            mailings::send_if_due(state, &m).await?;
+        }
+    }
+    let verb = if enabled { "Enabled" } else { "Disabled" };
+    Ok(format!(
+        "{verb} {n} mailing{}.",
+        if n == 1 { "" } else { "s" }
+    ))
+}
+
+fn attempts() -> ModelAdmin<attempt::Entity, AppState> {
+    use attempt::Column as C;
+    let statuses: Vec<(&str, &str)> = attempt::AttemptStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    ModelAdmin::<attempt::Entity, AppState>::new("attempts", "Attempt", "Attempts")
+        .list_display(&[
+            C::AttemptedAt,
+            C::Recipient,
+            C::Status,
+            C::SmtpCode,
+            C::MailingId,
+            C::OwnerId,
+        ])
+        .list_computed("Reply", |a: &attempt::Model| {
+            a.response
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(80)
+                .collect()
+        })
+        .search_fields(&[C::Recipient, C::Response, C::OwnerId, C::MailingId])
+        .list_filter(&[C::Status, C::AttemptedAt])
+        .ordering(C::AttemptedAt, true)
+        .list_per_page(50)
+        .readonly_fields(&[
+            C::OwnerId,
+            C::MailingId,
+            C::MessageId,
+            C::ClientId,
+            C::DeliveryId,
+            C::Recipient,
+            C::OccurrenceAt,
+            C::AttemptedAt,
+            C::Status,
+            C::SmtpCode,
+            C::Response,
+        ])
+        .label(C::OwnerId, "Owner")
+        .label(C::MailingId, "Mailing")
+        .label(C::SmtpCode, "SMTP code")
+        .choices(C::Status, &statuses)
+        .foreign_key(
+            C::OwnerId,
+            ForeignKey::to::<user::Entity>(user::Column::Email).raw_id(),
+        )
+        .repr(|a: &attempt::Model| {
+            format!(
+                "{} at {}",
+                a.recipient,
+                a.attempted_at.format("%Y-%m-%d %H:%M")
+            )
+        })
+        // The log is written by the delivery engine only.
+        .disable(Perm::Add)
+        .disable(Perm::Change)
+        .permit(MANAGER, &[Perm::View])
+}
+
+fn clients() -> ModelAdmin<client::Entity, AppState> {
+    use client::Column as C;
+    ModelAdmin::<client::Entity, AppState>::new("clients", "Client", "Clients")
+        .list_display(&[C::Email, C::FullName, C::OwnerId, C::CreatedAt])
+        .search_fields(&[C::Email, C::FullName, C::OwnerId])
+        .list_filter(&[C::CreatedAt])
+        .ordering(C::CreatedAt, true)
+        .fields(&[
+            C::OwnerId,
+            C::Email,
+            C::FullName,
+            C::Comment,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ])
+        .readonly_fields(&[C::CreatedAt, C::UpdatedAt])
+        .label(C::OwnerId, "Owner")
+        .label(C::Email, "E-mail")
+        .allow_blank(C::Comment)
+        .foreign_key(
+            C::OwnerId,
+            ForeignKey::to::<user::Entity>(user::Column::Email).raw_id(),
+        )
+        .audit_ignore(&[C::UpdatedAt])
+        .repr(|c: &client::Model| format!("{} <{}>", c.full_name, c.email))
+        .clean(|c: &mut client::ActiveModel, ctx| {
+            let mut problems: Problems<client::Column> = Vec::new();
+            if let Some(email) = c.email.try_as_ref().cloned() {
+                let normalized = normalize_email(&email);
+                if !normalized.validate_email() {
+                    problems.push((
+                        Some(client::Column::Email),
+                        "Enter a valid e-mail address.".into(),
+                    ));
+                }
+                c.email = Set(normalized);
+            }
+            stamp(&mut c.created_at, &mut c.updated_at, ctx);
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(problems)
+            }
+        })
+}
+
+fn messages() -> ModelAdmin<message::Entity, AppState> {
+    use message::Column as C;
+    ModelAdmin::<message::Entity, AppState>::new("messages", "Message", "Messages")
+        .list_display(&[C::Subject, C::OwnerId, C::UpdatedAt])
+        .search_fields(&[C::Subject, C::Body, C::OwnerId])
+        .list_filter(&[C::UpdatedAt])
+        .ordering(C::UpdatedAt, true)
+        .fields(&[C::OwnerId, C::Subject, C::Body, C::CreatedAt, C::UpdatedAt])
+        .readonly_fields(&[C::CreatedAt, C::UpdatedAt])
+        .label(C::OwnerId, "Owner")
+        .foreign_key(
+            C::OwnerId,
+            ForeignKey::to::<user::Entity>(user::Column::Email).raw_id(),
+        )
+        .audit_ignore(&[C::UpdatedAt])
+        .repr(|m: &message::Model| m.subject.clone())
+        .clean(|m: &mut message::ActiveModel, ctx| {
+            stamp(&mut m.created_at, &mut m.updated_at, ctx);
+            Ok(())
+        })
+        .related(Related::protect::<mailing::Entity>(
+            "mailings",
+            mailing::Column::MessageId,
+            mailing::Column::Id,
+        ))
+}
+
+/// `created_at` on insert, `updated_at` on every save.
+fn stamp(
+    created_at: &mut ActiveValue<chrono::DateTime<chrono::Utc>>,
+    updated_at: &mut ActiveValue<chrono::DateTime<chrono::Utc>>,
+    ctx: &SaveContext,
+) {
+    if ctx.is_new {
+        *created_at = Set(ctx.now);
+    }
+    *updated_at = Set(ctx.now);
+}
+
+fn posts() -> ModelAdmin<post::Entity, AppState> {
+    use post::Column as C;
+    ModelAdmin::<post::Entity, AppState>::new("posts", "Post", "Posts")
+        .list_display(&[
+            C::Title,
+            C::IsPublished,
+            C::PublishedAt,
+            C::ViewCount,
+            C::AuthorId,
+            C::Image,
+        ])
+        .search_fields(&[C::Title, C::Slug, C::Body])
+        .list_filter(&[C::IsPublished, C::PublishedAt])
+        .ordering(C::CreatedAt, true)
+        .fieldset("Post", &[C::Title, C::Slug, C::Body, C::Image])
+        .fieldset("Publishing", &[C::IsPublished, C::PublishedAt])
+        .fieldset(
+            "Statistics",
+            &[C::ViewCount, C::AuthorId, C::CreatedAt, C::UpdatedAt],
+        )
+        .readonly_fields(&[C::ViewCount, C::AuthorId, C::CreatedAt, C::UpdatedAt])
+        .label(C::IsPublished, "Published")
+        .label(C::PublishedAt, "Publication date")
+        .label(C::AuthorId, "Author")
+        .help_text(
+            C::Slug,
+            "The address of the post: /blog/<slug>. Left empty, it is made from the title.",
+        )
+        .help_text(
+            C::PublishedAt,
+            "UTC. Empty when published: now. A future date schedules the post.",
+        )
+        .allow_blank(C::Slug)
+        .foreign_key(
+            C::AuthorId,
+            ForeignKey::to::<user::Entity>(user::Column::Email).raw_id(),
+        )
+        .image(
+            C::Image,
+            ImageField::new(
+                |state: &AppState, upload| Box::pin(images::store(state, upload.bytes)),
+                images::url,
+            ),
+        )
+        .audit_ignore(&[C::UpdatedAt])
+        .repr(|p: &post::Model| p.title.clone())
+        .clean(clean_post)
+        .action(
+            "publish",
+            "Publish selected posts",
+            |state, _actor, list| Box::pin(set_posts_published(state, list, true)),
+        )
+        .action(
+            "unpublish",
+            "Unpublish selected posts",
+            |state, _actor, list| Box::pin(set_posts_published(state, list, false)),
+        )
+        .on_change(|state, event| Box::pin(after_post_change(state, event)))
+        .permit(
+            CONTENT_MANAGER,
+            &[
+                Perm::View,
+                Perm::Add,
+                Perm::Change,
+                Perm::Delete,
+                Perm::action("publish"),
+                Perm::action("unpublish"),
+            ],
+        )
+}
+
+/// "Hello, World!" → "hello-world"; ASCII letters and digits only.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').chars().take(200).collect()
+}
+
+fn clean_post(p: &mut post::ActiveModel, ctx: &SaveContext) -> Result<(), Problems<post::Column>> {
+    let slug = p.slug.try_as_ref().cloned().unwrap_or_default();
+    if slug.is_empty() {
+        let title = p.title.try_as_ref().cloned().unwrap_or_default();
+        let made = slugify(&title);
+        p.slug = Set(if made.is_empty() {
+            format!("post-{}", ctx.now.timestamp())
+        } else {
+            made
+        });
+    } else if slug != slugify(&slug) {
+        return Err(vec![(
+            Some(post::Column::Slug),
+            "Use lower-case letters, digits and hyphens only.".into(),
+        )]);
+    }
+    if ctx.is_new {
+        p.author_id = Set(i32::try_from(ctx.actor.id).ok());
+        p.view_count = Set(0);
+        p.created_at = Set(ctx.now);
+    }
+    if p.is_published.try_as_ref() == Some(&true)
+        && matches!(p.published_at.try_as_ref(), None | Some(None))
+    {
+        p.published_at = Set(Some(ctx.now));
+    }
+    p.updated_at = Set(ctx.now);
+    Ok(())
+}
+
+async fn set_posts_published(
+    state: &AppState,
+    list: Vec<post::Model>,
+    published: bool,
+) -> Result<String, ActionError> {
+    use sea_orm::ActiveModelTrait;
+    let n = list.len();
+    let now = chrono::Utc::now();
+    for p in list {
+        let keep_date = p.published_at;
+        let mut active: post::ActiveModel = p.into();
+        active.is_published = Set(published);
+        if published && keep_date.is_none() {
+            active.published_at = Set(Some(now));
+        }
+        active.updated_at = Set(now);
+        active.update(&state.db).await?;
+    }
+    let verb = if published {
+        "Published"
+    } else {
+        "Unpublished"
+    };
+    Ok(format!("{verb} {n} post{}.", if n == 1 { "" } else { "s" }))
+}
+
+/// Runs after every admin save, delete or action on posts: the place where the blog's
+/// cached pages are dropped once the page cache exists.
+async fn after_post_change(_state: &AppState, event: &ChangeEvent) {
+    tracing::debug!(model = %event.model, action = %event.action, ids = ?event.ids, "posts changed in the admin");
+}
