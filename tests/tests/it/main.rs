@@ -2,6 +2,7 @@
 //! PostgreSQL/Redis run against the real servers (see `mailer_tests::services`).
 
 mod accounts;
+mod api;
 mod cli;
 mod clients;
 mod csrf;
