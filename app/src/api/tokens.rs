@@ -68,7 +68,10 @@ pub async fn create(
     name: &str,
 ) -> Result<(api_token::Model, String), SaveError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
         return Err(SaveError::Invalid(FieldErrors::single(
             "name",
             format!("Name the token (up to {MAX_NAME_CHARS} characters), e.g. \"CI\"."),

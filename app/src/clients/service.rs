@@ -115,6 +115,11 @@ async fn check(
     except: Option<i32>,
 ) -> Result<(), FieldErrors> {
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    errors.refuse_nul(&[
+        ("email", &input.email),
+        ("full_name", &input.full_name),
+        ("comment", &input.comment),
+    ]);
     if !errors.0.contains_key("email") {
         let mut same = owned(owner).filter(client::Column::Email.eq(input.email.clone()));
         if let Some(id) = except {

@@ -217,6 +217,7 @@ pub async fn example_recipient(db: &DatabaseConnection, owner: i32) -> Result<St
 
 fn check(input: &MessageInput) -> Result<(), FieldErrors> {
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    errors.refuse_nul(&[("subject", &input.subject), ("body", &input.body)]);
     if !errors.0.contains_key("subject") && input.subject.contains(['\r', '\n']) {
         errors.add("subject", "Keep the subject on one line.");
     }

@@ -35,7 +35,9 @@ impl ListQuery {
     /// `LOWER(column)`), then the term as typed and capitalised — SQLite's `LOWER()` folds
     /// only ASCII, so "мар" must also be tried as "Мар" to find "Мария" there.
     pub fn like_patterns(&self) -> Vec<String> {
-        let q = self.q.trim();
+        // NUL cannot be searched for (PostgreSQL refuses it in text): it is dropped.
+        let q = self.q.replace('\0', "");
+        let q = q.trim();
         if q.is_empty() {
             return Vec::new();
         }

@@ -1057,3 +1057,51 @@ async fn token_command_prints_a_working_token() {
         .unwrap();
     assert!(!unknown.status.success());
 }
+
+/// PostgreSQL refuses NUL in text: a NUL in a field is a field error, in a search it is
+/// dropped — never a 500.
+async fn nul_characters_are_never_a_500(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (_, api) = api_user(&app, "ann@example.com").await;
+    for (path, body, field) in [
+        (
+            "/clients",
+            json!({"email": "a@example.com", "full_name": "A\u{0}B"}),
+            "full_name",
+        ),
+        (
+            "/messages",
+            json!({"subject": "S", "body": "x\u{0}y"}),
+            "body",
+        ),
+    ] {
+        let (status, answer) = api.post(path, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {answer}");
+        assert_eq!(
+            field_errors(&answer, field),
+            ["This text contains a NUL character."]
+        );
+    }
+    api.post(
+        "/clients",
+        json!({"email": "ab@example.com", "full_name": "AB"}),
+    )
+    .await;
+    let (status, found) = api.get("/clients?q=a%00b").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["total"], 1);
+    let (status, _) = api.get("/messages?q=%00").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn nul_characters_are_never_a_500_sqlite() {
+    nul_characters_are_never_a_500(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn nul_characters_are_never_a_500_postgres() {
+    nul_characters_are_never_a_500(Backend::Postgres).await;
+}
