@@ -110,12 +110,18 @@ pub async fn validate(
     if client_ids.is_empty() {
         errors.add("client_ids", "Choose at least one client.");
     } else {
-        let owned = client::Entity::find()
-            .filter(client::Column::OwnerId.eq(owner))
-            .filter(client::Column::Id.is_in(client_ids.iter().copied()))
-            .count(db)
-            .await
-            .unwrap_or(0);
+        // In chunks: one `IN (…)` of every id could pass the database's limit on bound
+        // parameters (32,766 on SQLite, 65,535 on PostgreSQL).
+        let ids: Vec<i32> = client_ids.iter().copied().collect();
+        let mut owned = 0;
+        for chunk in ids.chunks(1000) {
+            owned += client::Entity::find()
+                .filter(client::Column::OwnerId.eq(owner))
+                .filter(client::Column::Id.is_in(chunk.iter().copied()))
+                .count(db)
+                .await
+                .unwrap_or(0);
+        }
         if owned != client_ids.len() as u64 {
             errors.add(
                 "client_ids",

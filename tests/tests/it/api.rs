@@ -1105,3 +1105,65 @@ async fn nul_characters_are_never_a_500_sqlite() {
 async fn nul_characters_are_never_a_500_postgres() {
     nul_characters_are_never_a_500(Backend::Postgres).await;
 }
+
+/// More client ids than the database takes bound parameters in one query (32,766 on
+/// SQLite, 65,535 on PostgreSQL): all of a big address book is accepted, ids that are not
+/// yours are a 422, never a 500.
+async fn huge_client_lists_are_checked(backend: Backend) {
+    use mailer::entities::client;
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ann, api) = api_user(&app, "ann@example.com").await;
+    let (message, _) = message_and_clients(&api).await;
+    let now = Utc::now();
+    for chunk in (0..70_000).collect::<Vec<i32>>().chunks(5_000) {
+        let rows = chunk.iter().map(|i| client::ActiveModel {
+            owner_id: Set(ann.id),
+            email: Set(format!("bulk{i}@example.com")),
+            full_name: Set(format!("Bulk {i}")),
+            comment: Set(String::new()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        client::Entity::insert_many(rows)
+            .exec_without_returning(&app.state.db)
+            .await
+            .unwrap();
+    }
+    let mut ids: Vec<i64> = client::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| i64::from(c.id))
+        .collect();
+    assert_eq!(ids.len(), 70_002);
+    let mailing = |ids: &[i64]| {
+        json!({"message_id": message, "client_ids": ids,
+               "start_at": at(Duration::days(1)), "end_at": at(Duration::days(2)),
+               "periodicity": "once"})
+    };
+    let (status, body) = api.post("/mailings", mailing(&ids)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["client_ids"].as_array().unwrap().len(), 70_002);
+
+    ids.push(10_000_000);
+    let (status, body) = api.post("/mailings", mailing(&ids)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        field_errors(&body, "client_ids"),
+        ["Some of the chosen clients are not in your address book."]
+    );
+}
+
+#[tokio::test]
+async fn huge_client_lists_are_checked_sqlite() {
+    huge_client_lists_are_checked(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn huge_client_lists_are_checked_postgres() {
+    huge_client_lists_are_checked(Backend::Postgres).await;
+}
