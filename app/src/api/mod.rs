@@ -117,15 +117,9 @@ pub fn list_query(
     }
 }
 
-fn service() -> OpenApiService<
-    (
-        clients::ClientsApi,
-        messages::MessagesApi,
-        mailings::MailingsApi,
-    ),
-    (),
-> {
-    OpenApiService::new(
+/// Everything under `/api`.
+pub fn routes() -> impl Endpoint {
+    let service = OpenApiService::new(
         (
             clients::ClientsApi,
             messages::MessagesApi,
@@ -142,17 +136,7 @@ fn service() -> OpenApiService<
          \"fields\": {field: [text]}}`, where `fields` is filled for 422 (validation). \
          Request bodies are limited to 1 MiB, pages to 100 rows.",
     )
-    .server("/api/v1")
-}
-
-/// The OpenAPI document (JSON).
-pub fn spec() -> String {
-    service().spec()
-}
-
-/// Everything under `/api`.
-pub fn routes() -> impl Endpoint {
-    let service = service();
+    .server("/api/v1");
     let spec = service.spec();
     let allow = Arc::new(AllowTable::from_spec(&spec));
     let docs = swagger_ui(service.swagger_ui_html());
