@@ -50,6 +50,10 @@ test *args:
     fi
     exit $status
 
+# Fuzz the JSON API with schemathesis (installed in its own virtualenv) against a fresh server
+api-fuzz:
+    .ci/schemathesis.sh
+
 # Formatting and clippy, warnings are errors
 lint:
     cargo fmt --all -- --check

@@ -215,6 +215,8 @@ pub(crate) trait AnyAdmin<S>: Send + Sync {
 /// LIKE patterns for a search: lower-cased (for `LOWER(column)`), as typed, and capitalised
 /// — SQLite's `LOWER()` folds only ASCII, so "мар" must also be tried as "Мар".
 pub fn like_patterns(q: &str) -> Vec<String> {
+    // NUL cannot be searched for (PostgreSQL refuses it in text): it is dropped.
+    let q = q.replace('\0', "");
     let q = q.trim();
     if q.is_empty() {
         return Vec::new();

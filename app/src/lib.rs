@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin_site;
+pub mod api;
 pub mod cache;
 pub mod clients;
 pub mod config;

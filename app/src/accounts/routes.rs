@@ -16,10 +16,11 @@ use super::service::{self, LoginError, NewAccount};
 use super::session::{AuthUser, flash, sign_in, sign_out};
 use super::tokens::{Purpose, TokenError};
 use super::{avatar, password};
+use crate::api::tokens as api_tokens;
 use crate::entities::user::{self, Role};
 use crate::state::AppState;
 use crate::web::error::see_other;
-use crate::web::forms::{FieldErrors, MultipartForm};
+use crate::web::forms::{FieldErrors, MultipartForm, SaveError};
 use crate::web::{AppError, Page};
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
@@ -415,11 +416,87 @@ pub async fn new_password_confirm(
 }
 
 #[handler]
-pub fn account(AuthUser(user): AuthUser) -> Page {
-    Page::new(
+pub async fn account(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Page, AppError> {
+    account_page(state, &user, None, &FieldErrors::default()).await
+}
+
+/// The account page with its API tokens; `new_token` (name, token) is shown once.
+async fn account_page(
+    state: &AppState,
+    user: &user::Model,
+    new_token: Option<(String, String)>,
+    errors: &FieldErrors,
+) -> Result<Page, AppError> {
+    let tokens = api_tokens::list(&state.db, user.id).await?;
+    Ok(Page::new(
         "accounts/account.html",
-        context! { account => Value::from(Serde(&*user)), role_label => user.role.label() },
-    )
+        context! {
+            account => Value::from(Serde(user)),
+            role_label => user.role.label(),
+            tokens => Value::from(Serde(&tokens)),
+            new_token => new_token.as_ref().map(|(_, token)| token.clone()),
+            new_token_name => new_token.map(|(name, _)| name),
+            errors => Value::from(Serde(errors)),
+        },
+    ))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// Makes an API token and shows it on the page this once (never through the session:
+/// the token is kept nowhere but in this response).
+#[handler]
+pub async fn create_api_token(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    let (page, status) = match api_tokens::create(&state.db, user.id, &form.name).await {
+        Ok((row, token)) => (
+            account_page(
+                state,
+                &user,
+                Some((row.name, token)),
+                &FieldErrors::default(),
+            )
+            .await?,
+            StatusCode::CREATED,
+        ),
+        Err(SaveError::Invalid(errors)) => (
+            account_page(state, &user, None, &errors).await?,
+            UNPROCESSABLE,
+        ),
+        Err(SaveError::App(e)) => return Err(e),
+    };
+    let mut response = page.status(status).into_response();
+    response.headers_mut().insert(
+        poem::http::header::CACHE_CONTROL,
+        poem::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+#[handler]
+pub async fn revoke_api_token(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+) -> Result<Response, AppError> {
+    let name = api_tokens::revoke(&state.db, user.id, id).await?;
+    flash(
+        session,
+        "success",
+        format!("Token “{name}” revoked: it no longer works."),
+    );
+    Ok(see_other("/account#api-tokens"))
 }
 
 #[handler]

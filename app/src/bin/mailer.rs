@@ -32,6 +32,11 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Manage personal API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Manage the database schema.
     Migrate {
         #[command(subcommand)]
@@ -54,6 +59,19 @@ enum Command {
         /// that is due.
         #[arg(long)]
         due: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Make an API token for an account and print it: the only time it is shown (only its
+    /// hash is stored). Revoke it on the account page.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The token's name on the account page.
+        #[arg(long, default_value = "command line")]
+        name: String,
     },
 }
 
@@ -151,6 +169,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             mailer::db::migrate(&db).await?;
             let user = mailer::accounts::service::create_superuser(&db, &email, &password).await?;
             println!("Superuser {} is ready (id {}).", user.email, user.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            action: TokenAction::Create { email, name },
+        } => {
+            let db = mailer::db::connect(&config).await?;
+            mailer::db::migrate(&db).await?;
+            let email = mailer::accounts::forms::normalize_email(&email);
+            let user = mailer::accounts::service::find_by_email(&db, &email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account has the e-mail {email}"))?;
+            match mailer::api::tokens::create(&db, user.id, &name).await {
+                Ok((_, token)) => println!("{token}"),
+                Err(mailer::web::forms::SaveError::Invalid(errors)) => {
+                    let why: Vec<String> = errors.0.into_values().flatten().collect();
+                    anyhow::bail!("{}", why.join(" "));
+                }
+                Err(mailer::web::forms::SaveError::App(e)) => return Err(e.into()),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { action } => {

@@ -11,7 +11,7 @@ use validator::Validate;
 use crate::entities::client;
 use crate::web::AppError;
 use crate::web::forms::{FieldErrors, SaveError};
-use crate::web::list::{ListQuery, Paginated, paginate};
+use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate, serde::Serialize)]
 pub struct ClientInput {
@@ -78,7 +78,18 @@ pub async fn list(
     owner: i32,
     query: &ListQuery,
 ) -> Result<Paginated<client::Model>, AppError> {
-    Ok(paginate(db, sorted(search(owned(owner), query), query), query.page()).await?)
+    list_sized(db, owner, query, PER_PAGE).await
+}
+
+/// `list` with `per_page` rows a page (the JSON API's choice).
+pub async fn list_sized(
+    db: &DatabaseConnection,
+    owner: i32,
+    query: &ListQuery,
+    per_page: u64,
+) -> Result<Paginated<client::Model>, AppError> {
+    let select = sorted(search(owned(owner), query), query);
+    Ok(paginate_sized(db, select, query.page(), per_page).await?)
 }
 
 pub async fn count(db: &DatabaseConnection, owner: i32) -> Result<u64, AppError> {
@@ -104,6 +115,11 @@ async fn check(
     except: Option<i32>,
 ) -> Result<(), FieldErrors> {
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    errors.refuse_nul(&[
+        ("email", &input.email),
+        ("full_name", &input.full_name),
+        ("comment", &input.comment),
+    ]);
     if !errors.0.contains_key("email") {
         let mut same = owned(owner).filter(client::Column::Email.eq(input.email.clone()));
         if let Some(id) = except {

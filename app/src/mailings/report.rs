@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::web::AppError;
-use crate::web::list::{PER_PAGE, Paginated};
+use crate::web::list::{PER_PAGE, Paginated, paginate_sized};
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Progress {
@@ -203,6 +203,20 @@ pub fn chart_svg(days: &[Day]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// One page of the mailing's attempts, newest first.
+pub async fn attempts_page(
+    db: &DatabaseConnection,
+    mailing_id: i32,
+    page: u64,
+    per_page: u64,
+) -> Result<Paginated<attempt::Model>, AppError> {
+    let select = attempt::Entity::find()
+        .filter(attempt::Column::MailingId.eq(mailing_id))
+        .order_by(attempt::Column::AttemptedAt, Order::Desc)
+        .order_by(attempt::Column::Id, Order::Desc);
+    Ok(paginate_sized(db, select, page, per_page).await?)
 }
 
 /// Every attempt of the mailing as CSV, oldest first.

@@ -1,7 +1,7 @@
 //! Mailing pages: list filtered by status, form with message and client pickers, detail,
 //! enable / disable, delete with confirmation.
 
-use chrono::{Timelike, Utc};
+use chrono::Utc;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use poem::http::StatusCode;
@@ -178,20 +178,7 @@ pub async fn send_mailing_now(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let mailing = service::find_owned(&state.db, user.id, id).await?;
-    if !mailing.is_enabled {
-        return Err(AppError::Conflict(format!(
-            "Mailing #{id} is disabled; enable it before sending."
-        )));
-    }
-    let occurrence = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
-    state
-        .queues
-        .delivery
-        .push(crate::jobs::DeliveryTask::SendNow {
-            mailing_id: id,
-            occurrence,
-        })
-        .await?;
+    service::send_now(state, &mailing).await?;
     flash(
         session,
         "success",

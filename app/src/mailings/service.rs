@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
@@ -14,7 +14,7 @@ use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::{client, mailing_client, message};
 use crate::web::AppError;
 use crate::web::forms::FieldErrors;
-use crate::web::list::{ListQuery, Paginated, paginate};
+use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 
 /// `datetime-local` inputs carry no zone: times are UTC, and the form says so.
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
@@ -110,12 +110,18 @@ pub async fn validate(
     if client_ids.is_empty() {
         errors.add("client_ids", "Choose at least one client.");
     } else {
-        let owned = client::Entity::find()
-            .filter(client::Column::OwnerId.eq(owner))
-            .filter(client::Column::Id.is_in(client_ids.iter().copied()))
-            .count(db)
-            .await
-            .unwrap_or(0);
+        // In chunks: one `IN (…)` of every id could pass the database's limit on bound
+        // parameters (32,766 on SQLite, 65,535 on PostgreSQL).
+        let ids: Vec<i32> = client_ids.iter().copied().collect();
+        let mut owned = 0;
+        for chunk in ids.chunks(1000) {
+            owned += client::Entity::find()
+                .filter(client::Column::OwnerId.eq(owner))
+                .filter(client::Column::Id.is_in(chunk.iter().copied()))
+                .count(db)
+                .await
+                .unwrap_or(0);
+        }
         if owned != client_ids.len() as u64 {
             errors.add(
                 "client_ids",
@@ -202,6 +208,16 @@ pub async fn list(
     owner: i32,
     query: &ListQuery,
 ) -> Result<Paginated<Row>, AppError> {
+    list_sized(db, owner, query, PER_PAGE).await
+}
+
+/// `list` with `per_page` rows a page (the JSON API's choice).
+pub async fn list_sized(
+    db: &DatabaseConnection,
+    owner: i32,
+    query: &ListQuery,
+    per_page: u64,
+) -> Result<Paginated<Row>, AppError> {
     let now = Utc::now();
     let order = if query.descending() {
         Order::Desc
@@ -221,7 +237,7 @@ pub async fn list(
     let select = with_status(owned(owner), &query.status, now)
         .order_by(column, order)
         .order_by(mailing::Column::Id, Order::Desc);
-    let page = paginate(db, select, query.page()).await?;
+    let page = paginate_sized(db, select, query.page(), per_page).await?;
     let ids: Vec<i32> = page.items.iter().map(|m| m.id).collect();
     let subjects: HashMap<i32, String> = message::Entity::find()
         .filter(message::Column::Id.is_in(page.items.iter().map(|m| m.message_id)))
@@ -378,6 +394,30 @@ pub async fn send_if_due(
             .await?;
     }
     Ok(due)
+}
+
+/// "Send now": one extra occurrence at this instant, to every client, through the worker.
+/// Refused while the mailing is disabled. Returns the occurrence queued.
+pub async fn send_now(
+    state: &crate::state::AppState,
+    mailing: &mailing::Model,
+) -> Result<DateTime<Utc>, AppError> {
+    if !mailing.is_enabled {
+        return Err(AppError::Conflict(format!(
+            "Mailing #{} is disabled; enable it before sending.",
+            mailing.id
+        )));
+    }
+    let occurrence = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
+    state
+        .queues
+        .delivery
+        .push(crate::jobs::DeliveryTask::SendNow {
+            mailing_id: mailing.id,
+            occurrence,
+        })
+        .await?;
+    Ok(occurrence)
 }
 
 pub async fn set_enabled(

@@ -13,7 +13,7 @@ use validator::Validate;
 use crate::entities::{client, mailing, message};
 use crate::web::AppError;
 use crate::web::forms::{FieldErrors, SaveError};
-use crate::web::list::{ListQuery, Paginated, paginate};
+use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate, Serialize)]
 pub struct MessageInput {
@@ -98,7 +98,18 @@ pub async fn list(
     owner: i32,
     query: &ListQuery,
 ) -> Result<Paginated<MessageRow>, AppError> {
-    let page = paginate(db, sorted(search(owned(owner), query), query), query.page()).await?;
+    list_sized(db, owner, query, PER_PAGE).await
+}
+
+/// `list` with `per_page` rows a page (the JSON API's choice).
+pub async fn list_sized(
+    db: &DatabaseConnection,
+    owner: i32,
+    query: &ListQuery,
+    per_page: u64,
+) -> Result<Paginated<MessageRow>, AppError> {
+    let select = sorted(search(owned(owner), query), query);
+    let page = paginate_sized(db, select, query.page(), per_page).await?;
     let ids: Vec<i32> = page.items.iter().map(|m| m.id).collect();
     let counts = mailing_counts(db, owner, &ids).await?;
     Ok(Paginated {
@@ -206,6 +217,7 @@ pub async fn example_recipient(db: &DatabaseConnection, owner: i32) -> Result<St
 
 fn check(input: &MessageInput) -> Result<(), FieldErrors> {
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    errors.refuse_nul(&[("subject", &input.subject), ("body", &input.body)]);
     if !errors.0.contains_key("subject") && input.subject.contains(['\r', '\n']) {
         errors.add("subject", "Keep the subject on one line.");
     }

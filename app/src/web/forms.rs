@@ -36,6 +36,16 @@ impl FieldErrors {
         errors
     }
 
+    /// An error on each of `fields` (name, value) whose value holds a NUL character, which
+    /// no text needs and PostgreSQL cannot store.
+    pub fn refuse_nul(&mut self, fields: &[(&str, &str)]) {
+        for (name, value) in fields {
+            if value.contains('\0') {
+                self.add(name, "This text contains a NUL character.");
+            }
+        }
+    }
+
     /// `Ok(())` when there is nothing to report.
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }

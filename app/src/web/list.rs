@@ -5,6 +5,8 @@ use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select}
 use serde::{Deserialize, Serialize};
 
 pub const PER_PAGE: u64 = 20;
+/// The most rows one page may hold (the JSON API lets a client choose up to this).
+pub const MAX_PER_PAGE: u64 = 100;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ListQuery {
@@ -77,12 +79,28 @@ where
     E::Model: Sync,
     C: ConnectionTrait,
 {
+    paginate_sized(db, select, page, PER_PAGE).await
+}
+
+/// `paginate` with `per_page` rows a page (clamped to 1..=`MAX_PER_PAGE`).
+pub async fn paginate_sized<E, C>(
+    db: &C,
+    select: Select<E>,
+    page: u64,
+    per_page: u64,
+) -> Result<Paginated<E::Model>, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let per_page = per_page.clamp(1, MAX_PER_PAGE);
     let total = select.clone().count(db).await?;
-    let pages = total.div_ceil(PER_PAGE).max(1);
+    let pages = total.div_ceil(per_page).max(1);
     let page = page.clamp(1, pages);
     let items = select
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
         .all(db)
         .await?;
     Ok(Paginated {
@@ -90,6 +108,6 @@ where
         page,
         pages,
         total,
-        per_page: PER_PAGE,
+        per_page,
     })
 }

@@ -123,6 +123,8 @@ fn site() -> Site {
             accounts::new_password_confirm,
         )
         .page("/account", accounts::account)
+        .action("/account/tokens", accounts::create_api_token)
+        .action("/account/tokens/:id/revoke", accounts::revoke_api_token)
         .form(
             "/account/edit",
             accounts::profile_form,
@@ -251,7 +253,7 @@ pub fn router(state: AppState) -> impl Endpoint {
         ))
         .with(csrf)
         .around(middleware::limit_body);
-    // Static files, avatars and the health check carry no session or CSRF cookie.
+    // Static files, avatars, the health check and the API carry no session or CSRF cookie.
     Route::new()
         .at("/healthz", get(crate::health::healthz))
         .at("/static/*name", get(assets::serve_static))
@@ -260,6 +262,8 @@ pub fn router(state: AppState) -> impl Endpoint {
             "/media/posts/:name",
             get(crate::admin_site::images::serve_post_image),
         )
+        // Token-authenticated JSON: no session, no CSRF (no cookie is read).
+        .nest("/api", crate::api::routes())
         .nest("/", pages)
         .around(middleware::security_headers)
         .around(middleware::log_requests)

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod api;
 mod cli;
 mod clients;
 mod csrf;

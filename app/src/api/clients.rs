@@ -1,0 +1,172 @@
+//! `/api/v1/clients`: the token owner's recipients, through `clients::service` (the same
+//! rules and 404s as the pages).
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+
+use super::error::ApiResult;
+use super::text::Text;
+use super::tokens::TokenAuth;
+use super::{ApiTags, Created, Deleted, ListPage, SortDir, list_query, page_params};
+use crate::clients::service;
+use crate::entities::client;
+use crate::state::AppState;
+
+/// A recipient.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Client")]
+pub struct ClientOut {
+    pub id: i32,
+    /// Lower-cased; unique among the owner's clients.
+    pub email: String,
+    pub full_name: String,
+    /// Empty when there is none.
+    pub comment: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<client::Model> for ClientOut {
+    fn from(c: client::Model) -> Self {
+        Self {
+            id: c.id,
+            email: c.email,
+            full_name: c.full_name,
+            comment: c.comment,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A recipient to create or replace. The rules (a valid address of at most 254
+/// characters, unique among your clients; a name of 1–200 characters; a comment under
+/// 2,000) give 422 with the messages per field.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "ClientInput")]
+pub struct ClientIn {
+    pub email: Text,
+    pub full_name: Text,
+    #[oai(default)]
+    pub comment: Text,
+}
+
+impl From<ClientIn> for service::ClientInput {
+    fn from(c: ClientIn) -> Self {
+        Self {
+            email: c.email.into(),
+            full_name: c.full_name.into(),
+            comment: c.comment.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename = "ClientSort", rename_all = "snake_case")]
+pub enum ClientSort {
+    Name,
+    Email,
+    Created,
+}
+
+impl ClientSort {
+    fn key(self) -> &'static str {
+        match self {
+            ClientSort::Name => "name",
+            ClientSort::Email => "email",
+            ClientSort::Created => "created",
+        }
+    }
+}
+
+pub struct ClientsApi;
+
+#[OpenApi(prefix_path = "/clients", tag = "ApiTags::Clients")]
+impl ClientsApi {
+    /// List your clients
+    ///
+    /// Searches e-mail and name (case-insensitive), sorted by name unless told otherwise.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/", method = "get", operation_id = "list_clients")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        /// Page number from 1; a page past the end returns the last one.
+        #[oai(
+            default = "page_params::first",
+            validator(minimum(value = "1"), maximum(value = "1000000"))
+        )]
+        page: Query<u64>,
+        /// Rows per page, 1–100.
+        #[oai(
+            default = "page_params::per_page",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        per_page: Query<u64>,
+        /// Text to look for in the e-mail or the name.
+        #[oai(validator(max_length = 200))]
+        q: Query<Option<String>>,
+        sort: Query<Option<ClientSort>>,
+        dir: Query<Option<SortDir>>,
+    ) -> ApiResult<Json<ListPage<ClientOut>>> {
+        let query = list_query(page.0, q.0, sort.0.map(ClientSort::key), dir.0, None);
+        let found = service::list_sized(&state.db, auth.0.id, &query, per_page.0).await?;
+        Ok(Json(ListPage::from_page(found)))
+    }
+
+    /// Create a client
+    #[oai(path = "/", method = "post", operation_id = "create_client")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        body: Json<ClientIn>,
+    ) -> ApiResult<Created<ClientOut>> {
+        let client = service::create(&state.db, auth.0.id, body.0.into()).await?;
+        let location = format!("/api/v1/clients/{}", client.id);
+        Ok(Created::Created(Json(client.into()), location))
+    }
+
+    /// Get one of your clients
+    #[oai(path = "/:id", method = "get", operation_id = "get_client")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        id: Path<i32>,
+    ) -> ApiResult<Json<ClientOut>> {
+        let client = service::find_owned(&state.db, auth.0.id, id.0).await?;
+        Ok(Json(client.into()))
+    }
+
+    /// Replace one of your clients
+    #[oai(path = "/:id", method = "put", operation_id = "update_client")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        id: Path<i32>,
+        body: Json<ClientIn>,
+    ) -> ApiResult<Json<ClientOut>> {
+        let client = service::update(&state.db, auth.0.id, id.0, body.0.into()).await?;
+        Ok(Json(client.into()))
+    }
+
+    /// Delete one of your clients
+    ///
+    /// It leaves the mailings that sent to it; their attempts keep the address.
+    #[oai(path = "/:id", method = "delete", operation_id = "delete_client")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        id: Path<i32>,
+    ) -> ApiResult<Deleted> {
+        service::delete(&state.db, auth.0.id, id.0).await?;
+        Ok(Deleted::Deleted)
+    }
+}
