@@ -429,7 +429,7 @@ async fn register_verify_and_sign_in(backend: Backend) {
     assert!(flash(&login_page, "success").is_some_and(|t| t.contains("is confirmed")));
     assert!(find_user(&app, email).await.unwrap().is_verified);
 
-    assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, PASSWORD).await, "/dashboard");
     let (status, account) = browser.page("/account").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(account.text("dl.facts dd").as_deref(), Some(email));
@@ -663,7 +663,7 @@ async fn profile_edit_sets_the_phone_and_replaces_or_removes_the_avatar() {
     let browser = Browser::new(&app).await;
     let email = "prof@example.com";
     make_user(&app, email, true).await;
-    assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, PASSWORD).await, "/dashboard");
     let (status, form) = browser.page("/account/edit").await;
     assert_eq!(status, StatusCode::OK);
     assert!(form.exists("form[enctype='multipart/form-data'] #f-avatar[type=file]"));
