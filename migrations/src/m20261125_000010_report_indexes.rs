@@ -54,29 +54,18 @@ fn utc_day(backend: DbBackend, column: &str) -> String {
     }
 }
 
-fn greatest(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => "GREATEST",
-        _ => "MAX",
-    }
-}
-
 const COLUMNS: &str = "owner_id, mailing_id, message_id, day, attempts, successes, first_tries, \
      last_attempt_at";
 
-fn on_conflict(backend: DbBackend) -> String {
-    format!(
-        "ON CONFLICT (mailing_id, message_id, day) DO UPDATE SET \
-         attempts = report_days.attempts + excluded.attempts, \
-         successes = report_days.successes + excluded.successes, \
-         first_tries = report_days.first_tries + excluded.first_tries, \
-         last_attempt_at = {}(report_days.last_attempt_at, excluded.last_attempt_at)",
-        greatest(backend)
-    )
-}
+/// PostgreSQL's upsert of a grouped batch into the roll-up.
+const ON_CONFLICT: &str = "ON CONFLICT (mailing_id, message_id, day) DO UPDATE SET \
+     attempts = report_days.attempts + excluded.attempts, \
+     successes = report_days.successes + excluded.successes, \
+     first_tries = report_days.first_tries + excluded.first_tries, \
+     last_attempt_at = GREATEST(report_days.last_attempt_at, excluded.last_attempt_at)";
 
 /// Adds the attempts of `source` (the whole log, or a statement's new rows) to the roll-up.
-fn add_rows(backend: DbBackend, source: &str) -> String {
+fn add_rows(backend: DbBackend, source: &str, upsert: bool) -> String {
     format!(
         "INSERT INTO report_days ({COLUMNS}) \
          SELECT n.owner_id, n.mailing_id, n.message_id, {day}, COUNT(*), SUM({success}), \
@@ -85,36 +74,46 @@ fn add_rows(backend: DbBackend, source: &str) -> String {
         day = utc_day(backend, "n.attempted_at"),
         success = success("n"),
         first = first_try("n"),
-        conflict = on_conflict(backend),
+        conflict = if upsert { ON_CONFLICT } else { "" },
     )
 }
 
 /// PostgreSQL: once per statement over its new rows, so a bulk load is one grouped upsert
 /// (a row trigger would update the same roll-up row once per attempt in one transaction,
-/// and each update walks the chain of the earlier ones). SQLite has only row triggers;
-/// it updates rows in place, so one upsert per attempt stays cheap.
+/// and each update walks the chain of the earlier ones). SQLite has only row triggers and
+/// updates rows in place, so a row trigger stays cheap there; it avoids `ON CONFLICT`, whose
+/// target SQLite checks against the schema a pooled connection cached before this
+/// migration added the unique index (and there is one writer, so nothing can race).
 fn trigger_sql(backend: DbBackend) -> Vec<String> {
     match backend {
         DbBackend::Postgres => vec![
             format!(
                 "CREATE FUNCTION report_days_count() RETURNS trigger LANGUAGE plpgsql AS $$ \
                  BEGIN {}; RETURN NULL; END $$",
-                add_rows(backend, "new_attempts")
+                add_rows(backend, "new_attempts", true)
             ),
             "CREATE TRIGGER attempts_report_days AFTER INSERT ON attempts \
              REFERENCING NEW TABLE AS new_attempts \
              FOR EACH STATEMENT EXECUTE FUNCTION report_days_count()"
                 .to_owned(),
         ],
-        _ => vec![format!(
-            "CREATE TRIGGER attempts_report_days AFTER INSERT ON attempts BEGIN \
-             INSERT INTO report_days ({COLUMNS}) VALUES (NEW.owner_id, NEW.mailing_id, \
-             NEW.message_id, {day}, 1, {success}, {first}, NEW.attempted_at) {conflict}; END",
-            day = utc_day(backend, "NEW.attempted_at"),
-            success = success("NEW"),
-            first = first_try("NEW"),
-            conflict = on_conflict(backend),
-        )],
+        _ => {
+            let day = utc_day(backend, "NEW.attempted_at");
+            let row = format!(
+                "mailing_id = NEW.mailing_id AND message_id IS NEW.message_id AND day = {day}"
+            );
+            vec![format!(
+                "CREATE TRIGGER attempts_report_days AFTER INSERT ON attempts BEGIN \
+                 INSERT INTO report_days ({COLUMNS}) SELECT NEW.owner_id, NEW.mailing_id, \
+                 NEW.message_id, {day}, 0, 0, 0, NEW.attempted_at \
+                 WHERE NOT EXISTS (SELECT 1 FROM report_days WHERE {row}); \
+                 UPDATE report_days SET attempts = attempts + 1, \
+                 successes = successes + {success}, first_tries = first_tries + {first}, \
+                 last_attempt_at = MAX(last_attempt_at, NEW.attempted_at) WHERE {row}; END",
+                success = success("NEW"),
+                first = first_try("NEW"),
+            )]
+        }
     }
 }
 
@@ -186,7 +185,7 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
         // The log written so far, then the trigger for what comes.
-        db.execute_unprepared(&add_rows(backend, "attempts")).await?;
+        db.execute_unprepared(&add_rows(backend, "attempts", false)).await?;
         for sql in trigger_sql(backend) {
             db.execute_unprepared(&sql).await?;
         }
