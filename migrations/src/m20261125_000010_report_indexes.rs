@@ -185,7 +185,8 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
         // The log written so far, then the trigger for what comes.
-        db.execute_unprepared(&add_rows(backend, "attempts", false)).await?;
+        db.execute_unprepared(&add_rows(backend, "attempts", false))
+            .await?;
         for sql in trigger_sql(backend) {
             db.execute_unprepared(&sql).await?;
         }

@@ -181,7 +181,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 days,
                 mailings,
             };
-            println!("{}", mailer::reports::seed::seed_attempts(&db, owner, plan).await?);
+            println!(
+                "{}",
+                mailer::reports::seed::seed_attempts(&db, owner, plan).await?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { action } => {

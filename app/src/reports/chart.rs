@@ -45,7 +45,11 @@ pub fn chart_svg(days: &[Day]) -> String {
         r##"<svg class="chart{wide}" viewBox="0 0 {width} {H}"{size} role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Attempts per day from {first} to {last}: successes solid, failures hatched</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="fail-bg"/><line x1="0" y1="0" x2="0" y2="6" class="fail-line"/></pattern></defs><g class="legend"><rect class="ok" x="{PAD}" y="6" width="14" height="14"/><text x="{lx1}" y="17">Successes (solid)</text><rect fill="url(#hatch)" class="fail" x="{lx2}" y="6" width="14" height="14"/><text x="{lx3}" y="17">Failures (hatched)</text><text x="{right}" y="17" text-anchor="end" class="label">highest day: {max}</text></g><line class="axis" x1="{PAD}" y1="{base}" x2="{right}" y2="{base}"/>"##,
         // Past 640 units the chart keeps its size and its box scrolls (see app.css).
         wide = if width > 640 { " wide" } else { "" },
-        size = if width > 640 { format!(r#" width="{width}" height="{H}""#) } else { String::new() },
+        size = if width > 640 {
+            format!(r#" width="{width}" height="{H}""#)
+        } else {
+            String::new()
+        },
         first = days[0].day,
         last = days[n - 1].day,
         lx1 = PAD + 20,

@@ -4,5 +4,5 @@
 pub mod chart;
 pub mod range;
 pub mod routes;
-pub mod service;
 pub mod seed;
+pub mod service;

@@ -42,7 +42,11 @@ pub async fn show_reports(
     Query(query): Query<ReportQuery>,
 ) -> Result<Page, AppError> {
     let today = Utc::now().date_naive();
-    let view = if query.by_message() { "messages" } else { "mailings" };
+    let view = if query.by_message() {
+        "messages"
+    } else {
+        "mailings"
+    };
     let range = match range::parse(&query, today) {
         Ok(range) => range,
         Err(errors) => return Ok(invalid_range(&query, view, &errors)),
@@ -98,7 +102,11 @@ pub async fn export_report(
     })?;
     let report = service::report(&state.db, user.id, range, &query).await?;
     let body = service::csv(&report, query.by_message())?;
-    let view = if query.by_message() { "messages" } else { "mailings" };
+    let view = if query.by_message() {
+        "messages"
+    } else {
+        "mailings"
+    };
     Ok(crate::web::csv_download(
         &format!("report-{view}-{}-{}.csv", range.from, range.to),
         body,
@@ -117,9 +125,8 @@ pub async fn dashboard(
         range: "7d".into(),
         ..ReportQuery::default()
     };
-    let week = range::parse(&week_query, now.date_naive()).map_err(|_| {
-        AppError::Unexpected(anyhow::anyhow!("the 7-day preset is always valid"))
-    })?;
+    let week = range::parse(&week_query, now.date_naive())
+        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("the 7-day preset is always valid")))?;
     let db = &state.db;
     let (statuses, next, failures, report) = tokio::try_join!(
         service::status_counts(db, user.id, now),
@@ -127,7 +134,9 @@ pub async fn dashboard(
         service::recent_failures(db, user.id, 8),
         service::report(db, user.id, week, &week_query),
     )?;
-    let any_mailing = statuses.iter().any(|(key, _, n)| *key != "disabled" && *n > 0);
+    let any_mailing = statuses
+        .iter()
+        .any(|(key, _, n)| *key != "disabled" && *n > 0);
     Ok(Page::new(
         "dashboard/index.html",
         context! {

@@ -12,10 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::{NaiveTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, Set,
-    Statement,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, Set, Statement};
 
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::message;

@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
@@ -114,37 +114,52 @@ fn in_range(owner: i32, range: &DateRange) -> Condition {
         .add(report_day::Column::Day.lte(range.to))
 }
 
+/// One row of the per-(mailing, message) sums, as the database returns it.
+#[derive(Debug, FromQueryResult)]
+struct GroupRow {
+    mailing_id: i32,
+    message_id: Option<i32>,
+    attempts: i64,
+    successes: i64,
+    first_tries: i64,
+    last_at: DateTime<Utc>,
+}
+
 async fn groups(
     db: &DatabaseConnection,
     owner: i32,
     range: &DateRange,
 ) -> Result<Vec<Group>, AppError> {
-    let rows: Vec<(i32, Option<i32>, i64, i64, i64, DateTime<Utc>)> = report_day::Entity::find()
+    let rows = report_day::Entity::find()
         .select_only()
         .column(report_day::Column::MailingId)
         .column(report_day::Column::MessageId)
         .column_as(Expr::col(report_day::Column::Attempts).sum(), "attempts")
         .column_as(Expr::col(report_day::Column::Successes).sum(), "successes")
-        .column_as(Expr::col(report_day::Column::FirstTries).sum(), "first_tries")
-        .column_as(Expr::col(report_day::Column::LastAttemptAt).max(), "last_at")
+        .column_as(
+            Expr::col(report_day::Column::FirstTries).sum(),
+            "first_tries",
+        )
+        .column_as(
+            Expr::col(report_day::Column::LastAttemptAt).max(),
+            "last_at",
+        )
         .filter(in_range(owner, range))
         .group_by(report_day::Column::MailingId)
         .group_by(report_day::Column::MessageId)
-        .into_tuple()
+        .into_model::<GroupRow>()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(mailing_id, message_id, attempts, successes, first_tries, last_at)| Group {
-                mailing_id,
-                message_id,
-                attempts: count(attempts),
-                successes: count(successes),
-                first_tries: count(first_tries),
-                last_at,
-            },
-        )
+        .map(|r| Group {
+            mailing_id: r.mailing_id,
+            message_id: r.message_id,
+            attempts: count(r.attempts),
+            successes: count(r.successes),
+            first_tries: count(r.first_tries),
+            last_at: r.last_at,
+        })
         .collect())
 }
 
@@ -222,8 +237,9 @@ fn latest<'a>(
     attempts
         .iter()
         .filter(|a| {
-            keys.iter()
-                .any(|k| k.2 == newest && a.mailing_id == k.0 && a.message_id == k.1 && a.attempted_at == k.2)
+            keys.iter().any(|k| {
+                k.2 == newest && a.mailing_id == k.0 && a.message_id == k.1 && a.attempted_at == k.2
+            })
         })
         .max_by_key(|a| a.id)
         .map(|a| LastAttempt {
@@ -265,7 +281,13 @@ pub async fn report(
     })
 }
 
-fn row(id: Option<i32>, name: String, link: Option<String>, groups: &[&Group], attempts: &[attempt::Model]) -> Row {
+fn row(
+    id: Option<i32>,
+    name: String,
+    link: Option<String>,
+    groups: &[&Group],
+    attempts: &[attempt::Model],
+) -> Row {
     let mut figures = Figures::default();
     for g in groups {
         figures.add(g);
@@ -379,13 +401,21 @@ fn sort_rows(rows: &mut [Row], key: &str, descending: bool) {
                 .success_rate
                 .partial_cmp(&fb.success_rate)
                 .unwrap_or(Ordering::Equal),
-            _ => fa.last.as_ref().map(|l| l.at).cmp(&fb.last.as_ref().map(|l| l.at)),
+            _ => fa
+                .last
+                .as_ref()
+                .map(|l| l.at)
+                .cmp(&fb.last.as_ref().map(|l| l.at)),
         }
     };
     let default = !SORT_KEYS.contains(&key);
     rows.sort_by(|a, b| {
         let o = by(a, b).then_with(|| a.id.cmp(&b.id));
-        if descending || default { o.reverse() } else { o }
+        if descending || default {
+            o.reverse()
+        } else {
+            o
+        }
     });
 }
 
@@ -418,7 +448,8 @@ pub fn csv(report: &Report, by_message: bool) -> Result<Vec<u8>, AppError> {
                 f.retries.to_string(),
                 last.map(|l| l.at.format("%Y-%m-%d %H:%M:%S").to_string())
                     .unwrap_or_default(),
-                last.map(|l| l.status.as_str().to_owned()).unwrap_or_default(),
+                last.map(|l| l.status.as_str().to_owned())
+                    .unwrap_or_default(),
                 last.map(|l| l.reply.clone()).unwrap_or_default(),
             ])
             .map_err(anyhow::Error::from)?;

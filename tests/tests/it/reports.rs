@@ -8,10 +8,10 @@ use std::time::{Duration as Elapsed, Instant};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use mailer::entities::attempt::{self, AttemptStatus};
+use mailer::entities::client;
 use mailer::entities::delivery::{self, DeliveryStatus};
 use mailer::entities::mailing::{self, MailingStatus, Periodicity};
 use mailer::entities::user::Role;
-use mailer::entities::client;
 use mailer_tests::html::{Doc, parse, parse_fragment};
 use mailer_tests::smtp::Behavior;
 use mailer_tests::users::{Visitor, sign_in_new};
@@ -163,7 +163,12 @@ async fn insert_client(app: &TestApp, owner: i32, email: &str) -> i32 {
     .id
 }
 
-async fn insert_mailing(app: &TestApp, owner: i32, message: i32, next: Option<DateTime<Utc>>) -> i32 {
+async fn insert_mailing(
+    app: &TestApp,
+    owner: i32,
+    message: i32,
+    next: Option<DateTime<Utc>>,
+) -> i32 {
     let now = Utc::now();
     mailing::ActiveModel {
         owner_id: Set(owner),
@@ -370,7 +375,10 @@ async fn figures_match_the_log(backend: Backend) {
             let on_day = |x: &Try| x.owner == ANN && at(x.days_ago, x.minute).date_naive() == date;
             let want = expected(LOG, on_day, date, date);
             assert_eq!(
-                (day[1].parse::<u64>().unwrap(), day[2].parse::<u64>().unwrap()),
+                (
+                    day[1].parse::<u64>().unwrap(),
+                    day[2].parse::<u64>().unwrap()
+                ),
                 (want.successes, want.failures),
                 "{query} {date}"
             );
@@ -402,13 +410,23 @@ async fn figures_match_the_log(backend: Backend) {
         figures_of(&eve_rows[0]),
         expected(LOG, |x| x.owner == EVE, from, today())
     );
-    for doc in [&eve, &page(&f.eve, "/reports?range=30d&view=messages").await] {
+    for doc in [
+        &eve,
+        &page(&f.eve, "/reports?range=30d&view=messages").await,
+    ] {
         let text = doc.text("main").unwrap();
         assert!(!text.contains("Autumn") && !text.contains("Winter") && !text.contains("250 ok"));
     }
-    for path in ["/reports?range=30d", "/reports?range=30d&view=messages", "/dashboard"] {
+    for path in [
+        "/reports?range=30d",
+        "/reports?range=30d&view=messages",
+        "/dashboard",
+    ] {
         let text = page(&f.ann, path).await.text("main").unwrap();
-        assert!(!text.contains("EVE-SECRET-REPLY") && !text.contains("Eve secret"), "{path}");
+        assert!(
+            !text.contains("EVE-SECRET-REPLY") && !text.contains("Eve secret"),
+            "{path}"
+        );
     }
 }
 
@@ -469,7 +487,9 @@ async fn csv_is_the_table(backend: Backend) {
     let col: Vec<u64> = table(&doc).iter().map(|r| r[1].parse().unwrap()).collect();
     assert!(col.windows(2).all(|w| w[0] >= w[1]), "{col:?}");
     assert_eq!(
-        doc.attr("th[aria-sort] a", "href").as_deref().map(|h| h.contains("dir=asc")),
+        doc.attr("th[aria-sort] a", "href")
+            .as_deref()
+            .map(|h| h.contains("dir=asc")),
         Some(true)
     );
     let doc = page(&f.ann, "/reports?range=30d&sort=deliveries&dir=asc").await;
@@ -510,7 +530,11 @@ async fn empty_ranges_and_bad_dates() {
     };
     let f = fixture(&app).await;
     // A range with nothing in it is an empty state, not an error.
-    let doc = page(&f.ann, "/reports?range=custom&from=2001-01-01&to=2001-01-31").await;
+    let doc = page(
+        &f.ann,
+        "/reports?range=custom&from=2001-01-01&to=2001-01-31",
+    )
+    .await;
     assert!(doc.exists("#report-empty"));
     assert!(!doc.exists("#report-table"));
     assert_eq!(doc.text("#total-deliveries").as_deref(), Some("0"));
@@ -526,7 +550,11 @@ async fn empty_ranges_and_bad_dates() {
         ("range=forever", ""),
     ] {
         let response = f.ann.get(&format!("/reports?{query}")).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}"
+        );
         let doc = parse(&response.text().await.unwrap());
         if field.is_empty() {
             assert!(doc.exists(".flash.error"), "{query}");
@@ -556,7 +584,12 @@ async fn dashboard_shows_statuses_next_sends_and_failures() {
     // Ann's three mailings run now (started 60 days ago, end in 60 days); two are disabled.
     let status = |key: &str| doc.text(&format!("#status-{key} .number")).unwrap();
     assert_eq!(
-        (status("created"), status("running"), status("finished"), status("disabled")),
+        (
+            status("created"),
+            status("running"),
+            status("finished"),
+            status("disabled")
+        ),
         ("0".into(), "3".into(), "0".into(), "2".into())
     );
     assert_eq!(
@@ -573,29 +606,42 @@ async fn dashboard_shows_statuses_next_sends_and_failures() {
         ]
     );
     // Recent failures, newest first, with the server's reply; never Eve's.
-    let mut failures: Vec<&Try> = LOG.iter().filter(|x| x.owner == ANN && !x.success).collect();
+    let mut failures: Vec<&Try> = LOG
+        .iter()
+        .filter(|x| x.owner == ANN && !x.success)
+        .collect();
     failures.sort_by_key(|x| std::cmp::Reverse(at(x.days_ago, x.minute)));
     let replies = doc.texts("#recent-failures tbody td code");
     let want: Vec<String> = failures.iter().map(|x| x.reply.to_owned()).collect();
     assert_eq!(replies, want);
     // The last 7 days, with a report link per mailing.
-    let week = expected(LOG, |x| x.owner == ANN, today() - Duration::days(6), today());
+    let week = expected(
+        LOG,
+        |x| x.owner == ANN,
+        today() - Duration::days(6),
+        today(),
+    );
     let summary = doc.text("#week-summary").unwrap();
     assert!(
         summary.contains(&format!("{} deliveries", week.deliveries)),
         "{summary}"
     );
-    assert!(doc
-        .attrs("#week-mailings a", "href")
-        .iter()
-        .any(|h| *h == format!("/mailings/{}#report-title", f.mailings[0])));
+    assert!(
+        doc.attrs("#week-mailings a", "href")
+            .iter()
+            .any(|h| *h == format!("/mailings/{}#report-title", f.mailings[0]))
+    );
     // Signing in lands on the dashboard; the navigation links to it and to the reports.
     assert!(doc.exists("header nav a[href='/dashboard'][aria-current=page]"));
     assert!(doc.exists("header nav a[href='/reports']"));
 
     let fresh = sign_in_new(&app, "new@example.com", Role::User).await;
     let empty = page(&fresh, "/dashboard").await;
-    assert!(empty.exists("#next-empty") && empty.exists("#failures-empty") && empty.exists("#week-empty"));
+    assert!(
+        empty.exists("#next-empty")
+            && empty.exists("#failures-empty")
+            && empty.exists("#week-empty")
+    );
 }
 
 /// The real send path feeds the report: a mailing sent by `mailer send` through the fake
@@ -619,7 +665,10 @@ async fn sent_mailings_appear_in_the_report() {
         .unwrap();
     assert!(log.len() >= 4, "a retry and a refusal: {log:#?}");
     let deliveries: BTreeSet<Option<i64>> = log.iter().map(|a| a.delivery_id).collect();
-    let successes = log.iter().filter(|a| a.status == AttemptStatus::Success).count() as u64;
+    let successes = log
+        .iter()
+        .filter(|a| a.status == AttemptStatus::Success)
+        .count() as u64;
     let failures = log.len() as u64 - successes;
     let doc = page(&v, "/reports?range=today").await;
     assert_eq!(
@@ -688,7 +737,11 @@ async fn bench_reports_with_a_million_attempts() {
                 times.push(started.elapsed());
             } else if path.starts_with("/reports") {
                 let doc = parse(&body);
-                let total: u64 = doc.text("#total-successes").unwrap().parse::<u64>().unwrap()
+                let total: u64 = doc
+                    .text("#total-successes")
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
                     + doc.text("#total-failures").unwrap().parse::<u64>().unwrap();
                 println!("{path}: {total} attempts in range");
             }
@@ -701,7 +754,10 @@ async fn bench_reports_with_a_million_attempts() {
             ms(times[0]),
             ms(times[times.len() - 1])
         );
-        assert!(median < Elapsed::from_millis(1000), "{path} took {median:?}");
+        assert!(
+            median < Elapsed::from_millis(1000),
+            "{path} took {median:?}"
+        );
     }
 }
 

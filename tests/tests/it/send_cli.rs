@@ -64,7 +64,13 @@ pub(crate) async fn mailer_send(app: &TestApp, args: &[&str]) -> Run {
 
 /// A mailing of `v` to `n` new clients, created on the web; its id. (Creating a due one
 /// queues a fan-out job that nobody consumes: no worker runs here.)
-pub(crate) async fn mailing_of(app: &TestApp, v: &Visitor, tag: &str, n: usize, start: Span) -> i32 {
+pub(crate) async fn mailing_of(
+    app: &TestApp,
+    v: &Visitor,
+    tag: &str,
+    n: usize,
+    start: Span,
+) -> i32 {
     let ids = make_clients(app, v, tag, n).await;
     let message = make_message(app, v.user.id, &format!("News for {tag}")).await;
     let created = create_mailing(v, message.id, &ids, start, Span::days(2), "once").await;
