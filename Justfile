@@ -54,6 +54,11 @@ test *args:
 api-fuzz:
     .ci/schemathesis.sh
 
+# Seed a million attempts for one user on PostgreSQL and time /reports (median of 9); BENCH_ATTEMPTS=N for another size
+bench-reports:
+    cargo build --bins
+    TEST_REQUIRE_SERVICES=1 cargo test -p mailer-tests --test it reports::bench_reports -- --ignored --nocapture
+
 # Formatting and clippy, warnings are errors
 lint:
     cargo fmt --all -- --check

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod mail;
 pub mod mailings;
 pub mod messages;
+pub mod reports;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;

@@ -15,6 +15,7 @@ mod m20261125_000006_attempts;
 mod m20261125_000007_posts;
 mod m20261125_000008_admin_log;
 mod m20261125_000009_api_tokens;
+mod m20261125_000010_report_indexes;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_posts::Migration),
             Box::new(m20261125_000008_admin_log::Migration),
             Box::new(m20261125_000009_api_tokens::Migration),
+            Box::new(m20261125_000010_report_indexes::Migration),
         ]
     }
 }
@@ -47,6 +49,7 @@ pub const TABLES: &[&str] = &[
     "posts",
     "admin_log",
     "api_tokens",
+    "report_days",
 ];
 
 /// `CREATE INDEX` for `columns` of `table`, named `idx_<table>_<col>_<col>`.

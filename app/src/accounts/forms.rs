@@ -82,7 +82,7 @@ pub fn optional(value: &str) -> Option<String> {
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/account".to_owned(),
+        _ => "/dashboard".to_owned(),
     }
 }
 
@@ -109,7 +109,7 @@ mod tests {
             Some("//evil.example"),
             Some("/\\evil"),
         ] {
-            assert_eq!(safe_next(bad), "/account");
+            assert_eq!(safe_next(bad), "/dashboard");
         }
     }
 }

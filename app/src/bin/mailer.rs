@@ -60,6 +60,20 @@ enum Command {
         #[arg(long)]
         due: bool,
     },
+    /// Add a large attempt log to one user's account, to measure the reports
+    /// (PostgreSQL only). The seeded mailings are disabled: nothing is mailed.
+    SeedAttempts {
+        /// The account that gets the data (it must exist).
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Spread over this many days, ending today.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long, default_value_t = 20)]
+        mailings: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -188,6 +202,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
                 Err(mailer::web::forms::SaveError::App(e)) => return Err(e.into()),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SeedAttempts {
+            email,
+            count,
+            days,
+            mailings,
+        } => {
+            let db = mailer::db::connect(&config).await?;
+            mailer::db::migrate(&db).await?;
+            let owner = mailer::reports::seed::owner_id(&db, &email).await?;
+            let plan = mailer::reports::seed::SeedPlan {
+                count,
+                days,
+                mailings,
+            };
+            println!(
+                "{}",
+                mailer::reports::seed::seed_attempts(&db, owner, plan).await?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { action } => {

@@ -9,6 +9,7 @@ pub mod mailing;
 pub mod mailing_client;
 pub mod message;
 pub mod post;
+pub mod report_day;
 pub mod user;
 
 /// The Entity types under short names, plus the enumerated column types.
@@ -22,5 +23,6 @@ pub mod prelude {
     pub use super::mailing_client::Entity as MailingClient;
     pub use super::message::Entity as Message;
     pub use super::post::Entity as Post;
+    pub use super::report_day::Entity as ReportDay;
     pub use super::user::{Entity as User, Role};
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
+use crate::reports::chart::Day;
 use crate::web::AppError;
 use crate::web::list::{PER_PAGE, Paginated, paginate_sized};
 
@@ -67,13 +68,6 @@ pub struct ClientRow {
     pub last_attempt_at: DateTime<Utc>,
     pub last_status: String,
     pub last_reply: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Day {
-    pub day: NaiveDate,
-    pub successes: u64,
-    pub failures: u64,
 }
 
 /// The report of a mailing: totals, one page of the per-client table, attempts per day.
@@ -159,50 +153,6 @@ pub async fn report(
             })
             .collect(),
     })
-}
-
-/// A bar chart of successes and failures per day, as SVG built on the server. Each bar has
-/// its number written on it and failures are hatched, so it reads without colour.
-pub fn chart_svg(days: &[Day]) -> String {
-    const W: usize = 640;
-    const H: usize = 180;
-    const PAD: usize = 24;
-    let shown = &days[days.len().saturating_sub(30)..];
-    if shown.is_empty() {
-        return String::new();
-    }
-    let max = shown
-        .iter()
-        .map(|d| d.successes + d.failures)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let slot = (W - 2 * PAD) as f64 / shown.len() as f64;
-    let bar = (slot * 0.7).clamp(4.0, 40.0);
-    let scale = (H - 2 * PAD) as f64 / max;
-    let mut svg = format!(
-        r##"<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Attempts per day: successes and failures</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="fail-bg"/><line x1="0" y1="0" x2="0" y2="6" class="fail-line"/></pattern></defs>"##
-    );
-    for (i, d) in shown.iter().enumerate() {
-        let x = PAD as f64 + i as f64 * slot + (slot - bar) / 2.0;
-        let hs = d.successes as f64 * scale;
-        let hf = d.failures as f64 * scale;
-        let base = (H - PAD) as f64;
-        svg.push_str(&format!(
-            r#"<g><title>{day}: {s} successful, {f} failed</title><rect class="ok" x="{x:.1}" y="{ys:.1}" width="{bar:.1}" height="{hs:.1}"/><rect fill="url(#hatch)" class="fail" x="{x:.1}" y="{yf:.1}" width="{bar:.1}" height="{hf:.1}"/><text x="{tx:.1}" y="{ty:.1}" text-anchor="middle" class="count">{s}/{f}</text><text x="{tx:.1}" y="{ly}" text-anchor="middle" class="label">{label}</text></g>"#,
-            day = d.day,
-            s = d.successes,
-            f = d.failures,
-            ys = base - hs,
-            yf = base - hs - hf,
-            tx = x + bar / 2.0,
-            ty = (base - hs - hf - 4.0).max(10.0),
-            ly = H - 8,
-            label = d.day.format("%d.%m"),
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
 }
 
 /// One page of the mailing's attempts, newest first.

@@ -136,7 +136,9 @@ pub async fn show_mailing(
         .await?;
     let progress = report::progress(&state.db, id).await?;
     let report = report::report(&state.db, id, query.page.unwrap_or(1)).await?;
-    let chart = report::chart_svg(&report.days);
+    // The 30 latest days with attempts.
+    let chart =
+        crate::reports::chart::chart_svg(&report.days[report.days.len().saturating_sub(30)..]);
     Ok(Page::new(
         "mailings/detail.html",
         context! {

@@ -178,7 +178,7 @@ pub async fn find_owned(
 }
 
 /// Status filter by the clock, so the list agrees with what each row shows.
-fn with_status(
+pub fn with_status(
     select: Select<mailing::Entity>,
     status: &str,
     now: DateTime<Utc>,

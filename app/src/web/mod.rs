@@ -25,6 +25,7 @@ use crate::accounts::{routes as accounts, session};
 use crate::clients::routes as clients;
 use crate::mailings::routes as mailings;
 use crate::messages::routes as messages;
+use crate::reports::routes as reports;
 use crate::state::AppState;
 
 /// The site's routes, recording which ones change state so a test can prove that every
@@ -196,6 +197,9 @@ fn site() -> Site {
             mailings::confirm_delete_mailing,
             mailings::delete_mailing,
         )
+        .page("/dashboard", reports::dashboard)
+        .page("/reports", reports::show_reports)
+        .page("/reports/export.csv", reports::export_report)
 }
 
 /// Paths (with `:param` placeholders) that accept state-changing requests.

@@ -429,7 +429,7 @@ async fn register_verify_and_sign_in(backend: Backend) {
     assert!(flash(&login_page, "success").is_some_and(|t| t.contains("is confirmed")));
     assert!(find_user(&app, email).await.unwrap().is_verified);
 
-    assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, PASSWORD).await, "/dashboard");
     let (status, account) = browser.page("/account").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(account.text("dl.facts dd").as_deref(), Some(email));
@@ -663,7 +663,7 @@ async fn profile_edit_sets_the_phone_and_replaces_or_removes_the_avatar() {
     let browser = Browser::new(&app).await;
     let email = "prof@example.com";
     make_user(&app, email, true).await;
-    assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, PASSWORD).await, "/dashboard");
     let (status, form) = browser.page("/account/edit").await;
     assert_eq!(status, StatusCode::OK);
     assert!(form.exists("form[enctype='multipart/form-data'] #f-avatar[type=file]"));
@@ -786,7 +786,7 @@ async fn repeated_failures_throttle_sign_in_per_email() {
 
     assert_redirect(
         &browser.login("bystander@example.com", PASSWORD).await,
-        "/account",
+        "/dashboard",
     );
 }
 
@@ -858,9 +858,9 @@ async fn sign_in_follows_next_only_to_local_paths() {
     for (next, goes_to) in [
         ("/account/password", "/account/password"),
         ("/account/edit?tab=1", "/account/edit?tab=1"),
-        ("https://evil.example", "/account"),
-        ("//evil.example", "/account"),
-        ("/\\evil.example", "/account"),
+        ("https://evil.example", "/dashboard"),
+        ("//evil.example", "/dashboard"),
+        ("/\\evil.example", "/dashboard"),
     ] {
         let response = browser.login_next(email, PASSWORD, next).await;
         assert_redirect(&response, goes_to);
@@ -929,7 +929,7 @@ async fn password_reset_by_mail() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "the old password is refused"
     );
-    assert_redirect(&browser.login(email, NEW_PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, NEW_PASSWORD).await, "/dashboard");
 
     // Both links are dead: the one used, and the one issued before the change.
     for link in [&link, &other_link] {
@@ -1005,7 +1005,7 @@ async fn a_new_password_is_generated_and_mailed_after_confirmation() {
         browser.login(email, PASSWORD).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    assert_redirect(&browser.login(email, &generated).await, "/account");
+    assert_redirect(&browser.login(email, &generated).await, "/dashboard");
     assert_eq!(
         browser.post(&link, &[]).await.status(),
         StatusCode::BAD_REQUEST,
@@ -1022,8 +1022,8 @@ async fn changing_the_password_signs_out_the_other_devices() {
     make_user(&app, email, true).await;
     let laptop = Browser::new(&app).await;
     let phone = Browser::other_device(&app).await;
-    assert_redirect(&laptop.login(email, PASSWORD).await, "/account");
-    assert_redirect(&phone.login(email, PASSWORD).await, "/account");
+    assert_redirect(&laptop.login(email, PASSWORD).await, "/dashboard");
+    assert_redirect(&phone.login(email, PASSWORD).await, "/dashboard");
     assert!(phone.is_signed_in().await);
 
     let wrong_old = [
@@ -1049,7 +1049,7 @@ async fn changing_the_password_signs_out_the_other_devices() {
         !phone.is_signed_in().await,
         "the other device is signed out"
     );
-    assert_redirect(&phone.login(email, NEW_PASSWORD).await, "/account");
+    assert_redirect(&phone.login(email, NEW_PASSWORD).await, "/dashboard");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1063,7 +1063,7 @@ async fn a_blocked_user_is_signed_out_at_once_and_cannot_sign_in() {
     let browser = Browser::new(&app).await;
     let email = "blocked@example.com";
     let user = make_user(&app, email, true).await;
-    assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, PASSWORD).await, "/dashboard");
     assert!(browser.is_signed_in().await);
 
     let user = service::set_active(&app.state.db, user, false)
@@ -1077,7 +1077,7 @@ async fn a_blocked_user_is_signed_out_at_once_and_cannot_sign_in() {
     service::set_active(&app.state.db, user, true)
         .await
         .unwrap();
-    assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, PASSWORD).await, "/dashboard");
     assert!(browser.is_signed_in().await);
 }
 
@@ -1121,7 +1121,7 @@ async fn createsuperuser_makes_a_verified_superuser_who_can_sign_in() {
     let browser = Browser::new(&app).await;
     assert_redirect(
         &browser.login("root@example.com", PASSWORD).await,
-        "/account",
+        "/dashboard",
     );
     let (_, account) = browser.page("/account").await;
     assert!(
@@ -1140,7 +1140,7 @@ async fn signing_out_needs_the_csrf_token() {
     make_user(&app, "leaving@example.com", true).await;
     assert_redirect(
         &browser.login("leaving@example.com", PASSWORD).await,
-        "/account",
+        "/dashboard",
     );
 
     let forged = browser
@@ -1175,7 +1175,7 @@ async fn the_next_page_says_why_the_session_ended() {
         }
     };
 
-    assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, PASSWORD).await, "/dashboard");
     assert_redirect(&browser.post("/logout", &[]).await, "/");
     let (_, home) = browser.page("/").await;
     expect("sign-out", flash(&home, "success"), "You have signed out.");
@@ -1194,7 +1194,7 @@ async fn the_next_page_says_why_the_session_ended() {
         "Your password is changed.",
     );
 
-    assert_redirect(&browser.login(email, NEW_PASSWORD).await, "/account");
+    assert_redirect(&browser.login(email, NEW_PASSWORD).await, "/dashboard");
     let user = find_user(&app, email).await.unwrap();
     let user = service::set_active(&app.state.db, user, false)
         .await

@@ -13,6 +13,7 @@ mod mailings;
 mod messages;
 mod migrations;
 mod ownership;
+mod reports;
 mod send_cli;
 mod transport;
 mod web;

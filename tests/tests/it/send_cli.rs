@@ -17,8 +17,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::mailings::{create_mailing, make_clients, make_message};
 
-struct Run {
-    code: Option<i32>,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
     stdout: String,
     stderr: String,
 }
@@ -40,7 +40,7 @@ impl std::fmt::Display for Run {
 }
 
 /// Runs `mailer send …` with the app's configuration, to completion.
-async fn mailer_send(app: &TestApp, args: &[&str]) -> Run {
+pub(crate) async fn mailer_send(app: &TestApp, args: &[&str]) -> Run {
     let output = tokio::process::Command::new(bin_path("mailer"))
         .arg("send")
         .args(args)
@@ -64,7 +64,13 @@ async fn mailer_send(app: &TestApp, args: &[&str]) -> Run {
 
 /// A mailing of `v` to `n` new clients, created on the web; its id. (Creating a due one
 /// queues a fan-out job that nobody consumes: no worker runs here.)
-async fn mailing_of(app: &TestApp, v: &Visitor, tag: &str, n: usize, start: Span) -> i32 {
+pub(crate) async fn mailing_of(
+    app: &TestApp,
+    v: &Visitor,
+    tag: &str,
+    n: usize,
+    start: Span,
+) -> i32 {
     let ids = make_clients(app, v, tag, n).await;
     let message = make_message(app, v.user.id, &format!("News for {tag}")).await;
     let created = create_mailing(v, message.id, &ids, start, Span::days(2), "once").await;

@@ -1,0 +1,134 @@
+//! The one chart of the site: successes and failures per day as a stacked bar chart in SVG,
+//! built on the server (no script). It reads without colour: failures are hatched, the
+//! legend says so in words, every bar has a `<title>` with its numbers, and pages show the
+//! same numbers in a table beside it.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Day {
+    pub day: NaiveDate,
+    pub successes: u64,
+    pub failures: u64,
+}
+
+const H: usize = 200;
+const PAD: usize = 24;
+/// Room above the bars for the legend.
+const TOP: usize = 28;
+/// Narrowest slot per day; past that the chart grows wider and scrolls.
+const MIN_SLOT: f64 = 8.0;
+
+/// `days` in order, one bar each (pass every day of a range, zeros included, to show gaps).
+/// Empty input gives an empty string: pages show their empty state instead.
+pub fn chart_svg(days: &[Day]) -> String {
+    if days.is_empty() {
+        return String::new();
+    }
+    let n = days.len();
+    let width = ((2 * PAD) as f64 + n as f64 * MIN_SLOT).max(640.0).ceil() as usize;
+    let slot = (width - 2 * PAD) as f64 / n as f64;
+    let bar = (slot * 0.7).clamp(3.0, 40.0);
+    let max = days
+        .iter()
+        .map(|d| d.successes + d.failures)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let scale = (H - TOP - PAD) as f64 / max;
+    let base = (H - PAD) as f64;
+    // A date under every bar when they fit, otherwise under every k-th one.
+    let label_every = n.div_ceil(((width - 2 * PAD) / 44).max(1));
+    let numbers_fit = slot >= 26.0;
+    let mut svg = format!(
+        r##"<svg class="chart{wide}" viewBox="0 0 {width} {H}"{size} role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Attempts per day from {first} to {last}: successes solid, failures hatched</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="fail-bg"/><line x1="0" y1="0" x2="0" y2="6" class="fail-line"/></pattern></defs><g class="legend"><rect class="ok" x="{PAD}" y="6" width="14" height="14"/><text x="{lx1}" y="17">Successes (solid)</text><rect fill="url(#hatch)" class="fail" x="{lx2}" y="6" width="14" height="14"/><text x="{lx3}" y="17">Failures (hatched)</text><text x="{right}" y="17" text-anchor="end" class="label">highest day: {max}</text></g><line class="axis" x1="{PAD}" y1="{base}" x2="{right}" y2="{base}"/>"##,
+        // Past 640 units the chart keeps its size and its box scrolls (see app.css).
+        wide = if width > 640 { " wide" } else { "" },
+        size = if width > 640 {
+            format!(r#" width="{width}" height="{H}""#)
+        } else {
+            String::new()
+        },
+        first = days[0].day,
+        last = days[n - 1].day,
+        lx1 = PAD + 20,
+        lx2 = PAD + 140,
+        lx3 = PAD + 160,
+        right = width - PAD,
+        max = max as u64,
+    );
+    for (i, d) in days.iter().enumerate() {
+        let x = PAD as f64 + i as f64 * slot + (slot - bar) / 2.0;
+        let hs = d.successes as f64 * scale;
+        let hf = d.failures as f64 * scale;
+        let tx = x + bar / 2.0;
+        svg.push_str(&format!(
+            r#"<g><title>{day}: {s} successful, {f} failed</title><rect class="ok" x="{x:.1}" y="{ys:.1}" width="{bar:.1}" height="{hs:.1}"/><rect fill="url(#hatch)" class="fail" x="{x:.1}" y="{yf:.1}" width="{bar:.1}" height="{hf:.1}"/>"#,
+            day = d.day,
+            s = d.successes,
+            f = d.failures,
+            ys = base - hs,
+            yf = base - hs - hf,
+        ));
+        if numbers_fit && d.successes + d.failures > 0 {
+            svg.push_str(&format!(
+                r#"<text x="{tx:.1}" y="{ty:.1}" text-anchor="middle" class="count">{s}/{f}</text>"#,
+                s = d.successes,
+                f = d.failures,
+                ty = (base - hs - hf - 4.0).max((TOP + 8) as f64),
+            ));
+        }
+        if i % label_every == 0 {
+            svg.push_str(&format!(
+                r#"<text x="{tx:.1}" y="{ly}" text-anchor="middle" class="label">{label}</text>"#,
+                ly = H - 8,
+                label = d.day.format("%d.%m"),
+            ));
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32, successes: u64, failures: u64) -> Day {
+        Day {
+            day: NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default(),
+            successes,
+            failures,
+        }
+    }
+
+    #[test]
+    fn one_titled_bar_group_per_day_and_a_legend_in_words() {
+        let svg = chart_svg(&[day(1, 3, 1), day(2, 0, 0), day(3, 0, 2)]);
+        assert_eq!(svg.matches("<g><title>").count(), 3);
+        assert!(svg.contains("<title>2026-11-01: 3 successful, 1 failed</title>"));
+        assert!(svg.contains("Failures (hatched)"));
+        assert!(!svg.contains("style="), "no inline styles under the CSP");
+    }
+
+    #[test]
+    fn a_long_range_grows_wider_instead_of_squashing_bars() {
+        let days: Vec<Day> = (0..365)
+            .map(|i| Day {
+                day: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
+                    + chrono::Duration::days(i),
+                successes: 1,
+                failures: 0,
+            })
+            .collect();
+        let svg = chart_svg(&days);
+        assert!(svg.contains(r#"width="2968""#), "{}", &svg[..200]);
+    }
+
+    #[test]
+    fn nothing_to_draw_is_an_empty_string() {
+        assert_eq!(chart_svg(&[]), "");
+    }
+}

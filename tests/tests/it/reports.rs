@@ -1,0 +1,766 @@
+//! `/reports`, its CSV export and `/dashboard`: the figures on the page against counts the
+//! test makes itself from the log it wrote; another user's data never shows; bad ranges
+//! are form errors and empty ranges an empty state. The benchmark (ignored) seeds a
+//! million attempts on PostgreSQL and times the page.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration as Elapsed, Instant};
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use mailer::entities::attempt::{self, AttemptStatus};
+use mailer::entities::client;
+use mailer::entities::delivery::{self, DeliveryStatus};
+use mailer::entities::mailing::{self, MailingStatus, Periodicity};
+use mailer::entities::user::Role;
+use mailer_tests::html::{Doc, parse, parse_fragment};
+use mailer_tests::smtp::Behavior;
+use mailer_tests::users::{Visitor, sign_in_new};
+use mailer_tests::{Backend, TestApp, spawn_app};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+use crate::mailings::make_message;
+
+/// One try as the test writes it: which mailing (index into the fixture), which delivery
+/// (a label), when (days before today, minutes after noon), how it went.
+#[derive(Clone, Debug)]
+struct Try {
+    owner: usize,
+    mailing: usize,
+    delivery: &'static str,
+    days_ago: i64,
+    minute: i64,
+    success: bool,
+    reply: &'static str,
+}
+
+const fn t(
+    owner: usize,
+    mailing: usize,
+    delivery: &'static str,
+    days_ago: i64,
+    minute: i64,
+    success: bool,
+    reply: &'static str,
+) -> Try {
+    Try {
+        owner,
+        mailing,
+        delivery,
+        days_ago,
+        minute,
+        success,
+        reply,
+    }
+}
+
+const ANN: usize = 0;
+const EVE: usize = 1;
+
+/// Ann's mailings 0–2 (0 and 2 send the same message), Eve's mailing 3.
+const LOG: &[Try] = &[
+    t(ANN, 1, "old", 40, 0, true, "250 old"),
+    t(ANN, 1, "edge", 8, 0, false, "451 4.7.1 Try again later"),
+    t(ANN, 1, "edge", 6, 0, true, "250 edge retried"),
+    t(ANN, 1, "ten", 10, 0, true, "250 ten"),
+    t(ANN, 2, "slow", 2, 0, false, "421 busy"),
+    t(ANN, 2, "slow", 2, 30, false, "421 still busy"),
+    t(ANN, 2, "slow", 1, 0, true, "250 slow done"),
+    t(ANN, 0, "bad", 1, 5, false, "550 5.1.1 No such user"),
+    t(ANN, 0, "ok", 0, 0, true, "250 ok"),
+    t(ANN, 0, "retry", 0, 1, false, "451 4.3.0 Try again later"),
+    t(ANN, 0, "retry", 0, 11, true, "250 retry ok"),
+    t(EVE, 3, "eve", 0, 2, false, "EVE-SECRET-REPLY"),
+    t(EVE, 3, "eve", 0, 3, true, "250 eve"),
+];
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn at(days_ago: i64, minute: i64) -> DateTime<Utc> {
+    (today() - Duration::days(days_ago))
+        .and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap())
+        .and_utc()
+        + Duration::minutes(minute)
+}
+
+/// What the page should show for some tries, counted here from the fixture alone.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Expected {
+    deliveries: u64,
+    successes: u64,
+    failures: u64,
+    retries: u64,
+    rate: String,
+    last_reply: String,
+}
+
+fn expected(
+    all: &[Try],
+    chosen: impl Fn(&Try) -> bool,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Expected {
+    let in_range = |x: &Try| {
+        let day = at(x.days_ago, x.minute).date_naive();
+        day >= from && day <= to
+    };
+    let first_of = |d: &str| {
+        all.iter()
+            .filter(|x| x.delivery == d)
+            .map(|x| at(x.days_ago, x.minute))
+            .min()
+    };
+    let mut e = Expected::default();
+    let mut last: Option<(DateTime<Utc>, &str)> = None;
+    for x in all.iter().filter(|x| chosen(x) && in_range(x)) {
+        let when = at(x.days_ago, x.minute);
+        if x.success {
+            e.successes += 1;
+        } else {
+            e.failures += 1;
+        }
+        if first_of(x.delivery) == Some(when) {
+            e.deliveries += 1;
+        } else {
+            e.retries += 1;
+        }
+        if last.is_none_or(|(t, _)| when > t) {
+            last = Some((when, x.reply));
+        }
+    }
+    let tries = e.successes + e.failures;
+    e.rate = if tries == 0 {
+        "—".into()
+    } else {
+        format!("{:.1} %", e.successes as f64 * 100.0 / tries as f64)
+    };
+    e.last_reply = last.map(|(_, r)| r.to_owned()).unwrap_or_default();
+    e
+}
+
+struct Fixture {
+    ann: Visitor,
+    eve: Visitor,
+    mailings: Vec<i32>,
+    subjects: Vec<String>,
+}
+
+async fn insert_client(app: &TestApp, owner: i32, email: &str) -> i32 {
+    client::ActiveModel {
+        owner_id: Set(owner),
+        email: Set(email.into()),
+        full_name: Set(email.into()),
+        comment: Set(String::new()),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap()
+    .id
+}
+
+async fn insert_mailing(
+    app: &TestApp,
+    owner: i32,
+    message: i32,
+    next: Option<DateTime<Utc>>,
+) -> i32 {
+    let now = Utc::now();
+    mailing::ActiveModel {
+        owner_id: Set(owner),
+        message_id: Set(message),
+        start_at: Set(now - Duration::days(60)),
+        end_at: Set(now + Duration::days(60)),
+        periodicity: Set(Periodicity::Daily),
+        status: Set(MailingStatus::Running),
+        // Disabled with no worker running: nothing here sends by itself.
+        is_enabled: Set(next.is_some()),
+        next_run_at: Set(next),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap()
+    .id
+}
+
+/// Ann's three mailings and Eve's one, and the whole LOG written in time order.
+async fn fixture(app: &TestApp) -> Fixture {
+    let ann = sign_in_new(app, "ann@example.com", Role::User).await;
+    let eve = sign_in_new(app, "eve@example.com", Role::User).await;
+    let owners = [ann.user.id, eve.user.id];
+    let autumn = make_message(app, ann.user.id, "Autumn sale").await;
+    let winter = make_message(app, ann.user.id, "Winter news").await;
+    let secret = make_message(app, eve.user.id, "Eve secret subject").await;
+    let soon = Utc::now() + Duration::hours(3);
+    let mailings = vec![
+        insert_mailing(app, ann.user.id, autumn.id, Some(soon)).await,
+        insert_mailing(app, ann.user.id, winter.id, None).await,
+        insert_mailing(app, ann.user.id, autumn.id, None).await,
+        insert_mailing(app, eve.user.id, secret.id, Some(soon)).await,
+    ];
+    let messages = [autumn.id, winter.id, autumn.id, secret.id];
+    let subjects = vec![
+        autumn.subject.clone(),
+        winter.subject.clone(),
+        autumn.subject.clone(),
+        secret.subject.clone(),
+    ];
+
+    let mut tries = LOG.to_vec();
+    tries.sort_by_key(|x| at(x.days_ago, x.minute));
+    let mut deliveries: BTreeMap<&str, (i64, i32, String)> = BTreeMap::new();
+    for x in &tries {
+        let owner = owners[x.owner];
+        if !deliveries.contains_key(x.delivery) {
+            let email = format!("{}@client.example", x.delivery);
+            let client = insert_client(app, owner, &email).await;
+            let occurrence = at(x.days_ago, x.minute);
+            let row = delivery::ActiveModel {
+                mailing_id: Set(mailings[x.mailing]),
+                client_id: Set(client),
+                occurrence_at: Set(occurrence),
+                status: Set(DeliveryStatus::Sent),
+                tries: Set(1),
+                message_id_header: Set(format!("<{}@test>", x.delivery)),
+                created_at: Set(occurrence),
+                updated_at: Set(occurrence),
+                ..Default::default()
+            }
+            .insert(&app.state.db)
+            .await
+            .unwrap();
+            deliveries.insert(x.delivery, (row.id, client, email));
+        }
+        let (delivery_id, client_id, email) = deliveries[x.delivery].clone();
+        attempt::ActiveModel {
+            owner_id: Set(owner),
+            mailing_id: Set(mailings[x.mailing]),
+            message_id: Set(Some(messages[x.mailing])),
+            client_id: Set(Some(client_id)),
+            delivery_id: Set(Some(delivery_id)),
+            recipient: Set(email),
+            occurrence_at: Set(at(x.days_ago, x.minute)),
+            attempted_at: Set(at(x.days_ago, x.minute)),
+            status: Set(if x.success {
+                AttemptStatus::Success
+            } else {
+                AttemptStatus::Failure
+            }),
+            smtp_code: Set(x.reply.get(..3).and_then(|c| c.parse().ok())),
+            response: Set(Some(x.reply.into())),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    Fixture {
+        ann,
+        eve,
+        mailings,
+        subjects,
+    }
+}
+
+/// The cells of the report table, row by row.
+fn table(doc: &Doc) -> Vec<Vec<String>> {
+    let cells = doc.texts("#report-table tbody td");
+    cells.chunks(9).map(|c| c.to_vec()).collect()
+}
+
+fn figures_of(row: &[String]) -> Expected {
+    Expected {
+        deliveries: row[1].parse().unwrap(),
+        successes: row[2].parse().unwrap(),
+        failures: row[3].parse().unwrap(),
+        rate: row[4].clone(),
+        retries: row[5].parse().unwrap(),
+        last_reply: row[8].clone(),
+    }
+}
+
+fn totals(doc: &Doc) -> (u64, u64, u64, String, u64) {
+    let n = |id: &str| doc.text(id).unwrap().parse::<u64>().unwrap();
+    (
+        n("#total-deliveries"),
+        n("#total-successes"),
+        n("#total-failures"),
+        doc.text("#total-rate").unwrap(),
+        n("#total-retries"),
+    )
+}
+
+async fn page(v: &Visitor, path: &str) -> Doc {
+    let response = v.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    parse(&response.text().await.unwrap())
+}
+
+async fn figures_match_the_log(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let f = fixture(&app).await;
+    let ann_tries = |x: &Try| x.owner == ANN;
+    for (query, from, to) in [
+        ("range=30d", today() - Duration::days(29), today()),
+        ("range=7d", today() - Duration::days(6), today()),
+        ("range=today", today(), today()),
+        (
+            &*format!(
+                "range=custom&from={}&to={}",
+                today() - Duration::days(45),
+                today() - Duration::days(2)
+            ),
+            today() - Duration::days(45),
+            today() - Duration::days(2),
+        ),
+    ] {
+        let doc = page(&f.ann, &format!("/reports?{query}")).await;
+        let want = expected(LOG, ann_tries, from, to);
+        assert_eq!(
+            totals(&doc),
+            (
+                want.deliveries,
+                want.successes,
+                want.failures,
+                want.rate.clone(),
+                want.retries
+            ),
+            "{query}"
+        );
+        // Per mailing: one row per mailing with tries in the range, named by link.
+        let rows = table(&doc);
+        let links = doc.attrs("#report-table tbody td a", "href");
+        let mut seen = BTreeSet::new();
+        for (row, link) in rows.iter().zip(&links) {
+            let index = f
+                .mailings
+                .iter()
+                .position(|id| *link == format!("/mailings/{id}#report-title"))
+                .unwrap_or_else(|| panic!("unexpected link {link}"));
+            assert!(index < 3, "only Ann's mailings: {link}");
+            assert!(row[0].contains(&f.subjects[index]));
+            let want = expected(LOG, |x| x.owner == ANN && x.mailing == index, from, to);
+            assert_eq!(figures_of(row), want, "{query}, mailing {index}");
+            seen.insert(index);
+        }
+        let with_tries: BTreeSet<usize> = LOG
+            .iter()
+            .filter(|x| x.owner == ANN)
+            .filter(|x| {
+                let d = at(x.days_ago, x.minute).date_naive();
+                d >= from && d <= to
+            })
+            .map(|x| x.mailing)
+            .collect();
+        assert_eq!(seen, with_tries, "{query}");
+
+        // The chart: one bar per day, and its table says the same per day.
+        assert_eq!(
+            doc.count("svg.chart g > title"),
+            (to - from).num_days() as usize + 1,
+            "{query}"
+        );
+        let day_rows = doc.texts("#chart-table tbody tr > *");
+        for day in day_rows.chunks(3) {
+            let date: NaiveDate = day[0].parse().unwrap();
+            let on_day = |x: &Try| x.owner == ANN && at(x.days_ago, x.minute).date_naive() == date;
+            let want = expected(LOG, on_day, date, date);
+            assert_eq!(
+                (
+                    day[1].parse::<u64>().unwrap(),
+                    day[2].parse::<u64>().unwrap()
+                ),
+                (want.successes, want.failures),
+                "{query} {date}"
+            );
+        }
+    }
+
+    // Per message: mailings 0 and 2 send the same message and add up.
+    let doc = page(&f.ann, "/reports?range=30d&view=messages").await;
+    let rows = table(&doc);
+    assert_eq!(rows.len(), 2);
+    let from = today() - Duration::days(29);
+    for row in &rows {
+        let index = if row[0] == "Autumn sale" { 0 } else { 1 };
+        assert_eq!(row[0], f.subjects[index]);
+        let want = expected(
+            LOG,
+            |x| x.owner == ANN && (x.mailing == index || (index == 0 && x.mailing == 2)),
+            from,
+            today(),
+        );
+        assert_eq!(figures_of(row), want, "message {}", row[0]);
+    }
+
+    // Eve sees her own figures only; nothing of Ann's, and Ann nothing of Eve's.
+    let eve = page(&f.eve, "/reports?range=30d").await;
+    let eve_rows = table(&eve);
+    assert_eq!(eve_rows.len(), 1);
+    assert_eq!(
+        figures_of(&eve_rows[0]),
+        expected(LOG, |x| x.owner == EVE, from, today())
+    );
+    for doc in [
+        &eve,
+        &page(&f.eve, "/reports?range=30d&view=messages").await,
+    ] {
+        let text = doc.text("main").unwrap();
+        assert!(!text.contains("Autumn") && !text.contains("Winter") && !text.contains("250 ok"));
+    }
+    for path in [
+        "/reports?range=30d",
+        "/reports?range=30d&view=messages",
+        "/dashboard",
+    ] {
+        let text = page(&f.ann, path).await.text("main").unwrap();
+        assert!(
+            !text.contains("EVE-SECRET-REPLY") && !text.contains("Eve secret"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn figures_match_the_log_sqlite() {
+    figures_match_the_log(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn figures_match_the_log_postgres() {
+    figures_match_the_log(Backend::Postgres).await;
+}
+
+/// Parses CSV text into rows of fields.
+fn csv_rows(body: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+async fn csv_is_the_table(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let f = fixture(&app).await;
+    for query in [
+        "range=30d",
+        "range=30d&view=messages",
+        "range=7d&sort=retries&dir=desc",
+        "range=30d&sort=name&dir=asc",
+    ] {
+        let doc = page(&f.ann, &format!("/reports?{query}")).await;
+        let href = doc.attr("#report-csv", "href").unwrap();
+        let response = f.ann.get(&href).await;
+        assert_eq!(response.status(), StatusCode::OK, "{href}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let rows = csv_rows(&response.text().await.unwrap());
+        let headers = doc.texts("#report-table thead th");
+        // Header names without the sort arrows.
+        let headers: Vec<String> = headers
+            .iter()
+            .map(|h| h.trim_end_matches([' ', '↑', '↓']).to_owned())
+            .collect();
+        assert_eq!(rows[0], headers, "{query}");
+        assert_eq!(&rows[1..], &table(&doc)[..], "{query}");
+    }
+
+    // Sorted by deliveries, largest first; then the other way.
+    let doc = page(&f.ann, "/reports?range=30d&sort=deliveries&dir=desc").await;
+    let col: Vec<u64> = table(&doc).iter().map(|r| r[1].parse().unwrap()).collect();
+    assert!(col.windows(2).all(|w| w[0] >= w[1]), "{col:?}");
+    assert_eq!(
+        doc.attr("th[aria-sort] a", "href")
+            .as_deref()
+            .map(|h| h.contains("dir=asc")),
+        Some(true)
+    );
+    let doc = page(&f.ann, "/reports?range=30d&sort=deliveries&dir=asc").await;
+    let asc: Vec<u64> = table(&doc).iter().map(|r| r[1].parse().unwrap()).collect();
+    assert!(asc.windows(2).all(|w| w[0] <= w[1]), "{asc:?}");
+    // Sorting by htmx swaps only the table, keeping the range.
+    let fragment = f
+        .ann
+        .htmx_get("/reports?range=7d&sort=name&dir=asc", "report-rows")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let fragment = parse_fragment(&fragment);
+    assert!(fragment.exists("#report-table") && !fragment.exists("h1"));
+    assert!(
+        fragment
+            .attrs("th a", "href")
+            .iter()
+            .all(|h| h.contains("range=7d"))
+    );
+}
+
+#[tokio::test]
+async fn csv_is_the_table_sqlite() {
+    csv_is_the_table(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn csv_is_the_table_postgres() {
+    csv_is_the_table(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn empty_ranges_and_bad_dates() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let f = fixture(&app).await;
+    // A range with nothing in it is an empty state, not an error.
+    let doc = page(
+        &f.ann,
+        "/reports?range=custom&from=2001-01-01&to=2001-01-31",
+    )
+    .await;
+    assert!(doc.exists("#report-empty"));
+    assert!(!doc.exists("#report-table"));
+    assert_eq!(doc.text("#total-deliveries").as_deref(), Some("0"));
+    let fresh = sign_in_new(&app, "new@example.com", Role::User).await;
+    let doc = page(&fresh, "/reports").await;
+    assert!(doc.exists("#report-empty"));
+
+    for (query, field) in [
+        ("range=custom&from=2026-02-30&to=2026-03-01", "from"),
+        ("range=custom&from=2026-03-05&to=2026-03-01", "to"),
+        ("range=custom&from=&to=", "from"),
+        ("range=custom&from=2000-01-01&to=2026-01-01", "to"),
+        ("range=forever", ""),
+    ] {
+        let response = f.ann.get(&format!("/reports?{query}")).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}"
+        );
+        let doc = parse(&response.text().await.unwrap());
+        if field.is_empty() {
+            assert!(doc.exists(".flash.error"), "{query}");
+        } else {
+            assert!(doc.exists(&format!("#e-{field}")), "{query}");
+            assert_eq!(
+                doc.attr(&format!("#f-{field}"), "aria-invalid").as_deref(),
+                Some("true")
+            );
+        }
+        assert!(doc.exists("#report-invalid") && !doc.exists("#report-table"));
+        let csv = f.ann.get(&format!("/reports/export.csv?{query}")).await;
+        assert_eq!(csv.status(), StatusCode::BAD_REQUEST, "{query}");
+    }
+    // Anonymous visitors are sent to sign in.
+    let anonymous = app.get("/reports").await;
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn dashboard_shows_statuses_next_sends_and_failures() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let f = fixture(&app).await;
+    let doc = page(&f.ann, "/dashboard").await;
+    // Ann's three mailings run now (started 60 days ago, end in 60 days); two are disabled.
+    let status = |key: &str| doc.text(&format!("#status-{key} .number")).unwrap();
+    assert_eq!(
+        (
+            status("created"),
+            status("running"),
+            status("finished"),
+            status("disabled")
+        ),
+        ("0".into(), "3".into(), "0".into(), "2".into())
+    );
+    assert_eq!(
+        doc.attr("#status-running", "href").as_deref(),
+        Some("/mailings?status=running")
+    );
+    // The one enabled mailing with a next run, linked with its report.
+    let next = doc.attrs("#next-sends a", "href");
+    assert_eq!(
+        next,
+        vec![
+            format!("/mailings/{}", f.mailings[0]),
+            format!("/mailings/{}#report-title", f.mailings[0])
+        ]
+    );
+    // Recent failures, newest first, with the server's reply; never Eve's.
+    let mut failures: Vec<&Try> = LOG
+        .iter()
+        .filter(|x| x.owner == ANN && !x.success)
+        .collect();
+    failures.sort_by_key(|x| std::cmp::Reverse(at(x.days_ago, x.minute)));
+    let replies = doc.texts("#recent-failures tbody td code");
+    let want: Vec<String> = failures.iter().map(|x| x.reply.to_owned()).collect();
+    assert_eq!(replies, want);
+    // The last 7 days, with a report link per mailing.
+    let week = expected(
+        LOG,
+        |x| x.owner == ANN,
+        today() - Duration::days(6),
+        today(),
+    );
+    let summary = doc.text("#week-summary").unwrap();
+    assert!(
+        summary.contains(&format!("{} deliveries", week.deliveries)),
+        "{summary}"
+    );
+    assert!(
+        doc.attrs("#week-mailings a", "href")
+            .iter()
+            .any(|h| *h == format!("/mailings/{}#report-title", f.mailings[0]))
+    );
+    // Signing in lands on the dashboard; the navigation links to it and to the reports.
+    assert!(doc.exists("header nav a[href='/dashboard'][aria-current=page]"));
+    assert!(doc.exists("header nav a[href='/reports']"));
+
+    let fresh = sign_in_new(&app, "new@example.com", Role::User).await;
+    let empty = page(&fresh, "/dashboard").await;
+    assert!(
+        empty.exists("#next-empty")
+            && empty.exists("#failures-empty")
+            && empty.exists("#week-empty")
+    );
+}
+
+/// The real send path feeds the report: a mailing sent by `mailer send` through the fake
+/// SMTP server, one client refused for good.
+#[tokio::test]
+async fn sent_mailings_appear_in_the_report() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let id = crate::send_cli::mailing_of(&app, &v, "ann", 3, -Duration::minutes(1)).await;
+    app.smtp.script([Behavior::TempFail, Behavior::PermFail]);
+    let run = crate::send_cli::mailer_send(&app, &["--mailing", &id.to_string()]).await;
+    assert!(run.code.is_some(), "{run}");
+
+    let log = attempt::Entity::find()
+        .filter(attempt::Column::MailingId.eq(id))
+        .order_by_asc(attempt::Column::Id)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(log.len() >= 4, "a retry and a refusal: {log:#?}");
+    let deliveries: BTreeSet<Option<i64>> = log.iter().map(|a| a.delivery_id).collect();
+    let successes = log
+        .iter()
+        .filter(|a| a.status == AttemptStatus::Success)
+        .count() as u64;
+    let failures = log.len() as u64 - successes;
+    let doc = page(&v, "/reports?range=today").await;
+    assert_eq!(
+        table(&doc)
+            .iter()
+            .map(|r| (
+                r[1].parse::<u64>().unwrap(),
+                r[2].parse::<u64>().unwrap(),
+                r[3].parse::<u64>().unwrap(),
+                r[5].parse::<u64>().unwrap(),
+                r[8].clone()
+            ))
+            .collect::<Vec<_>>(),
+        vec![(
+            deliveries.len() as u64,
+            successes,
+            failures,
+            log.len() as u64 - deliveries.len() as u64,
+            log.iter()
+                .max_by_key(|a| (a.attempted_at, a.id))
+                .and_then(|a| a.response.clone())
+                .unwrap_or_default()
+        )]
+    );
+}
+
+/// `just bench-reports`: a million attempts for one user on PostgreSQL, then the reports
+/// page timed (median of nine requests after one warm-up) for the default 30 days and for
+/// a custom range over all of them.
+#[tokio::test]
+#[ignore = "slow: seeds a million rows; run with `just bench-reports`"]
+async fn bench_reports_with_a_million_attempts() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        panic!("the benchmark needs PostgreSQL");
+    };
+    let count: u64 = std::env::var("BENCH_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let v = sign_in_new(&app, "bench@example.com", Role::User).await;
+    let plan = mailer::reports::seed::SeedPlan {
+        count,
+        days: 30,
+        mailings: 20,
+    };
+    let seeded = mailer::reports::seed::seed_attempts(&app.state.db, v.user.id, plan)
+        .await
+        .unwrap();
+    println!("{seeded}");
+    let from = today() - Duration::days(29);
+    let everything = format!("/reports?range=custom&from={from}&to={}", today());
+    for path in [
+        "/reports?range=30d".to_owned(),
+        "/reports?range=7d".to_owned(),
+        "/reports?range=30d&view=messages&sort=rate".to_owned(),
+        everything,
+        "/dashboard".to_owned(),
+    ] {
+        let mut times = Vec::new();
+        for run in 0..10 {
+            let started = Instant::now();
+            let response = v.get(&path).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = response.text().await.unwrap();
+            if run > 0 {
+                times.push(started.elapsed());
+            } else if path.starts_with("/reports") {
+                let doc = parse(&body);
+                let total: u64 = doc
+                    .text("#total-successes")
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+                    + doc.text("#total-failures").unwrap().parse::<u64>().unwrap();
+                println!("{path}: {total} attempts in range");
+            }
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        println!(
+            "{path}: median {:.1} ms (min {:.1}, max {:.1})",
+            ms(median),
+            ms(times[0]),
+            ms(times[times.len() - 1])
+        );
+        assert!(
+            median < Elapsed::from_millis(1000),
+            "{path} took {median:?}"
+        );
+    }
+}
+
+fn ms(d: Elapsed) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
