@@ -46,4 +46,4 @@ curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null
 "$bin/mailer-worker" >"$work/worker.log" 2>&1 & pids+=($!)
 
 E2E_BASE_URL="http://127.0.0.1:$port" E2E_OUTBOX="$work/var/outbox" \
-E2E_SCREENSHOTS="$repo/tests/screenshots" node "$here/story.mjs"
+E2E_SCREENSHOTS="${E2E_SCREENSHOTS:-$repo/tests/screenshots}" node "$here/story.mjs"
