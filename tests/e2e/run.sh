@@ -36,7 +36,7 @@ export E2E_STAFF_PASSWORD="e2e-staff-$(date +%s)-harbour"
 MAILER_SUPERUSER_PASSWORD="$E2E_STAFF_PASSWORD" "$bin/mailer" createsuperuser --email manager@example.com --role manager >/dev/null
 MAILER_SUPERUSER_PASSWORD="$E2E_STAFF_PASSWORD" "$bin/mailer" createsuperuser --email writer@example.com --role content-manager >/dev/null
 
-# The server first: it writes var/secret_key, which the worker then reads.
+# The server first (it applies the migrations), the worker once the site answers.
 "$bin/mailer" serve >"$work/server.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 150); do
     curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
