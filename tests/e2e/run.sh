@@ -8,7 +8,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 bin="${CARGO_TARGET_DIR:-$repo/target}/debug"
 
-command -v chromium >/dev/null || { echo "installing chromium"; apt-get install -y chromium; }
+apt_install() { apt-get install -y "$@" || { apt-get update && apt-get install -y "$@"; }; }
+command -v chromium >/dev/null || apt_install chromium
+command -v npm >/dev/null || apt_install nodejs npm
 [ -d "$here/node_modules/playwright-core" ] || (cd "$here" && npm ci --no-audit --no-fund)
 cargo build --bins
 
