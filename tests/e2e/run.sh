@@ -21,6 +21,7 @@ stop() {
     status=$?
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    if [ -n "${E2E_LOGS:-}" ]; then mkdir -p "$E2E_LOGS" && cp "$work"/*.log "$E2E_LOGS"/ 2>/dev/null || true; fi
     if [ "$status" -ne 0 ]; then
         echo "--- server log (last 40 lines)"; tail -n 40 "$work/server.log" 2>/dev/null || true
         echo "--- worker log (last 40 lines)"; tail -n 40 "$work/worker.log" 2>/dev/null || true
