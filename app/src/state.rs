@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::cache::Cache;
 use crate::config::Config;
@@ -63,6 +63,8 @@ fn secret_key(config: &Config) -> anyhow::Result<SecretString> {
         if existing.len() >= 32 {
             return Ok(SecretString::from(existing.to_owned()));
         }
+        // Too short to be ours (an interrupted write): make a new one.
+        let _ = std::fs::remove_file(&path);
     }
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", config.data_dir.display()))?;
@@ -71,12 +73,30 @@ fn secret_key(config: &Config) -> anyhow::Result<SecretString> {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    write_private(&path, &key)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    tracing::info!(file = %path.display(), "generated a secret key for the embedded default");
-    let key = SecretString::from(key);
-    debug_assert!(key.expose_secret().len() >= 32);
-    Ok(key)
+    // `just run` starts the server and the worker together: each writes its key to a file
+    // of its own, and a hard link claims the name atomically with the content in place, so
+    // the one that comes second reads the first one's key instead of replacing it.
+    let tmp = config
+        .data_dir
+        .join(format!("secret_key.{}.tmp", uuid::Uuid::new_v4().simple()));
+    write_private(&tmp, &key)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    let claimed = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match claimed {
+        Ok(()) => {
+            tracing::info!(file = %path.display(), "generated a secret key for the embedded default");
+            Ok(SecretString::from(key))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let theirs = std::fs::read_to_string(&path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let theirs = theirs.trim();
+            anyhow::ensure!(theirs.len() >= 32, "{} is too short", path.display());
+            Ok(SecretString::from(theirs.to_owned()))
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot write {}: {e}", path.display())),
+    }
 }
 
 #[cfg(unix)]
@@ -95,4 +115,35 @@ fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn processes_starting_together_share_one_generated_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().join("var"),
+            ..Config::default()
+        };
+        let keys: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| secret_key(&config).unwrap()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().expose_secret().to_owned())
+                .collect()
+        });
+        assert!(keys.iter().all(|k| k == &keys[0] && k.len() >= 32));
+        let stored = std::fs::read_to_string(dir.path().join("var/secret_key")).unwrap();
+        assert_eq!(stored, keys[0]);
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("var")).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary files left behind");
+        assert_eq!(secret_key(&config).unwrap().expose_secret(), keys[0]);
+    }
 }

@@ -12,18 +12,52 @@
     }
   });
 
-  // After htmx swaps content in, move focus to the first invalid field or to the new
-  // content's heading, so keyboard and screen-reader users land where the change happened.
+  // Where focus goes when content arrives: the first invalid field, else a form's error
+  // summary, else the new content's heading — so keyboard and screen-reader users land
+  // where the change happened.
+  function focusTarget(root) {
+    var target =
+      root.querySelector("[aria-invalid='true']") ||
+      root.querySelector(".flash.error[role=alert]") ||
+      root.querySelector("[autofocus], h1, h2");
+    if (target && !target.matches("input, select, textarea, button, a[href], [tabindex]")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    return target;
+  }
+
+  // A form re-rendered as a whole page (the multipart register form) starts with focus on
+  // its first error, like the htmx swaps below; an ordinary page keeps the browser's focus.
+  document.addEventListener("DOMContentLoaded", function () {
+    var main = document.querySelector("main");
+    if (main && main.querySelector("[aria-invalid='true'], .flash.error[role=alert]")) {
+      focusTarget(main).focus();
+    }
+  });
+
+  // Inline validation re-renders the form while the user moves on to the next field: that
+  // field keeps focus. A search box that refreshes a list keeps it too.
+  var focusedId = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    focusedId = active && active.id ? active.id : null;
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     var root = event.detail.elt;
     if (!root || !root.querySelector) return;
-    var target = root.querySelector("[aria-invalid='true'], [autofocus], h1, h2");
-    if (target) {
-      if (!target.hasAttribute("tabindex") && /^H[12]$/.test(target.tagName)) {
-        target.setAttribute("tabindex", "-1");
-      }
-      target.focus({ preventScroll: false });
+    // Polls and other swaps nobody asked for (data-quiet) never move focus.
+    var from = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (from && from.hasAttribute && from.hasAttribute("data-quiet")) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected && !root.contains(active)) return;
+    var path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
+    var again = focusedId && document.getElementById(focusedId);
+    if (/[?&]validate=1/.test(path) && again) {
+      again.focus();
+      return;
     }
+    var target = focusTarget(root);
+    if (target) target.focus({ preventScroll: false });
   });
 
   // Client picker: filter the list, select all shown / none, count the selection.

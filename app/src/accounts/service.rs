@@ -305,6 +305,17 @@ pub async fn create_superuser(
     email: &str,
     new_password: &str,
 ) -> anyhow::Result<user::Model> {
+    create_staff(db, email, new_password, Role::Superuser).await
+}
+
+/// Makes (or re-roles) a staff account from the command line: verified, active, with this
+/// password and role (a manager or content manager needs no superuser to exist first).
+pub async fn create_staff(
+    db: &DatabaseConnection,
+    email: &str,
+    new_password: &str,
+    role: Role,
+) -> anyhow::Result<user::Model> {
     let email = super::forms::normalize_email(email);
     if let Err(problem) = password::check_policy(new_password, &email) {
         anyhow::bail!("password: {problem}");
@@ -313,7 +324,7 @@ pub async fn create_superuser(
         Some(existing) => {
             let user = set_password(db, existing, new_password).await?;
             let mut active: user::ActiveModel = user.into();
-            active.role = Set(Role::Superuser);
+            active.role = Set(role);
             active.is_verified = Set(true);
             active.is_active = Set(true);
             Ok(active.update(db).await?)
@@ -325,7 +336,7 @@ pub async fn create_superuser(
                     email,
                     password: new_password.to_owned(),
                     phone: None,
-                    role: Role::Superuser,
+                    role,
                     is_verified: true,
                 },
             )

@@ -5,9 +5,10 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{ArgGroup, Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mailer::delivery::cli::{NoSuchMailing, Progress, Target};
+use mailer::entities::user::Role;
 use mailer::{AppState, Config};
 use migration::{Migrator, MigratorTrait};
 
@@ -27,10 +28,13 @@ enum Command {
         bind: Option<SocketAddr>,
     },
     /// Create a superuser (or promote an existing account). The password comes from
-    /// MAILER_SUPERUSER_PASSWORD, or is asked for twice on the terminal.
+    /// MAILER_SUPERUSER_PASSWORD, or is asked for twice on the terminal. `--role` makes a
+    /// manager or content manager instead.
     Createsuperuser {
         #[arg(long)]
         email: String,
+        #[arg(long, value_enum, default_value_t = StaffRole::Superuser)]
+        role: StaffRole,
     },
     /// Manage personal API tokens.
     Token {
@@ -87,6 +91,24 @@ enum TokenAction {
         #[arg(long, default_value = "command line")]
         name: String,
     },
+}
+
+/// The roles `createsuperuser` can give (an ordinary user registers on the site).
+#[derive(Clone, Copy, ValueEnum)]
+enum StaffRole {
+    Manager,
+    ContentManager,
+    Superuser,
+}
+
+impl From<StaffRole> for Role {
+    fn from(role: StaffRole) -> Self {
+        match role {
+            StaffRole::Manager => Role::Manager,
+            StaffRole::ContentManager => Role::ContentManager,
+            StaffRole::Superuser => Role::Superuser,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -169,7 +191,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             mailer::web::serve(state, listener, mailer::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Createsuperuser { email } => {
+        Command::Createsuperuser { email, role } => {
             let password = match std::env::var("MAILER_SUPERUSER_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -181,8 +203,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             };
             let db = mailer::db::connect(&config).await?;
             mailer::db::migrate(&db).await?;
-            let user = mailer::accounts::service::create_superuser(&db, &email, &password).await?;
-            println!("Superuser {} is ready (id {}).", user.email, user.id);
+            let user = mailer::accounts::service::create_staff(&db, &email, &password, role.into())
+                .await?;
+            println!(
+                "{} {} is ready (id {}).",
+                user.role.label(),
+                user.email,
+                user.id
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {

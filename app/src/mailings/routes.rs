@@ -14,7 +14,7 @@ use super::service::{self, MailingInput};
 use crate::accounts::session::{AuthUser, flash};
 use crate::delivery::schedule::status_at;
 use crate::entities::mailing::Periodicity;
-use crate::entities::{client, message};
+use crate::entities::{client, mailing, message};
 use crate::state::AppState;
 use crate::web::error::see_other;
 use crate::web::forms::FieldErrors;
@@ -147,6 +147,7 @@ pub async fn show_mailing(
             periodicity => mailing.periodicity.label(),
             message => Value::from(Serde(&message)),
             clients => Value::from(Serde(&clients)),
+            awaiting => awaiting_fan_out(&mailing),
             progress => Value::from(Serde(&progress)),
             report => Value::from(Serde(&report)),
             chart => Value::from_safe_string(chart),
@@ -166,9 +167,20 @@ pub async fn mailing_progress(
     let progress = report::progress(&state.db, id).await?;
     Ok(Page::new(
         "mailings/detail.html",
-        context! { mailing => Value::from(Serde(&mailing)), progress => Value::from(Serde(&progress)) },
+        context! {
+            awaiting => awaiting_fan_out(&mailing),
+            polled => true,
+            mailing => Value::from(Serde(&mailing)),
+            progress => Value::from(Serde(&progress)),
+        },
     )
     .block("progress"))
+}
+
+/// A send is due but the worker has not made its deliveries yet (the page was opened right
+/// after the mailing was created): the progress box keeps polling until they appear.
+fn awaiting_fan_out(mailing: &mailing::Model) -> bool {
+    mailing.is_enabled && mailing.next_run_at.is_some_and(|at| at <= Utc::now())
 }
 
 /// "Send now": one extra occurrence at this instant, to every client, through the worker.

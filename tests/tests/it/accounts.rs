@@ -1132,6 +1132,59 @@ async fn createsuperuser_makes_a_verified_superuser_who_can_sign_in() {
 }
 
 #[tokio::test]
+async fn createsuperuser_with_a_role_makes_staff_and_re_roles_an_existing_account() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let password = [("MAILER_SUPERUSER_PASSWORD", PASSWORD)];
+    for (email, role, expected) in [
+        ("boss@example.com", "manager", Role::Manager),
+        (
+            "writer@example.com",
+            "content-manager",
+            Role::ContentManager,
+        ),
+    ] {
+        let args = ["createsuperuser", "--email", email, "--role", role];
+        let out = run_mailer(&app, &args, &password).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let staff = find_user(&app, email).await.expect("created");
+        assert_eq!(staff.role, expected);
+        assert!(staff.is_verified && staff.is_active);
+        let browser = Browser::new(&app).await;
+        assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+    }
+
+    let unknown = [
+        "createsuperuser",
+        "--email",
+        "x@example.com",
+        "--role",
+        "user",
+    ];
+    let refused = run_mailer(&app, &unknown, &password).await;
+    assert!(
+        !refused.status.success(),
+        "an ordinary user registers on the site"
+    );
+    assert!(find_user(&app, "x@example.com").await.is_none());
+
+    // Without --role the account becomes a superuser, existing or not.
+    let promote = ["createsuperuser", "--email", "boss@example.com"];
+    let out = run_mailer(&app, &promote, &password).await;
+    assert!(out.status.success());
+    let boss = find_user(&app, "boss@example.com")
+        .await
+        .expect("still there");
+    assert_eq!(boss.role, Role::Superuser);
+    assert_eq!(user_count(&app).await, 2);
+}
+
+#[tokio::test]
 async fn signing_out_needs_the_csrf_token() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
         return;

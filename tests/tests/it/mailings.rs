@@ -392,3 +392,97 @@ pub async fn make_clients(app: &TestApp, v: &Visitor, tag: &str, n: usize) -> Ve
     }
     ids
 }
+
+/// The mailing page opened right after creation, before the worker has made the deliveries:
+/// the progress box polls anyway ("starting…"), and the poll that sees everything settled
+/// brings the report below up to date (the full page does not need that loader).
+#[tokio::test]
+async fn progress_polls_until_the_worker_fans_out_and_then_refreshes_the_report() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "early@example.com", Role::User).await;
+    let msg = make_message(&app, v.user.id, "Right now").await;
+    let clients = make_clients(&app, &v, "early", 2).await;
+    let created = create_mailing(
+        &v,
+        msg.id,
+        &clients,
+        Duration::minutes(-1),
+        Duration::days(1),
+        "once",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let id = mailing::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    // No worker runs in this test: nothing is fanned out yet.
+    let page = parse(
+        &v.get(&format!("/mailings/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(page.text("#progress-sent").as_deref(), Some("0"));
+    assert_eq!(
+        page.attr("#progress", "hx-get").as_deref(),
+        Some(format!("/mailings/{id}/progress").as_str()),
+        "a due mailing polls before its deliveries exist"
+    );
+    assert!(
+        page.text("#progress p")
+            .unwrap_or_default()
+            .contains("starting…")
+    );
+    assert!(!page.exists("#progress [hx-select='#report']"));
+
+    // `mailer send` does what the worker would; the next poll sees it done.
+    let out = tokio::process::Command::new(mailer_tests::app::bin_path("mailer"))
+        .args(["send", "--mailing", &id.to_string()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(app.env())
+        .current_dir(app.dir.path())
+        .output()
+        .await
+        .expect("run mailer send");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let poll = v
+        .htmx_get(&format!("/mailings/{id}/progress"), "progress")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let poll = parse_fragment(&poll);
+    assert_eq!(poll.text("#progress-sent").as_deref(), Some("2"));
+    assert!(
+        !poll.exists("#progress[hx-trigger]"),
+        "polling stops when done"
+    );
+    assert_eq!(
+        poll.attr("#progress [hx-select='#report']", "hx-get")
+            .as_deref(),
+        Some(format!("/mailings/{id}").as_str()),
+        "the last poll reloads the report"
+    );
+    let page = parse(
+        &v.get(&format!("/mailings/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(!page.exists("#progress[hx-trigger]"));
+    assert!(!page.exists("#progress [hx-select='#report']"));
+    assert_eq!(page.text("#report #report-successes").as_deref(), Some("2"));
+}

@@ -1,0 +1,423 @@
+// The whole Mailer story in Debian's chromium, driven by playwright-core, against a real
+// `mailer serve` + `mailer-worker` started by run.sh (`just e2e`). Each step is a function;
+// a failing step stops the run with its name, the page's URL and a screenshot.
+//
+// Environment (set by run.sh): E2E_BASE_URL, E2E_OUTBOX (the server's outbox folder),
+// E2E_SCREENSHOTS (where the PNGs go), E2E_STAFF_PASSWORD (of manager@ and writer@example.com).
+
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+import * as a11y from "./a11y.mjs";
+
+const BASE = required("E2E_BASE_URL");
+const OUTBOX = required("E2E_OUTBOX");
+const SHOTS = required("E2E_SCREENSHOTS");
+const STAFF_PASSWORD = required("E2E_STAFF_PASSWORD");
+const MANAGER = "manager@example.com";
+const WRITER = "writer@example.com";
+const USER = { email: "ada@example.com", password: "copper-lantern-river-31" };
+const CSV = [
+  "email,full_name,comment",
+  "grace@example.com,Grace Hopper,compilers",
+  "alan@example.com,Alan Turing,",
+  "not-an-address,Broken Row,skipped by the import",
+  "Linus@Example.com,Linus again,a duplicate of the client added by hand",
+  "edsger@example.com,Edsger Dijkstra,",
+].join("\n");
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through \`just e2e\``);
+  return value;
+}
+
+const url = (path) => new URL(path, BASE).toString();
+const pathOf = (page) => new URL(page.url()).pathname;
+
+async function shot(page, name, options = {}) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, name), fullPage: true, ...options });
+  console.log(`     screenshot ${join(SHOTS, name)}`);
+}
+
+let current = null; // the page a failing step is about
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    console.log(`FAIL ${name}${current ? ` at ${current.url()}` : ""}`);
+    if (current) await shot(current, "e2e-failure.png").catch(() => {});
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Mail from the outbox
+
+/** The decoded text of every part of an .eml file (7bit, quoted-printable or base64). */
+function mailText(raw) {
+  const parts = raw.split(/\r?\n--[^\r\n]+\r?\n/);
+  return parts
+    .map((part) => {
+      const split = part.search(/\r?\n\r?\n/);
+      if (split < 0) return part;
+      const headers = part.slice(0, split);
+      const body = part.slice(split).trim();
+      const encoding = /content-transfer-encoding:\s*([\w-]+)/i.exec(headers)?.[1]?.toLowerCase();
+      if (encoding === "base64") return Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+      if (encoding === "quoted-printable") {
+        return Buffer.from(
+          body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16))),
+          "latin1",
+        ).toString("utf8");
+      }
+      return body;
+    })
+    .join("\n");
+}
+
+/**
+ * Waits for a mail to `to` whose text holds a link under `path`; returns that link. The mail
+ * goes through the worker's queue: usually there within a second, but under load apalis-sqlite
+ * has been seen to take more than ten.
+ */
+async function linkFromOutbox(to, path) {
+  const pattern = new RegExp(`https?://[^\\s"'<>]+${path}[^\\s"'<>]+`);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    let files = [];
+    try {
+      files = readdirSync(OUTBOX).filter((f) => f.endsWith(".eml")).sort();
+    } catch {
+      // the folder appears with the first mail
+    }
+    for (const file of files.reverse()) {
+      const raw = readFileSync(join(OUTBOX, file), "utf8");
+      if (!new RegExp(`^To:.*${to.replace(".", "\\.")}`, "mi").test(raw)) continue;
+      const link = pattern.exec(mailText(raw))?.[0];
+      if (link) return link;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no mail to ${to} with a ${path} link in ${OUTBOX}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// The user's story
+
+async function registerAndVerify(page) {
+  await page.goto(url("/register"));
+  await a11y.everyFieldLabelled(page, "form[action^='/register']");
+
+  // A mismatched confirmation: the page comes back with the error tied to its field.
+  await page.getByLabel("E-mail").fill(USER.email);
+  await page.getByLabel("Password", { exact: true }).fill(USER.password);
+  await page.getByLabel("Password again").fill("something-else-entirely-9");
+  await page.locator("main").getByRole("button", { name: "Create account" }).click();
+  await a11y.focusOnFirstError(page);
+  await a11y.errorsAnnounced(page);
+
+  await page.getByLabel("Password", { exact: true }).fill(USER.password);
+  await page.getByLabel("Password again").fill(USER.password);
+  await page.locator("main").getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL((u) => u.pathname !== "/register");
+
+  const link = await linkFromOutbox(USER.email, "/verify/");
+  console.log(`     verification link from the outbox: ${link.replace(/[^/]{12,}$/, "…")}`);
+  await page.goto(link);
+  await page.waitForURL(/\/login/);
+  await page.getByText(`${USER.email} is confirmed`).waitFor();
+}
+
+async function signIn(page, email, password) {
+  await page.goto(url("/login"));
+  await a11y.everyFieldLabelled(page, "form[action='/login']");
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.locator("main").getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((u) => u.pathname !== "/login");
+}
+
+async function signInByKeyboard(page) {
+  // A wrong password first: the htmx swap puts focus on the error, the rest is typed.
+  await page.goto(url("/login"));
+  await a11y.skipLinkFirst(page);
+  await page.getByLabel("E-mail").fill(USER.email);
+  await page.getByLabel("Password").fill("not-the-password-at-all");
+  await page.getByLabel("Password").press("Enter");
+  await page.locator("[role=alert]").first().waitFor();
+  await a11y.focusOnFirstError(page);
+  await a11y.errorsAnnounced(page);
+
+  await page.getByLabel("Password").focus();
+  await page.keyboard.type(USER.password);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/account/);
+}
+
+async function addClientByForm(page) {
+  await page.goto(url("/clients/new"));
+  await a11y.everyFieldLabelled(page, "#client-form form");
+  // Empty form: 422 swapped in by htmx, focus on the first invalid field, errors announced.
+  await page.locator("main").getByRole("button", { name: "Add client" }).click();
+  await page.locator("#client-form [aria-invalid=true]").first().waitFor();
+  await a11y.focusOnFirstError(page);
+  await a11y.errorsAnnounced(page);
+
+  await page.getByLabel("E-mail").fill("linus@example.com");
+  await page.getByLabel("Full name").fill("Linus Torvalds");
+  await page.getByLabel("Comment").fill("added by hand");
+  await page.locator("main").getByRole("button", { name: "Add client" }).click();
+  await page.waitForURL((u) => u.pathname === "/clients");
+  await page.getByRole("cell", { name: "linus@example.com" }).waitFor();
+}
+
+async function importCsv(page) {
+  await page.goto(url("/clients/import"));
+  await a11y.everyFieldLabelled(page, "form[action^='/clients/import']");
+  await page.getByLabel("CSV file").setInputFiles({
+    name: "clients.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(CSV),
+  });
+  await page.locator("main").getByRole("button", { name: "Upload and preview" }).click();
+  await page.locator("#import-valid").waitFor();
+  assert.equal(await page.locator("#import-valid").textContent(), "3", "three good rows");
+  assert.equal(await page.locator("#import-duplicates").textContent(), "1", "one known address");
+  assert.equal(await page.locator("#import-invalid").textContent(), "1", "one broken row");
+  await page.locator("main").getByRole("button", { name: "Import 3 clients" }).click();
+  await page.waitForURL((u) => u.pathname === "/clients");
+  for (const email of ["grace@example.com", "alan@example.com", "edsger@example.com"]) {
+    await page.getByRole("cell", { name: email }).waitFor();
+  }
+}
+
+async function writeMessage(page) {
+  await page.goto(url("/messages/new"));
+  await a11y.everyFieldLabelled(page, "#message-form form");
+  await page.getByLabel("Subject").fill("Spring news");
+  await page.getByLabel("Text").fill("Hello,\n\nour spring catalogue is out.\n\n— The shop");
+  await page.locator("main").getByRole("button", { name: "Save message" }).click();
+  await page.waitForURL(/\/messages\/\d+$/);
+}
+
+/** Creates a mailing to every client, starting now; returns its page path. */
+async function createMailing(page) {
+  await page.goto(url("/mailings/new"));
+  await a11y.everyFieldLabelled(page, "form[action='/mailings/new']");
+  // Nothing chosen: errors beside the fields, focus on the first one.
+  await page.getByLabel("Start (UTC)").fill("");
+  await page.locator("main").getByRole("button", { name: "Create mailing" }).click();
+  await page.locator("[aria-invalid=true]").first().waitFor();
+  await a11y.focusOnFirstError(page);
+  await a11y.errorsAnnounced(page);
+
+  const minute = (offset) => new Date(Date.now() + offset * 60_000).toISOString().slice(0, 16);
+  await page.getByLabel("Message").selectOption({ label: "Spring news" });
+  await page.getByLabel("Start (UTC)").fill(minute(-1));
+  await page.getByLabel("End (UTC)").fill(minute(24 * 60));
+  await page.getByLabel("Repeats").selectOption("once");
+  await page.locator("main").getByRole("button", { name: "Select all shown" }).click();
+  assert.equal(await page.locator("[data-picker-count]").textContent(), "4");
+  await page.locator("main").getByRole("button", { name: "Create mailing" }).click();
+  await page.waitForURL(/\/mailings\/\d+$/);
+  return pathOf(page);
+}
+
+async function watchProgress(page) {
+  // The page is not reloaded while it polls: a marker set now must survive until "done",
+  // and the report below fills in by itself.
+  await page.evaluate(() => {
+    window.e2eMarker = "same page";
+  });
+  await page.waitForFunction(
+    () => document.querySelector("#progress-sent")?.textContent.trim() === "4",
+    null,
+    { timeout: 30_000, polling: 250 },
+  );
+  await page.locator("#progress").getByText("— done.").waitFor();
+  assert.equal(await page.locator("#progress-pending").textContent(), "0");
+  await page.locator("#report-successes").waitFor({ timeout: 10_000 });
+  assert.equal(await page.evaluate(() => window.e2eMarker), "same page", "progress updated in place");
+}
+
+async function readReport(page) {
+  assert.equal(await page.locator("#report-attempts").textContent(), "4");
+  assert.equal(await page.locator("#report-successes").textContent(), "4");
+  assert.equal(await page.locator("#report-failures").textContent(), "0");
+  await page.locator(".chart-box svg").waitFor();
+  const recipients = await page.locator("#report-clients tbody tr td:first-child").allTextContents();
+  assert.deepEqual(recipients.sort(), [
+    "alan@example.com",
+    "edsger@example.com",
+    "grace@example.com",
+    "linus@example.com",
+  ]);
+  await shot(page, "e2e-mailing-report.png");
+}
+
+async function phoneWidth(browser, storageState, mailingPath) {
+  const phone = await browser.newContext({
+    storageState,
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  const page = await phone.newPage();
+  current = page;
+  await page.goto(url(mailingPath));
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the mailing page scrolls sideways by ${overflow}px on a phone`);
+  await shot(page, "e2e-phone-mailing.png");
+  await phone.close();
+}
+
+// ---------------------------------------------------------------------------------------
+// Staff (admin panel): URL vocabulary of DESIGN.md rule 6
+
+/** A manager blocks the user in /admin/users/; the user's open page is signed out. */
+async function managerBlocksUser(browser, userPage) {
+  // The user keeps the client list open (its search box makes htmx requests).
+  await userPage.goto(url("/clients"));
+
+  const staff = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await staff.newPage();
+  current = page;
+  await signIn(page, MANAGER, STAFF_PASSWORD);
+  await page.goto(url("/admin/users/"));
+  await shot(page, "e2e-admin-changelist.png");
+  const row = page.locator("tr", { hasText: USER.email });
+  await row.getByRole("checkbox").check();
+  const action = page.locator("select[name=action]");
+  const block = await action.locator("option").evaluateAll(
+    (options) => options.find((o) => /block/i.test(o.textContent) && !/unblock/i.test(o.textContent))?.value,
+  );
+  assert.ok(block, "the users changelist offers a block action");
+  await action.selectOption(block);
+  await page.locator("main").getByRole("button", { name: /^(go|run|apply)/i }).click();
+  // Bulk actions ask for confirmation first.
+  await page.locator("main").getByRole("button", { name: /yes|confirm/i }).click();
+  await page.locator("[role=status], .flash").first().waitFor();
+  await staff.close();
+
+  // The user's next htmx request (typing in the search box) lands on the sign-in page.
+  current = userPage;
+  await userPage.locator("#q").fill("grace");
+  await userPage.waitForURL(/\/login/);
+  await userPage.getByLabel("E-mail").fill(USER.email);
+  await userPage.getByLabel("Password").fill(USER.password);
+  await userPage.locator("main").getByRole("button", { name: "Sign in" }).click();
+  await userPage.locator("[role=alert]").first().waitFor();
+  assert.equal(pathOf(userPage), "/login", "a blocked user cannot sign in again");
+}
+
+/** A content manager writes and publishes a post; it shows on /blog and on the home page. */
+async function contentManagerPublishesPost(browser) {
+  const title = "Spring is here"; // a fresh database every run: no other post has it
+  const staff = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await staff.newPage();
+  current = page;
+  await signIn(page, WRITER, STAFF_PASSWORD);
+  await page.goto(url("/admin/posts/add/"));
+  await a11y.everyFieldLabelled(page, "main form");
+  await page.getByLabel(/^title/i).fill(title);
+  await page.getByLabel(/^body/i).fill("Our spring catalogue is out: forty new things.");
+  // "Published" is a checkbox (the date then defaults to now), or else a publication date.
+  const box = page.locator("main").getByRole("checkbox", { name: /publish/i });
+  if (await box.count()) await box.first().check();
+  else await page.getByLabel(/publi/i).first().fill(new Date(Date.now() - 60_000).toISOString().slice(0, 16));
+  await page.locator("main").getByRole("button", { name: /^save$/i }).click();
+  await page.waitForURL((u) => !u.pathname.endsWith("/add/"));
+  await staff.close();
+
+  const visitor = await browser.newContext();
+  const anonymous = await visitor.newPage();
+  current = anonymous;
+  await anonymous.goto(url("/blog"));
+  await anonymous.getByRole("link", { name: title }).first().waitFor();
+  await anonymous.goto(url("/"));
+  await anonymous.getByText(title).first().waitFor();
+  await visitor.close();
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+  const started = Date.now();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    current = page;
+    page.on("pageerror", (error) => {
+      throw new Error(`script error on ${page.url()}: ${error.message}`);
+    });
+    const consoleErrors = [];
+    page.on("console", (message) => {
+      // Expected: the 422 of a form with errors, the browser's own guess at /favicon.ico, and
+      // htmx reporting the inline validation it aborted because the form was submitted
+      // (hx-sync="closest form:abort").
+      const expected =
+        /status of 422/.test(message.text()) ||
+        /^htmx:(sendAbort|afterRequest)\b/.test(message.text()) ||
+        message.location().url.endsWith("/favicon.ico");
+      if (message.type() === "error" && !expected) consoleErrors.push(`${page.url()}: ${message.text()}`);
+    });
+
+    await step("home page (anonymous)", async () => {
+      await page.goto(url("/"));
+      await page.locator("main h1").waitFor();
+    });
+    await step("register, open the verification link from the outbox", () => registerAndVerify(page));
+    await step("sign in by keyboard after a wrong password", () => signInByKeyboard(page));
+    await step("add a client by form (with inline errors first)", () => addClientByForm(page));
+    await step("import clients from CSV", () => importCsv(page));
+    await step("write a message", () => writeMessage(page));
+    let mailing;
+    await step("create a mailing to every client", async () => {
+      mailing = await createMailing(page);
+    });
+    await step("watch its live progress reach done", () => watchProgress(page));
+    await step("read the report", () => readReport(page));
+    await step("mailing page at phone width", async () =>
+      phoneWidth(browser, await context.storageState(), mailing),
+    );
+    current = page;
+
+    await step("content manager publishes a post: on /blog and /", () => contentManagerPublishesPost(browser));
+    await step("manager blocks the user; the open page signs out", () => managerBlocksUser(browser, page));
+
+    await step("home page at the end (anonymous)", async () => {
+      const visitor = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const home = await visitor.newPage();
+      current = home;
+      await home.goto(url("/"));
+      await shot(home, "e2e-home.png");
+      await visitor.close();
+    });
+
+    assert.deepEqual(consoleErrors, [], "no errors in the browser console (CSP, scripts)");
+    console.log(`e2e story passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await browser.close();
+  }
+}
+
+await main();
