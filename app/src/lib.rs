@@ -2,6 +2,7 @@
 //! surface; `mailer-worker` runs its jobs and `admin` renders the back office.
 
 pub mod accounts;
+pub mod blog;
 pub mod cache;
 pub mod clients;
 pub mod config;

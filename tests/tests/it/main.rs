@@ -2,11 +2,13 @@
 //! PostgreSQL/Redis run against the real servers (see `mailer_tests::services`).
 
 mod accounts;
+mod blog;
 mod cli;
 mod clients;
 mod csrf;
 mod delivery;
 mod entities;
+mod home;
 mod mailings;
 mod messages;
 mod migrations;
