@@ -43,21 +43,9 @@ pub async fn list_posts(
 ) -> Result<Response, AppError> {
     let page = query.page.unwrap_or(1);
     if sees_anonymous_page(req) {
-        let (html, lookup) = state
-            .cache
-            .get_or_compute(SECTION, &format!("{}:html", list_field(page)), || async {
-                let Some(list) = list_data(state, page).await?.0 else {
-                    return Ok(None);
-                };
-                let html = render_anonymous(state, LIST_TEMPLATE, "/blog", list_context(&list))?;
-                Ok(Some(Computed {
-                    value: html,
-                    ttl: state.config.pages.ttl(),
-                }))
-            })
-            .await?;
-        let html = html.ok_or(AppError::NotFound)?;
-        return Ok(anonymous_response(req, &html, lookup));
+        return anonymous_list(state, req, page)
+            .await?
+            .ok_or(AppError::NotFound);
     }
     let (list, lookup) = list_data(state, page).await?;
     let list = list.ok_or(AppError::NotFound)?;
@@ -65,6 +53,28 @@ pub async fn list_posts(
         .fragment("post-list", "posts")
         .with_header(CACHE_HEADER, lookup.as_str())
         .into_response())
+}
+
+/// Page `page` of the list as every anonymous visitor sees it; `None` past the last page.
+pub async fn anonymous_list(
+    state: &AppState,
+    req: &Request,
+    page: u64,
+) -> anyhow::Result<Option<Response>> {
+    let (html, lookup) = state
+        .cache
+        .get_or_compute(SECTION, &format!("{}:html", list_field(page)), || async {
+            let Some(list) = list_data(state, page).await?.0 else {
+                return Ok(None);
+            };
+            let html = render_anonymous(state, LIST_TEMPLATE, "/blog", list_context(&list))?;
+            Ok(Some(Computed {
+                value: html,
+                ttl: state.config.pages.ttl(),
+            }))
+        })
+        .await?;
+    Ok(html.map(|html| anonymous_response(req, &html, lookup)))
 }
 
 fn list_context(list: &ListPage) -> minijinja::Value {
@@ -99,29 +109,9 @@ pub async fn show_post(
         return Err(AppError::NotFound);
     }
     if sees_anonymous_page(req) {
-        let (cached, lookup) = state
-            .cache
-            .get_or_compute(SECTION, &article_html_field(&slug), || async {
-                let Some(article) = article_data(state, &slug).await?.0 else {
-                    return Ok(None);
-                };
-                let ctx = article_context(
-                    &article,
-                    minijinja::Value::from_safe_string(VIEWS_SLOT.to_owned()),
-                );
-                let html = render_anonymous(state, POST_TEMPLATE, &format!("/blog/{slug}"), ctx)?;
-                Ok(Some(Computed {
-                    value: format!("{}\n{}\n{html}", article.id, article.view_count),
-                    ttl: state.config.pages.ttl(),
-                }))
-            })
-            .await?;
-        let cached = cached.ok_or(AppError::NotFound)?;
-        let (id, counted, html) =
-            split_cached_article(&cached).ok_or_else(|| anyhow::anyhow!("bad cached post page"))?;
-        let views = counted + views::count(state, id).await;
-        let html = html.replacen(VIEWS_SLOT, &views.to_string(), 1);
-        return Ok(anonymous_response(req, &html, lookup));
+        return anonymous_post(state, req, &slug)
+            .await?
+            .ok_or(AppError::NotFound);
     }
     let (article, lookup) = article_data(state, &slug).await?;
     let article = article.ok_or(AppError::NotFound)?;
@@ -131,6 +121,40 @@ pub async fn show_post(
             .with_header(CACHE_HEADER, lookup.as_str())
             .into_response(),
     )
+}
+
+/// The post at `slug` as every anonymous visitor sees it, this view counted; `None` when
+/// there is no such published post.
+pub async fn anonymous_post(
+    state: &AppState,
+    req: &Request,
+    slug: &str,
+) -> anyhow::Result<Option<Response>> {
+    let (cached, lookup) = state
+        .cache
+        .get_or_compute(SECTION, &article_html_field(slug), || async {
+            let Some(article) = article_data(state, slug).await?.0 else {
+                return Ok(None);
+            };
+            let ctx = article_context(
+                &article,
+                minijinja::Value::from_safe_string(VIEWS_SLOT.to_owned()),
+            );
+            let html = render_anonymous(state, POST_TEMPLATE, &format!("/blog/{slug}"), ctx)?;
+            Ok(Some(Computed {
+                value: format!("{}\n{}\n{html}", article.id, article.view_count),
+                ttl: state.config.pages.ttl(),
+            }))
+        })
+        .await?;
+    let Some(cached) = cached else {
+        return Ok(None);
+    };
+    let (id, counted, html) =
+        split_cached_article(&cached).ok_or_else(|| anyhow::anyhow!("bad cached post page"))?;
+    let views = counted + views::count(state, id).await;
+    let html = html.replacen(VIEWS_SLOT, &views.to_string(), 1);
+    Ok(Some(anonymous_response(req, &html, lookup)))
 }
 
 /// `id \n database view count \n html` → its parts.

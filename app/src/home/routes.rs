@@ -28,32 +28,7 @@ const CARD: &str = "<!--card-->";
 #[handler]
 pub async fn home(req: &Request, Data(state): Data<&AppState>) -> Result<Response, AppError> {
     if sees_anonymous_page(req) {
-        let (cached, lookup) = state
-            .cache
-            .get_or_compute(SECTION, "html", || async {
-                let (data, _) = data(state).await?;
-                let slot = Value::from_safe_string(POSTS_SLOT.to_owned());
-                let mut html = render_anonymous(state, TEMPLATE, "/", context(&data, &[], slot))?;
-                html.push_str(CARDS);
-                for (i, post) in data.posts.iter().enumerate() {
-                    if i > 0 {
-                        html.push_str(CARD);
-                    }
-                    let card = state.templates.render(
-                        CARD_TEMPLATE,
-                        None,
-                        minijinja::context! { post => Value::from(minijinja::value::Serde(post)) },
-                    );
-                    html.push_str(&card.map_err(|e| anyhow::anyhow!("{CARD_TEMPLATE}: {e:#}"))?);
-                }
-                Ok(Some(Computed {
-                    value: html,
-                    ttl: state.config.pages.ttl(),
-                }))
-            })
-            .await?;
-        let cached = cached.ok_or_else(|| anyhow::anyhow!("the home page computed to nothing"))?;
-        return Ok(anonymous_response(req, &with_random_cards(&cached), lookup));
+        return Ok(anonymous_home(state, req).await?);
     }
     let (data, lookup) = data(state).await?;
     let shown: Vec<Summary> = data
@@ -66,6 +41,36 @@ pub async fn home(req: &Request, Data(state): Data<&AppState>) -> Result<Respons
             .with_header(CACHE_HEADER, lookup.as_str())
             .into_response(),
     )
+}
+
+/// The home page as every anonymous visitor sees it (this one's CSRF token filled in).
+pub async fn anonymous_home(state: &AppState, req: &Request) -> anyhow::Result<Response> {
+    let (cached, lookup) = state
+        .cache
+        .get_or_compute(SECTION, "html", || async {
+            let (data, _) = data(state).await?;
+            let slot = Value::from_safe_string(POSTS_SLOT.to_owned());
+            let mut html = render_anonymous(state, TEMPLATE, "/", context(&data, &[], slot))?;
+            html.push_str(CARDS);
+            for (i, post) in data.posts.iter().enumerate() {
+                if i > 0 {
+                    html.push_str(CARD);
+                }
+                let card = state.templates.render(
+                    CARD_TEMPLATE,
+                    None,
+                    minijinja::context! { post => Value::from(minijinja::value::Serde(post)) },
+                );
+                html.push_str(&card.map_err(|e| anyhow::anyhow!("{CARD_TEMPLATE}: {e:#}"))?);
+            }
+            Ok(Some(Computed {
+                value: html,
+                ttl: state.config.pages.ttl(),
+            }))
+        })
+        .await?;
+    let cached = cached.ok_or_else(|| anyhow::anyhow!("the home page computed to nothing"))?;
+    Ok(anonymous_response(req, &with_random_cards(&cached), lookup))
 }
 
 fn context(data: &HomeData, shown: &[Summary], posts_slot: Value) -> Value {

@@ -238,8 +238,8 @@ pub fn router(state: AppState) -> impl Endpoint {
         .secure(secure)
         .same_site(SameSite::Lax);
     // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), pages
-    // are rendered with the viewer, the viewer comes from the session, and poem issues the
-    // CSRF token.
+    // are rendered with the viewer, the viewer comes from the session, cached public pages
+    // go to visitors without a session straight away, and poem issues the CSRF token.
     let pages = site()
         .route
         .around(csrf::csrf_guard)
@@ -249,6 +249,7 @@ pub fn router(state: AppState) -> impl Endpoint {
             cookies,
             session::CacheSessionStorage::new(state.cache.clone()),
         ))
+        .around(public::serve_anonymous)
         .with(csrf)
         .around(middleware::limit_body);
     // Static files, avatars and the health check carry no session or CSRF cookie.
