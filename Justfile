@@ -82,7 +82,7 @@ bench-pages seconds="10" connections="32" threads="2" log="warn":
     echo "wrk -t{{ threads }} -c{{ connections }} -d{{ seconds }}s, $(nproc) cores, server log level {{ log }}"
     printf '%-22s %12s %10s %9s %8s\n' page "requests/s" "p99 ms" "vs bare" "X-Cache"
     bare_rps=""
-    for entry in "bare handler|/__bench/bare" "home (cached)|/" "blog list (cached)|/blog" "blog post (counted)|/blog/warming-tip-1"; do
+    for entry in "bare handler|/__bench/bare" "bare, 3.8 KB body|/__bench/bare-3800" "home (cached)|/" "blog list (cached)|/blog" "blog post (counted)|/blog/warming-tip-1"; do
         name="${entry%%|*}"; path="${entry#*|}"
         out="$(wrk -t{{ threads }} -c{{ connections }} -d{{ seconds }}s --latency "$base$path")"
         rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"

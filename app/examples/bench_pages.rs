@@ -1,8 +1,9 @@
 //! The server `just bench-pages` measures: the real site (the router, state, middleware and
 //! caches of `mailer serve`) plus a bare Poem handler returning a constant at
-//! `/__bench/bare`, outside all middleware, in the same process. Configured like `mailer
-//! serve` (MAILER_* / DATABASE_URL / REDIS_URL); seeds an empty database with an owner, 200
-//! clients, 30 mailings and 25 published posts (plus a draft and a scheduled one).
+//! `/__bench/bare` (and one as large as the home page at `/__bench/bare-3800`), outside all
+//! middleware, in the same process. Configured like `mailer serve` (MAILER_* / DATABASE_URL
+//! / REDIS_URL); seeds an empty database with an owner, 200 clients, 30 mailings and 25
+//! published posts (plus a draft and a scheduled one).
 
 use chrono::{Duration, Utc};
 use mailer::accounts::service::{NewAccount, create_user};
@@ -18,6 +19,14 @@ fn bare() -> &'static str {
     "ok"
 }
 
+/// A constant as large as the home page: what the bytes alone cost.
+static PAGE_SIZED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "x".repeat(3_800));
+
+#[handler]
+fn bare_page_sized() -> &'static str {
+    PAGE_SIZED.as_str()
+}
+
 fn main() -> anyhow::Result<()> {
     let config = Config::load()?;
     mailer::telemetry::init(&config);
@@ -27,7 +36,9 @@ fn main() -> anyhow::Result<()> {
         let state = AppState::build(config).await?;
         seed(&state).await?;
         let listener = tokio::net::TcpListener::bind(bind).await?;
-        let extra = Route::new().at("/__bench/bare", get(bare));
+        let extra = Route::new()
+            .at("/__bench/bare", get(bare))
+            .at("/__bench/bare-3800", get(bare_page_sized));
         mailer::web::serve_with(state, extra, listener, mailer::shutdown::signal()).await
     })
 }
