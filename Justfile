@@ -75,3 +75,41 @@ bench-delivery n="20000":
 # End-to-end story in Debian's chromium (playwright-core) against the real server and worker on the embedded default; screenshots go to tests/screenshots/
 e2e:
     tests/e2e/run.sh
+
+# Load-test the cached home page and blog list against a bare Poem handler in the same server (wrk, release build, embedded default): req/s, p99, ratio to bare, server RSS
+bench-pages seconds="10" connections="32" threads="2" log="warn":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v wrk >/dev/null; then
+        apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+    fi
+    cargo build --release --example bench_pages
+    dir="$(mktemp -d)"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    base="http://127.0.0.1:$port"
+    env -u REDIS_URL -u DATABASE_URL MAILER_DATA_DIR="$dir" MAILER_BIND="127.0.0.1:$port" \
+        MAILER_LOG_LEVEL="{{ log }}" DATABASE_URL="sqlite://$dir/mailer.db" \
+        "{{ CARGO_TARGET_DIR }}/release/examples/bench_pages" >"$dir/server.log" 2>&1 &
+    pid=$!
+    trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+    for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.3; done
+    curl -sf "$base/healthz" >/dev/null || { cat "$dir/server.log"; exit 1; }
+    # Warm the caches (the first view of each page computes it).
+    for path in / /blog; do curl -sf -o /dev/null "$base$path"; done
+    echo "wrk -t{{ threads }} -c{{ connections }} -d{{ seconds }}s, $(nproc) cores, server log level {{ log }}"
+    printf '%-22s %12s %10s %9s %8s\n' page "requests/s" "p99 ms" "vs bare" "X-Cache"
+    bare_rps=""
+    for entry in "bare handler|/__bench/bare" "bare, 3.8 KB body|/__bench/bare-3800" "home (cached)|/" "blog list (cached)|/blog" "blog post (counted)|/blog/warming-tip-1"; do
+        name="${entry%%|*}"; path="${entry#*|}"
+        out="$(wrk -t{{ threads }} -c{{ connections }} -d{{ seconds }}s --latency "$base$path")"
+        rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
+        p99="$(awk '$1 == "99%" { v = $2; u = v; gsub(/[0-9.]/, "", u); sub(/[a-z]+$/, "", v);
+            f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.2f", v * f }' <<<"$out")"
+        errors="$(awk '/Non-2xx|Socket errors/' <<<"$out")"
+        [ -n "$errors" ] && echo "  $name: $errors"
+        [ -z "$bare_rps" ] && bare_rps="$rps"
+        ratio="$(awk -v a="$rps" -v b="$bare_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
+        cache="$(curl -s -o /dev/null -D - "$base$path" | awk -F': ' 'tolower($1) == "x-cache" { gsub(/\r/, "", $2); print $2 }')"
+        printf '%-22s %12s %10s %9s %8s\n' "$name" "$rps" "$p99" "$ratio" "${cache:--}"
+    done
+    echo "server RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status) now, $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status) peak"

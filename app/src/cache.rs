@@ -1,9 +1,20 @@
 //! Key-value store for the page cache and sessions: fred on Redis in production, an
 //! in-process map with expiry on the embedded default. Both sit behind one type so callers
 //! never branch on the mode.
+//!
+//! Besides plain keys it keeps *sections* (a Redis hash per section) for the public pages:
+//! every entry of a section expires with it, one call clears a whole section, and an entry
+//! computed from data older than the last clear is never stored (each section has an epoch,
+//! bumped by every clear, checked when storing). `get_or_compute` recomputes a missing entry
+//! once at a time: one request per key in this process, and on Redis one process at a time
+//! (a short lock; the others wait for the value). And it keeps *counters* that are taken as
+//! a batch (page views, flushed to the database).
+
+mod memory;
+mod redis;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use fred::prelude::{
@@ -12,6 +23,8 @@ use fred::prelude::{
 use secrecy::ExposeSecret;
 
 use crate::config::Config;
+
+pub use memory::MemoryStore;
 
 /// Redis commands that take longer than this fail instead of holding a request.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -22,12 +35,8 @@ pub enum Cache {
     Redis {
         client: fred::clients::Client,
         prefix: Arc<str>,
+        flights: Arc<Flights>,
     },
-}
-
-#[derive(Default)]
-pub struct MemoryStore {
-    entries: Mutex<HashMap<String, (String, Option<Instant>)>>,
 }
 
 impl Cache {
@@ -39,6 +48,7 @@ impl Cache {
         Ok(Cache::Redis {
             client,
             prefix: format!("{}:cache:", config.redis_prefix).into(),
+            flights: Arc::default(),
         })
     }
 
@@ -62,7 +72,7 @@ impl Cache {
                     None => Ok(None),
                 }
             }
-            Cache::Redis { client, prefix } => Ok(client.get(format!("{prefix}{key}")).await?),
+            Cache::Redis { client, prefix, .. } => Ok(client.get(format!("{prefix}{key}")).await?),
         }
     }
 
@@ -76,7 +86,7 @@ impl Cache {
                     .insert(key.to_owned(), (value.to_owned(), expiry));
                 Ok(())
             }
-            Cache::Redis { client, prefix } => {
+            Cache::Redis { client, prefix, .. } => {
                 let expiration = ttl.map(|t| Expiration::PX(t.as_millis().max(1) as i64));
                 let () = client
                     .set(format!("{prefix}{key}"), value, expiration, None, false)
@@ -92,7 +102,7 @@ impl Cache {
                 store.lock().remove(key);
                 Ok(())
             }
-            Cache::Redis { client, prefix } => {
+            Cache::Redis { client, prefix, .. } => {
                 let _: i64 = client.del(format!("{prefix}{key}")).await?;
                 Ok(())
             }
@@ -116,7 +126,7 @@ impl Cache {
                 entry.0 = value.to_string();
                 Ok(value)
             }
-            Cache::Redis { client, prefix } => {
+            Cache::Redis { client, prefix, .. } => {
                 let key = format!("{prefix}{key}");
                 let value: i64 = client.incr(&key).await?;
                 if value == 1 {
@@ -138,10 +148,228 @@ impl Cache {
     }
 }
 
-impl MemoryStore {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Option<Instant>)>> {
-        // A panic while holding the lock leaves a usable map behind: recover it.
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+/// Whether a response came from the cache (the `X-Cache` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Hit,
+    Miss,
+}
+
+impl Lookup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lookup::Hit => "hit",
+            Lookup::Miss => "miss",
+        }
+    }
+}
+
+/// A recomputed section entry and how long it may be served.
+pub struct Computed {
+    pub value: String,
+    pub ttl: Duration,
+}
+
+/// This process's recomputations in flight: one lock per key, dropped when unused.
+#[derive(Default)]
+pub struct Flights {
+    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl Flights {
+    fn lock_for(&self, key: String) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(lock) = locks.get(&key).and_then(Weak::upgrade) {
+            return lock;
+        }
+        if locks.len() >= 1024 {
+            locks.retain(|_, lock| lock.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(key, Arc::downgrade(&lock));
+        lock
+    }
+}
+
+/// Counts taken from a counter group, to be applied and then finished.
+pub struct CounterBatch {
+    pub group: String,
+    pub counts: Vec<(String, i64)>,
+    held: Option<redis::Held>,
+}
+
+impl Cache {
+    fn flights(&self) -> &Flights {
+        match self {
+            Cache::Memory(store) => &store.flights,
+            Cache::Redis { flights, .. } => flights,
+        }
+    }
+
+    pub async fn section_get(&self, section: &str, field: &str) -> anyhow::Result<Option<String>> {
+        match self {
+            Cache::Memory(store) => Ok(store.section_get(section, field)),
+            Cache::Redis { client, prefix, .. } => {
+                redis::section_get(client, prefix, section, field).await
+            }
+        }
+    }
+
+    async fn section_epoch(&self, section: &str) -> anyhow::Result<u64> {
+        match self {
+            Cache::Memory(store) => Ok(store.section_epoch(section)),
+            Cache::Redis { client, prefix, .. } => {
+                redis::section_epoch(client, prefix, section).await
+            }
+        }
+    }
+
+    /// Stores `value` unless the section was cleared since `epoch` was read.
+    async fn section_put(
+        &self,
+        section: &str,
+        field: &str,
+        value: &str,
+        ttl: Duration,
+        epoch: u64,
+    ) -> anyhow::Result<bool> {
+        match self {
+            Cache::Memory(store) => Ok(store.section_put(section, field, value, ttl, epoch)),
+            Cache::Redis { client, prefix, .. } => {
+                redis::section_put(client, prefix, (section, field, value), ttl, epoch).await
+            }
+        }
+    }
+
+    /// Drops every entry of `section`; entries being computed meanwhile are not stored.
+    pub async fn section_clear(&self, section: &str) -> anyhow::Result<()> {
+        match self {
+            Cache::Memory(store) => {
+                store.section_remove(section, None);
+                Ok(())
+            }
+            Cache::Redis { client, prefix, .. } => {
+                redis::section_remove(client, prefix, section, None).await
+            }
+        }
+    }
+
+    /// Drops some entries of `section` (and, like a clear, refuses values computed before).
+    pub async fn section_remove(&self, section: &str, fields: &[String]) -> anyhow::Result<()> {
+        match self {
+            Cache::Memory(store) => {
+                store.section_remove(section, Some(fields));
+                Ok(())
+            }
+            Cache::Redis { client, prefix, .. } => {
+                redis::section_remove(client, prefix, section, Some(fields)).await
+            }
+        }
+    }
+
+    /// The entry `field` of `section`, computed by `compute` when missing — by one caller at
+    /// a time; the others wait and get its result. `compute` returning `None` stores nothing.
+    /// When the store fails, the value is computed and served without it.
+    pub async fn get_or_compute<F, Fut>(
+        &self,
+        section: &str,
+        field: &str,
+        compute: F,
+    ) -> anyhow::Result<(Option<String>, Lookup)>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = anyhow::Result<Option<Computed>>>,
+    {
+        match self.section_get(section, field).await {
+            Ok(Some(value)) => return Ok((Some(value), Lookup::Hit)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), section, "page cache unavailable");
+                return Ok((compute().await?.map(|c| c.value), Lookup::Miss));
+            }
+        }
+        let flight = self.flights().lock_for(format!("{section}\n{field}"));
+        let _turn = flight.lock().await;
+        if let Ok(Some(value)) = self.section_get(section, field).await {
+            return Ok((Some(value), Lookup::Hit));
+        }
+        let held = match self {
+            Cache::Memory(_) => None,
+            Cache::Redis { client, prefix, .. } => {
+                match redis::turn(client, prefix, section, field).await {
+                    Ok(redis::Turn::Ready(value)) => return Ok((Some(value), Lookup::Hit)),
+                    Ok(redis::Turn::Compute(held)) => held,
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), section, "page cache lock failed");
+                        None
+                    }
+                }
+            }
+        };
+        // The epoch is read before the data: a clear after this point wins.
+        let epoch = self.section_epoch(section).await;
+        let computed = compute().await;
+        if let (Ok(Some(c)), Ok(epoch)) = (&computed, epoch)
+            && let Err(e) = self
+                .section_put(section, field, &c.value, c.ttl, epoch)
+                .await
+        {
+            tracing::warn!(error = %format!("{e:#}"), section, "page cache write failed");
+        }
+        if let (Some(held), Cache::Redis { client, .. }) = (held, self)
+            && let Err(e) = redis::release(client, held).await
+        {
+            tracing::warn!(error = %format!("{e:#}"), section, "page cache unlock failed");
+        }
+        Ok((computed?.map(|c| c.value), Lookup::Miss))
+    }
+
+    /// Adds `by` to `member` of the counter `group`; returns its count not yet taken.
+    pub async fn counter_add(&self, group: &str, member: &str, by: i64) -> anyhow::Result<i64> {
+        match self {
+            Cache::Memory(store) => Ok(store.counter_add(group, member, by)),
+            Cache::Redis { client, prefix, .. } => {
+                redis::counter_add(client, prefix, group, member, by).await
+            }
+        }
+    }
+
+    /// Takes every count of `group` (they restart from zero), or `None` when another
+    /// process is taking them. Finish the batch with `finish_counters`.
+    pub async fn take_counters(&self, group: &str) -> anyhow::Result<Option<CounterBatch>> {
+        let (held, counts) = match self {
+            Cache::Memory(store) => (None, store.take_counters(group).into_iter().collect()),
+            Cache::Redis { client, prefix, .. } => {
+                match redis::take_counters(client, prefix, group).await? {
+                    Some((held, counts)) => (Some(held), counts),
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(CounterBatch {
+            group: group.to_owned(),
+            counts,
+            held,
+        }))
+    }
+
+    /// `applied`: the counts are recorded elsewhere and go; otherwise they are kept (and
+    /// taken again by the next `take_counters`).
+    pub async fn finish_counters(&self, batch: CounterBatch, applied: bool) -> anyhow::Result<()> {
+        match self {
+            Cache::Memory(store) => {
+                if !applied {
+                    store.restore_counters(&batch.group, &batch.counts);
+                }
+                Ok(())
+            }
+            Cache::Redis { client, prefix, .. } => match batch.held {
+                Some(held) => {
+                    redis::finish_counters(client, prefix, &batch.group, held, applied).await
+                }
+                None => Ok(()),
+            },
+        }
     }
 }
 

@@ -74,6 +74,37 @@ pub struct Config {
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_timeout_secs: u64,
     pub worker: WorkerConfig,
+    pub pages: PagesConfig,
+}
+
+/// The cached public pages: home and blog (`MAILER_PAGES__*`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PagesConfig {
+    /// Longest time a cached page is served, in seconds. Changes made through the site
+    /// clear it at once; this bounds what no invalidation reaches (another process's
+    /// in-process cache on the embedded default).
+    pub ttl_secs: u64,
+    /// How often counted page views are written to the database, in seconds.
+    pub view_flush_secs: u64,
+}
+
+impl Default for PagesConfig {
+    fn default() -> Self {
+        Self {
+            ttl_secs: 60,
+            view_flush_secs: 10,
+        }
+    }
+}
+
+impl PagesConfig {
+    pub fn ttl(&self) -> Duration {
+        Duration::from_secs(self.ttl_secs)
+    }
+    pub fn view_flush_interval(&self) -> Duration {
+        Duration::from_secs(self.view_flush_secs)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +209,7 @@ impl Default for Config {
             log_level: "info".into(),
             shutdown_timeout_secs: 10,
             worker: WorkerConfig::default(),
+            pages: PagesConfig::default(),
         }
     }
 }
@@ -335,6 +367,12 @@ impl Config {
         if w.breaker_cooldown_ms == 0 || w.breaker_cooldown_max_secs == 0 {
             return Err(invalid(
                 "MAILER_WORKER__BREAKER_COOLDOWN_MS / MAILER_WORKER__BREAKER_COOLDOWN_MAX_SECS",
+                "must be at least 1",
+            ));
+        }
+        if self.pages.ttl_secs == 0 || self.pages.view_flush_secs == 0 {
+            return Err(invalid(
+                "MAILER_PAGES__TTL_SECS / MAILER_PAGES__VIEW_FLUSH_SECS",
                 "must be at least 1",
             ));
         }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin_site;
 pub mod api;
+pub mod blog;
 pub mod cache;
 pub mod clients;
 pub mod config;

@@ -235,7 +235,11 @@ async fn push_deliveries(state: &AppState, ids: Vec<i64>) -> anyhow::Result<()> 
 pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
     let db = &ctx.state.db;
     let now = chrono::Utc::now();
-    fanout::settle_statuses(db, now).await?;
+    if fanout::settle_statuses(db, now).await? > 0 {
+        // On Redis this reaches every server; on the embedded default the servers' own
+        // in-process caches expire by MAILER_PAGES__TTL_SECS instead.
+        mailer::home::invalidate(&ctx.state).await;
+    }
     let ids = fanout::fan_out_due(db, now, &ctx.domain()).await?;
     push_deliveries(&ctx.state, ids).await?;
     let stale = chrono::Duration::seconds(

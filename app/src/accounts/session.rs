@@ -110,6 +110,13 @@ pub fn flash(session: &Session, kind: &str, text: impl Into<String>) {
     session.set(FLASH, list);
 }
 
+/// Is a message waiting to be shown (without taking it)?
+pub fn has_flashes(session: &Session) -> bool {
+    session
+        .get::<Vec<Flash>>(FLASH)
+        .is_some_and(|list| !list.is_empty())
+}
+
 pub fn take_flashes(session: &Session) -> Vec<Flash> {
     let list: Vec<Flash> = session.get(FLASH).unwrap_or_default();
     if !list.is_empty() {

@@ -283,6 +283,7 @@ fn mailings() -> ModelAdmin<mailing::Entity, AppState> {
         C::UpdatedAt,
     ];
     ModelAdmin::<mailing::Entity, AppState>::new("mailings", "Mailing", "Mailings")
+        .on_change(|state, event| Box::pin(after_mailing_change(state, event)))
         .list_display(&[
             C::Id,
             C::OwnerId,
@@ -357,7 +358,7 @@ async fn set_mailings_enabled(
 ) -> Result<String, ActionError> {
     let n = list.len();
     for m in list {
-        let m = mailings::set_enabled(&state.db, m, enabled).await?;
+        let m = mailings::set_enabled(state, m, enabled).await?;
         if enabled {
             mailings::send_if_due(state, &m).await?;
         }
@@ -657,6 +658,13 @@ async fn set_posts_published(
 
 /// Runs after every admin save, delete or action on posts: the place where the blog's
 /// cached pages are dropped once the page cache exists.
-async fn after_post_change(_state: &AppState, event: &ChangeEvent) {
+/// A post saved, published, unpublished or deleted: the cached blog and home pages go.
+async fn after_post_change(state: &AppState, event: &ChangeEvent) {
     tracing::debug!(model = %event.model, action = %event.action, ids = ?event.ids, "posts changed in the admin");
+    crate::blog::invalidate(state).await;
+}
+
+/// A mailing changed or deleted in the admin: the home page's counts go.
+async fn after_mailing_change(state: &AppState, _event: &ChangeEvent) {
+    crate::home::invalidate(state).await;
 }

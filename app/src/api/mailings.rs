@@ -359,7 +359,7 @@ impl MailingsApi {
         body: Json<MailingIn>,
     ) -> ApiResult<Created<MailingOut>> {
         let valid = service::validate(&state.db, auth.0.id, &body.form()).await?;
-        let mailing = service::create(&state.db, auth.0.id, valid).await?;
+        let mailing = service::create(&state, auth.0.id, valid).await?;
         let location = format!("/api/v1/mailings/{}", mailing.id);
         Ok(Created::Created(
             Json(mailing_out(&state, mailing).await?),
@@ -392,11 +392,11 @@ impl MailingsApi {
     ) -> ApiResult<Json<MailingOut>> {
         let existing = service::find_owned(&state.db, auth.0.id, id.0).await?;
         let valid = service::validate(&state.db, auth.0.id, &body.form()).await?;
-        let mut mailing = service::update(&state.db, existing, valid).await?;
+        let mut mailing = service::update(&state, existing, valid).await?;
         if let Some(enabled) = body.is_enabled
             && enabled != mailing.is_enabled
         {
-            mailing = service::set_enabled(&state.db, mailing, enabled).await?;
+            mailing = service::set_enabled(&state, mailing, enabled).await?;
         }
         service::send_if_due(&state, &mailing).await?;
         Ok(Json(mailing_out(&state, mailing).await?))
@@ -413,7 +413,7 @@ impl MailingsApi {
         id: Path<i32>,
     ) -> ApiResult<Deleted> {
         let mailing = service::find_owned(&state.db, auth.0.id, id.0).await?;
-        service::delete(&state.db, mailing).await?;
+        service::delete(&state, mailing).await?;
         Ok(Deleted::Deleted)
     }
 

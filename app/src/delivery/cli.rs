@@ -95,7 +95,9 @@ pub async fn send(
     let now = Utc::now();
     let ids: Vec<i64> = match target {
         Target::Due => {
-            fanout::settle_statuses(db, now).await?;
+            if fanout::settle_statuses(db, now).await? > 0 {
+                crate::home::invalidate(state).await;
+            }
             let mut ids: BTreeSet<i64> = fanout::fan_out_due(db, now, &domain)
                 .await?
                 .into_iter()

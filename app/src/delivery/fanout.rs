@@ -168,12 +168,13 @@ pub async fn fan_out_due(
     Ok(ids)
 }
 
-/// Status follows the clock: started mailings are running, ended ones finished.
+/// Status follows the clock: started mailings are running, ended ones finished. Returns
+/// how many mailings changed status (the caller clears the home page's cache when any did).
 pub async fn settle_statuses(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    mailing::Entity::update_many()
+) -> Result<u64, sea_orm::DbErr> {
+    let finished = mailing::Entity::update_many()
         .col_expr(
             mailing::Column::Status,
             MailingStatus::Finished.as_str().into(),
@@ -186,7 +187,7 @@ pub async fn settle_statuses(
         .filter(mailing::Column::Status.ne(MailingStatus::Finished))
         .exec(db)
         .await?;
-    mailing::Entity::update_many()
+    let started = mailing::Entity::update_many()
         .col_expr(
             mailing::Column::Status,
             MailingStatus::Running.as_str().into(),
@@ -196,7 +197,7 @@ pub async fn settle_statuses(
         .filter(mailing::Column::Status.eq(MailingStatus::Created))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(finished.rows_affected + started.rows_affected)
 }
 
 /// Pending deliveries no job is working on (their job was lost with a dead worker, or never

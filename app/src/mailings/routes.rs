@@ -95,7 +95,7 @@ pub async fn create_mailing(
     let input = parse_body(&body);
     match service::validate(&state.db, user.id, &input).await {
         Ok(valid) => {
-            let mailing = service::create(&state.db, user.id, valid).await?;
+            let mailing = service::create(state, user.id, valid).await?;
             flash(
                 session,
                 "success",
@@ -238,7 +238,7 @@ pub async fn update_mailing(
     let input = parse_body(&body);
     match service::validate(&state.db, user.id, &input).await {
         Ok(valid) => {
-            let mailing = service::update(&state.db, existing, valid).await?;
+            let mailing = service::update(state, existing, valid).await?;
             service::send_if_due(state, &mailing).await?;
             flash(session, "success", format!("Mailing #{id} saved."));
             Ok(see_other(&format!("/mailings/{id}")))
@@ -259,7 +259,7 @@ pub async fn toggle_mailing(
 ) -> Result<Response, AppError> {
     let existing = service::find_owned(&state.db, user.id, id).await?;
     let enabled = !existing.is_enabled;
-    let mailing = service::set_enabled(&state.db, existing, enabled).await?;
+    let mailing = service::set_enabled(state, existing, enabled).await?;
     service::send_if_due(state, &mailing).await?;
     let text = if enabled {
         format!("Mailing #{id} enabled.")
@@ -291,7 +291,7 @@ pub async fn delete_mailing(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let mailing = service::find_owned(&state.db, user.id, id).await?;
-    service::delete(&state.db, mailing).await?;
+    service::delete(state, mailing).await?;
     flash(session, "success", format!("Mailing #{id} deleted."));
     Ok(see_other("/mailings"))
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::delivery::schedule::status_at;
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::{client, mailing_client, message};
+use crate::state::AppState;
 use crate::web::AppError;
 use crate::web::forms::FieldErrors;
 use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
@@ -310,13 +311,14 @@ async fn replace_clients<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
+/// Creates the mailing (the home page's counts change: its cache is cleared).
 pub async fn create(
-    db: &DatabaseConnection,
+    state: &AppState,
     owner: i32,
     valid: ValidMailing,
 ) -> Result<mailing::Model, AppError> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let mut model = mailing::ActiveModel {
         owner_id: Set(owner),
         message_id: Set(valid.message_id),
@@ -340,16 +342,17 @@ pub async fn create(
         model = active.update(&txn).await?;
     }
     txn.commit().await?;
+    crate::home::invalidate(state).await;
     Ok(model)
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
+    state: &AppState,
     existing: mailing::Model,
     valid: ValidMailing,
 ) -> Result<mailing::Model, AppError> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     let schedule_changed =
         existing.start_at != valid.start_at || existing.periodicity != valid.periodicity;
     let mut active: mailing::ActiveModel = existing.clone().into();
@@ -370,15 +373,13 @@ pub async fn update(
     let model = active.update(&txn).await?;
     replace_clients(&txn, model.id, &valid.client_ids).await?;
     txn.commit().await?;
+    crate::home::invalidate(state).await;
     Ok(model)
 }
 
 /// Asks the worker to send the due occurrence now (rather than at its next tick) when the
 /// mailing is enabled and inside [start, end). Returns whether it was due.
-pub async fn send_if_due(
-    state: &crate::state::AppState,
-    mailing: &mailing::Model,
-) -> Result<bool, AppError> {
+pub async fn send_if_due(state: &AppState, mailing: &mailing::Model) -> Result<bool, AppError> {
     let now = Utc::now();
     let due = mailing.is_enabled
         && mailing.start_at <= now
@@ -421,7 +422,7 @@ pub async fn send_now(
 }
 
 pub async fn set_enabled(
-    db: &DatabaseConnection,
+    state: &AppState,
     existing: mailing::Model,
     enabled: bool,
 ) -> Result<mailing::Model, AppError> {
@@ -433,11 +434,14 @@ pub async fn set_enabled(
         active.next_run_at = Set(Some(start_at));
     }
     active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    let model = active.update(&state.db).await?;
+    crate::home::invalidate(state).await;
+    Ok(model)
 }
 
-pub async fn delete(db: &DatabaseConnection, existing: mailing::Model) -> Result<(), AppError> {
-    existing.delete(db).await?;
+pub async fn delete(state: &AppState, existing: mailing::Model) -> Result<(), AppError> {
+    existing.delete(&state.db).await?;
+    crate::home::invalidate(state).await;
     Ok(())
 }
 

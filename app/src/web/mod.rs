@@ -7,6 +7,7 @@ pub mod forms;
 pub mod list;
 pub mod middleware;
 pub mod page;
+pub mod public;
 pub mod templates;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ pub use error::AppError;
 pub use page::Page;
 
 use crate::accounts::{routes as accounts, session};
+use crate::blog::routes as blog;
 use crate::clients::routes as clients;
 use crate::mailings::routes as mailings;
 use crate::messages::routes as messages;
@@ -98,6 +100,8 @@ impl Site {
 fn site() -> Site {
     crate::admin_site::routes::register(Site::new())
         .page("/", crate::home::routes::home)
+        .page("/blog", blog::list_posts)
+        .page("/blog/:slug", blog::show_post)
         .form("/register", accounts::register_form, accounts::register)
         .page("/verify/:token", accounts::verify_email)
         .action("/verify/resend", accounts::resend_verification)
@@ -244,8 +248,8 @@ pub fn router(state: AppState) -> impl Endpoint {
         .secure(secure)
         .same_site(SameSite::Lax);
     // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), pages
-    // are rendered with the viewer, the viewer comes from the session, and poem issues the
-    // CSRF token.
+    // are rendered with the viewer, the viewer comes from the session, cached public pages
+    // go to visitors without a session straight away, and poem issues the CSRF token.
     let pages = site()
         .route
         .around(csrf::csrf_guard)
@@ -255,6 +259,7 @@ pub fn router(state: AppState) -> impl Endpoint {
             cookies,
             session::CacheSessionStorage::new(state.cache.clone()),
         ))
+        .around(public::serve_anonymous)
         .with(csrf)
         .around(middleware::limit_body);
     // Static files, avatars, the health check and the API carry no session or CSRF cookie.
@@ -280,6 +285,36 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    serve_with(state, Route::new(), listener, shutdown).await
+}
+
+/// `serve`, with `extra` routes answered before the site and outside all of its middleware
+/// (the page benchmark's bare handler). Post views counted meanwhile are written to the
+/// database periodically and once more after the last request.
+pub async fn serve_with(
+    state: AppState,
+    extra: Route,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let (stop_flusher, stopped) = tokio::sync::watch::channel(false);
+    let flusher = tokio::spawn(crate::blog::views::run_flusher(
+        state.clone(),
+        state.config.pages.view_flush_interval(),
+        stopped,
+    ));
+    let served = run(state, extra, listener, shutdown).await;
+    let _ = stop_flusher.send(true);
+    let _ = flusher.await;
+    served
+}
+
+async fn run(
+    state: AppState,
+    extra: Route,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let addrs: Vec<String> = acceptor
@@ -289,7 +324,7 @@ pub async fn serve(
         .collect();
     tracing::info!(address = %addrs.join(", "), "listening");
     poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(router(state), shutdown, Some(grace))
+        .run_with_graceful_shutdown(extra.nest("/", router(state)), shutdown, Some(grace))
         .await?;
     tracing::info!("server stopped");
     Ok(())

@@ -784,6 +784,13 @@ async fn content_manager_runs_the_blog() {
         Some(format!("/media/posts/{image}"))
     );
 
+    // The public blog is cached, with the draft not on it.
+    for expected in ["miss", "hit"] {
+        let blog = app.get("/blog").await;
+        assert_eq!(blog.headers()["x-cache"], expected);
+        assert_eq!(body(blog).await.count("article.post-summary"), 0);
+    }
+
     let id = p.id.to_string();
     let ask = editor
         .post_form(
@@ -811,6 +818,15 @@ async fn content_manager_runs_the_blog() {
         .unwrap()
         .unwrap();
     assert!(p.is_published && p.published_at.is_some());
+    // Publishing in the admin dropped the cached blog and home pages.
+    let blog = app.get("/blog").await;
+    assert_eq!(blog.headers()["x-cache"], "miss");
+    assert_eq!(
+        body(blog).await.texts("article.post-summary h2"),
+        ["Autumn sale, 20% off!"]
+    );
+    let home = app.get("/").await;
+    assert_eq!(home.headers()["x-cache"], "miss");
 
     let edit = editor
         .post_multipart(

@@ -4,11 +4,13 @@
 mod accounts;
 mod admin;
 mod api;
+mod blog;
 mod cli;
 mod clients;
 mod csrf;
 mod delivery;
 mod entities;
+mod home;
 mod mailings;
 mod messages;
 mod migrations;

@@ -1,0 +1,46 @@
+//! The public blog: a list of published posts and a page per post, cached (see
+//! `crate::cache` and `crate::web::public`), with every view counted (`views`). Posts are
+//! written in the admin panel, which calls `invalidate` after each change.
+
+pub mod markdown;
+pub mod routes;
+pub mod service;
+pub mod views;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::state::AppState;
+
+/// The cache section holding every blog page.
+pub const SECTION: &str = "blog";
+
+/// Call after a post is saved, published, unpublished or deleted: the blog and the home
+/// page (it shows posts) are recomputed on their next view, in every server process that
+/// shares the cache (Redis); on the embedded default, in this process.
+pub async fn invalidate(state: &AppState) {
+    crate::home::clear_section(state, SECTION).await;
+    crate::home::invalidate(state).await;
+}
+
+/// Drops the cached pages of these posts (their view counts moved).
+async fn forget_articles(state: &AppState, slugs: &[String]) {
+    if slugs.is_empty() {
+        return;
+    }
+    let fields: Vec<String> = slugs
+        .iter()
+        .flat_map(|s| [routes::article_field(s), routes::article_html_field(s)])
+        .collect();
+    if let Err(e) = state.cache.section_remove(SECTION, &fields).await {
+        tracing::warn!(error = %format!("{e:#}"), "could not refresh cached post pages");
+    }
+}
+
+/// How long blog data computed at `now` may be cached: the configured TTL, but never past
+/// the moment a scheduled post appears.
+async fn ttl(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Duration> {
+    let next = service::next_publication(&state.db, now).await?;
+    Ok(crate::home::until(state.config.pages.ttl(), now, next))
+}

@@ -1,0 +1,190 @@
+//! `/blog` and `/blog/:slug`. Anonymous visitors get the cached anonymous HTML; everybody
+//! else a page rendered from the cached data. Either way a post view is counted.
+
+use chrono::Utc;
+use poem::web::{Data, Path, Query};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+
+use super::service::{self, Article, ListPage};
+use super::{SECTION, views};
+use crate::cache::{Computed, Lookup};
+use crate::state::AppState;
+use crate::web::public::{CACHE_HEADER, anonymous_response, render_anonymous, sees_anonymous_page};
+use crate::web::{AppError, Page};
+
+const LIST_TEMPLATE: &str = "blog/list.html";
+const POST_TEMPLATE: &str = "blog/post.html";
+/// Where a post's view count goes in its cached HTML (filled per request).
+const VIEWS_SLOT: &str = "<!--views-->";
+
+fn list_field(page: u64) -> String {
+    format!("list:{page}")
+}
+
+pub(super) fn article_field(slug: &str) -> String {
+    format!("post:{slug}")
+}
+
+pub(super) fn article_html_field(slug: &str) -> String {
+    format!("post:{slug}:html")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BlogQuery {
+    page: Option<u64>,
+}
+
+#[handler]
+pub async fn list_posts(
+    req: &Request,
+    Data(state): Data<&AppState>,
+    Query(query): Query<BlogQuery>,
+) -> Result<Response, AppError> {
+    let page = query.page.unwrap_or(1);
+    if sees_anonymous_page(req) {
+        return anonymous_list(state, req, page)
+            .await?
+            .ok_or(AppError::NotFound);
+    }
+    let (list, lookup) = list_data(state, page).await?;
+    let list = list.ok_or(AppError::NotFound)?;
+    Ok(Page::new(LIST_TEMPLATE, list_context(&list))
+        .fragment("post-list", "posts")
+        .with_header(CACHE_HEADER, lookup.as_str())
+        .into_response())
+}
+
+/// Page `page` of the list as every anonymous visitor sees it; `None` past the last page.
+pub async fn anonymous_list(
+    state: &AppState,
+    req: &Request,
+    page: u64,
+) -> anyhow::Result<Option<Response>> {
+    let (html, lookup) = state
+        .cache
+        .get_or_compute(SECTION, &format!("{}:html", list_field(page)), || async {
+            let Some(list) = list_data(state, page).await?.0 else {
+                return Ok(None);
+            };
+            let html = render_anonymous(state, LIST_TEMPLATE, "/blog", list_context(&list))?;
+            Ok(Some(Computed {
+                value: html,
+                ttl: state.config.pages.ttl(),
+            }))
+        })
+        .await?;
+    Ok(html.map(|html| anonymous_response(req, &html, lookup)))
+}
+
+fn list_context(list: &ListPage) -> minijinja::Value {
+    minijinja::context! { list => minijinja::Value::from(minijinja::value::Serde(list)) }
+}
+
+/// One page of the list, from the cache or the database.
+async fn list_data(state: &AppState, page: u64) -> anyhow::Result<(Option<ListPage>, Lookup)> {
+    let (json, lookup) = state
+        .cache
+        .get_or_compute(SECTION, &list_field(page), || async {
+            let now = Utc::now();
+            let Some(list) = service::list(&state.db, page, now).await? else {
+                return Ok(None);
+            };
+            Ok(Some(Computed {
+                value: serde_json::to_string(&list)?,
+                ttl: super::ttl(state, now).await?,
+            }))
+        })
+        .await?;
+    Ok((json.map(|j| serde_json::from_str(&j)).transpose()?, lookup))
+}
+
+#[handler]
+pub async fn show_post(
+    req: &Request,
+    Data(state): Data<&AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    if slug.len() > 200 {
+        return Err(AppError::NotFound);
+    }
+    if sees_anonymous_page(req) {
+        return anonymous_post(state, req, &slug)
+            .await?
+            .ok_or(AppError::NotFound);
+    }
+    let (article, lookup) = article_data(state, &slug).await?;
+    let article = article.ok_or(AppError::NotFound)?;
+    let views = article.view_count + views::count(state, article.id).await;
+    Ok(
+        Page::new(POST_TEMPLATE, article_context(&article, views.into()))
+            .with_header(CACHE_HEADER, lookup.as_str())
+            .into_response(),
+    )
+}
+
+/// The post at `slug` as every anonymous visitor sees it, this view counted; `None` when
+/// there is no such published post.
+pub async fn anonymous_post(
+    state: &AppState,
+    req: &Request,
+    slug: &str,
+) -> anyhow::Result<Option<Response>> {
+    let (cached, lookup) = state
+        .cache
+        .get_or_compute(SECTION, &article_html_field(slug), || async {
+            let Some(article) = article_data(state, slug).await?.0 else {
+                return Ok(None);
+            };
+            let ctx = article_context(
+                &article,
+                minijinja::Value::from_safe_string(VIEWS_SLOT.to_owned()),
+            );
+            let html = render_anonymous(state, POST_TEMPLATE, &format!("/blog/{slug}"), ctx)?;
+            Ok(Some(Computed {
+                value: format!("{}\n{}\n{html}", article.id, article.view_count),
+                ttl: state.config.pages.ttl(),
+            }))
+        })
+        .await?;
+    let Some(cached) = cached else {
+        return Ok(None);
+    };
+    let (id, counted, html) =
+        split_cached_article(&cached).ok_or_else(|| anyhow::anyhow!("bad cached post page"))?;
+    let views = counted + views::count(state, id).await;
+    let html = html.replacen(VIEWS_SLOT, &views.to_string(), 1);
+    Ok(Some(anonymous_response(req, &html, lookup)))
+}
+
+/// `id \n database view count \n html` → its parts.
+fn split_cached_article(cached: &str) -> Option<(i32, i64, &str)> {
+    let (id, rest) = cached.split_once('\n')?;
+    let (counted, html) = rest.split_once('\n')?;
+    Some((id.parse().ok()?, counted.parse().ok()?, html))
+}
+
+fn article_context(article: &Article, views: minijinja::Value) -> minijinja::Value {
+    minijinja::context! {
+        post => minijinja::Value::from(minijinja::value::Serde(article)),
+        body => minijinja::Value::from_safe_string(article.body_html.clone()),
+        views => views,
+    }
+}
+
+async fn article_data(state: &AppState, slug: &str) -> anyhow::Result<(Option<Article>, Lookup)> {
+    let (json, lookup) = state
+        .cache
+        .get_or_compute(SECTION, &article_field(slug), || async {
+            let now = Utc::now();
+            let Some(article) = service::article(&state.db, slug, now).await? else {
+                return Ok(None);
+            };
+            Ok(Some(Computed {
+                value: serde_json::to_string(&article)?,
+                ttl: super::ttl(state, now).await?,
+            }))
+        })
+        .await?;
+    Ok((json.map(|j| serde_json::from_str(&j)).transpose()?, lookup))
+}

@@ -1,0 +1,120 @@
+//! The in-process store of the embedded default: plain keys with expiry, sections and
+//! counters, each behind a mutex held only for a map operation.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::Flights;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    entries: Mutex<HashMap<String, (String, Option<Instant>)>>,
+    sections: Mutex<HashMap<String, Section>>,
+    counters: Mutex<HashMap<String, HashMap<String, i64>>>,
+    pub(super) flights: Flights,
+}
+
+/// One section: its entries expire together; `epoch` survives clears.
+#[derive(Default)]
+struct Section {
+    fields: HashMap<String, String>,
+    expires: Option<Instant>,
+    epoch: u64,
+}
+
+impl Section {
+    fn drop_if_expired(&mut self, now: Instant) {
+        if self.expires.is_some_and(|t| t <= now) {
+            self.fields.clear();
+            self.expires = None;
+        }
+    }
+}
+
+/// A panic while holding a lock leaves a usable map behind: recover it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl MemoryStore {
+    pub(super) fn lock(&self) -> MutexGuard<'_, HashMap<String, (String, Option<Instant>)>> {
+        lock(&self.entries)
+    }
+
+    pub(super) fn section_get(&self, section: &str, field: &str) -> Option<String> {
+        let mut sections = lock(&self.sections);
+        let s = sections.get_mut(section)?;
+        s.drop_if_expired(Instant::now());
+        s.fields.get(field).cloned()
+    }
+
+    pub(super) fn section_epoch(&self, section: &str) -> u64 {
+        lock(&self.sections).get(section).map_or(0, |s| s.epoch)
+    }
+
+    pub(super) fn section_put(
+        &self,
+        section: &str,
+        field: &str,
+        value: &str,
+        ttl: Duration,
+        epoch: u64,
+    ) -> bool {
+        let mut sections = lock(&self.sections);
+        let s = sections.entry(section.to_owned()).or_default();
+        if s.epoch != epoch {
+            return false;
+        }
+        let now = Instant::now();
+        s.drop_if_expired(now);
+        let expires = now + ttl;
+        if s.expires.is_none_or(|t| t > expires) {
+            s.expires = Some(expires);
+        }
+        s.fields.insert(field.to_owned(), value.to_owned());
+        true
+    }
+
+    /// Removes `fields` (all of them when `None`) and bumps the epoch.
+    pub(super) fn section_remove(&self, section: &str, fields: Option<&[String]>) {
+        let mut sections = lock(&self.sections);
+        let s = sections.entry(section.to_owned()).or_default();
+        s.epoch += 1;
+        match fields {
+            None => {
+                s.fields.clear();
+                s.expires = None;
+            }
+            Some(fields) => {
+                for f in fields {
+                    s.fields.remove(f);
+                }
+            }
+        }
+    }
+
+    pub(super) fn counter_add(&self, group: &str, member: &str, by: i64) -> i64 {
+        let mut counters = lock(&self.counters);
+        let n = counters
+            .entry(group.to_owned())
+            .or_default()
+            .entry(member.to_owned())
+            .or_default();
+        *n += by;
+        *n
+    }
+
+    pub(super) fn take_counters(&self, group: &str) -> HashMap<String, i64> {
+        lock(&self.counters).remove(group).unwrap_or_default()
+    }
+
+    /// Puts counts taken earlier back (their batch could not be applied).
+    pub(super) fn restore_counters(&self, group: &str, counts: &[(String, i64)]) {
+        let mut counters = lock(&self.counters);
+        let g = counters.entry(group.to_owned()).or_default();
+        for (member, n) in counts {
+            *g.entry(member.clone()).or_default() += n;
+        }
+    }
+}
