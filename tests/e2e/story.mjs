@@ -157,7 +157,7 @@ async function signInByKeyboard(page) {
   await page.getByLabel("Password").focus();
   await page.keyboard.type(USER.password);
   await page.keyboard.press("Enter");
-  await page.waitForURL(/\/account/);
+  await page.waitForURL(/\/dashboard/);
 }
 
 async function addClientByForm(page) {

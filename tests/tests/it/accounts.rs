@@ -1156,7 +1156,7 @@ async fn createsuperuser_with_a_role_makes_staff_and_re_roles_an_existing_accoun
         assert_eq!(staff.role, expected);
         assert!(staff.is_verified && staff.is_active);
         let browser = Browser::new(&app).await;
-        assert_redirect(&browser.login(email, PASSWORD).await, "/account");
+        assert_redirect(&browser.login(email, PASSWORD).await, "/dashboard");
     }
 
     let unknown = [
