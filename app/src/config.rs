@@ -183,6 +183,14 @@ impl WorkerConfig {
         Duration::from_secs(self.shutdown_timeout_secs)
     }
 
+    /// The wait before retry number `retry` (0 for the first): the configured first delay,
+    /// doubled per retry, capped at the ceiling.
+    pub fn retry_backoff(&self, retry: u32) -> Duration {
+        let first = Duration::from_millis(self.retry_backoff_ms.max(1));
+        let cap = Duration::from_secs(self.retry_backoff_max_secs.max(1));
+        first.saturating_mul(2_u32.saturating_pow(retry)).min(cap)
+    }
+
     /// Tries of one delivery before it fails for good: the first and every retry.
     pub fn max_tries(&self) -> i32 {
         i32::try_from(self.retries.saturating_add(1)).unwrap_or(i32::MAX)

@@ -196,14 +196,13 @@ async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynErr
     }
 }
 
-/// The wait before try `tries + 1`: the configured first delay doubled per try, capped,
-/// times a jitter factor between 0.5 and 1.5.
+/// The wait before try `tries + 1`: the configured backoff for that retry, times a jitter
+/// factor between 0.5 and 1.5.
 fn retry_backoff(config: &WorkerConfig, tries: i32) -> Duration {
-    let first = Duration::from_millis(config.retry_backoff_ms.max(1));
-    let cap = Duration::from_secs(config.retry_backoff_max_secs.max(1));
-    let exp = u32::try_from(tries.saturating_sub(1).clamp(0, 20)).unwrap_or(0);
-    let base = first.saturating_mul(2_u32.saturating_pow(exp)).min(cap);
-    base.mul_f64(rand::random_range(0.5..1.5))
+    let retry = u32::try_from(tries.saturating_sub(1).clamp(0, 20)).unwrap_or(0);
+    config
+        .retry_backoff(retry)
+        .mul_f64(rand::random_range(0.5..1.5))
 }
 
 /// Up to 250 ms, so paused deliveries do not all knock at the same instant.

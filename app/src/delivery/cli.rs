@@ -5,7 +5,6 @@
 
 use std::cell::Cell;
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -17,7 +16,6 @@ use sea_orm::{
 use super::Outbound;
 use super::fanout;
 use super::send::{Outcome, deliver};
-use crate::config::WorkerConfig;
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::mailing;
 use crate::state::AppState;
@@ -144,7 +142,7 @@ pub async fn send(
                 Outcome::Retry { error, .. } => {
                     tracing::debug!(delivery_id = id, %error, "delivery failed, will retry");
                     step(&|p| p.retried += 1);
-                    tokio::time::sleep(backoff(config, retries)).await;
+                    tokio::time::sleep(config.retry_backoff(retries)).await;
                     retries += 1;
                 }
                 Outcome::Paused(wait) => {
@@ -228,15 +226,9 @@ async fn free_pending(
 
 /// The wait before retry number `retry` (from 0): `retry_backoff_ms`, doubling, at most
 /// `retry_backoff_max_secs`.
-fn backoff(config: &WorkerConfig, retry: u32) -> Duration {
-    let first = Duration::from_millis(config.retry_backoff_ms.max(1));
-    let cap = Duration::from_secs(config.retry_backoff_max_secs.max(1));
-    first.saturating_mul(2_u32.saturating_pow(retry)).min(cap)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::config::WorkerConfig;
 
     #[test]
     fn backoff_doubles_up_to_the_ceiling() {
@@ -245,8 +237,10 @@ mod tests {
             retry_backoff_max_secs: 1,
             ..WorkerConfig::default()
         };
-        let waits: Vec<u128> = (0..6).map(|n| backoff(&config, n).as_millis()).collect();
+        let waits: Vec<u128> = (0..6)
+            .map(|n| config.retry_backoff(n).as_millis())
+            .collect();
         assert_eq!(waits, vec![100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(backoff(&config, 40).as_millis(), 1000, "no overflow");
+        assert_eq!(config.retry_backoff(40).as_millis(), 1000, "no overflow");
     }
 }

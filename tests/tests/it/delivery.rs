@@ -34,6 +34,20 @@ fn successes_of(log: &[attempt::Model], delivery_id: i64) -> usize {
         .count()
 }
 
+/// Waits until the app holds exactly `n` deliveries, all sent, and returns them.
+async fn all_sent(app: &TestApp, n: usize) -> Vec<delivery::Model> {
+    eventually(
+        Duration::from_secs(30),
+        "every delivery sent",
+        || async move {
+            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+            (rows.len() == n && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
+                .then_some(rows)
+        },
+    )
+    .await
+}
+
 async fn attempts(app: &TestApp) -> Vec<attempt::Model> {
     attempt::Entity::find().all(&app.state.db).await.unwrap()
 }
@@ -369,15 +383,7 @@ async fn recovers_after_refusal_and_garbage(backend: Backend) {
     app.smtp.script([Behavior::Garbage]);
     app.smtp.refuse_connections(false);
 
-    let rows = eventually(Duration::from_secs(30), "every delivery sent", || {
-        let app = &app;
-        async move {
-            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
-            (rows.len() == 4 && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
-                .then_some(rows)
-        }
-    })
-    .await;
+    let rows = all_sent(&app, 4).await;
     let log = attempts(&app).await;
     for d in &rows {
         let successes = successes_of(&log, d.id);
@@ -725,15 +731,7 @@ async fn the_breaker_pauses_through_an_outage(backend: Backend) {
     assert!(text.contains("sending paused"), "the pause is logged");
 
     app.smtp.refuse_connections(false);
-    let rows = eventually(Duration::from_secs(30), "every delivery sent", || {
-        let app = &app;
-        async move {
-            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
-            (rows.len() == 12 && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
-                .then_some(rows)
-        }
-    })
-    .await;
+    let rows = all_sent(&app, 12).await;
     let log = attempts(&app).await;
     for d in &rows {
         assert_eq!(successes_of(&log, d.id), 1, "delivery {} sent once", d.id);
