@@ -6,8 +6,8 @@ use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use mailer::entities::mailing::{self, MailingStatus, Periodicity};
+use mailer::entities::mailing_client;
 use mailer::entities::user::Role;
-use mailer::entities::{client, mailing_client};
 use mailer_tests::app::{Child, eventually};
 use mailer_tests::html::parse;
 use mailer_tests::users::sign_in_new;
@@ -16,23 +16,7 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, Set};
 
 use crate::blog::{anonymous_get, make_post, published};
-use crate::mailings::{create_mailing, make_clients, make_message};
-
-async fn insert_client(app: &TestApp, owner: i32, email: &str) -> i32 {
-    client::ActiveModel {
-        owner_id: Set(owner),
-        email: Set(email.into()),
-        full_name: Set(email.into()),
-        comment: Set(String::new()),
-        created_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&app.state.db)
-    .await
-    .unwrap()
-    .id
-}
+use crate::mailings::{create_mailing, insert_client, make_clients, make_message};
 
 /// A mailing written straight into the database (no cache invalidation).
 async fn insert_mailing(

@@ -3,12 +3,29 @@
 
 use chrono::{Duration, Utc};
 use mailer::entities::user::Role;
-use mailer::entities::{mailing, mailing_client, message};
+use mailer::entities::{client, mailing, mailing_client, message};
 use mailer_tests::html::{parse, parse_fragment};
 use mailer_tests::users::{Visitor, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+/// A client written straight into the database, named after its e-mail.
+pub async fn insert_client(app: &TestApp, owner: i32, email: &str) -> i32 {
+    client::ActiveModel {
+        owner_id: Set(owner),
+        email: Set(email.into()),
+        full_name: Set(email.into()),
+        comment: Set(String::new()),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap()
+    .id
+}
 
 pub async fn make_message(app: &TestApp, owner: i32, subject: &str) -> message::Model {
     message::ActiveModel {

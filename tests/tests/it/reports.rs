@@ -8,7 +8,6 @@ use std::time::{Duration as Elapsed, Instant};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use mailer::entities::attempt::{self, AttemptStatus};
-use mailer::entities::client;
 use mailer::entities::delivery::{self, DeliveryStatus};
 use mailer::entities::mailing::{self, MailingStatus, Periodicity};
 use mailer::entities::user::Role;
@@ -19,7 +18,7 @@ use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use crate::mailings::make_message;
+use crate::mailings::{insert_client, make_message};
 
 /// One try as the test writes it: which mailing (index into the fixture), which delivery
 /// (a label), when (days before today, minutes after noon), how it went.
@@ -145,22 +144,6 @@ struct Fixture {
     eve: Visitor,
     mailings: Vec<i32>,
     subjects: Vec<String>,
-}
-
-async fn insert_client(app: &TestApp, owner: i32, email: &str) -> i32 {
-    client::ActiveModel {
-        owner_id: Set(owner),
-        email: Set(email.into()),
-        full_name: Set(email.into()),
-        comment: Set(String::new()),
-        created_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&app.state.db)
-    .await
-    .unwrap()
-    .id
 }
 
 async fn insert_mailing(
