@@ -43,6 +43,7 @@ cleanup() {
     wait 2>/dev/null || true
     psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
     redis-cli -u "$REDIS" --scan --pattern "$PREFIX:*" | xargs -r -n 500 redis-cli -u "$REDIS" del >/dev/null
+    [ -n "${BENCH_KEEP_LOG:-}" ] && cp "$WORK/worker.log" "$BENCH_KEEP_LOG"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -66,9 +67,9 @@ echo "== mailer-worker: $N deliveries =="
 psql "$PG/postgres" -qc "CREATE DATABASE $DB" >/dev/null
 export DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" MAILER_REDIS_PREFIX="$PREFIX"
 export SECRET_KEY="bench-secret-key-bench-secret-key-0123456789" MAILER_DATA_DIR="$WORK"
-export SMTP_URL="smtp://127.0.0.1:$PORT" MAILER_LOG_LEVEL=warn
+export SMTP_URL="smtp://127.0.0.1:$PORT" MAILER_LOG_LEVEL="${BENCH_LOG_LEVEL:-warn}"
 export MAILER_WORKER__SMTP_CONNECTIONS="$CONNECTIONS" MAILER_WORKER__CONCURRENCY="$CONCURRENCY"
-export MAILER_WORKER__TICK_INTERVAL_SECS=1 MAILER_WORKER__POLL_INTERVAL_MS=50
+export TOKIO_WORKER_THREADS="${BENCH_THREADS:-2}" MAILER_WORKER__TICK_INTERVAL_SECS=1 MAILER_WORKER__POLL_INTERVAL_MS=50
 "$BIN/mailer" migrate >/dev/null
 MAILER_SUPERUSER_PASSWORD="Quartz-Lantern-$$-Fjord" "$BIN/mailer" createsuperuser --email bench@example.com >/dev/null
 q() { psql "$DATABASE_URL" -qAtc "$1"; }
@@ -91,6 +92,16 @@ q "INSERT INTO mailing_clients (mailing_id, client_id)
 "$BIN/mailer-worker" > "$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
 sleep 1
+# CPU seconds (user + system) of the worker, and of this database's PostgreSQL backends.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ t += ($14 + $15) / hz } END { printf "%.3f", t }' "$@" 2>/dev/null || echo 0; }
+worker_cpu() { cpu_of "/proc/$WORKER_PID/stat"; }
+pg_cpu() {
+    local stats=()
+    for pid in $(pgrep -f "postgres: .* $DB "); do stats+=("/proc/$pid/stat"); done
+    [ ${#stats[@]} -gt 0 ] && cpu_of "${stats[@]}" || echo 0
+}
+worker_cpu0=$(worker_cpu)
+pg_cpu0=$(pg_cpu)
 q "UPDATE mailings SET next_run_at = now() WHERE id = $MAILING" >/dev/null
 start=$(date +%s.%N)
 deadline=$(( $(date +%s) + 600 ))
@@ -103,6 +114,8 @@ while :; do
     sleep 0.2
 done
 end=$(date +%s.%N)
+WORKER_US=$(python3 -c "print(round(($(worker_cpu) - $worker_cpu0) * 1e6 / $N))")
+PG_US=$(python3 -c "print(round(($(pg_cpu) - $pg_cpu0) * 1e6 / $N))")
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$WORKER_PID/status")
 read -r SENT FAILED SPAN <<<"$(q "SELECT count(*) FILTER (WHERE status = 'success'),
                                         count(*) FILTER (WHERE status = 'failure'),
@@ -117,4 +130,5 @@ printf '%-34s %s\n' "smtp-source ($CONNECTIONS connections)" "$SOURCE_RATE messa
 printf '%-34s %s\n' "mailer-worker ($CONNECTIONS connections)" "$OUR_RATE messages/s (first to last attempt)"
 printf '%-34s %s\n' "ratio" "$RATIO% of smtp-source"
 printf '%-34s %s\n' "due → all done (incl. fan-out)" "$WALL s"
+printf '%-34s %s\n' "CPU per delivery" "worker ${WORKER_US} µs, PostgreSQL ${PG_US} µs (incl. fan-out)"
 printf '%-34s %s\n' "worker peak RSS" "$((RSS_KB / 1024)) MiB"

@@ -12,7 +12,7 @@ use mailer::AppState;
 use mailer::config::WorkerConfig;
 use mailer::delivery::Outbound;
 use mailer::delivery::fanout;
-use mailer::delivery::send::{DeliveryTask, Limits, Outcome, deliver};
+use mailer::delivery::send::{Deliverer, DeliveryTask, Limits, Outcome};
 use mailer::jobs::{MailJob, Queue};
 use mailer::mail::{MailError, Mailer};
 
@@ -39,17 +39,28 @@ pub async fn send_mail(job: MailJob, mailer: Data<Mailer>) -> Result<(), BoxDynE
 #[derive(Clone)]
 pub struct DeliveryContext {
     pub state: AppState,
-    pub outbound: Outbound,
-    pub from: lettre::message::Mailbox,
-    /// Tries of one delivery, and how long a claim on it lasts.
-    pub limits: Limits,
+    /// Sends and records deliveries (with this process's breaker, rate and recorder).
+    pub deliverer: Deliverer,
     /// Deliveries in flight in this process, whatever batch they belong to.
     pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
+/// Groups of deliveries in flight at once per process (see [`run_batch`]).
+const GROUPS_IN_FLIGHT: usize = 4;
+
 impl DeliveryContext {
     fn domain(&self) -> String {
-        self.from.email.domain().to_owned()
+        self.deliverer.from().email.domain().to_owned()
+    }
+
+    /// Deliveries claimed and committed together.
+    fn group_size(&self) -> usize {
+        self.state
+            .config
+            .worker
+            .concurrency
+            .div_ceil(GROUPS_IN_FLIGHT)
+            .max(1)
     }
 }
 
@@ -95,86 +106,83 @@ pub async fn run_delivery(
     }
 }
 
-/// What became of one delivery of a batch.
-enum Step {
-    Done,
-    /// A transient failure: try again after this long.
-    RetryAfter(Duration),
-    /// Not started in this job's time (sending paused, or the budget ran out).
-    Later(Duration),
-}
-
-/// Sends a batch, at most `concurrency` deliveries at once in this process. Each delivery
-/// commits on its own, so a cancelled or crashed batch loses nothing: whatever was not
-/// marked sent is sent by a later job. A job keeps to half its timeout; what it could not
-/// start goes back to the queue (delayed while sending is paused), and transient failures
-/// go back with exponential backoff and jitter.
+/// Sends a job's deliveries in groups, each claimed, sent and committed together
+/// ([`deliver_batch`]). At most `MAILER_WORKER__CONCURRENCY` deliveries are in flight
+/// (claimed, not yet recorded) per process, whatever job they belong to, in groups of a
+/// quarter of that: while one group is being recorded, the others keep the SMTP
+/// connections busy.
+/// A cancelled or crashed job loses nothing: whatever was not marked sent is sent by a
+/// later job. A job keeps to half its timeout; what it could not start goes back to the
+/// queue (delayed while sending is paused), and transient failures go back with
+/// exponential backoff and jitter.
 async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynError> {
-    use futures::StreamExt;
     let budget = ctx.state.config.worker.job_timeout() / 2;
     let started = std::time::Instant::now();
-    let width = ids.len().max(1);
-    let steps: Vec<(i64, Result<Step, sea_orm::DbErr>)> = futures::stream::iter(ids)
-        .map(|id| async move {
-            let step = async {
-                let Ok(_slot) = ctx.in_flight.acquire().await else {
-                    return Ok(Step::Later(Duration::ZERO));
-                };
-                loop {
-                    if started.elapsed() >= budget {
-                        return Ok(Step::Later(Duration::ZERO));
-                    }
-                    let outcome =
-                        deliver(&ctx.state.db, &ctx.outbound, &ctx.from, id, ctx.limits).await?;
-                    return Ok(match outcome {
-                        Outcome::Sent | Outcome::Skipped => Step::Done,
-                        Outcome::Failed(reason) => {
-                            tracing::warn!(delivery_id = id, %reason, "delivery failed for good");
-                            Step::Done
-                        }
-                        Outcome::Retry { error, tries } => {
-                            tracing::info!(delivery_id = id, %error, "delivery failed, will retry");
-                            Step::RetryAfter(retry_backoff(&ctx.state.config.worker, tries))
-                        }
-                        Outcome::Paused(wait) => {
-                            let wait = wait + jitter();
-                            if started.elapsed() + wait < budget {
-                                tokio::time::sleep(wait).await;
-                                continue;
-                            }
-                            Step::Later(wait)
-                        }
-                    });
-                }
-            }
-            .await;
-            (id, step)
-        })
-        .buffer_unordered(width)
-        .collect()
-        .await;
+    let mut pending = ids;
     let mut later = Vec::new();
     let mut later_wait = Duration::ZERO;
     let mut first_error = None;
-    for (id, step) in steps {
-        match step {
-            Ok(Step::Done) => {}
-            Ok(Step::RetryAfter(wait)) => {
-                ctx.state
-                    .queues
-                    .delivery
-                    .push_after(DeliveryTask::Deliver { delivery_id: id }, wait)
-                    .await?;
-            }
-            Ok(Step::Later(wait)) => {
-                later.push(id);
-                later_wait = later_wait.max(wait);
-            }
-            // The database failed for this one: it goes back with the rest, and the job
-            // reports the error.
+    while !pending.is_empty() {
+        if started.elapsed() >= budget {
+            later.append(&mut pending);
+            break;
+        }
+        // Even groups: 50 in groups of at most 16 is 13 + 13 + 12 + 12, not 16 + 16 + 16 + 2.
+        let groups = pending.len().div_ceil(ctx.group_size());
+        let group = pending.len().div_ceil(groups);
+        let Ok(slots) = ctx
+            .in_flight
+            .acquire_many(u32::try_from(group).unwrap_or(1))
+            .await
+        else {
+            later.append(&mut pending);
+            break;
+        };
+        let claim: Vec<i64> = pending.drain(..slots.num_permits()).collect();
+        let outcomes = match ctx.deliverer.deliver_batch(&claim).await {
+            Ok(outcomes) => outcomes,
+            // The database failed: these go back with the rest, and the job reports it.
             Err(e) => {
-                later.push(id);
-                first_error.get_or_insert(e);
+                later.extend(claim);
+                later.append(&mut pending);
+                first_error = Some(e);
+                break;
+            }
+        };
+        drop(slots);
+        let mut paused = Vec::new();
+        let mut pause = Duration::ZERO;
+        for (id, outcome) in outcomes {
+            match outcome {
+                Outcome::Sent | Outcome::Skipped => {}
+                Outcome::Failed(reason) => {
+                    tracing::warn!(delivery_id = id, %reason, "delivery failed for good");
+                }
+                Outcome::Retry { error, tries } => {
+                    tracing::info!(delivery_id = id, %error, "delivery failed, will retry");
+                    ctx.state
+                        .queues
+                        .delivery
+                        .push_after(
+                            DeliveryTask::Deliver { delivery_id: id },
+                            retry_backoff(&ctx.state.config.worker, tries),
+                        )
+                        .await?;
+                }
+                Outcome::Paused(wait) => {
+                    paused.push(id);
+                    pause = pause.max(wait);
+                }
+            }
+        }
+        if !paused.is_empty() {
+            let wait = pause + jitter();
+            if started.elapsed() + wait < budget {
+                tokio::time::sleep(wait).await;
+                pending.append(&mut paused);
+            } else {
+                later.append(&mut paused);
+                later_wait = later_wait.max(wait);
             }
         }
     }
@@ -286,9 +294,12 @@ pub async fn run(
     let backoff = backoff(&config)?;
     let mailer = state.mailer.clone();
     let delivery = DeliveryContext {
-        outbound: Outbound::from_config(&state.config)?,
-        from: state.config.sender()?,
-        limits: Limits::from_config(&config),
+        deliverer: Deliverer::new(
+            state.db.clone(),
+            Outbound::from_config(&state.config)?,
+            state.config.sender()?,
+            Limits::from_config(&config),
+        ),
         in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
         state: state.clone(),
     };

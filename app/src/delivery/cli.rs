@@ -15,7 +15,7 @@ use sea_orm::{
 
 use super::Outbound;
 use super::fanout;
-use super::send::{Outcome, deliver};
+use super::send::{Deliverer, Outcome};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::mailing;
 use crate::state::AppState;
@@ -120,9 +120,13 @@ pub async fn send(
     };
     tracing::info!(deliveries = ids.len(), ?target, "sending");
 
-    let outbound = Outbound::from_config(&state.config)?;
     let config = &state.config.worker;
-    let limits = super::send::Limits::from_config(config);
+    let deliverer = Deliverer::new(
+        db.clone(),
+        Outbound::from_config(&state.config)?,
+        from,
+        super::send::Limits::from_config(config),
+    );
     let counts = Cell::new(Progress {
         total: ids.len(),
         ..Progress::default()
@@ -134,11 +138,11 @@ pub async fn send(
         progress(p);
     };
     step(&|_| {});
-    let (outbound, from, step) = (&outbound, &from, &step);
+    let (deliverer, step) = (&deliverer, &step);
     let one = move |id: i64| async move {
         let mut retries = 0;
         loop {
-            match deliver(db, outbound, from, id, limits).await? {
+            match deliverer.deliver(id).await? {
                 Outcome::Retry { error, .. } => {
                     tracing::debug!(delivery_id = id, %error, "delivery failed, will retry");
                     step(&|p| p.retried += 1);

@@ -122,6 +122,12 @@ impl SendGate {
         self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// How long sending stays paused, if it is: the breaker is open and its cooldown has
+    /// not run out, or its probe is still out. A batch asks this before claiming anything.
+    pub fn paused_for(&self) -> Option<Duration> {
+        pause_left(*self.lock(), Instant::now())
+    }
+
     /// Asks the breaker, then waits for a send slot under the rate limit.
     pub async fn admit(&self) -> Admission {
         let probe = {
@@ -133,10 +139,11 @@ impl SendGate {
                     *state = State::HalfOpen { cooldown };
                     true
                 }
-                State::Open { until, .. } => return Admission::Paused(until - now),
-                // The probe's answer comes within one send timeout; look again soon.
-                State::HalfOpen { cooldown } => {
-                    return Admission::Paused(cooldown.min(Duration::from_secs(1)));
+                paused => {
+                    if let Some(wait) = pause_left(paused, now) {
+                        return Admission::Paused(wait);
+                    }
+                    false
                 }
             }
         };
@@ -224,12 +231,26 @@ impl SendGate {
     }
 }
 
+/// How long a delivery asking now must wait in `state`.
+fn pause_left(state: State, now: Instant) -> Option<Duration> {
+    match state {
+        State::Closed { .. } => None,
+        State::Open { until, .. } if now >= until => None,
+        State::Open { until, .. } => Some(until - now),
+        // The probe's answer comes within one send timeout; look again soon.
+        State::HalfOpen { cooldown } => Some(cooldown.min(Duration::from_secs(1))),
+    }
+}
+
 impl Permit {
-    /// Tells the breaker how the send went.
-    pub fn record(mut self, result: &Result<Reply, SendError>) {
+    /// Tells the breaker how the send went. True when this was a probe that failed: the
+    /// breaker's test of a server that is still down, which should not cost the delivery
+    /// one of its tries.
+    pub fn record(mut self, result: &Result<Reply, SendError>) -> bool {
         if let Some(gate) = self.gate.take() {
             gate.on_result(self.probe, result);
         }
+        self.probe && matches!(result, Err(SendError::Transient { .. }))
     }
 }
 
@@ -309,12 +330,18 @@ mod tests {
     #[tokio::test]
     async fn a_failed_probe_doubles_the_pause_up_to_the_ceiling() {
         let gate = gate(1, None);
-        go(&gate).await.record(&transient());
+        assert!(
+            !go(&gate).await.record(&transient()),
+            "an ordinary failure counts as the delivery's try"
+        );
         let mut pauses = Vec::new();
         for _ in 0..4 {
             let wait = paused(gate.admit().await);
             tokio::time::sleep(wait).await;
-            go(&gate).await.record(&transient());
+            assert!(
+                go(&gate).await.record(&transient()),
+                "a failed probe is the breaker's, not the delivery's"
+            );
             pauses.push(paused(gate.admit().await));
         }
         // Each pause is read just after it began: a little under its length.

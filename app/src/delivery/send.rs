@@ -1,19 +1,23 @@
-//! One delivery: claim the row with a lease, send, log the attempt, and mark the row sent
-//! only after the server accepted it. A crash between the server's 250 and the mark is the
-//! one window in which a client could get the same occurrence twice.
+//! Sending deliveries, a batch at a time: claim the rows with a lease, send, log every
+//! attempt, and mark a row sent only after the server accepted it. A crash between the
+//! server's 250 and the batch's commit is the one window in which a client could get the
+//! same occurrence twice (see [`deliver_batch`]).
 
 use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, header::ContentType};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
+use std::collections::{HashMap, HashSet};
+
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, QueryFilter, Set, Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
 
 use super::Outbound;
 use super::gate::Admission;
-use super::transport::SendError;
+use super::transport::{Reply, SendError};
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::{client, mailing, message};
@@ -71,14 +75,15 @@ pub enum Outcome {
     Paused(std::time::Duration),
 }
 
-/// Takes the row if it is pending and nobody holds it; counts the try.
+/// Takes the rows of `ids` that are pending and held by nobody, in one statement, and
+/// counts their try. Returns the rows as they are now.
 async fn claim(
     db: &DatabaseConnection,
-    id: i64,
+    ids: &[i64],
     now: DateTime<Utc>,
     lease: chrono::Duration,
-) -> Result<bool, sea_orm::DbErr> {
-    let result = delivery::Entity::update_many()
+) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
+    delivery::Entity::update_many()
         .col_expr(
             delivery::Column::ClaimedUntil,
             Expr::value(Some(now + lease)),
@@ -88,16 +93,15 @@ async fn claim(
             sea_orm::sea_query::ExprTrait::add(Expr::col(delivery::Column::Tries), 1),
         )
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-        .filter(delivery::Column::Id.eq(id))
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
         .filter(
             Condition::any()
                 .add(delivery::Column::ClaimedUntil.is_null())
                 .add(delivery::Column::ClaimedUntil.lt(now)),
         )
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .exec_with_returning(db)
+        .await
 }
 
 /// The e-mail as bytes, with the delivery's Message-ID.
@@ -118,62 +122,297 @@ fn render(
     Ok(email.formatted())
 }
 
-pub async fn deliver(
+/// Deliveries per claim and group commit at most (bound parameters stay far below the
+/// backends' limits).
+const MAX_BATCH: usize = 500;
+
+/// What became of one claimed delivery before it is recorded.
+enum Tried {
+    /// The server was asked (or the e-mail could not even be built): an attempt to log.
+    Attempted {
+        row: delivery::Model,
+        attempt: Box<attempt::ActiveModel>,
+        result: Result<Reply, SendError>,
+        at: DateTime<Utc>,
+        /// A failed probe of the breaker: its try is given back.
+        probe_failed: bool,
+    },
+    /// The breaker opened while the batch waited: give the row back untouched.
+    Paused {
+        row: delivery::Model,
+        wait: std::time::Duration,
+    },
+    /// Its client or mailing is gone.
+    Gone(i64),
+}
+
+/// Everything a process needs to send deliveries: the database, the way out (SMTP or the
+/// outbox, behind the breaker and send rate), the sender, the limits, and the recorder
+/// task that writes the results. Cheap to clone; the recorder stops when the last clone is
+/// dropped.
+#[derive(Clone)]
+pub struct Deliverer {
+    db: DatabaseConnection,
+    outbound: Outbound,
+    from: Mailbox,
+    limits: Limits,
+    recorder: mpsc::Sender<Results>,
+}
+
+/// One group's results on their way to the recorder.
+struct Results {
+    tried: Vec<Tried>,
+    done: oneshot::Sender<Result<Vec<(i64, Outcome)>, String>>,
+}
+
+impl Deliverer {
+    /// Starts the recorder task (so this needs a Tokio runtime).
+    pub fn new(db: DatabaseConnection, outbound: Outbound, from: Mailbox, limits: Limits) -> Self {
+        let (recorder, results) = mpsc::channel(64);
+        tokio::spawn(run_recorder(db.clone(), results, limits));
+        Self {
+            db,
+            outbound,
+            from,
+            limits,
+            recorder,
+        }
+    }
+
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
+    }
+
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+
+    /// Sends one delivery (see [`deliver_batch`](Self::deliver_batch)).
+    pub async fn deliver(&self, delivery_id: i64) -> Result<Outcome, sea_orm::DbErr> {
+        let mut outcomes = self.deliver_batch(&[delivery_id]).await?;
+        Ok(outcomes
+            .pop()
+            .map_or(Outcome::Skipped, |(_, outcome)| outcome))
+    }
+
+    /// Sends a group of deliveries. Database work is per group, not per message: the
+    /// pending rows nobody holds are claimed in one `UPDATE … RETURNING` (their try
+    /// counted) while their clients and mailings are read beside it, every e-mail is sent
+    /// at once (the SMTP pool, the breaker and the send rate pace them), and the attempts
+    /// and the rows' new states are written by the recorder, in one transaction with
+    /// whatever other groups finished meanwhile (a group commit).
+    ///
+    /// The price is the duplicate window: a crash after the server's 250 and before that
+    /// commit leaves the row pending, and it is sent again later. Exposed are the
+    /// deliveries in flight — which the worker keeps within `MAILER_WORKER__CONCURRENCY`
+    /// per process — as when each delivery was committed on its own.
+    ///
+    /// While sending is paused nothing is claimed. Returns one outcome per id, in no order.
+    pub async fn deliver_batch(&self, ids: &[i64]) -> Result<Vec<(i64, Outcome)>, sea_orm::DbErr> {
+        if ids.len() > MAX_BATCH {
+            let mut outcomes = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(MAX_BATCH) {
+                outcomes.extend(Box::pin(self.deliver_batch(chunk)).await?);
+            }
+            return Ok(outcomes);
+        }
+        if let Some(wait) = self.outbound.gate().paused_for() {
+            return Ok(ids.iter().map(|&id| (id, Outcome::Paused(wait))).collect());
+        }
+        let started = std::time::Instant::now();
+        // The reads go by delivery id, so they need not wait for the claim.
+        let (rows, clients, mailings) = tokio::try_join!(
+            claim(&self.db, ids, Utc::now(), self.limits.lease),
+            clients_of(&self.db, ids),
+            mailings_of(&self.db, ids),
+        )?;
+        let claimed: HashSet<i64> = rows.iter().map(|r| r.id).collect();
+        let mut outcomes: Vec<(i64, Outcome)> = ids
+            .iter()
+            .filter(|id| !claimed.contains(id))
+            .map(|&id| (id, Outcome::Skipped))
+            .collect();
+        if rows.is_empty() {
+            return Ok(outcomes);
+        }
+        let read = started.elapsed();
+        let sends = rows.into_iter().map(|row| {
+            let client = clients.get(&row.client_id);
+            let mailing = mailings.get(&row.mailing_id);
+            async move {
+                match (client, mailing) {
+                    (Some(client), Some((mailing, message))) => {
+                        attempt(
+                            &self.outbound,
+                            &self.from,
+                            row,
+                            client,
+                            mailing,
+                            message.as_ref(),
+                        )
+                        .await
+                    }
+                    _ => Tried::Gone(row.id),
+                }
+            }
+        });
+        let tried = futures::future::join_all(sends).await;
+        let sent = started.elapsed();
+        outcomes.extend(self.record(tried).await?);
+        tracing::debug!(
+            deliveries = ids.len(),
+            claim_and_read_ms = read.as_secs_f64() * 1e3,
+            send_ms = (sent - read).as_secs_f64() * 1e3,
+            record_ms = (started.elapsed() - sent).as_secs_f64() * 1e3,
+            "delivery group"
+        );
+        Ok(outcomes)
+    }
+
+    /// Hands a group's results to the recorder and waits for their commit.
+    async fn record(&self, tried: Vec<Tried>) -> Result<Vec<(i64, Outcome)>, sea_orm::DbErr> {
+        let stopped = || sea_orm::DbErr::Custom("the delivery recorder has stopped".into());
+        let (done, committed) = oneshot::channel();
+        self.recorder
+            .send(Results { tried, done })
+            .await
+            .map_err(|_| stopped())?;
+        committed
+            .await
+            .map_err(|_| stopped())?
+            .map_err(sea_orm::DbErr::Custom)
+    }
+}
+
+/// `SELECT <column> FROM deliveries WHERE id IN (ids)`.
+fn column_of(column: delivery::Column, ids: &[i64]) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(column)
+        .from(delivery::Entity)
+        .and_where(delivery::Column::Id.is_in(ids.iter().copied()))
+        .to_owned()
+}
+
+/// The clients of these deliveries, by id.
+async fn clients_of(
     db: &DatabaseConnection,
+    ids: &[i64],
+) -> Result<HashMap<i32, client::Model>, sea_orm::DbErr> {
+    Ok(client::Entity::find()
+        .filter(client::Column::Id.in_subquery(column_of(delivery::Column::ClientId, ids)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+/// The mailings of these deliveries with their messages, by mailing id.
+async fn mailings_of(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> Result<HashMap<i32, (mailing::Model, Option<message::Model>)>, sea_orm::DbErr> {
+    Ok(mailing::Entity::find()
+        .filter(mailing::Column::Id.in_subquery(column_of(delivery::Column::MailingId, ids)))
+        .find_also_related(message::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(m, message)| (m.id, (m, message)))
+        .collect())
+}
+
+/// Results per commit at most (an attempt row binds 11 parameters; the backends allow
+/// 32,766 or more).
+const MAX_RECORD: usize = 1_000;
+
+/// The recorder: commits the results of every group that is waiting, all in one
+/// transaction, then the next lot. While one commit runs the next groups queue up, so
+/// the busier the worker the larger each commit, and groups never wait on each other's
+/// row locks (each commit touches the mailing's `report_days` row).
+async fn run_recorder(
+    db: DatabaseConnection,
+    mut results: mpsc::Receiver<Results>,
+    limits: Limits,
+) {
+    let mut carried: Option<Results> = None;
+    loop {
+        let first = match carried.take() {
+            Some(first) => first,
+            None => match results.recv().await {
+                Some(first) => first,
+                None => return,
+            },
+        };
+        let mut lot = vec![first];
+        let mut size = lot[0].tried.len();
+        while size < MAX_RECORD {
+            match results.try_recv() {
+                Ok(more) if size + more.tried.len() > MAX_RECORD => {
+                    carried = Some(more);
+                    break;
+                }
+                Ok(more) => {
+                    size += more.tried.len();
+                    lot.push(more);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut sizes = Vec::with_capacity(lot.len());
+        let mut tried = Vec::with_capacity(size);
+        let mut waiting = Vec::with_capacity(lot.len());
+        for group in lot {
+            sizes.push(group.tried.len());
+            tried.extend(group.tried);
+            waiting.push(group.done);
+        }
+        match record(&db, tried, limits).await {
+            Ok(outcomes) => {
+                let mut outcomes = outcomes.into_iter();
+                for (done, size) in waiting.into_iter().zip(sizes) {
+                    let _ = done.send(Ok(outcomes.by_ref().take(size).collect()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "recording deliveries failed");
+                for done in waiting {
+                    let _ = done.send(Err(format!("recording deliveries: {e}")));
+                }
+            }
+        }
+    }
+}
+
+/// Sends one claimed delivery.
+async fn attempt(
     outbound: &Outbound,
     from: &Mailbox,
-    delivery_id: i64,
-    limits: Limits,
-) -> Result<Outcome, sea_orm::DbErr> {
-    // Ask first: a paused delivery is neither claimed nor charged a try.
-    let permit = match outbound.admit().await {
-        Admission::Go(permit) => permit,
-        Admission::Paused(wait) => return Ok(Outcome::Paused(wait)),
-    };
-    let now = Utc::now();
-    if !claim(db, delivery_id, now, limits.lease).await? {
-        return Ok(Outcome::Skipped);
-    }
-    // Two joined reads rather than four: at thousands of deliveries a second, round trips
-    // are most of the cost.
-    let Some((row, Some(client))) = delivery::Entity::find_by_id(delivery_id)
-        .find_also_related(client::Entity)
-        .one(db)
-        .await?
-    else {
-        return Ok(Outcome::Skipped);
-    };
-    let Some((mailing, message)) = mailing::Entity::find_by_id(row.mailing_id)
-        .find_also_related(message::Entity)
-        .one(db)
-        .await?
-    else {
-        return Ok(Outcome::Skipped);
-    };
-    let result = match &message {
-        Some(message) => match render(from, &client, message, &row.message_id_header) {
+    row: delivery::Model,
+    client: &client::Model,
+    mailing: &mailing::Model,
+    message: Option<&message::Model>,
+) -> Tried {
+    let permanent = |text: String| Err(SendError::Permanent { code: 0, text });
+    let mut probe_failed = false;
+    let result = match message {
+        None => permanent("the message was deleted".into()),
+        Some(message) => match render(from, client, message, &row.message_id_header) {
+            Err(e) => permanent(format!("cannot build the e-mail: {e}")),
             Ok(bytes) => match client.email.parse::<lettre::Address>() {
-                Ok(to) => {
-                    let result = outbound.send(from.email.clone(), to, bytes).await;
-                    permit.record(&result);
-                    result
-                }
-                Err(e) => Err(SendError::Permanent {
-                    code: 0,
-                    text: format!("bad address {}: {e}", client.email),
-                }),
+                Err(e) => permanent(format!("bad address {}: {e}", client.email)),
+                Ok(to) => match outbound.admit().await {
+                    Admission::Paused(wait) => return Tried::Paused { row, wait },
+                    Admission::Go(permit) => {
+                        let result = outbound.send(from.email.clone(), to, bytes).await;
+                        probe_failed = permit.record(&result);
+                        result
+                    }
+                },
             },
-            Err(e) => Err(SendError::Permanent {
-                code: 0,
-                text: format!("cannot build the e-mail: {e}"),
-            }),
         },
-        None => Err(SendError::Permanent {
-            code: 0,
-            text: "the message was deleted".into(),
-        }),
     };
-    let attempted_at = Utc::now();
+    let at = Utc::now();
     let (status, code, response) = match &result {
         Ok(reply) => (
             AttemptStatus::Success,
@@ -186,52 +425,144 @@ pub async fn deliver(
             e.text().to_owned(),
         ),
     };
-    // The attempt and the row's new state commit together.
-    let txn = db.begin().await?;
-    attempt::ActiveModel {
+    let attempt = Box::new(attempt::ActiveModel {
         owner_id: Set(mailing.owner_id),
         mailing_id: Set(mailing.id),
-        message_id: Set(message.as_ref().map(|m| m.id)),
+        message_id: Set(message.map(|m| m.id)),
         client_id: Set(Some(client.id)),
         delivery_id: Set(Some(row.id)),
         recipient: Set(client.email.clone()),
         occurrence_at: Set(row.occurrence_at),
-        attempted_at: Set(attempted_at),
+        attempted_at: Set(at),
         status: Set(status),
         smtp_code: Set(code),
-        response: Set(Some(response.clone())),
+        response: Set(Some(response)),
         ..Default::default()
+    });
+    Tried::Attempted {
+        row,
+        attempt,
+        result,
+        at,
+        probe_failed,
     }
-    .insert(&txn)
-    .await?;
+}
 
-    let mut active: delivery::ActiveModel = row.clone().into();
-    active.claimed_until = Set(None);
-    active.updated_at = Set(attempted_at);
-    let outcome = match result {
-        Ok(_) => {
-            active.status = Set(DeliveryStatus::Sent);
-            active.sent_at = Set(Some(attempted_at));
-            active.last_error = Set(None);
-            Outcome::Sent
-        }
-        Err(e) if e.is_permanent() || row.tries >= limits.max_tries => {
-            active.status = Set(DeliveryStatus::Failed);
-            active.last_error = Set(Some(response.clone()));
-            Outcome::Failed(response)
-        }
-        Err(e) => {
-            active.last_error = Set(Some(response));
-            active.next_try_at = Set(Some(attempted_at + retry_delay(row.tries)));
-            Outcome::Retry {
-                error: e,
-                tries: row.tries,
+/// The group commit: every attempt and every row's new state, in one transaction. Sent
+/// rows are marked in one statement; failures (rare) one by one; rows paused before their
+/// send are given back with their try refunded. One outcome per result, in their order.
+async fn record(
+    db: &DatabaseConnection,
+    tried: Vec<Tried>,
+    limits: Limits,
+) -> Result<Vec<(i64, Outcome)>, sea_orm::DbErr> {
+    let mut outcomes = Vec::with_capacity(tried.len());
+    let mut attempts = Vec::new();
+    let mut sent: Vec<(i64, DateTime<Utc>)> = Vec::new();
+    let mut changed: Vec<delivery::ActiveModel> = Vec::new();
+    let mut given_back = Vec::new();
+    for t in tried {
+        match t {
+            Tried::Gone(id) => outcomes.push((id, Outcome::Skipped)),
+            Tried::Paused { row, wait } => {
+                given_back.push(row.id);
+                outcomes.push((row.id, Outcome::Paused(wait)));
+            }
+            Tried::Attempted {
+                row,
+                attempt,
+                result,
+                at,
+                probe_failed,
+            } => {
+                attempts.push(*attempt);
+                let id = row.id;
+                let tries = if probe_failed {
+                    row.tries - 1
+                } else {
+                    row.tries
+                };
+                let error = match result {
+                    Ok(_) => {
+                        sent.push((id, at));
+                        outcomes.push((id, Outcome::Sent));
+                        continue;
+                    }
+                    Err(e) => e,
+                };
+                let text = error.text().to_owned();
+                let mut active: delivery::ActiveModel = row.into();
+                active.tries = Set(tries);
+                active.claimed_until = Set(None);
+                active.updated_at = Set(at);
+                active.last_error = Set(Some(text.clone()));
+                if error.is_permanent() || tries >= limits.max_tries {
+                    active.status = Set(DeliveryStatus::Failed);
+                    outcomes.push((id, Outcome::Failed(text)));
+                } else {
+                    active.next_try_at = Set(Some(at + retry_delay(tries)));
+                    outcomes.push((id, Outcome::Retry { error, tries }));
+                }
+                changed.push(active);
             }
         }
-    };
-    active.update(&txn).await?;
+    }
+    let txn = db.begin().await?;
+    if !attempts.is_empty() {
+        attempt::Entity::insert_many(attempts)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    if !sent.is_empty() {
+        txn.execute_raw(mark_sent(txn.get_database_backend(), &sent))
+            .await?;
+    }
+    for active in changed {
+        active.update(&txn).await?;
+    }
+    if !given_back.is_empty() {
+        delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::ClaimedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                delivery::Column::Tries,
+                sea_orm::sea_query::ExprTrait::sub(Expr::col(delivery::Column::Tries), 1),
+            )
+            .filter(delivery::Column::Id.is_in(given_back))
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await?;
-    Ok(outcome)
+    Ok(outcomes)
+}
+
+/// `UPDATE deliveries … FROM (VALUES (id, sent_at), …)`: every sent row of a batch with its
+/// own time, in one statement (PostgreSQL, and SQLite since 3.33; both name the columns of
+/// a `VALUES` list `column1`, `column2`).
+fn mark_sent(backend: DbBackend, sent: &[(i64, DateTime<Utc>)]) -> Statement {
+    let mut sql = String::from(
+        "UPDATE deliveries SET status = 'sent', sent_at = v.column2, updated_at = v.column2, \
+         claimed_until = NULL, last_error = NULL FROM (VALUES ",
+    );
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(sent.len() * 2);
+    for (i, (id, at)) in sent.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        match backend {
+            DbBackend::Postgres => {
+                let n = values.len();
+                sql.push_str(&format!("(${}, ${})", n + 1, n + 2));
+            }
+            _ => sql.push_str("(?, ?)"),
+        }
+        values.push((*id).into());
+        values.push((*at).into());
+    }
+    sql.push_str(") AS v WHERE deliveries.id = v.column1");
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// When the sweeper may pick a delivery up again if its job is lost: 2^tries seconds,
