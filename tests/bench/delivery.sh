@@ -8,13 +8,17 @@
 # 3. A fresh PostgreSQL database and Redis prefix get one user, N clients, a message and one
 #    due mailing; the release mailer-worker (10 SMTP connections) sends it through the same
 #    sink. Its rate is N over the span from the first attempt to the last (from the attempt
-#    log), its peak RSS comes from /proc (VmHWM).
+#    log), its peak RSS comes from /proc (VmHWM), and the CPU time it and its PostgreSQL
+#    backends used per delivery from /proc/<pid>/stat.
+# Knobs: BENCH_CONCURRENCY (the worker's deliveries in flight, default 256),
+# BENCH_THREADS (its Tokio threads), BENCH_LOG_LEVEL and BENCH_KEEP_LOG=<file> (keep its log;
+# `BENCH_LOG_LEVEL=warn,mailer::delivery=debug` logs each group's claim, send and record times).
 # Everything it made (database, Redis keys, processes, temp dir) is removed at the end.
 set -euo pipefail
 
 N="${1:-20000}"
 CONNECTIONS=10
-CONCURRENCY="${BENCH_CONCURRENCY:-64}"
+CONCURRENCY="${BENCH_CONCURRENCY:-256}"
 PG="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 REDIS="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -69,7 +73,7 @@ export DATABASE_URL="$PG/$DB" REDIS_URL="$REDIS" MAILER_REDIS_PREFIX="$PREFIX"
 export SECRET_KEY="bench-secret-key-bench-secret-key-0123456789" MAILER_DATA_DIR="$WORK"
 export SMTP_URL="smtp://127.0.0.1:$PORT" MAILER_LOG_LEVEL="${BENCH_LOG_LEVEL:-warn}"
 export MAILER_WORKER__SMTP_CONNECTIONS="$CONNECTIONS" MAILER_WORKER__CONCURRENCY="$CONCURRENCY"
-export TOKIO_WORKER_THREADS="${BENCH_THREADS:-2}" MAILER_WORKER__TICK_INTERVAL_SECS=1 MAILER_WORKER__POLL_INTERVAL_MS=50
+export MAILER_WORKER__TICK_INTERVAL_SECS=1 MAILER_WORKER__POLL_INTERVAL_MS=50
 "$BIN/mailer" migrate >/dev/null
 MAILER_SUPERUSER_PASSWORD="Quartz-Lantern-$$-Fjord" "$BIN/mailer" createsuperuser --email bench@example.com >/dev/null
 q() { psql "$DATABASE_URL" -qAtc "$1"; }
@@ -89,6 +93,8 @@ MAILING=$(q "INSERT INTO mailings (owner_id, message_id, start_at, end_at, perio
 q "INSERT INTO mailing_clients (mailing_id, client_id)
    SELECT $MAILING, id FROM clients WHERE owner_id = $UID_" >/dev/null
 
+# BENCH_THREADS: the worker's Tokio threads (default: one per core).
+[ -n "${BENCH_THREADS:-}" ] && export TOKIO_WORKER_THREADS="$BENCH_THREADS"
 "$BIN/mailer-worker" > "$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
 sleep 1

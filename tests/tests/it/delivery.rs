@@ -530,7 +530,7 @@ async fn pages_stay_fast_while_the_smtp_server_hangs() {
 /// `mailer-worker` is killed (SIGKILL) in the middle of a mailing and started again:
 /// nothing is lost, and nobody gets the occurrence twice except for sends that were in
 /// flight when it died (the server's 250 came, the row was not yet marked: the documented
-/// window), at most one per concurrent job.
+/// window), at most `MAILER_WORKER__CONCURRENCY` (the deliveries in flight per process).
 async fn a_killed_worker_loses_nothing(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
