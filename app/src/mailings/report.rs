@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 
-use crate::entities::attempt::{self, AttemptStatus};
+use crate::entities::attempt;
 use crate::entities::delivery::{self, DeliveryStatus};
+use crate::entities::report_day;
 use crate::reports::chart::Day;
 use crate::web::AppError;
 use crate::web::list::{PER_PAGE, Paginated, paginate_sized};
@@ -83,57 +85,91 @@ pub async fn report(
     mailing_id: i32,
     page: u64,
 ) -> Result<Report, AppError> {
-    // One pass over the log (newest first) builds every view of it.
-    let rows = attempt::Entity::find()
-        .filter(attempt::Column::MailingId.eq(mailing_id))
+    let of_mailing = || attempt::Entity::find().filter(attempt::Column::MailingId.eq(mailing_id));
+    // Totals and days from the roll-up the trigger keeps (a row per message and day), so the
+    // page costs the same with a million attempts as with ten.
+    let mut summary = Summary::default();
+    let mut days: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
+    for row in report_day::Entity::find()
+        .filter(report_day::Column::MailingId.eq(mailing_id))
+        .all(db)
+        .await?
+    {
+        let attempts = u64::try_from(row.attempts).unwrap_or(0);
+        let successes = u64::try_from(row.successes).unwrap_or(0);
+        summary.attempts += attempts;
+        summary.successes += successes;
+        let day = days.entry(row.day).or_default();
+        day.0 += successes;
+        day.1 += attempts.saturating_sub(successes);
+    }
+    summary.failures = summary.attempts.saturating_sub(summary.successes);
+    if let Some(last) = of_mailing()
         .order_by(attempt::Column::AttemptedAt, Order::Desc)
         .order_by(attempt::Column::Id, Order::Desc)
-        .all(db)
-        .await?;
-    let mut summary = Summary {
-        attempts: rows.len() as u64,
-        last_attempt_at: rows.first().map(|a| a.attempted_at),
-        last_reply: rows.first().and_then(|a| a.response.clone()),
-        ..Summary::default()
-    };
-    let mut clients: BTreeMap<String, ClientRow> = BTreeMap::new();
-    let mut days: BTreeMap<NaiveDate, (u64, u64)> = BTreeMap::new();
-    for a in &rows {
-        let success = a.status == AttemptStatus::Success;
-        if success {
-            summary.successes += 1;
-        } else {
-            summary.failures += 1;
-        }
-        let day = days.entry(a.attempted_at.date_naive()).or_default();
-        if success {
-            day.0 += 1
-        } else {
-            day.1 += 1
-        }
-        let row = clients
-            .entry(a.recipient.clone())
-            .or_insert_with(|| ClientRow {
-                recipient: a.recipient.clone(),
-                successes: 0,
-                failures: 0,
-                last_attempt_at: a.attempted_at,
-                last_status: a.status.as_str().to_owned(),
-                last_reply: a.response.clone().unwrap_or_default(),
-            });
-        if success {
-            row.successes += 1
-        } else {
-            row.failures += 1
-        }
+        .one(db)
+        .await?
+    {
+        summary.last_attempt_at = Some(last.attempted_at);
+        summary.last_reply = last.response;
     }
-    let total = clients.len() as u64;
+
+    // The per-client table: one page of recipients, counted in the database.
+    let total: i64 = of_mailing()
+        .select_only()
+        .column_as(
+            sea_orm::sea_query::ExprTrait::count_distinct(Expr::col(attempt::Column::Recipient)),
+            "n",
+        )
+        .into_tuple()
+        .one(db)
+        .await?
+        .unwrap_or(0);
+    let total = u64::try_from(total).unwrap_or(0);
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = page.clamp(1, pages);
-    let items: Vec<ClientRow> = clients
-        .into_values()
-        .skip(((page - 1) * PER_PAGE) as usize)
-        .take(PER_PAGE as usize)
+    let counts: Vec<(String, i64, i64)> = of_mailing()
+        .select_only()
+        .column(attempt::Column::Recipient)
+        .column_as(
+            Expr::cust("SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END)"),
+            "successes",
+        )
+        .column_as(attempt::Column::Id.count(), "attempts")
+        .group_by(attempt::Column::Recipient)
+        .order_by(attempt::Column::Recipient, Order::Asc)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+        .into_tuple()
+        .all(db)
+        .await?;
+    // The newest attempt of each recipient on the page: its time, status and reply.
+    let mut latest: BTreeMap<String, attempt::Model> = BTreeMap::new();
+    for a in of_mailing()
+        .filter(attempt::Column::Recipient.is_in(counts.iter().map(|(r, _, _)| r.clone())))
+        .order_by(attempt::Column::AttemptedAt, Order::Asc)
+        .order_by(attempt::Column::Id, Order::Asc)
+        .all(db)
+        .await?
+    {
+        latest.insert(a.recipient.clone(), a);
+    }
+    let items = counts
+        .into_iter()
+        .filter_map(|(recipient, successes, attempts)| {
+            let last = latest.remove(&recipient)?;
+            let successes = u64::try_from(successes).unwrap_or(0);
+            Some(ClientRow {
+                recipient,
+                successes,
+                failures: u64::try_from(attempts)
+                    .unwrap_or(0)
+                    .saturating_sub(successes),
+                last_attempt_at: last.attempted_at,
+                last_status: last.status.as_str().to_owned(),
+                last_reply: last.response.unwrap_or_default(),
+            })
+        })
         .collect();
     Ok(Report {
         summary,

@@ -747,3 +747,88 @@ async fn bench_reports_with_a_million_attempts() {
 fn ms(d: Elapsed) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// The mailing page's own report reads the roll-up and pages the per-client table in the
+/// database: totals, per-client counts with each client's newest reply, and page 2.
+async fn mailing_report_pages_per_client(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    // Starts tomorrow: nothing is sent; the test writes the log itself.
+    let id = crate::send_cli::mailing_of(&app, &v, "ann", 1, Duration::days(1)).await;
+    let m = mailing::Entity::find_by_id(id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let log = |recipient: String, minute: i64, success: bool| attempt::ActiveModel {
+        owner_id: Set(v.user.id),
+        mailing_id: Set(id),
+        message_id: Set(Some(m.message_id)),
+        recipient: Set(recipient),
+        occurrence_at: Set(at(0, 0)),
+        attempted_at: Set(at(0, minute)),
+        status: Set(if success {
+            AttemptStatus::Success
+        } else {
+            AttemptStatus::Failure
+        }),
+        smtp_code: Set(Some(if success { 250 } else { 451 })),
+        response: Set(Some(if success { "250 ok" } else { "451 busy" }.into())),
+        ..Default::default()
+    };
+    // 25 recipients: each fails once, the even ones then succeed.
+    for i in 0..25 {
+        let recipient = format!("r{i:02}@example.com");
+        log(recipient.clone(), i, false)
+            .insert(&app.state.db)
+            .await
+            .unwrap();
+        if i % 2 == 0 {
+            log(recipient, 30 + i, true)
+                .insert(&app.state.db)
+                .await
+                .unwrap();
+        }
+    }
+    let first = page(&v, &format!("/mailings/{id}")).await;
+    assert_eq!(first.text("#report-attempts").as_deref(), Some("38"));
+    assert_eq!(first.text("#report-successes").as_deref(), Some("13"));
+    assert_eq!(first.text("#report-failures").as_deref(), Some("25"));
+    assert_eq!(
+        first.text("#report-last-reply").as_deref(),
+        Some("250 ok"),
+        "the newest attempt's reply (r24's success)"
+    );
+    let rows = first.texts("#report-clients tbody tr");
+    assert_eq!(rows.len(), 20, "{rows:#?}");
+    let cells =
+        |doc: &Doc, n: usize| doc.texts(&format!("#report-clients tbody tr:nth-child({n}) td"));
+    let r00 = cells(&first, 1);
+    assert_eq!(&r00[..3], ["r00@example.com", "1", "1"]);
+    assert!(r00[4].contains("250 ok"), "{r00:?}");
+    let r01 = cells(&first, 2);
+    assert_eq!(&r01[..3], ["r01@example.com", "0", "1"]);
+    assert!(r01[4].contains("451 busy"), "{r01:?}");
+
+    let second = page(&v, &format!("/mailings/{id}?page=2")).await;
+    let rows = second.texts("#report-clients tbody tr td:first-child");
+    assert_eq!(
+        rows,
+        (20..25)
+            .map(|i| format!("r{i:02}@example.com"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(cells(&second, 5)[..3], ["r24@example.com", "1", "1"]);
+}
+
+#[tokio::test]
+async fn mailing_report_pages_per_client_sqlite() {
+    mailing_report_pages_per_client(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn mailing_report_pages_per_client_postgres() {
+    mailing_report_pages_per_client(Backend::Postgres).await;
+}
