@@ -248,8 +248,8 @@ pub fn router(state: AppState) -> impl Endpoint {
         .secure(secure)
         .same_site(SameSite::Lax);
     // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), pages
-    // are rendered with the viewer, the viewer comes from the session, cached public pages
-    // go to visitors without a session straight away, and poem issues the CSRF token.
+    // are rendered with the viewer, the viewer comes from the session, and poem issues the
+    // CSRF token.
     let pages = site()
         .route
         .around(csrf::csrf_guard)
@@ -259,7 +259,6 @@ pub fn router(state: AppState) -> impl Endpoint {
             cookies,
             session::CacheSessionStorage::new(state.cache.clone()),
         ))
-        .around(public::serve_anonymous)
         .with(csrf)
         .around(middleware::limit_body);
     // Static files, avatars, the health check and the API carry no session or CSRF cookie.
@@ -274,6 +273,9 @@ pub fn router(state: AppState) -> impl Endpoint {
         // Token-authenticated JSON: no session, no CSRF (no cookie is read).
         .nest("/api", crate::api::routes())
         .nest("/", pages)
+        // Cached public pages go to visitors without a session before anything else runs
+        // but the request log and the security headers.
+        .around(public::serve_anonymous)
         .around(middleware::security_headers)
         .around(middleware::log_requests)
         .data(state)

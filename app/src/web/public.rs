@@ -1,28 +1,29 @@
-//! Public pages (home, blog) as one anonymous HTML shared by every anonymous visitor. The
-//! only per-visitor part of such a page is the CSRF token in the layout: the cached HTML
-//! holds a slot for it, filled for each request. Signed-in visitors, visitors with a flash
-//! message waiting and htmx fragment requests never get it: their pages are rendered per
-//! request (from cached data), so nothing personal is ever cached or served to another.
+//! Public pages (home, blog) as one anonymous HTML shared by every anonymous visitor.
+//! Signed-in visitors, visitors with a flash message waiting and htmx fragment requests
+//! never get it: their pages are rendered per request (from cached data), so nothing
+//! personal is ever cached or served to another.
+//!
+//! The anonymous page carries no CSRF token and sets no cookie: it has no form, and a
+//! visitor gets the token with the first page that has one (sign-in, registration, …).
+//! htmx sends the token from `hx-headers` on `<main>`, which a boosted navigation replaces
+//! with the new page's, so landing here and then signing in through htmx works.
 
 use std::sync::Arc;
 
-use minijinja::{HtmlEscape, Value};
-use poem::http::{HeaderValue, Method, header};
+use minijinja::Value;
+use poem::http::header::{self, HeaderName};
+use poem::http::{HeaderValue, Method};
 use poem::session::Session;
-use poem::web::CsrfToken;
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{Body, Endpoint, IntoResponse, Request, Response};
 
 use crate::accounts::session::{self, Viewer, has_flashes};
 use crate::cache::Lookup;
 use crate::state::AppState;
 use crate::web::page::wants_fragment;
 
-/// Where the visitor's CSRF token goes. Every `<` of content is escaped on the way into a
-/// page, so no post or title can forge this marker.
-pub const CSRF_SLOT: &str = "<!--csrf-token-->";
-
 /// The response header that says whether the page (or its data) came from the cache.
 pub const CACHE_HEADER: &str = "X-Cache";
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// Does this visitor see the page everybody sees: nobody signed in, no message waiting,
 /// and the whole page rather than an htmx fragment?
@@ -35,40 +36,70 @@ pub fn sees_anonymous_page(req: &Request) -> bool {
     !signed_in && !flash && !wants_fragment(req)
 }
 
-/// `template` as an anonymous visitor at `path` sees it, with the CSRF slot.
+/// `template` as an anonymous visitor at `path` sees it.
 pub fn render_anonymous(
     state: &AppState,
     template: &str,
     path: &str,
     ctx: Value,
 ) -> anyhow::Result<String> {
-    let base = minijinja::context! {
-        request => minijinja::context! { path => path },
-        csrf_token => Value::from_safe_string(CSRF_SLOT.to_owned()),
-    };
+    let base = minijinja::context! { request => minijinja::context! { path => path } };
     state
         .templates
         .render(template, None, minijinja::context! { ..base, ..ctx })
         .map_err(|e| anyhow::anyhow!("template {template}: {e:#}"))
 }
 
-/// The anonymous page `html`, its CSRF slot filled with this visitor's token.
-pub fn anonymous_response(req: &Request, html: &str, lookup: Lookup) -> Response {
-    let token = req
-        .extensions()
-        .get::<CsrfToken>()
-        .map(|t| HtmlEscape(&t.0).to_string())
-        .unwrap_or_default();
-    let body = html.replace(CSRF_SLOT, &token);
-    let mut response = body.into_response();
+/// The anonymous page `body` as a response.
+pub fn anonymous_response(body: Body, lookup: Lookup) -> Response {
+    let mut response = Response::builder().body(body);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::VARY, HeaderValue::from_static("HX-Request"));
-    headers.insert(CACHE_HEADER, HeaderValue::from_static(lookup.as_str()));
+    headers.insert(X_CACHE, HeaderValue::from_static(lookup.as_str()));
     response
+}
+
+/// A cached page served whole, without a copy.
+pub fn shared_body(cached: Arc<str>) -> Body {
+    /// `Arc<str>` as the bytes of a body.
+    struct Shared(Arc<str>);
+    impl AsRef<[u8]> for Shared {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    Body::from_bytes(bytes::Bytes::from_owner(Shared(cached)))
+}
+
+/// `html` with `marks` (byte offsets into it) in front: how the cache keeps a page whose
+/// per-request parts go at known places, so that a hit finds them without searching.
+pub fn with_marks(marks: &[usize], html: &str) -> String {
+    let mut out = marks
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    out.push('\n');
+    out.push_str(html);
+    out
+}
+
+/// The marks and the page of a `with_marks` value; `None` unless every mark is a place in
+/// the page, in order.
+pub fn marks(cached: &str) -> Option<(Vec<usize>, &str)> {
+    let (marks, html) = cached.split_once('\n')?;
+    let marks = marks
+        .split(' ')
+        .map(str::parse)
+        .collect::<Result<Vec<usize>, _>>()
+        .ok()?;
+    let in_order = marks.windows(2).all(|w| w[0] <= w[1]);
+    let places = marks.iter().all(|&m| html.is_char_boundary(m));
+    (in_order && places).then_some((marks, html))
 }
 
 /// Does the request carry a session cookie (a visitor who may be signed in or have a
@@ -85,9 +116,9 @@ fn has_session_cookie(req: &Request) -> bool {
 
 /// The fast path of the public pages: a GET from a visitor without a session cookie (so
 /// nobody signed in and no message waiting) gets the anonymous page straight from the
-/// cache, before sessions, the viewer, the page renderer and the route table run. It sits
-/// inside `Csrf`, so the visitor's own token is filled in. Everything else — other paths,
-/// a session cookie, htmx fragments, a page that does not exist, an error — goes on to the
+/// cache, before the route tables, CSRF, sessions, the viewer and the page renderer run
+/// (the request log and the security headers still do). Everything else — other paths, a
+/// session cookie, htmx fragments, a page that does not exist, an error — goes on to the
 /// site as usual.
 pub async fn serve_anonymous<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
     if req.method() == Method::GET
@@ -96,16 +127,14 @@ pub async fn serve_anonymous<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Res
         && let Some(state) = req.data::<AppState>()
     {
         let served = match req.uri().path() {
-            "/" => crate::home::routes::anonymous_home(state, &req)
-                .await
-                .map(Some),
+            "/" => crate::home::routes::anonymous_home(state).await.map(Some),
             "/blog" => match list_page(&req) {
-                Some(page) => crate::blog::routes::anonymous_list(state, &req, page).await,
+                Some(page) => crate::blog::routes::anonymous_list(state, page).await,
                 None => Ok(None),
             },
             path => match path.strip_prefix("/blog/") {
                 Some(slug) if is_plain_slug(slug) => {
-                    crate::blog::routes::anonymous_post(state, &req, slug).await
+                    crate::blog::routes::anonymous_post(state, slug).await
                 }
                 _ => Ok(None),
             },
