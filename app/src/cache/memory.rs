@@ -97,6 +97,11 @@ impl MemoryStore {
 
     pub(super) fn counter_add(&self, group: &str, member: &str, by: i64) -> i64 {
         let mut counters = lock(&self.counters);
+        // A counter that exists already is found without making its keys.
+        if let Some(n) = counters.get_mut(group).and_then(|g| g.get_mut(member)) {
+            *n += by;
+            return *n;
+        }
         let n = counters
             .entry(group.to_owned())
             .or_default()

@@ -101,24 +101,22 @@ fn with_random_cards(cached: &str) -> Option<String> {
     let (marks, body) = marks(cached)?;
     let (&slot, rest) = marks.split_first()?;
     let (&page_end, card_ends) = rest.split_first()?;
-    let mut starts = page_end;
-    let cards: Vec<&str> = card_ends
-        .iter()
-        .map(|&end| {
-            let card = body.get(starts..end);
-            starts = end;
-            card
-        })
-        .collect::<Option<_>>()?;
-    let chosen: Vec<&str> = cards
-        .sample(&mut rand::rng(), SHOWN_POSTS)
-        .copied()
-        .collect();
-    let (head, tail) = (body.get(..slot)?, body.get(slot..page_end)?);
-    let mut page = String::with_capacity(page_end + chosen.iter().map(|c| c.len()).sum::<usize>());
-    page.push_str(head);
-    chosen.iter().for_each(|card| page.push_str(card));
-    page.push_str(tail);
+    // Card `i` (below `card_ends.len()`) starts where the one before it ends.
+    let card = |i: usize| {
+        let start = if i == 0 { page_end } else { card_ends[i - 1] };
+        body.get(start..card_ends[i])
+    };
+    let chosen = rand::seq::index::sample(
+        &mut rand::rng(),
+        card_ends.len(),
+        SHOWN_POSTS.min(card_ends.len()),
+    );
+    let mut page = String::with_capacity(body.len());
+    page.push_str(body.get(..slot)?);
+    for i in chosen {
+        page.push_str(card(i)?);
+    }
+    page.push_str(body.get(slot..page_end)?);
     Some(page)
 }
 
@@ -146,4 +144,32 @@ async fn data(state: &AppState) -> anyhow::Result<(HomeData, Lookup)> {
         .await?;
     let json = json.ok_or_else(|| anyhow::anyhow!("the home data computed to nothing"))?;
     Ok((serde_json::from_str(&json)?, lookup))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_different_cards_fill_the_slot() {
+        let cards: Vec<String> = (0..12).map(|i| format!("<c{i}>")).collect();
+        let cached = pack(&format!("<head>{POSTS_SLOT}<tail>"), &cards).unwrap();
+        for _ in 0..50 {
+            let page = with_random_cards(&cached).unwrap();
+            let inner = page
+                .strip_prefix("<head>")
+                .and_then(|p| p.strip_suffix("<tail>"))
+                .unwrap();
+            let shown: std::collections::HashSet<&str> = inner.split_inclusive('>').collect();
+            assert_eq!(shown.len(), SHOWN_POSTS, "{page}");
+            assert!(shown.iter().all(|c| cards.iter().any(|k| k == c)), "{page}");
+        }
+    }
+
+    #[test]
+    fn a_page_without_posts_stays_whole() {
+        let cached = pack("<head><tail>", &[]).unwrap();
+        assert_eq!(with_random_cards(&cached).as_deref(), Some("<head><tail>"));
+        assert!(pack("<head><tail>", &["<c>".to_owned()]).is_err());
+    }
 }

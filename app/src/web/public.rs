@@ -14,7 +14,7 @@ use minijinja::Value;
 use poem::http::header::{self, HeaderName};
 use poem::http::{HeaderValue, Method};
 use poem::session::Session;
-use poem::{Body, Endpoint, IntoResponse, Request, Response};
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 
 use crate::accounts::session::{self, Viewer, has_flashes};
 use crate::cache::Lookup;
@@ -54,6 +54,8 @@ pub fn render_anonymous(
 pub fn anonymous_response(body: Body, lookup: Lookup) -> Response {
     let mut response = Response::builder().body(body);
     let headers = response.headers_mut();
+    // Room for these and the security headers at once.
+    headers.reserve(8);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -92,11 +94,11 @@ pub fn with_marks(marks: &[usize], html: &str) -> String {
 /// the page, in order.
 pub fn marks(cached: &str) -> Option<(Vec<usize>, &str)> {
     let (marks, html) = cached.split_once('\n')?;
-    let marks = marks
-        .split(' ')
-        .map(str::parse)
-        .collect::<Result<Vec<usize>, _>>()
-        .ok()?;
+    let mut parsed = Vec::with_capacity(marks.bytes().filter(|&b| b == b' ').count() + 1);
+    for mark in marks.split(' ') {
+        parsed.push(mark.parse().ok()?);
+    }
+    let marks = parsed;
     let in_order = marks.windows(2).all(|w| w[0] <= w[1]);
     let places = marks.iter().all(|&m| html.is_char_boundary(m));
     (in_order && places).then_some((marks, html))
@@ -116,36 +118,58 @@ fn has_session_cookie(req: &Request) -> bool {
 
 /// The fast path of the public pages: a GET from a visitor without a session cookie (so
 /// nobody signed in and no message waiting) gets the anonymous page straight from the
-/// cache, before the route tables, CSRF, sessions, the viewer and the page renderer run
-/// (the request log and the security headers still do). Everything else — other paths, a
-/// session cookie, htmx fragments, a page that does not exist, an error — goes on to the
-/// site as usual.
-pub async fn serve_anonymous<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
-    if req.method() == Method::GET
-        && !wants_fragment(&req)
-        && !has_session_cookie(&req)
-        && let Some(state) = req.data::<AppState>()
-    {
-        let served = match req.uri().path() {
-            "/" => crate::home::routes::anonymous_home(state).await.map(Some),
-            "/blog" => match list_page(&req) {
-                Some(page) => crate::blog::routes::anonymous_list(state, page).await,
-                None => Ok(None),
-            },
-            path => match path.strip_prefix("/blog/") {
-                Some(slug) if is_plain_slug(slug) => {
-                    crate::blog::routes::anonymous_post(state, slug).await
-                }
-                _ => Ok(None),
-            },
-        };
-        match served {
-            Ok(Some(response)) => return Ok(response),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %format!("{e:#}"), "public page fast path"),
+/// cache, before the route tables, the request's data, CSRF, sessions, the viewer and the
+/// page renderer (the request log and the security headers still run). Everything else —
+/// other paths, a session cookie, htmx fragments, a page that does not exist, an error —
+/// goes on to the site as usual.
+pub struct PublicPages(pub AppState);
+
+impl<E: Endpoint> Middleware<E> for PublicPages {
+    type Output = PublicPagesEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        PublicPagesEndpoint {
+            inner,
+            state: self.0.clone(),
         }
     }
-    Ok(ep.call(req).await?.into_response())
+}
+
+pub struct PublicPagesEndpoint<E> {
+    inner: E,
+    state: AppState,
+}
+
+impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        if req.method() == Method::GET && !wants_fragment(&req) && !has_session_cookie(&req) {
+            match serve_anonymous(&self.state, &req).await {
+                Ok(Some(response)) => return Ok(response),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "public page fast path"),
+            }
+        }
+        Ok(self.inner.call(req).await?.into_response())
+    }
+}
+
+/// The anonymous page at the request's path, if it is one.
+async fn serve_anonymous(state: &AppState, req: &Request) -> anyhow::Result<Option<Response>> {
+    match req.uri().path() {
+        "/" => crate::home::routes::anonymous_home(state).await.map(Some),
+        "/blog" => match list_page(req) {
+            Some(page) => crate::blog::routes::anonymous_list(state, page).await,
+            None => Ok(None),
+        },
+        path => match path.strip_prefix("/blog/") {
+            Some(slug) if is_plain_slug(slug) => {
+                crate::blog::routes::anonymous_post(state, slug).await
+            }
+            _ => Ok(None),
+        },
+    }
 }
 
 /// `?page=N` of the blog list (1 without it); `None` for anything the list handler should
@@ -170,4 +194,22 @@ fn is_plain_slug(slug: &str) -> bool {
         && slug
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_come_back_as_written() {
+        let cached = with_marks(&[0, 3, 3, 5], "héllo");
+        assert_eq!(marks(&cached), Some((vec![0, 3, 3, 5], "héllo")));
+    }
+
+    #[test]
+    fn marks_off_the_page_are_refused() {
+        for bad in ["4 2\nhello", "9\nhello", "2\nhéllo", "x\nhello", "1 2"] {
+            assert_eq!(marks(bad), None, "{bad:?}");
+        }
+    }
 }
