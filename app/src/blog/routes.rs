@@ -25,8 +25,10 @@ fn list_field(page: u64) -> String {
     format!("list:{page}")
 }
 
+/// Anonymous pages are kept under `…:page` (the `…:html` of older versions held a CSRF
+/// slot: a new name keeps a shared Redis from serving those after an upgrade).
 fn list_html_field(page: u64) -> String {
-    format!("list:{page}:html")
+    format!("list:{page}:page")
 }
 
 pub(super) fn article_field(slug: &str) -> String {
