@@ -1,7 +1,8 @@
 //! The server `just bench-pages` measures: the real site (the router, state, middleware and
 //! caches of `mailer serve`) plus a bare Poem handler returning a constant at
 //! `/__bench/bare` (and one as large as the home page at `/__bench/bare-3800`), outside all
-//! middleware, in the same process. Configured like `mailer serve` (MAILER_* / DATABASE_URL
+//! middleware, in the same process (the site's requests pass one comparison of their path
+//! on the way). Configured like `mailer serve` (MAILER_* / DATABASE_URL
 //! / REDIS_URL); seeds an empty database with an owner, 200 clients, 30 mailings and 25
 //! published posts (plus a draft and a scheduled one).
 
@@ -39,7 +40,11 @@ fn main() -> anyhow::Result<()> {
         let extra = Route::new()
             .at("/__bench/bare", get(bare))
             .at("/__bench/bare-3800", get(bare_page_sized));
-        mailer::web::serve_with(state, extra, listener, mailer::shutdown::signal()).await
+        let extra = mailer::web::Extra {
+            prefix: "/__bench/",
+            routes: extra,
+        };
+        mailer::web::serve_with(state, Some(extra), listener, mailer::shutdown::signal()).await
     })
 }
 

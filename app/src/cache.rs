@@ -206,11 +206,18 @@ impl Cache {
         }
     }
 
-    pub async fn section_get(&self, section: &str, field: &str) -> anyhow::Result<Option<String>> {
+    /// The entry `field` of `section`. In process memory the value is shared, not copied.
+    pub async fn section_get(
+        &self,
+        section: &str,
+        field: &str,
+    ) -> anyhow::Result<Option<Arc<str>>> {
         match self {
             Cache::Memory(store) => Ok(store.section_get(section, field)),
             Cache::Redis { client, prefix, .. } => {
-                redis::section_get(client, prefix, section, field).await
+                Ok(redis::section_get(client, prefix, section, field)
+                    .await?
+                    .map(Arc::from))
             }
         }
     }
@@ -275,7 +282,7 @@ impl Cache {
         section: &str,
         field: &str,
         compute: F,
-    ) -> anyhow::Result<(Option<String>, Lookup)>
+    ) -> anyhow::Result<(Option<Arc<str>>, Lookup)>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = anyhow::Result<Option<Computed>>>,
@@ -285,7 +292,7 @@ impl Cache {
             Ok(None) => {}
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), section, "page cache unavailable");
-                return Ok((compute().await?.map(|c| c.value), Lookup::Miss));
+                return Ok((compute().await?.map(|c| c.value.into()), Lookup::Miss));
             }
         }
         let flight = self.flights().lock_for(format!("{section}\n{field}"));
@@ -297,7 +304,7 @@ impl Cache {
             Cache::Memory(_) => None,
             Cache::Redis { client, prefix, .. } => {
                 match redis::turn(client, prefix, section, field).await {
-                    Ok(redis::Turn::Ready(value)) => return Ok((Some(value), Lookup::Hit)),
+                    Ok(redis::Turn::Ready(value)) => return Ok((Some(value.into()), Lookup::Hit)),
                     Ok(redis::Turn::Compute(held)) => held,
                     Err(e) => {
                         tracing::warn!(error = %format!("{e:#}"), section, "page cache lock failed");
@@ -321,7 +328,7 @@ impl Cache {
         {
             tracing::warn!(error = %format!("{e:#}"), section, "page cache unlock failed");
         }
-        Ok((computed?.map(|c| c.value), Lookup::Miss))
+        Ok((computed?.map(|c| c.value.into()), Lookup::Miss))
     }
 
     /// Adds `by` to `member` of the counter `group`; returns its count not yet taken.

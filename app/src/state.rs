@@ -11,8 +11,12 @@ use crate::jobs::Queues;
 use crate::mail::Mailer;
 use crate::web::templates::Templates;
 
+/// Shared by every request (poem hands each one a clone): one reference count to bump.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What `AppState` holds (its fields read as the state's own: `state.db`).
+pub struct Shared {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
     pub cache: Cache,
@@ -39,7 +43,7 @@ impl AppState {
         let queues = Queues::connect(&config, &db).await?;
         let mailer = Mailer::from_config(&config)?;
         let templates = Templates::new(config.templates_dir(), config.templates_reload)?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             db,
             cache,
@@ -47,7 +51,15 @@ impl AppState {
             mailer,
             templates,
             secret_key,
-        })
+        })))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

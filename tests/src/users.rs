@@ -83,9 +83,9 @@ impl Visitor {
     }
 }
 
-/// A verified user with `role`, signed in through `/login`.
-pub async fn sign_in_new(app: &TestApp, email: &str, role: Role) -> Visitor {
-    let user = create_user(
+/// A verified user with `role` and `PASSWORD`, made directly in the database.
+pub async fn verified_user(app: &TestApp, email: &str, role: Role) -> user::Model {
+    create_user(
         &app.state.db,
         NewAccount {
             email: email.to_owned(),
@@ -96,7 +96,12 @@ pub async fn sign_in_new(app: &TestApp, email: &str, role: Role) -> Visitor {
         },
     )
     .await
-    .expect("create user");
+    .expect("create user")
+}
+
+/// A verified user with `role`, signed in through `/login`.
+pub async fn sign_in_new(app: &TestApp, email: &str, role: Role) -> Visitor {
+    let user = verified_user(app, email, role).await;
     let client = new_client();
     let visitor = Visitor {
         user,

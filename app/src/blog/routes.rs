@@ -10,7 +10,10 @@ use super::service::{self, Article, ListPage};
 use super::{SECTION, views};
 use crate::cache::{Computed, Lookup};
 use crate::state::AppState;
-use crate::web::public::{CACHE_HEADER, anonymous_response, render_anonymous, sees_anonymous_page};
+use crate::web::public::{
+    CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, shared_body,
+    with_marks,
+};
 use crate::web::{AppError, Page};
 
 const LIST_TEMPLATE: &str = "blog/list.html";
@@ -22,12 +25,18 @@ fn list_field(page: u64) -> String {
     format!("list:{page}")
 }
 
+/// Anonymous pages are kept under `…:page` (the `…:html` of older versions held a CSRF
+/// slot: a new name keeps a shared Redis from serving those after an upgrade).
+fn list_html_field(page: u64) -> String {
+    format!("list:{page}:page")
+}
+
 pub(super) fn article_field(slug: &str) -> String {
     format!("post:{slug}")
 }
 
 pub(super) fn article_html_field(slug: &str) -> String {
-    format!("post:{slug}:html")
+    format!("post:{slug}:page")
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,9 +52,7 @@ pub async fn list_posts(
 ) -> Result<Response, AppError> {
     let page = query.page.unwrap_or(1);
     if sees_anonymous_page(req) {
-        return anonymous_list(state, req, page)
-            .await?
-            .ok_or(AppError::NotFound);
+        return anonymous_list(state, page).await?.ok_or(AppError::NotFound);
     }
     let (list, lookup) = list_data(state, page).await?;
     let list = list.ok_or(AppError::NotFound)?;
@@ -56,14 +63,10 @@ pub async fn list_posts(
 }
 
 /// Page `page` of the list as every anonymous visitor sees it; `None` past the last page.
-pub async fn anonymous_list(
-    state: &AppState,
-    req: &Request,
-    page: u64,
-) -> anyhow::Result<Option<Response>> {
+pub async fn anonymous_list(state: &AppState, page: u64) -> anyhow::Result<Option<Response>> {
     let (html, lookup) = state
         .cache
-        .get_or_compute(SECTION, &format!("{}:html", list_field(page)), || async {
+        .get_or_compute(SECTION, &list_html_field(page), || async {
             let Some(list) = list_data(state, page).await?.0 else {
                 return Ok(None);
             };
@@ -74,7 +77,7 @@ pub async fn anonymous_list(
             }))
         })
         .await?;
-    Ok(html.map(|html| anonymous_response(req, &html, lookup)))
+    Ok(html.map(|html| anonymous_response(shared_body(html), lookup)))
 }
 
 fn list_context(list: &ListPage) -> minijinja::Value {
@@ -109,7 +112,7 @@ pub async fn show_post(
         return Err(AppError::NotFound);
     }
     if sees_anonymous_page(req) {
-        return anonymous_post(state, req, &slug)
+        return anonymous_post(state, &slug)
             .await?
             .ok_or(AppError::NotFound);
     }
@@ -125,11 +128,7 @@ pub async fn show_post(
 
 /// The post at `slug` as every anonymous visitor sees it, this view counted; `None` when
 /// there is no such published post.
-pub async fn anonymous_post(
-    state: &AppState,
-    req: &Request,
-    slug: &str,
-) -> anyhow::Result<Option<Response>> {
+pub async fn anonymous_post(state: &AppState, slug: &str) -> anyhow::Result<Option<Response>> {
     let (cached, lookup) = state
         .cache
         .get_or_compute(SECTION, &article_html_field(slug), || async {
@@ -141,8 +140,17 @@ pub async fn anonymous_post(
                 minijinja::Value::from_safe_string(VIEWS_SLOT.to_owned()),
             );
             let html = render_anonymous(state, POST_TEMPLATE, &format!("/blog/{slug}"), ctx)?;
+            let slot = html
+                .find(VIEWS_SLOT)
+                .ok_or_else(|| anyhow::anyhow!("{POST_TEMPLATE} has no place for the views"))?;
+            let page = format!("{}{}", &html[..slot], &html[slot + VIEWS_SLOT.len()..]);
             Ok(Some(Computed {
-                value: format!("{}\n{}\n{html}", article.id, article.view_count),
+                value: format!(
+                    "{}\n{}\n{}",
+                    article.id,
+                    article.view_count,
+                    with_marks(&[slot], &page)
+                ),
                 ttl: state.config.pages.ttl(),
             }))
         })
@@ -150,18 +158,28 @@ pub async fn anonymous_post(
     let Some(cached) = cached else {
         return Ok(None);
     };
-    let (id, counted, html) =
+    let (id, counted, slot, html) =
         split_cached_article(&cached).ok_or_else(|| anyhow::anyhow!("bad cached post page"))?;
-    let views = counted + views::count(state, id).await;
-    let html = html.replacen(VIEWS_SLOT, &views.to_string(), 1);
-    Ok(Some(anonymous_response(req, &html, lookup)))
+    let views = (counted + views::count(state, id).await).to_string();
+    let (head, tail) = html.split_at(slot);
+    let mut page = String::with_capacity(html.len() + views.len());
+    page.push_str(head);
+    page.push_str(&views);
+    page.push_str(tail);
+    Ok(Some(anonymous_response(page.into(), lookup)))
 }
 
-/// `id \n database view count \n html` → its parts.
-fn split_cached_article(cached: &str) -> Option<(i32, i64, &str)> {
+/// `id \n database view count \n marked html` → its parts (the views' place in the html).
+fn split_cached_article(cached: &str) -> Option<(i32, i64, usize, &str)> {
     let (id, rest) = cached.split_once('\n')?;
-    let (counted, html) = rest.split_once('\n')?;
-    Some((id.parse().ok()?, counted.parse().ok()?, html))
+    let (counted, rest) = rest.split_once('\n')?;
+    let (marks, html) = marks(rest)?;
+    Some((
+        id.parse().ok()?,
+        counted.parse().ok()?,
+        *marks.first()?,
+        html,
+    ))
 }
 
 fn article_context(article: &Article, views: minijinja::Value) -> minijinja::Value {

@@ -2,7 +2,7 @@
 //! counters, each behind a mutex held only for a map operation.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::Flights;
@@ -18,7 +18,8 @@ pub struct MemoryStore {
 /// One section: its entries expire together; `epoch` survives clears.
 #[derive(Default)]
 struct Section {
-    fields: HashMap<String, String>,
+    /// Shared with every reader: a hit copies nothing.
+    fields: HashMap<String, Arc<str>>,
     expires: Option<Instant>,
     epoch: u64,
 }
@@ -42,7 +43,7 @@ impl MemoryStore {
         lock(&self.entries)
     }
 
-    pub(super) fn section_get(&self, section: &str, field: &str) -> Option<String> {
+    pub(super) fn section_get(&self, section: &str, field: &str) -> Option<Arc<str>> {
         let mut sections = lock(&self.sections);
         let s = sections.get_mut(section)?;
         s.drop_if_expired(Instant::now());
@@ -72,7 +73,7 @@ impl MemoryStore {
         if s.expires.is_none_or(|t| t > expires) {
             s.expires = Some(expires);
         }
-        s.fields.insert(field.to_owned(), value.to_owned());
+        s.fields.insert(field.to_owned(), Arc::from(value));
         true
     }
 
@@ -96,6 +97,11 @@ impl MemoryStore {
 
     pub(super) fn counter_add(&self, group: &str, member: &str, by: i64) -> i64 {
         let mut counters = lock(&self.counters);
+        // A counter that exists already is found without making its keys.
+        if let Some(n) = counters.get_mut(group).and_then(|g| g.get_mut(member)) {
+            *n += by;
+            return *n;
+        }
         let n = counters
             .entry(group.to_owned())
             .or_default()

@@ -13,22 +13,22 @@ use super::service::{HomeData, home_data, next_change};
 use crate::blog::service::Summary;
 use crate::cache::{Computed, Lookup};
 use crate::state::AppState;
-use crate::web::public::{CACHE_HEADER, anonymous_response, render_anonymous, sees_anonymous_page};
+use crate::web::public::{
+    CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, with_marks,
+};
 use crate::web::{AppError, Page};
 
 const TEMPLATE: &str = "home/index.html";
 const CARD_TEMPLATE: &str = "home/post_card.html";
 /// Posts shown per view.
 pub const SHOWN_POSTS: usize = 3;
-/// In the cached HTML: where the chosen cards go, where the cards start, and between cards.
+/// Where the chosen cards go in the anonymous page as rendered (cut out before caching).
 const POSTS_SLOT: &str = "<!--random-posts-->";
-const CARDS: &str = "<!--cards-->";
-const CARD: &str = "<!--card-->";
 
 #[handler]
 pub async fn home(req: &Request, Data(state): Data<&AppState>) -> Result<Response, AppError> {
     if sees_anonymous_page(req) {
-        return Ok(anonymous_home(state, req).await?);
+        return Ok(anonymous_home(state).await?);
     }
     let (data, lookup) = data(state).await?;
     let shown: Vec<Summary> = data
@@ -43,34 +43,81 @@ pub async fn home(req: &Request, Data(state): Data<&AppState>) -> Result<Respons
     )
 }
 
-/// The home page as every anonymous visitor sees it (this one's CSRF token filled in).
-pub async fn anonymous_home(state: &AppState, req: &Request) -> anyhow::Result<Response> {
+/// The home page as every anonymous visitor sees it, three of its cards picked at random.
+pub async fn anonymous_home(state: &AppState) -> anyhow::Result<Response> {
     let (cached, lookup) = state
         .cache
-        .get_or_compute(SECTION, "html", || async {
+        .get_or_compute(SECTION, "page", || async {
             let (data, _) = data(state).await?;
             let slot = Value::from_safe_string(POSTS_SLOT.to_owned());
-            let mut html = render_anonymous(state, TEMPLATE, "/", context(&data, &[], slot))?;
-            html.push_str(CARDS);
-            for (i, post) in data.posts.iter().enumerate() {
-                if i > 0 {
-                    html.push_str(CARD);
-                }
+            let html = render_anonymous(state, TEMPLATE, "/", context(&data, &[], slot))?;
+            let mut cards = Vec::with_capacity(data.posts.len());
+            for post in &data.posts {
                 let card = state.templates.render(
                     CARD_TEMPLATE,
                     None,
                     minijinja::context! { post => Value::from(minijinja::value::Serde(post)) },
                 );
-                html.push_str(&card.map_err(|e| anyhow::anyhow!("{CARD_TEMPLATE}: {e:#}"))?);
+                cards.push(card.map_err(|e| anyhow::anyhow!("{CARD_TEMPLATE}: {e:#}"))?);
             }
             Ok(Some(Computed {
-                value: html,
+                value: pack(&html, &cards)?,
                 ttl: state.config.pages.ttl(),
             }))
         })
         .await?;
     let cached = cached.ok_or_else(|| anyhow::anyhow!("the home page computed to nothing"))?;
-    Ok(anonymous_response(req, &with_random_cards(&cached), lookup))
+    let page = with_random_cards(&cached).ok_or_else(|| anyhow::anyhow!("bad cached home page"))?;
+    Ok(anonymous_response(page.into(), lookup))
+}
+
+/// The page (its cards' slot cut out) followed by every card, marked where the slot was,
+/// where the page ends and where each card ends.
+fn pack(html: &str, cards: &[String]) -> anyhow::Result<String> {
+    let mut body = String::with_capacity(html.len() + cards.iter().map(String::len).sum::<usize>());
+    // Without posts the page has no slot (and there are no cards to put in).
+    let slot = match html.find(POSTS_SLOT) {
+        Some(slot) => {
+            body.push_str(&html[..slot]);
+            body.push_str(&html[slot + POSTS_SLOT.len()..]);
+            slot
+        }
+        None if cards.is_empty() => {
+            body.push_str(html);
+            html.len()
+        }
+        None => anyhow::bail!("{TEMPLATE} has no place for the posts"),
+    };
+    let mut marks = vec![slot, body.len()];
+    for card in cards {
+        body.push_str(card);
+        marks.push(body.len());
+    }
+    Ok(with_marks(&marks, &body))
+}
+
+/// The cached page with three of its cards, picked at random, where the slot was.
+fn with_random_cards(cached: &str) -> Option<String> {
+    let (marks, body) = marks(cached)?;
+    let (&slot, rest) = marks.split_first()?;
+    let (&page_end, card_ends) = rest.split_first()?;
+    // Card `i` (below `card_ends.len()`) starts where the one before it ends.
+    let card = |i: usize| {
+        let start = if i == 0 { page_end } else { card_ends[i - 1] };
+        body.get(start..card_ends[i])
+    };
+    let chosen = rand::seq::index::sample(
+        &mut rand::rng(),
+        card_ends.len(),
+        SHOWN_POSTS.min(card_ends.len()),
+    );
+    let mut page = String::with_capacity(body.len());
+    page.push_str(body.get(..slot)?);
+    for i in chosen {
+        page.push_str(card(i)?);
+    }
+    page.push_str(body.get(slot..page_end)?);
+    Some(page)
 }
 
 fn context(data: &HomeData, shown: &[Summary], posts_slot: Value) -> Value {
@@ -80,21 +127,6 @@ fn context(data: &HomeData, shown: &[Summary], posts_slot: Value) -> Value {
         posts => Value::from(minijinja::value::Serde(shown)),
         posts_slot => posts_slot,
     }
-}
-
-/// The cached page with three of its cards, picked at random, in the slot.
-fn with_random_cards(cached: &str) -> String {
-    let (page, cards) = cached.split_once(CARDS).unwrap_or((cached, ""));
-    let cards: Vec<&str> = if cards.is_empty() {
-        Vec::new()
-    } else {
-        cards.split(CARD).collect()
-    };
-    let chosen: String = cards
-        .sample(&mut rand::rng(), SHOWN_POSTS)
-        .copied()
-        .collect();
-    page.replacen(POSTS_SLOT, &chosen, 1)
 }
 
 async fn data(state: &AppState) -> anyhow::Result<(HomeData, Lookup)> {
@@ -112,4 +144,32 @@ async fn data(state: &AppState) -> anyhow::Result<(HomeData, Lookup)> {
         .await?;
     let json = json.ok_or_else(|| anyhow::anyhow!("the home data computed to nothing"))?;
     Ok((serde_json::from_str(&json)?, lookup))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_different_cards_fill_the_slot() {
+        let cards: Vec<String> = (0..12).map(|i| format!("<c{i}>")).collect();
+        let cached = pack(&format!("<head>{POSTS_SLOT}<tail>"), &cards).unwrap();
+        for _ in 0..50 {
+            let page = with_random_cards(&cached).unwrap();
+            let inner = page
+                .strip_prefix("<head>")
+                .and_then(|p| p.strip_suffix("<tail>"))
+                .unwrap();
+            let shown: std::collections::HashSet<&str> = inner.split_inclusive('>').collect();
+            assert_eq!(shown.len(), SHOWN_POSTS, "{page}");
+            assert!(shown.iter().all(|c| cards.iter().any(|k| k == c)), "{page}");
+        }
+    }
+
+    #[test]
+    fn a_page_without_posts_stays_whole() {
+        let cached = pack("<head><tail>", &[]).unwrap();
+        assert_eq!(with_random_cards(&cached).as_deref(), Some("<head><tail>"));
+        assert!(pack("<head><tail>", &["<c>".to_owned()]).is_err());
+    }
 }

@@ -1,7 +1,7 @@
 //! CSRF protection by one mechanism for every route: poem's `Csrf` issues the token (a
 //! cookie plus a per-request token), and `csrf_guard` rejects any state-changing request
 //! whose token is missing or wrong — before a handler runs. The token travels in the
-//! `X-CSRF-Token` header (htmx sends it from `hx-headers` on the body), a `csrf_token`
+//! `X-CSRF-Token` header (htmx sends it from `hx-headers` on `<main>`), a `csrf_token`
 //! form field, or for multipart forms the `csrf_token` query parameter of the action URL.
 
 use std::sync::Arc;

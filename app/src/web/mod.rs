@@ -17,7 +17,7 @@ use poem::listener::{Acceptor, TcpAcceptor};
 use poem::middleware::Csrf;
 use poem::session::{CookieConfig, ServerSession};
 use poem::web::cookie::SameSite;
-use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, get, post};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Route, get, post};
 
 pub use error::AppError;
 pub use page::Page;
@@ -248,8 +248,8 @@ pub fn router(state: AppState) -> impl Endpoint {
         .secure(secure)
         .same_site(SameSite::Lax);
     // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), pages
-    // are rendered with the viewer, the viewer comes from the session, cached public pages
-    // go to visitors without a session straight away, and poem issues the CSRF token.
+    // are rendered with the viewer, the viewer comes from the session, and poem issues the
+    // CSRF token.
     let pages = site()
         .route
         .around(csrf::csrf_guard)
@@ -259,7 +259,6 @@ pub fn router(state: AppState) -> impl Endpoint {
             cookies,
             session::CacheSessionStorage::new(state.cache.clone()),
         ))
-        .around(public::serve_anonymous)
         .with(csrf)
         .around(middleware::limit_body);
     // Static files, avatars, the health check and the API carry no session or CSRF cookie.
@@ -274,9 +273,12 @@ pub fn router(state: AppState) -> impl Endpoint {
         // Token-authenticated JSON: no session, no CSRF (no cookie is read).
         .nest("/api", crate::api::routes())
         .nest("/", pages)
+        .data(state.clone())
+        // Cached public pages go to visitors without a session before anything else runs
+        // but the request log and the security headers.
+        .with(public::PublicPages(state))
         .around(middleware::security_headers)
         .around(middleware::log_requests)
-        .data(state)
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish (bounded).
@@ -285,15 +287,40 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    serve_with(state, Route::new(), listener, shutdown).await
+    serve_with(state, None, listener, shutdown).await
 }
 
-/// `serve`, with `extra` routes answered before the site and outside all of its middleware
-/// (the page benchmark's bare handler). Post views counted meanwhile are written to the
-/// database periodically and once more after the last request.
+/// Routes answered before the site and outside all of its middleware: every path that
+/// starts with `prefix` goes to `routes` (the page benchmark's bare handlers).
+pub struct Extra {
+    pub prefix: &'static str,
+    pub routes: Route,
+}
+
+/// The site, and the `Extra` routes in front of it (one comparison of the path, rather
+/// than a route table and a nested router for every request).
+struct WithExtra<E> {
+    extra: Extra,
+    site: E,
+}
+
+impl<E: Endpoint> Endpoint for WithExtra<E> {
+    type Output = poem::Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<poem::Response> {
+        if req.uri().path().starts_with(self.extra.prefix) {
+            self.extra.routes.call(req).await
+        } else {
+            Ok(self.site.call(req).await?.into_response())
+        }
+    }
+}
+
+/// `serve`, with `extra` routes (if any) answered before the site. Post views counted
+/// meanwhile are written to the database periodically and once more after the last request.
 pub async fn serve_with(
     state: AppState,
-    extra: Route,
+    extra: Option<Extra>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -303,19 +330,23 @@ pub async fn serve_with(
         state.config.pages.view_flush_interval(),
         stopped,
     ));
-    let served = run(state, extra, listener, shutdown).await;
+    let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
+    let site = router(state);
+    let served = match extra {
+        None => run(site, listener, shutdown, grace).await,
+        Some(extra) => run(WithExtra { extra, site }, listener, shutdown, grace).await,
+    };
     let _ = stop_flusher.send(true);
     let _ = flusher.await;
     served
 }
 
 async fn run(
-    state: AppState,
-    extra: Route,
+    app: impl Endpoint + 'static,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()>,
+    grace: Duration,
 ) -> anyhow::Result<()> {
-    let grace = Duration::from_secs(state.config.shutdown_timeout_secs);
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let addrs: Vec<String> = acceptor
         .local_addr()
@@ -324,7 +355,7 @@ async fn run(
         .collect();
     tracing::info!(address = %addrs.join(", "), "listening");
     poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(extra.nest("/", router(state)), shutdown, Some(grace))
+        .run_with_graceful_shutdown(app, shutdown, Some(grace))
         .await?;
     tracing::info!("server stopped");
     Ok(())

@@ -1,28 +1,29 @@
-//! Public pages (home, blog) as one anonymous HTML shared by every anonymous visitor. The
-//! only per-visitor part of such a page is the CSRF token in the layout: the cached HTML
-//! holds a slot for it, filled for each request. Signed-in visitors, visitors with a flash
-//! message waiting and htmx fragment requests never get it: their pages are rendered per
-//! request (from cached data), so nothing personal is ever cached or served to another.
+//! Public pages (home, blog) as one anonymous HTML shared by every anonymous visitor.
+//! Signed-in visitors, visitors with a flash message waiting and htmx fragment requests
+//! never get it: their pages are rendered per request (from cached data), so nothing
+//! personal is ever cached or served to another.
+//!
+//! The anonymous page carries no CSRF token and sets no cookie: it has no form, and a
+//! visitor gets the token with the first page that has one (sign-in, registration, …).
+//! htmx sends the token from `hx-headers` on `<main>`, which a boosted navigation replaces
+//! with the new page's, so landing here and then signing in through htmx works.
 
 use std::sync::Arc;
 
-use minijinja::{HtmlEscape, Value};
-use poem::http::{HeaderValue, Method, header};
+use minijinja::Value;
+use poem::http::header::{self, HeaderName};
+use poem::http::{HeaderValue, Method};
 use poem::session::Session;
-use poem::web::CsrfToken;
-use poem::{Endpoint, IntoResponse, Request, Response};
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 
 use crate::accounts::session::{self, Viewer, has_flashes};
 use crate::cache::Lookup;
 use crate::state::AppState;
 use crate::web::page::wants_fragment;
 
-/// Where the visitor's CSRF token goes. Every `<` of content is escaped on the way into a
-/// page, so no post or title can forge this marker.
-pub const CSRF_SLOT: &str = "<!--csrf-token-->";
-
 /// The response header that says whether the page (or its data) came from the cache.
 pub const CACHE_HEADER: &str = "X-Cache";
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
 /// Does this visitor see the page everybody sees: nobody signed in, no message waiting,
 /// and the whole page rather than an htmx fragment?
@@ -35,40 +36,81 @@ pub fn sees_anonymous_page(req: &Request) -> bool {
     !signed_in && !flash && !wants_fragment(req)
 }
 
-/// `template` as an anonymous visitor at `path` sees it, with the CSRF slot.
+/// `template` as an anonymous visitor at `path` sees it.
 pub fn render_anonymous(
     state: &AppState,
     template: &str,
     path: &str,
     ctx: Value,
 ) -> anyhow::Result<String> {
-    let base = minijinja::context! {
-        request => minijinja::context! { path => path },
-        csrf_token => Value::from_safe_string(CSRF_SLOT.to_owned()),
-    };
+    let base = minijinja::context! { request => minijinja::context! { path => path } };
     state
         .templates
         .render(template, None, minijinja::context! { ..base, ..ctx })
         .map_err(|e| anyhow::anyhow!("template {template}: {e:#}"))
 }
 
-/// The anonymous page `html`, its CSRF slot filled with this visitor's token.
-pub fn anonymous_response(req: &Request, html: &str, lookup: Lookup) -> Response {
-    let token = req
-        .extensions()
-        .get::<CsrfToken>()
-        .map(|t| HtmlEscape(&t.0).to_string())
-        .unwrap_or_default();
-    let body = html.replace(CSRF_SLOT, &token);
-    let mut response = body.into_response();
+/// The anonymous page `body` as a response.
+pub fn anonymous_response(body: Body, lookup: Lookup) -> Response {
+    let mut response = Response::builder().body(body);
     let headers = response.headers_mut();
+    // Room for these and the security headers at once.
+    headers.reserve(8);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::VARY, HeaderValue::from_static("HX-Request"));
-    headers.insert(CACHE_HEADER, HeaderValue::from_static(lookup.as_str()));
+    headers.insert(X_CACHE, HeaderValue::from_static(lookup.as_str()));
     response
+}
+
+/// A cached page served whole, without a copy.
+pub fn shared_body(cached: Arc<str>) -> Body {
+    /// `Arc<str>` as the bytes of a body.
+    struct Shared(Arc<str>);
+    impl AsRef<[u8]> for Shared {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    Body::from_bytes(bytes::Bytes::from_owner(Shared(cached)))
+}
+
+/// `html` with `marks` (byte offsets into it) in front: how the cache keeps a page whose
+/// per-request parts go at known places, so that a hit finds them without searching.
+pub fn with_marks(marks: &[usize], html: &str) -> String {
+    let mut out = marks
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    out.push('\n');
+    out.push_str(html);
+    out
+}
+
+/// The marks and the page of a `with_marks` value; `None` unless every mark is a place in
+/// the page, in order. (One pass over the short first line: this runs on every hit.)
+pub fn marks(cached: &str) -> Option<(Vec<usize>, &str)> {
+    let line_end = cached.bytes().position(|b| b == b'\n')?;
+    let html = cached.get(line_end + 1..)?;
+    let mut marks = Vec::with_capacity(16);
+    let mut mark: Option<usize> = None;
+    for b in cached.as_bytes()[..line_end].iter() {
+        match b {
+            b'0'..=b'9' => {
+                let digit = usize::from(b - b'0');
+                mark = Some(mark.unwrap_or(0).checked_mul(10)?.checked_add(digit)?);
+            }
+            b' ' => marks.push(mark.take()?),
+            _ => return None,
+        }
+    }
+    marks.push(mark?);
+    let in_order = marks.windows(2).all(|w| w[0] <= w[1]);
+    let places = marks.iter().all(|&m| html.is_char_boundary(m));
+    (in_order && places).then_some((marks, html))
 }
 
 /// Does the request carry a session cookie (a visitor who may be signed in or have a
@@ -85,38 +127,58 @@ fn has_session_cookie(req: &Request) -> bool {
 
 /// The fast path of the public pages: a GET from a visitor without a session cookie (so
 /// nobody signed in and no message waiting) gets the anonymous page straight from the
-/// cache, before sessions, the viewer, the page renderer and the route table run. It sits
-/// inside `Csrf`, so the visitor's own token is filled in. Everything else — other paths,
-/// a session cookie, htmx fragments, a page that does not exist, an error — goes on to the
-/// site as usual.
-pub async fn serve_anonymous<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
-    if req.method() == Method::GET
-        && !wants_fragment(&req)
-        && !has_session_cookie(&req)
-        && let Some(state) = req.data::<AppState>()
-    {
-        let served = match req.uri().path() {
-            "/" => crate::home::routes::anonymous_home(state, &req)
-                .await
-                .map(Some),
-            "/blog" => match list_page(&req) {
-                Some(page) => crate::blog::routes::anonymous_list(state, &req, page).await,
-                None => Ok(None),
-            },
-            path => match path.strip_prefix("/blog/") {
-                Some(slug) if is_plain_slug(slug) => {
-                    crate::blog::routes::anonymous_post(state, &req, slug).await
-                }
-                _ => Ok(None),
-            },
-        };
-        match served {
-            Ok(Some(response)) => return Ok(response),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %format!("{e:#}"), "public page fast path"),
+/// cache, before the route tables, the request's data, CSRF, sessions, the viewer and the
+/// page renderer (the request log and the security headers still run). Everything else —
+/// other paths, a session cookie, htmx fragments, a page that does not exist, an error —
+/// goes on to the site as usual.
+pub struct PublicPages(pub AppState);
+
+impl<E: Endpoint> Middleware<E> for PublicPages {
+    type Output = PublicPagesEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        PublicPagesEndpoint {
+            inner,
+            state: self.0.clone(),
         }
     }
-    Ok(ep.call(req).await?.into_response())
+}
+
+pub struct PublicPagesEndpoint<E> {
+    inner: E,
+    state: AppState,
+}
+
+impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        if req.method() == Method::GET && !wants_fragment(&req) && !has_session_cookie(&req) {
+            match serve_anonymous(&self.state, &req).await {
+                Ok(Some(response)) => return Ok(response),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "public page fast path"),
+            }
+        }
+        Ok(self.inner.call(req).await?.into_response())
+    }
+}
+
+/// The anonymous page at the request's path, if it is one.
+async fn serve_anonymous(state: &AppState, req: &Request) -> anyhow::Result<Option<Response>> {
+    match req.uri().path() {
+        "/" => crate::home::routes::anonymous_home(state).await.map(Some),
+        "/blog" => match list_page(req) {
+            Some(page) => crate::blog::routes::anonymous_list(state, page).await,
+            None => Ok(None),
+        },
+        path => match path.strip_prefix("/blog/") {
+            Some(slug) if is_plain_slug(slug) => {
+                crate::blog::routes::anonymous_post(state, slug).await
+            }
+            _ => Ok(None),
+        },
+    }
 }
 
 /// `?page=N` of the blog list (1 without it); `None` for anything the list handler should
@@ -141,4 +203,31 @@ fn is_plain_slug(slug: &str) -> bool {
         && slug
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_come_back_as_written() {
+        let cached = with_marks(&[0, 3, 3, 5], "héllo");
+        assert_eq!(marks(&cached), Some((vec![0, 3, 3, 5], "héllo")));
+    }
+
+    #[test]
+    fn marks_off_the_page_are_refused() {
+        for bad in [
+            "4 2\nhello",
+            "9\nhello",
+            "2\nhéllo",
+            "x\nhello",
+            "1 2",
+            "1  2\nhello",
+            "\nhello",
+            "99999999999999999999999\nhello",
+        ] {
+            assert_eq!(marks(bad), None, "{bad:?}");
+        }
+    }
 }

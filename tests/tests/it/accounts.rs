@@ -142,8 +142,8 @@ async fn csrf(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
     let status = response.status();
     let body = response.text().await.expect("body");
     let headers = parse(&body)
-        .attr("body[hx-headers]", "hx-headers")
-        .unwrap_or_else(|| panic!("GET {path}: {status}, no hx-headers on the body: {body}"));
+        .attr("main[hx-headers]", "hx-headers")
+        .unwrap_or_else(|| panic!("GET {path}: {status}, no hx-headers on <main>: {body}"));
     let headers: serde_json::Value = serde_json::from_str(&headers).expect("hx-headers is JSON");
     headers["X-CSRF-Token"]
         .as_str()

@@ -3,9 +3,9 @@
 //! request without a valid token — anonymous or signed in, form or multipart — and the
 //! handler never runs.
 
-use mailer::accounts::service::{NewAccount, create_user};
 use mailer::entities::user::{self, Role};
 use mailer_tests::html::parse;
+use mailer_tests::users::{PASSWORD, new_client, verified_user};
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -90,18 +90,7 @@ async fn every_mutating_route_requires_the_csrf_token() {
     );
 
     // Signed in, the same holds (the guard runs before any handler).
-    create_user(
-        &app.state.db,
-        NewAccount {
-            email: "csrf@example.com".into(),
-            password: "a long passphrase".into(),
-            phone: None,
-            role: Role::User,
-            is_verified: true,
-        },
-    )
-    .await
-    .unwrap();
+    verified_user(&app, "csrf@example.com", Role::User).await;
     let token = token_from(&app, "/login").await;
     let login = app
         .client
@@ -109,7 +98,7 @@ async fn every_mutating_route_requires_the_csrf_token() {
         .form(&[
             ("csrf_token", token.as_str()),
             ("email", "csrf@example.com"),
-            ("password", "a long passphrase"),
+            ("password", PASSWORD),
         ])
         .send()
         .await
@@ -138,4 +127,72 @@ async fn every_mutating_route_requires_the_csrf_token() {
         .unwrap();
     assert_eq!(logout.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get("/account").await.status(), StatusCode::SEE_OTHER);
+}
+
+/// The cached public pages carry no CSRF token and set no cookie. A visitor who lands on one
+/// and signs in through htmx still gets past the guard: the boosted click on "Sign in"
+/// swaps in the login page's `<body>` content — not the `<body>` element, which htmx keeps —
+/// and htmx sends the token from `hx-headers` on the new `<main>`.
+#[tokio::test]
+async fn signing_in_through_htmx_after_landing_on_a_cached_page() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    crate::blog::published(&app, "p", "P", 1).await;
+    verified_user(&app, "lands@example.com", Role::User).await;
+    let boosted = |request: reqwest::RequestBuilder| {
+        request
+            .header("HX-Request", "true")
+            .header("HX-Boosted", "true")
+    };
+    for landing in ["/", "/blog", "/blog/p"] {
+        let visitor = new_client();
+        // The second view is a cache hit (the first may be the one that fills the cache).
+        let mut page = None;
+        for _ in 0..2 {
+            page = Some(visitor.get(app.url(landing)).send().await.unwrap());
+        }
+        let page = page.unwrap();
+        assert_eq!(page.headers()["x-cache"], "hit", "{landing}");
+        assert!(!page.headers().contains_key("set-cookie"), "{landing}");
+        assert!(!parse(&page.text().await.unwrap()).exists("[hx-headers]"));
+
+        // The boosted click on "Sign in".
+        let login = boosted(visitor.get(app.url("/login")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), StatusCode::OK);
+        let login = parse(&login.text().await.unwrap());
+        assert!(
+            !login.exists("body[hx-headers]"),
+            "no token on <body>, which a boosted navigation keeps from the landing page"
+        );
+        let headers = login
+            .attr("main[hx-headers]", "hx-headers")
+            .expect("the token htmx sends, on <main>");
+        let headers: serde_json::Value = serde_json::from_str(&headers).unwrap();
+        let token = headers["X-CSRF-Token"].as_str().unwrap().to_owned();
+
+        // An empty header would be taken for the token (so a token-less page has no
+        // `hx-headers` at all).
+        let empty = boosted(visitor.post(app.url("/login")))
+            .header("X-CSRF-Token", "")
+            .form(&[("email", "lands@example.com"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(empty.status(), StatusCode::FORBIDDEN, "{landing}");
+
+        // The boosted form: the token in the header htmx adds, not in the fields.
+        let signed_in = boosted(visitor.post(app.url("/login")))
+            .header("X-CSRF-Token", token)
+            .form(&[("email", "lands@example.com"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{landing}");
+        let account = visitor.get(app.url("/account")).send().await.unwrap();
+        assert_eq!(account.status(), StatusCode::OK, "{landing}: signed in");
+    }
 }

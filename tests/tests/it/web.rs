@@ -127,7 +127,12 @@ async fn every_response_has_security_headers() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
         return;
     };
-    for path in ["/", "/healthz", "/missing"] {
+    crate::blog::published(&app, "p", "P", 1).await;
+    // The cached public pages twice: the second view comes from the cache, before the
+    // route tables and the site's middleware.
+    for path in [
+        "/", "/", "/blog", "/blog", "/blog/p", "/blog/p", "/healthz", "/missing",
+    ] {
         let response = app.get(path).await;
         let h = response.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
@@ -137,7 +142,11 @@ async fn every_response_has_security_headers() {
             "{path}"
         );
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
+        if path == "/" || path.starts_with("/blog") {
+            assert!(h.contains_key("x-cache"), "{path}");
+        }
     }
 }
 
