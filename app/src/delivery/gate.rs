@@ -132,19 +132,16 @@ impl SendGate {
     pub async fn admit(&self) -> Admission {
         let probe = {
             let mut state = self.lock();
-            let now = Instant::now();
+            if let Some(wait) = pause_left(*state, Instant::now()) {
+                return Admission::Paused(wait);
+            }
+            // Closed, or open with its cooldown over: then this send is the probe.
             match *state {
-                State::Closed { .. } => false,
-                State::Open { until, cooldown } if now >= until => {
+                State::Open { cooldown, .. } => {
                     *state = State::HalfOpen { cooldown };
                     true
                 }
-                paused => {
-                    if let Some(wait) = pause_left(paused, now) {
-                        return Admission::Paused(wait);
-                    }
-                    false
-                }
+                _ => false,
             }
         };
         let permit = Permit {

@@ -179,10 +179,6 @@ impl Deliverer {
         }
     }
 
-    pub fn outbound(&self) -> &Outbound {
-        &self.outbound
-    }
-
     pub fn from(&self) -> &Mailbox {
         &self.from
     }
