@@ -169,7 +169,15 @@ impl Deliverer {
     /// Starts the recorder task (so this needs a Tokio runtime).
     pub fn new(db: DatabaseConnection, outbound: Outbound, from: Mailbox, limits: Limits) -> Self {
         let (recorder, results) = mpsc::channel(64);
-        tokio::spawn(run_recorder(db.clone(), results, limits));
+        let results = std::sync::Arc::new(tokio::sync::Mutex::new(results));
+        // SQLite has one writer: more recorders would only queue on its lock.
+        let recorders = match db.get_database_backend() {
+            DbBackend::Postgres => RECORDERS,
+            _ => 1,
+        };
+        for _ in 0..recorders {
+            tokio::spawn(run_recorder(db.clone(), results.clone(), limits));
+        }
         Self {
             db,
             outbound,
@@ -318,41 +326,45 @@ async fn mailings_of(
         .collect())
 }
 
-/// Results per commit at most (an attempt row binds 11 parameters; the backends allow
+/// A commit takes no more groups once it holds this many results, so it holds fewer than
+/// `MAX_RECORD + MAX_BATCH` (an attempt row binds 11 parameters; the backends allow
 /// 32,766 or more).
 const MAX_RECORD: usize = 1_000;
 
-/// The recorder: commits the results of every group that is waiting, all in one
-/// transaction, then the next lot. While one commit runs the next groups queue up, so
-/// the busier the worker the larger each commit, and groups never wait on each other's
-/// row locks (each commit touches the mailing's `report_days` row).
+/// Recorder tasks per process on PostgreSQL: while one waits for its commit (the WAL
+/// flush), the others write. Their transactions touch disjoint delivery rows and meet only
+/// at the mailing's `report_days` row, which each takes last (see [`record`]).
+const RECORDERS: usize = 3;
+
+/// A recorder: takes the results of every group that is waiting and commits them in one
+/// transaction, then the next lot. While a commit runs the next groups queue up, so the
+/// busier the worker the larger each commit.
 async fn run_recorder(
     db: DatabaseConnection,
-    mut results: mpsc::Receiver<Results>,
+    results: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Results>>>,
     limits: Limits,
 ) {
-    let mut carried: Option<Results> = None;
     loop {
-        let first = match carried.take() {
-            Some(first) => first,
-            None => match results.recv().await {
-                Some(first) => first,
+        let mut lot = Vec::new();
+        let mut size = 0;
+        {
+            let mut results = results.lock().await;
+            match results.recv().await {
+                Some(first) => {
+                    size += first.tried.len();
+                    lot.push(first);
+                }
                 None => return,
-            },
-        };
-        let mut lot = vec![first];
-        let mut size = lot[0].tried.len();
-        while size < MAX_RECORD {
-            match results.try_recv() {
-                Ok(more) if size + more.tried.len() > MAX_RECORD => {
-                    carried = Some(more);
-                    break;
+            }
+            // Whatever is still queued once the lot is full waits for the next recorder.
+            while size < MAX_RECORD {
+                match results.try_recv() {
+                    Ok(more) => {
+                        size += more.tried.len();
+                        lot.push(more);
+                    }
+                    Err(_) => break,
                 }
-                Ok(more) => {
-                    size += more.tried.len();
-                    lot.push(more);
-                }
-                Err(_) => break,
             }
         }
         let mut sizes = Vec::with_capacity(lot.len());
@@ -503,12 +515,9 @@ async fn record(
             }
         }
     }
+    // The attempts go last: their insert takes the mailing's `report_days` row (the
+    // trigger), which concurrent recorders wait for until this commits.
     let txn = db.begin().await?;
-    if !attempts.is_empty() {
-        attempt::Entity::insert_many(attempts)
-            .exec_without_returning(&txn)
-            .await?;
-    }
     if !sent.is_empty() {
         txn.execute_raw(mark_sent(txn.get_database_backend(), &sent))
             .await?;
@@ -528,6 +537,11 @@ async fn record(
             )
             .filter(delivery::Column::Id.is_in(given_back))
             .exec(&txn)
+            .await?;
+    }
+    if !attempts.is_empty() {
+        attempt::Entity::insert_many(attempts)
+            .exec_without_returning(&txn)
             .await?;
     }
     txn.commit().await?;

@@ -29,7 +29,7 @@ use lettre::address::Envelope;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpStream;
@@ -277,8 +277,14 @@ struct Inner {
     idle: Mutex<Vec<IdleConnection>>,
 }
 
+/// An SMTP session, and whether its server takes pipelined commands (RFC 2920).
+struct Connection {
+    smtp: AsyncSmtpConnection,
+    pipelining: bool,
+}
+
 struct IdleConnection {
-    connection: AsyncSmtpConnection,
+    connection: Connection,
     since: Instant,
 }
 
@@ -384,17 +390,17 @@ impl SmtpPool {
     }
 
     /// The most recently used healthy idle connection; older or broken ones are closed.
-    fn take_idle(&self) -> Option<AsyncSmtpConnection> {
+    fn take_idle(&self) -> Option<Connection> {
         let mut idle = self.inner.idle();
         while let Some(entry) = idle.pop() {
-            if !entry.connection.has_broken() && entry.since.elapsed() < MAX_IDLE {
+            if !entry.connection.smtp.has_broken() && entry.since.elapsed() < MAX_IDLE {
                 return Some(entry.connection);
             }
         }
         None
     }
 
-    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+    async fn connect(&self) -> Result<Connection, SendError> {
         let config = &self.inner.config;
         match tokio::time::timeout(config.connect_timeout, self.open()).await {
             Ok(result) => result,
@@ -405,8 +411,9 @@ impl SmtpPool {
         }
     }
 
-    /// TCP (with nodelay), greeting + EHLO, STARTTLS, AUTH.
-    async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
+    /// TCP (with nodelay), greeting + EHLO, STARTTLS, AUTH, and a second EHLO to learn
+    /// whether the server pipelines (lettre's parse of the first one keeps no PIPELINING).
+    async fn open(&self) -> Result<Connection, SendError> {
         let config = &self.inner.config;
         let server = format!("{}:{}", config.host, config.port);
         let tcp = TcpStream::connect((config.host.as_str(), config.port))
@@ -449,18 +456,30 @@ impl SmtpPool {
                 .await
                 .map_err(|e| setup("AUTH", e))?;
         }
-        Ok(connection)
+        let ehlo = connection
+            .command(Ehlo::new(self.inner.client_id.clone()))
+            .await
+            .map_err(|e| setup("EHLO", e))?;
+        let pipelining = ehlo
+            .message()
+            .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"));
+        Ok(Connection {
+            smtp: connection,
+            pipelining,
+        })
     }
 }
 
 /// MAIL FROM, RCPT TO…, DATA, the message. `stage` tells the caller where it stopped (also
 /// after a timeout, when this future is dropped).
 async fn transaction(
-    connection: &mut AsyncSmtpConnection,
+    connection: &mut Connection,
     envelope: &Envelope,
     message: &[u8],
     stage: &mut Stage,
 ) -> Result<Reply, SendError> {
+    let pipelining = connection.pipelining;
+    let connection = &mut connection.smtp;
     let mut parameters = Vec::new();
     let mut addresses = envelope.from().into_iter().chain(envelope.to());
     if addresses.any(|a: &Address| !AsRef::<str>::as_ref(a).is_ascii()) {
@@ -488,33 +507,73 @@ async fn transaction(
 
     *stage = Stage::MailFrom;
     let mail = Mail::new(envelope.from().cloned(), parameters);
-    connection
-        .command(mail)
-        .await
-        .map_err(|e| classify(*stage, &e))?;
-    *stage = Stage::RcptTo;
-    for recipient in envelope.to() {
+    if pipelining {
+        // MAIL FROM, every RCPT TO and DATA in one write, then their replies in order
+        // (after a negative one the caller drops the connection, replies unread).
+        let mut commands = mail.to_string();
+        for recipient in envelope.to() {
+            commands.push_str(&Rcpt::new(recipient.clone(), vec![]).to_string());
+        }
+        commands.push_str(&Data.to_string());
         connection
-            .command(Rcpt::new(recipient.clone(), vec![]))
+            .command(commands)
+            .await
+            .map_err(|e| classify(*stage, &e))?;
+        *stage = Stage::RcptTo;
+        for _ in envelope.to() {
+            connection
+                .read_response()
+                .await
+                .map_err(|e| classify(*stage, &e))?;
+        }
+        *stage = Stage::Data;
+        connection
+            .read_response()
+            .await
+            .map_err(|e| classify(*stage, &e))?;
+    } else {
+        connection
+            .command(mail)
+            .await
+            .map_err(|e| classify(*stage, &e))?;
+        *stage = Stage::RcptTo;
+        for recipient in envelope.to() {
+            connection
+                .command(Rcpt::new(recipient.clone(), vec![]))
+                .await
+                .map_err(|e| classify(*stage, &e))?;
+        }
+        *stage = Stage::Data;
+        connection
+            .command(Data)
             .await
             .map_err(|e| classify(*stage, &e))?;
     }
-    *stage = Stage::Data;
-    connection
-        .command(Data)
-        .await
-        .map_err(|e| classify(*stage, &e))?;
     *stage = Stage::EndOfData;
     // lettre always appends "\r\n.\r\n": without this the message would gain an empty line.
     let body = message.strip_suffix(b"\r\n").unwrap_or(message);
-    let response = connection
-        .message(body)
-        .await
-        .map_err(|e| classify(*stage, &e))?;
+    let response = match std::str::from_utf8(body) {
+        // The body and its end in one write (lettre's `message` makes two).
+        Ok(text) => connection.command(with_end_of_data(text)).await,
+        Err(_) => connection.message(body).await,
+    }
+    .map_err(|e| classify(*stage, &e))?;
     Ok(Reply {
         code: u16::from(response.code()),
         text: response.message().collect::<Vec<_>>().join(" "),
     })
+}
+
+/// `body` made transparent (a line that starts with `.` gets another, as lettre's codec
+/// does) and ended with `CRLF . CRLF`.
+fn with_end_of_data(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + body.len() / 64 + 8);
+    if body.starts_with('.') {
+        out.push('.');
+    }
+    out.push_str(&body.replace("\r\n.", "\r\n.."));
+    out.push_str("\r\n.\r\n");
+    out
 }
 
 /// A 5xx reply is permanent, a 4xx one transient; anything that is not a reply (I/O error,
@@ -556,6 +615,16 @@ fn looks_stale(error: &SendError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn end_of_data_is_transparent() {
+        assert_eq!(with_end_of_data("a\r\nb"), "a\r\nb\r\n.\r\n");
+        assert_eq!(
+            with_end_of_data(".x\r\n.\r\n..y\r\nz."),
+            "..x\r\n..\r\n...y\r\nz.\r\n.\r\n"
+        );
+        assert_eq!(with_end_of_data(""), "\r\n.\r\n");
+    }
 
     #[test]
     fn percent_decoding() {
