@@ -16,6 +16,7 @@ mod m20261125_000007_posts;
 mod m20261125_000008_admin_log;
 mod m20261125_000009_api_tokens;
 mod m20261125_000010_report_indexes;
+mod m20261206_000011_delivery_write_path;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_admin_log::Migration),
             Box::new(m20261125_000009_api_tokens::Migration),
             Box::new(m20261125_000010_report_indexes::Migration),
+            Box::new(m20261206_000011_delivery_write_path::Migration),
         ]
     }
 }

@@ -35,7 +35,7 @@ pub enum ReportDays {
 /// 1 when the attempt `a` is the first try of its delivery (or has no delivery), else 0.
 /// A count through the `delivery_id` index: PostgreSQL would turn `MIN(id)` into a walk
 /// of the primary key and `NOT EXISTS` into a hash over the whole log.
-fn first_try(a: &str) -> String {
+pub(crate) fn first_try(a: &str) -> String {
     format!(
         "CASE WHEN {a}.delivery_id IS NULL OR (SELECT COUNT(*) FROM attempts p \
          WHERE p.delivery_id = {a}.delivery_id AND p.id < {a}.id) = 0 THEN 1 ELSE 0 END"
@@ -65,7 +65,8 @@ const ON_CONFLICT: &str = "ON CONFLICT (mailing_id, message_id, day) DO UPDATE S
      last_attempt_at = GREATEST(report_days.last_attempt_at, excluded.last_attempt_at)";
 
 /// Adds the attempts of `source` (the whole log, or a statement's new rows) to the roll-up.
-fn add_rows(backend: DbBackend, source: &str, upsert: bool) -> String {
+/// `first` is the first-try test of the attempt `n`.
+pub(crate) fn add_rows(backend: DbBackend, source: &str, upsert: bool, first: &str) -> String {
     format!(
         "INSERT INTO report_days ({COLUMNS}) \
          SELECT n.owner_id, n.mailing_id, n.message_id, {day}, COUNT(*), SUM({success}), \
@@ -73,8 +74,17 @@ fn add_rows(backend: DbBackend, source: &str, upsert: bool) -> String {
          GROUP BY n.owner_id, n.mailing_id, n.message_id, {day} {conflict}",
         day = utc_day(backend, "n.attempted_at"),
         success = success("n"),
-        first = first_try("n"),
         conflict = if upsert { ON_CONFLICT } else { "" },
+    )
+}
+
+/// PostgreSQL's trigger function: adds a statement's new attempts to the roll-up, `first`
+/// telling the first tries among them (the attempt is `n`).
+pub(crate) fn count_function(first: &str) -> String {
+    format!(
+        "CREATE OR REPLACE FUNCTION report_days_count() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN {}; RETURN NULL; END $$",
+        add_rows(DbBackend::Postgres, "new_attempts", true, first)
     )
 }
 
@@ -87,11 +97,7 @@ fn add_rows(backend: DbBackend, source: &str, upsert: bool) -> String {
 fn trigger_sql(backend: DbBackend) -> Vec<String> {
     match backend {
         DbBackend::Postgres => vec![
-            format!(
-                "CREATE FUNCTION report_days_count() RETURNS trigger LANGUAGE plpgsql AS $$ \
-                 BEGIN {}; RETURN NULL; END $$",
-                add_rows(backend, "new_attempts", true)
-            ),
+            count_function(&first_try("n")),
             "CREATE TRIGGER attempts_report_days AFTER INSERT ON attempts \
              REFERENCING NEW TABLE AS new_attempts \
              FOR EACH STATEMENT EXECUTE FUNCTION report_days_count()"
@@ -185,7 +191,7 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
         // The log written so far, then the trigger for what comes.
-        db.execute_unprepared(&add_rows(backend, "attempts", false))
+        db.execute_unprepared(&add_rows(backend, "attempts", false, &first_try("n")))
             .await?;
         for sql in trigger_sql(backend) {
             db.execute_unprepared(&sql).await?;

@@ -92,6 +92,9 @@ MAILING=$(q "INSERT INTO mailings (owner_id, message_id, start_at, end_at, perio
              RETURNING id" | head -1)
 q "INSERT INTO mailing_clients (mailing_id, client_id)
    SELECT $MAILING, id FROM clients WHERE owner_id = $UID_" >/dev/null
+# Statistics as autovacuum keeps them on a database in use (a fresh table has none, and
+# the planner then scans the whole table for a handful of ids).
+q "ANALYZE" >/dev/null
 
 # BENCH_THREADS: the worker's Tokio threads (default: one per core).
 [ -n "${BENCH_THREADS:-}" ] && export TOKIO_WORKER_THREADS="$BENCH_THREADS"

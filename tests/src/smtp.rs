@@ -520,18 +520,25 @@ struct Transaction {
 }
 
 async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
-    let (rd, mut wr) = stream.into_split();
+    let (rd, wr) = stream.into_split();
     let mut rd = BufReader::new(rd);
+    // Replies to pipelined commands go out together, once the commands read so far are
+    // answered (RFC 2920): one write per reply would meet the client's delayed ACK.
+    let mut wr = tokio::io::BufWriter::new(wr);
     let mut buf = Vec::with_capacity(512);
     let mut tx = Transaction::default();
     let mut queued = 0u64;
 
     wr.write_all(b"220 fake-smtp ESMTP\r\n").await?;
     loop {
+        if rd.buffer().is_empty() {
+            wr.flush().await?;
+        }
         match read_line(&mut rd, &mut buf, MAX_COMMAND_LINE).await? {
             LineRead::Eof => return Ok(()),
             LineRead::TooLong => {
                 wr.write_all(b"500 5.5.2 Line too long\r\n").await?;
+                wr.flush().await?;
                 return Ok(());
             }
             LineRead::Line => {}
@@ -583,6 +590,7 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                 } else {
                     wr.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                         .await?;
+                    wr.flush().await?;
                     let Some(data) = read_data(&mut rd, &mut buf).await? else {
                         return Ok(());
                     };

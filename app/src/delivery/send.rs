@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use lettre::message::{Mailbox, header::ContentType};
-use sea_orm::sea_query::{Expr, Query};
-use std::collections::{HashMap, HashSet};
+use sea_orm::sea_query::Expr;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
@@ -224,12 +224,7 @@ impl Deliverer {
             return Ok(ids.iter().map(|&id| (id, Outcome::Paused(wait))).collect());
         }
         let started = std::time::Instant::now();
-        // The reads go by delivery id, so they need not wait for the claim.
-        let (rows, clients, mailings) = tokio::try_join!(
-            claim(&self.db, ids, Utc::now(), self.limits.lease),
-            clients_of(&self.db, ids),
-            mailings_of(&self.db, ids),
-        )?;
+        let rows = claim(&self.db, ids, Utc::now(), self.limits.lease).await?;
         let claimed: HashSet<i64> = rows.iter().map(|r| r.id).collect();
         let mut outcomes: Vec<(i64, Outcome)> = ids
             .iter()
@@ -239,6 +234,12 @@ impl Deliverer {
         if rows.is_empty() {
             return Ok(outcomes);
         }
+        // By primary key: a join through the deliveries lets the planner hash a whole
+        // clients table for a group of 50.
+        let (clients, mailings) = tokio::try_join!(
+            clients_of(&self.db, rows.iter().map(|r| r.client_id)),
+            mailings_of(&self.db, rows.iter().map(|r| r.mailing_id)),
+        )?;
         let read = started.elapsed();
         let sends = rows.into_iter().map(|row| {
             let client = clients.get(&row.client_id);
@@ -288,22 +289,14 @@ impl Deliverer {
     }
 }
 
-/// `SELECT <column> FROM deliveries WHERE id IN (ids)`.
-fn column_of(column: delivery::Column, ids: &[i64]) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(column)
-        .from(delivery::Entity)
-        .and_where(delivery::Column::Id.is_in(ids.iter().copied()))
-        .to_owned()
-}
-
-/// The clients of these deliveries, by id.
+/// These clients, by id.
 async fn clients_of(
     db: &DatabaseConnection,
-    ids: &[i64],
+    ids: impl Iterator<Item = i32>,
 ) -> Result<HashMap<i32, client::Model>, sea_orm::DbErr> {
+    let ids: BTreeSet<i32> = ids.collect();
     Ok(client::Entity::find()
-        .filter(client::Column::Id.in_subquery(column_of(delivery::Column::ClientId, ids)))
+        .filter(client::Column::Id.is_in(ids))
         .all(db)
         .await?
         .into_iter()
@@ -311,13 +304,14 @@ async fn clients_of(
         .collect())
 }
 
-/// The mailings of these deliveries with their messages, by mailing id.
+/// These mailings with their messages, by mailing id.
 async fn mailings_of(
     db: &DatabaseConnection,
-    ids: &[i64],
+    ids: impl Iterator<Item = i32>,
 ) -> Result<HashMap<i32, (mailing::Model, Option<message::Model>)>, sea_orm::DbErr> {
+    let ids: BTreeSet<i32> = ids.collect();
     Ok(mailing::Entity::find()
-        .filter(mailing::Column::Id.in_subquery(column_of(delivery::Column::MailingId, ids)))
+        .filter(mailing::Column::Id.is_in(ids))
         .find_also_related(message::Entity)
         .all(db)
         .await?
@@ -333,7 +327,7 @@ const MAX_RECORD: usize = 1_000;
 
 /// Recorder tasks per process on PostgreSQL: while one waits for its commit (the WAL
 /// flush), the others write. Their transactions touch disjoint delivery rows and meet only
-/// at the mailing's `report_days` row, which each takes last (see [`record`]).
+/// at the mailing's `report_days` row, which each takes last (see [`write`]).
 const RECORDERS: usize = 3;
 
 /// A recorder: takes the results of every group that is waiting and commits them in one
@@ -367,29 +361,52 @@ async fn run_recorder(
                 }
             }
         }
-        let mut sizes = Vec::with_capacity(lot.len());
-        let mut tried = Vec::with_capacity(size);
-        let mut waiting = Vec::with_capacity(lot.len());
-        for group in lot {
-            sizes.push(group.tried.len());
-            tried.extend(group.tried);
-            waiting.push(group.done);
-        }
-        match record(&db, tried, limits).await {
-            Ok(outcomes) => {
-                let mut outcomes = outcomes.into_iter();
-                for (done, size) in waiting.into_iter().zip(sizes) {
-                    let _ = done.send(Ok(outcomes.by_ref().take(size).collect()));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "recording deliveries failed");
-                for done in waiting {
-                    let _ = done.send(Err(format!("recording deliveries: {e}")));
-                }
-            }
+        let (waiting, groups): (Vec<_>, Vec<_>) = lot
+            .into_iter()
+            .map(|group| (group.done, plan(group.tried, limits)))
+            .unzip();
+        for (done, result) in waiting.into_iter().zip(commit(&db, groups).await) {
+            let _ = done.send(result);
         }
     }
+}
+
+/// One group's outcomes and writes, see [`plan`].
+type Planned = (Vec<(i64, Outcome)>, Writes);
+
+/// Writes a lot of groups in one transaction; should that fail, each group in its own, so
+/// that one group's failure (say its mailing was deleted while it was being sent) does not
+/// take the others' results with it: they would be sent again. One result per group.
+async fn commit(
+    db: &DatabaseConnection,
+    groups: Vec<Planned>,
+) -> Vec<Result<Vec<(i64, Outcome)>, String>> {
+    let all: Vec<&Writes> = groups.iter().map(|(_, writes)| writes).collect();
+    let error = match write(db, &all).await {
+        Ok(()) => {
+            return groups
+                .into_iter()
+                .map(|(outcomes, _)| Ok(outcomes))
+                .collect();
+        }
+        Err(e) => e,
+    };
+    let failed = |e: sea_orm::DbErr| {
+        tracing::error!(error = %e, "recording deliveries failed");
+        Err(format!("recording deliveries: {e}"))
+    };
+    if groups.len() == 1 {
+        return vec![failed(error)];
+    }
+    tracing::warn!(error = %error, groups = groups.len(), "recording a lot failed; recording its groups one by one");
+    let mut results = Vec::with_capacity(groups.len());
+    for (outcomes, writes) in groups {
+        results.push(match write(db, &[&writes]).await {
+            Ok(()) => Ok(outcomes),
+            Err(e) => failed(e),
+        });
+    }
+    results
 }
 
 /// Sends one claimed delivery.
@@ -456,24 +473,26 @@ async fn attempt(
     }
 }
 
-/// The group commit: every attempt and every row's new state, in one transaction. Sent
-/// rows are marked in one statement; failures (rare) one by one; rows paused before their
-/// send are given back with their try refunded. One outcome per result, in their order.
-async fn record(
-    db: &DatabaseConnection,
-    tried: Vec<Tried>,
-    limits: Limits,
-) -> Result<Vec<(i64, Outcome)>, sea_orm::DbErr> {
+/// What one group's results change in the database.
+#[derive(Default)]
+struct Writes {
+    attempts: Vec<attempt::ActiveModel>,
+    sent: Vec<(i64, DateTime<Utc>)>,
+    /// Failed rows (rare), written one by one.
+    changed: Vec<delivery::ActiveModel>,
+    /// Rows paused before their send: their try is refunded.
+    given_back: Vec<i64>,
+}
+
+/// One outcome per result, in their order, and the writes that record them.
+fn plan(tried: Vec<Tried>, limits: Limits) -> Planned {
     let mut outcomes = Vec::with_capacity(tried.len());
-    let mut attempts = Vec::new();
-    let mut sent: Vec<(i64, DateTime<Utc>)> = Vec::new();
-    let mut changed: Vec<delivery::ActiveModel> = Vec::new();
-    let mut given_back = Vec::new();
+    let mut writes = Writes::default();
     for t in tried {
         match t {
             Tried::Gone(id) => outcomes.push((id, Outcome::Skipped)),
             Tried::Paused { row, wait } => {
-                given_back.push(row.id);
+                writes.given_back.push(row.id);
                 outcomes.push((row.id, Outcome::Paused(wait)));
             }
             Tried::Attempted {
@@ -483,7 +502,7 @@ async fn record(
                 at,
                 probe_failed,
             } => {
-                attempts.push(*attempt);
+                writes.attempts.push(*attempt);
                 let id = row.id;
                 let tries = if probe_failed {
                     row.tries - 1
@@ -492,7 +511,7 @@ async fn record(
                 };
                 let error = match result {
                     Ok(_) => {
-                        sent.push((id, at));
+                        writes.sent.push((id, at));
                         outcomes.push((id, Outcome::Sent));
                         continue;
                     }
@@ -511,10 +530,25 @@ async fn record(
                     active.next_try_at = Set(Some(at + retry_delay(tries)));
                     outcomes.push((id, Outcome::Retry { error, tries }));
                 }
-                changed.push(active);
+                writes.changed.push(active);
             }
         }
     }
+    (outcomes, writes)
+}
+
+/// The group commit: the writes of every group in `lot`, in one transaction. Sent rows
+/// are marked in one statement, failures one by one, paused rows given back in one.
+async fn write(db: &DatabaseConnection, lot: &[&Writes]) -> Result<(), sea_orm::DbErr> {
+    let sent: Vec<(i64, DateTime<Utc>)> = lot.iter().flat_map(|w| w.sent.iter().copied()).collect();
+    let given_back: Vec<i64> = lot
+        .iter()
+        .flat_map(|w| w.given_back.iter().copied())
+        .collect();
+    let attempts: Vec<attempt::ActiveModel> = lot
+        .iter()
+        .flat_map(|w| w.attempts.iter().cloned())
+        .collect();
     // The attempts go last: their insert takes the mailing's `report_days` row (the
     // trigger), which concurrent recorders wait for until this commits.
     let txn = db.begin().await?;
@@ -522,8 +556,12 @@ async fn record(
         txn.execute_raw(mark_sent(txn.get_database_backend(), &sent))
             .await?;
     }
-    for active in changed {
-        active.update(&txn).await?;
+    for active in lot.iter().flat_map(|w| w.changed.iter()) {
+        match active.clone().update(&txn).await {
+            // Deleted with its client or mailing meanwhile: nothing left to mark.
+            Ok(_) | Err(sea_orm::DbErr::RecordNotUpdated) => {}
+            Err(e) => return Err(e),
+        }
     }
     if !given_back.is_empty() {
         delivery::Entity::update_many()
@@ -544,8 +582,7 @@ async fn record(
             .exec_without_returning(&txn)
             .await?;
     }
-    txn.commit().await?;
-    Ok(outcomes)
+    txn.commit().await
 }
 
 /// `UPDATE deliveries … FROM (VALUES (id, sent_at), …)`: every sent row of a batch with its
@@ -579,4 +616,83 @@ fn mark_sent(backend: DbBackend, sent: &[(i64, DateTime<Utc>)]) -> Statement {
 /// at most ten minutes (the job's own retry layer usually comes sooner).
 fn retry_delay(tries: i32) -> chrono::Duration {
     chrono::Duration::seconds(2_i64.saturating_pow(tries.clamp(0, 10) as u32).min(600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, EntityTrait};
+
+    /// A migrated SQLite database with one mailing and two pending deliveries (ids 1, 2).
+    async fn database(dir: &std::path::Path) -> DatabaseConnection {
+        let config = crate::config::Config {
+            database_url: format!("sqlite://{}", dir.join("t.db").display()),
+            ..Default::default()
+        };
+        let db = crate::db::connect(&config).await.unwrap();
+        crate::db::migrate(&db).await.unwrap();
+        for sql in [
+            "INSERT INTO users (email, password_hash, role, is_verified, is_active, created_at, \
+             updated_at) VALUES ('o@x.test', 'x', 'user', 1, 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            "INSERT INTO messages (owner_id, subject, body, created_at, updated_at) \
+             VALUES (1, 's', 'b', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            "INSERT INTO clients (owner_id, email, full_name, comment, created_at, updated_at) \
+             VALUES (1, 'a@y.test', 'A', '', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'), \
+             (1, 'b@y.test', 'B', '', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            "INSERT INTO mailings (owner_id, message_id, start_at, end_at, periodicity, status, \
+             is_enabled, created_at, updated_at) VALUES (1, 1, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', \
+             'once', 'running', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            "INSERT INTO deliveries (mailing_id, client_id, occurrence_at, status, tries, \
+             message_id_header, created_at, updated_at) VALUES \
+             (1, 1, '2026-01-01T00:00:00Z', 'pending', 1, '<1@x>', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'), \
+             (1, 2, '2026-01-01T00:00:00Z', 'pending', 1, '<2@x>', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        ] {
+            db.execute_unprepared(sql).await.unwrap();
+        }
+        db
+    }
+
+    /// The writes of delivery `id` sent, its attempt logged under `mailing_id`.
+    fn sent(id: i64, mailing_id: i32) -> Planned {
+        let at = Utc::now();
+        let attempt = attempt::ActiveModel {
+            owner_id: Set(1),
+            mailing_id: Set(mailing_id),
+            message_id: Set(Some(1)),
+            client_id: Set(Some(id as i32)),
+            delivery_id: Set(Some(id)),
+            recipient: Set("a@y.test".into()),
+            occurrence_at: Set(at),
+            attempted_at: Set(at),
+            status: Set(crate::entities::attempt::AttemptStatus::Success),
+            smtp_code: Set(Some(250)),
+            response: Set(Some("250 ok".into())),
+            ..Default::default()
+        };
+        let writes = Writes {
+            attempts: vec![attempt],
+            sent: vec![(id, at)],
+            ..Default::default()
+        };
+        (vec![(id, Outcome::Sent)], writes)
+    }
+
+    #[tokio::test]
+    async fn a_failing_group_does_not_take_its_lot_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        // The second group's mailing is gone: its attempt breaks a foreign key.
+        let results = commit(&db, vec![sent(1, 1), sent(2, 99)]).await;
+        assert!(results[0].is_ok(), "{:?}", results[0].as_ref().err());
+        assert!(results[1].is_err());
+        let rows = delivery::Entity::find().all(&db).await.unwrap();
+        let status: Vec<_> = rows.iter().map(|r| (r.id, r.status)).collect();
+        assert_eq!(
+            status,
+            [(1, DeliveryStatus::Sent), (2, DeliveryStatus::Pending)]
+        );
+        let log = attempt::Entity::find().all(&db).await.unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].delivery_id, Some(1));
+    }
 }

@@ -2,7 +2,7 @@
 
 use mailer_tests::services::PgDatabase;
 use migration::{Migrator, MigratorTrait, TABLES};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use sea_orm_migration::SchemaManager;
 
 const UNIQUE_INDEXES: &[(&str, &str)] = &[
@@ -42,12 +42,32 @@ async fn up_down_up(db: &DatabaseConnection) {
             .is_empty()
     );
 
-    // One step down removes only the newest table.
+    // The newest migration only swaps an index (and tunes PostgreSQL): one step down
+    // gives the old index back and keeps every table.
+    let index = |name: &'static str| {
+        let manager = SchemaManager::new(db);
+        async move {
+            manager
+                .has_index("attempts", name)
+                .await
+                .expect("has_index")
+        }
+    };
+    assert!(index("idx_attempts_delivery_id_id").await);
+    assert!(!index("idx_attempts_delivery_id").await);
     Migrator::down(db, Some(1))
         .await
         .expect("migrate down one step");
-    let after_one = existing_tables(db).await;
-    assert_eq!(after_one, &TABLES[..TABLES.len() - 1]);
+    assert!(index("idx_attempts_delivery_id").await);
+    assert!(!index("idx_attempts_delivery_id_id").await);
+    assert_eq!(existing_tables(db).await, TABLES);
+
+    // The step before removes only the newest table.
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down another step");
+    let after_two = existing_tables(db).await;
+    assert_eq!(after_two, &TABLES[..TABLES.len() - 1]);
 
     Migrator::reset(db).await.expect("migrate down all");
     assert!(
@@ -85,5 +105,92 @@ async fn entities_roundtrip_postgres() {
     let db = pg.connect().await;
     Migrator::up(&db, None).await.unwrap();
     crate::entities::roundtrip_all(&db).await.unwrap();
+    db.close().await.unwrap();
+}
+
+/// Scans of `relation` (a table: sequential; an index: index scans) this connection has
+/// not reported yet: compare two readings within one transaction.
+async fn scans(txn: &impl ConnectionTrait, relation: &str) -> i64 {
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_stat_get_xact_numscans('{relation}'::regclass)"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+/// The roll-up trigger finds earlier tries through the `(delivery_id, id)` index even when
+/// the statistics were taken while the log was empty (a new install): before, its plan
+/// scanned the whole log for every new attempt, and a big first mailing crawled.
+#[tokio::test]
+async fn the_roll_up_trigger_uses_its_index_on_a_new_log_postgres() {
+    let Some(pg) = PgDatabase::create().await else {
+        return;
+    };
+    let db = pg.connect().await;
+    Migrator::up(&db, None).await.unwrap();
+    for sql in [
+        "INSERT INTO users (email, password_hash, role, is_verified, is_active, created_at, \
+         updated_at) VALUES ('o@x.test', 'x', 'user', true, true, now(), now())",
+        "INSERT INTO messages (owner_id, subject, body, created_at, updated_at) \
+         VALUES (1, 's', 'b', now(), now())",
+        "INSERT INTO clients (owner_id, email, full_name, comment, created_at, updated_at) \
+         SELECT 1, 'c' || g || '@y.test', 'C', '', now(), now() FROM generate_series(1, 100) g",
+        "INSERT INTO mailings (owner_id, message_id, start_at, end_at, periodicity, status, \
+         is_enabled, created_at, updated_at) VALUES (1, 1, now(), now() + interval '1 day', \
+         'once', 'running', true, now(), now())",
+        "INSERT INTO deliveries (mailing_id, client_id, occurrence_at, status, tries, \
+         message_id_header, created_at, updated_at) \
+         SELECT 1, id, now(), 'pending', 1, '<' || id || '@x>', now(), now() FROM clients",
+        "ANALYZE",
+    ] {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    let txn = db.begin().await.unwrap();
+    let relations = ["attempts", "attempts_pkey", "idx_attempts_delivery_id_id"];
+    let mut before = Vec::new();
+    for relation in relations {
+        before.push(scans(&txn, relation).await);
+    }
+    // Two tries per delivery, in statements of 20 attempts.
+    for round in 0..2 {
+        for batch in 0..5 {
+            txn.execute_unprepared(&format!(
+                "INSERT INTO attempts (owner_id, mailing_id, message_id, client_id, delivery_id, \
+                 recipient, occurrence_at, attempted_at, status, smtp_code, response) \
+                 SELECT 1, 1, 1, client_id, id, 'c@y.test', now(), now(), '{status}', 250, 'ok' \
+                 FROM deliveries WHERE id > {low} AND id <= {high}",
+                status = if round == 0 { "failure" } else { "success" },
+                low = batch * 20,
+                high = batch * 20 + 20,
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    let mut made = Vec::new();
+    for (relation, before) in relations.into_iter().zip(before) {
+        made.push(scans(&txn, relation).await - before);
+    }
+    // No sequential scan of the log, no walk of its primary key: one probe per attempt.
+    assert_eq!(made, [0, 0, 200], "scans of {relations:?}");
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT attempts, successes, first_tries FROM report_days",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let counts: (i32, i32, i32) = (
+        row.try_get_by_index(0).unwrap(),
+        row.try_get_by_index(1).unwrap(),
+        row.try_get_by_index(2).unwrap(),
+    );
+    assert_eq!(counts, (200, 100, 100), "attempts, successes, first tries");
+    txn.rollback().await.unwrap();
     db.close().await.unwrap();
 }
