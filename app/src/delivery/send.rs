@@ -131,7 +131,7 @@ enum Tried {
     /// The server was asked (or the e-mail could not even be built): an attempt to log.
     Attempted {
         row: delivery::Model,
-        attempt: Box<attempt::ActiveModel>,
+        attempt: Box<NewAttempt>,
         result: Result<Reply, SendError>,
         at: DateTime<Utc>,
         /// A failed probe of the breaker: its try is given back.
@@ -450,19 +450,18 @@ async fn attempt(
             e.text().to_owned(),
         ),
     };
-    let attempt = Box::new(attempt::ActiveModel {
-        owner_id: Set(mailing.owner_id),
-        mailing_id: Set(mailing.id),
-        message_id: Set(message.map(|m| m.id)),
-        client_id: Set(Some(client.id)),
-        delivery_id: Set(Some(row.id)),
-        recipient: Set(client.email.clone()),
-        occurrence_at: Set(row.occurrence_at),
-        attempted_at: Set(at),
-        status: Set(status),
-        smtp_code: Set(code),
-        response: Set(Some(response)),
-        ..Default::default()
+    let attempt = Box::new(NewAttempt {
+        owner_id: mailing.owner_id,
+        mailing_id: mailing.id,
+        message_id: message.map(|m| m.id),
+        client_id: Some(client.id),
+        delivery_id: Some(row.id),
+        recipient: client.email.clone(),
+        occurrence_at: row.occurrence_at,
+        attempted_at: at,
+        status,
+        smtp_code: code,
+        response: Some(response),
     });
     Tried::Attempted {
         row,
@@ -476,7 +475,7 @@ async fn attempt(
 /// What one group's results change in the database.
 #[derive(Default)]
 struct Writes {
-    attempts: Vec<attempt::ActiveModel>,
+    attempts: Vec<NewAttempt>,
     sent: Vec<(i64, DateTime<Utc>)>,
     /// Failed rows (rare), written one by one.
     changed: Vec<delivery::ActiveModel>,
@@ -540,21 +539,16 @@ fn plan(tried: Vec<Tried>, limits: Limits) -> Planned {
 /// The group commit: the writes of every group in `lot`, in one transaction. Sent rows
 /// are marked in one statement, failures one by one, paused rows given back in one.
 async fn write(db: &DatabaseConnection, lot: &[&Writes]) -> Result<(), sea_orm::DbErr> {
+    let backend = db.get_database_backend();
     let sent: Vec<(i64, DateTime<Utc>)> = lot.iter().flat_map(|w| w.sent.iter().copied()).collect();
     let given_back: Vec<i64> = lot
         .iter()
         .flat_map(|w| w.given_back.iter().copied())
         .collect();
-    let attempts: Vec<attempt::ActiveModel> = lot
-        .iter()
-        .flat_map(|w| w.attempts.iter().cloned())
-        .collect();
-    // The attempts go last: their insert takes the mailing's `report_days` row (the
-    // trigger), which concurrent recorders wait for until this commits.
+    let attempts = lot.iter().flat_map(|w| w.attempts.iter());
     let txn = db.begin().await?;
     if !sent.is_empty() {
-        txn.execute_raw(mark_sent(txn.get_database_backend(), &sent))
-            .await?;
+        txn.execute_raw(mark_sent(backend, &sent)?).await?;
     }
     for active in lot.iter().flat_map(|w| w.changed.iter()) {
         match active.clone().update(&txn).await {
@@ -577,39 +571,129 @@ async fn write(db: &DatabaseConnection, lot: &[&Writes]) -> Result<(), sea_orm::
             .exec(&txn)
             .await?;
     }
-    if !attempts.is_empty() {
-        attempt::Entity::insert_many(attempts)
-            .exec_without_returning(&txn)
-            .await?;
+    // The attempts go last: their insert takes the mailing's `report_days` row (the
+    // trigger), which concurrent recorders wait for until this commits.
+    if lot.iter().any(|w| !w.attempts.is_empty()) {
+        match backend {
+            DbBackend::Postgres => {
+                let rows: Vec<&NewAttempt> = attempts.collect();
+                txn.execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    INSERT_ATTEMPTS,
+                    [json(&rows)?],
+                ))
+                .await?;
+            }
+            _ => {
+                attempt::Entity::insert_many(attempts.map(|a| a.to_active()))
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+        }
     }
     txn.commit().await
 }
 
-/// `UPDATE deliveries … FROM (VALUES (id, sent_at), …)`: every sent row of a batch with its
-/// own time, in one statement (PostgreSQL, and SQLite since 3.33; both name the columns of
-/// a `VALUES` list `column1`, `column2`).
-fn mark_sent(backend: DbBackend, sent: &[(i64, DateTime<Utc>)]) -> Statement {
-    let mut sql = String::from(
-        "UPDATE deliveries SET status = 'sent', sent_at = v.column2, updated_at = v.column2, \
-         claimed_until = NULL, last_error = NULL FROM (VALUES ",
-    );
+/// One row of the attempt log, before it is written.
+#[derive(Serialize)]
+struct NewAttempt {
+    owner_id: i32,
+    mailing_id: i32,
+    message_id: Option<i32>,
+    client_id: Option<i32>,
+    delivery_id: Option<i64>,
+    recipient: String,
+    #[serde(serialize_with = "micros")]
+    occurrence_at: DateTime<Utc>,
+    #[serde(serialize_with = "micros")]
+    attempted_at: DateTime<Utc>,
+    status: AttemptStatus,
+    smtp_code: Option<i32>,
+    response: Option<String>,
+}
+
+impl NewAttempt {
+    fn to_active(&self) -> attempt::ActiveModel {
+        attempt::ActiveModel {
+            owner_id: Set(self.owner_id),
+            mailing_id: Set(self.mailing_id),
+            message_id: Set(self.message_id),
+            client_id: Set(self.client_id),
+            delivery_id: Set(self.delivery_id),
+            recipient: Set(self.recipient.clone()),
+            occurrence_at: Set(self.occurrence_at),
+            attempted_at: Set(self.attempted_at),
+            status: Set(self.status),
+            smtp_code: Set(self.smtp_code),
+            response: Set(self.response.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+/// A timestamp as PostgreSQL stores it: to the microsecond, as a bound value would be.
+fn micros<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+/// Rows as one JSON parameter: PostgreSQL's batch statements below are one text whatever
+/// the number of rows, so each connection prepares them once, and the worker binds one
+/// value instead of building a statement with a parameter per column and row.
+fn json<T: Serialize>(rows: &T) -> Result<sea_orm::Value, sea_orm::DbErr> {
+    serde_json::to_string(rows)
+        .map(|text| text.into())
+        .map_err(|e| sea_orm::DbErr::Custom(format!("encoding a batch: {e}")))
+}
+
+/// PostgreSQL: a lot of attempts in one statement (see [`json`]).
+const INSERT_ATTEMPTS: &str = "INSERT INTO attempts (owner_id, mailing_id, message_id, client_id, \
+     delivery_id, recipient, occurrence_at, attempted_at, status, smtp_code, response) \
+     SELECT owner_id, mailing_id, message_id, client_id, delivery_id, recipient, occurrence_at, \
+     attempted_at, status, smtp_code, response FROM json_to_recordset($1::json) AS r(\
+     owner_id integer, mailing_id integer, message_id integer, client_id integer, \
+     delivery_id bigint, recipient text, occurrence_at timestamptz, attempted_at timestamptz, \
+     status text, smtp_code integer, response text)";
+
+/// Every sent row of a lot with its own time, in one statement: on PostgreSQL from one
+/// JSON parameter (see [`json`]), on SQLite (3.33 or later) from a `VALUES` list.
+fn mark_sent(
+    backend: DbBackend,
+    sent: &[(i64, DateTime<Utc>)],
+) -> Result<Statement, sea_orm::DbErr> {
+    const SET: &str = "UPDATE deliveries SET status = 'sent', sent_at = v.column2, \
+         updated_at = v.column2, claimed_until = NULL, last_error = NULL FROM ";
+    if backend == DbBackend::Postgres {
+        #[derive(Serialize)]
+        struct Sent {
+            column1: i64,
+            #[serde(serialize_with = "micros")]
+            column2: DateTime<Utc>,
+        }
+        let rows: Vec<Sent> = sent
+            .iter()
+            .map(|&(column1, column2)| Sent { column1, column2 })
+            .collect();
+        return Ok(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "{SET}json_to_recordset($1::json) AS v(column1 bigint, column2 timestamptz) \
+                 WHERE deliveries.id = v.column1"
+            ),
+            [json(&rows)?],
+        ));
+    }
+    let mut sql = format!("{SET}(VALUES ");
     let mut values: Vec<sea_orm::Value> = Vec::with_capacity(sent.len() * 2);
     for (i, (id, at)) in sent.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        match backend {
-            DbBackend::Postgres => {
-                let n = values.len();
-                sql.push_str(&format!("(${}, ${})", n + 1, n + 2));
-            }
-            _ => sql.push_str("(?, ?)"),
-        }
+        sql.push_str("(?, ?)");
         values.push((*id).into());
         values.push((*at).into());
     }
     sql.push_str(") AS v WHERE deliveries.id = v.column1");
-    Statement::from_sql_and_values(backend, sql, values)
+    Ok(Statement::from_sql_and_values(backend, sql, values))
 }
 
 /// When the sweeper may pick a delivery up again if its job is lost: 2^tries seconds,
@@ -655,19 +739,18 @@ mod tests {
     /// The writes of delivery `id` sent, its attempt logged under `mailing_id`.
     fn sent(id: i64, mailing_id: i32) -> Planned {
         let at = Utc::now();
-        let attempt = attempt::ActiveModel {
-            owner_id: Set(1),
-            mailing_id: Set(mailing_id),
-            message_id: Set(Some(1)),
-            client_id: Set(Some(id as i32)),
-            delivery_id: Set(Some(id)),
-            recipient: Set("a@y.test".into()),
-            occurrence_at: Set(at),
-            attempted_at: Set(at),
-            status: Set(crate::entities::attempt::AttemptStatus::Success),
-            smtp_code: Set(Some(250)),
-            response: Set(Some("250 ok".into())),
-            ..Default::default()
+        let attempt = NewAttempt {
+            owner_id: 1,
+            mailing_id,
+            message_id: Some(1),
+            client_id: Some(id as i32),
+            delivery_id: Some(id),
+            recipient: "a@y.test".into(),
+            occurrence_at: at,
+            attempted_at: at,
+            status: AttemptStatus::Success,
+            smtp_code: Some(250),
+            response: Some("250 ok".into()),
         };
         let writes = Writes {
             attempts: vec![attempt],
