@@ -76,6 +76,9 @@ pub struct Stats {
     pub delayed: usize,
     /// Connections (or messages) that got a `HangUp` step.
     pub hung_up: usize,
+    /// Commands that arrived while an earlier one was still unanswered (RFC 2920
+    /// pipelining: after MAIL FROM, a pipelining client's RCPT TO and DATA).
+    pub pipelined: usize,
 }
 
 /// A message accepted by the fake server.
@@ -183,6 +186,8 @@ struct Shared {
 
 struct State {
     default: Behavior,
+    /// Whether EHLO offers PIPELINING.
+    pipelining: bool,
     script: VecDeque<Behavior>,
     messages: Vec<ReceivedMail>,
     connections: usize,
@@ -253,6 +258,7 @@ impl FakeSmtp {
             runtime: tokio::runtime::Handle::current(),
             state: Mutex::new(State {
                 default: Behavior::Accept,
+                pipelining: true,
                 script: VecDeque::new(),
                 messages: Vec::new(),
                 connections: 0,
@@ -295,6 +301,11 @@ impl FakeSmtp {
     /// Behaviour used when the script is empty (initially `Accept`).
     pub fn set_default(&self, b: Behavior) {
         self.shared().state().default = b;
+    }
+
+    /// Whether EHLO offers PIPELINING (initially it does), for the connections after this.
+    pub fn set_pipelining(&self, offered: bool) {
+        self.shared().state().pipelining = offered;
     }
 
     /// Appends steps to the FIFO script.
@@ -531,7 +542,8 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
 
     wr.write_all(b"220 fake-smtp ESMTP\r\n").await?;
     loop {
-        if rd.buffer().is_empty() {
+        let behind = !rd.buffer().is_empty();
+        if !behind {
             wr.flush().await?;
         }
         match read_line(&mut rd, &mut buf, MAX_COMMAND_LINE).await? {
@@ -541,6 +553,7 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                 wr.flush().await?;
                 return Ok(());
             }
+            LineRead::Line if behind => shared.count(|s| s.pipelined += 1),
             LineRead::Line => {}
         }
         let line = String::from_utf8_lossy(strip_eol(&buf)).into_owned();
@@ -550,7 +563,11 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
         let reply: &str = match verb {
             "EHLO" => {
                 tx = Transaction::default();
-                "250-fake-smtp\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n"
+                if shared.state().pipelining {
+                    "250-fake-smtp\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n"
+                } else {
+                    "250-fake-smtp\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 10485760\r\n"
+                }
             }
             "HELO" => {
                 tx = Transaction::default();

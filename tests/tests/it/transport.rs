@@ -68,6 +68,34 @@ async fn dot_stuffing_and_several_recipients() {
     assert_eq!(m.data, "Subject: dots\r\n\r\n.leading\r\n.\r\nend\r\n");
 }
 
+/// MAIL FROM, RCPT TO and DATA go out in one write where the server offers PIPELINING,
+/// and one by one, each after its reply, where it does not; the message arrives whole
+/// either way.
+#[tokio::test]
+async fn the_envelope_is_pipelined_only_where_the_server_offers_it() {
+    for offered in [true, false] {
+        let smtp = FakeSmtp::start().await;
+        smtp.set_pipelining(offered);
+        let pool = pool(&smtp, 1);
+        for _ in 0..3 {
+            assert_eq!(send(&pool).await.unwrap().code, 250, "offered: {offered}");
+        }
+        let stats = smtp.stats();
+        assert_eq!(stats.accepted, 3, "offered: {offered}");
+        if offered {
+            assert!(stats.pipelined >= 3, "offered, yet {stats:?}");
+        } else {
+            assert_eq!(stats.pipelined, 0, "not offered, yet {stats:?}");
+        }
+        for m in smtp.messages() {
+            assert_eq!(m.from, "a@x.test");
+            assert_eq!(m.to, ["b@y.test"]);
+            assert_eq!(m.data.as_bytes(), MESSAGE);
+        }
+        assert_eq!(smtp.connections(), 1);
+    }
+}
+
 #[tokio::test]
 async fn hundred_sequential_sends_reuse_one_connection_without_nagle_stalls() {
     let smtp = FakeSmtp::start().await;
