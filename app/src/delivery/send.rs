@@ -545,7 +545,7 @@ async fn write(db: &DatabaseConnection, lot: &[&Writes]) -> Result<(), sea_orm::
         .iter()
         .flat_map(|w| w.given_back.iter().copied())
         .collect();
-    let attempts = lot.iter().flat_map(|w| w.attempts.iter());
+    let attempts: Vec<&NewAttempt> = lot.iter().flat_map(|w| w.attempts.iter()).collect();
     let txn = db.begin().await?;
     if !sent.is_empty() {
         txn.execute_raw(mark_sent(backend, &sent)?).await?;
@@ -573,19 +573,18 @@ async fn write(db: &DatabaseConnection, lot: &[&Writes]) -> Result<(), sea_orm::
     }
     // The attempts go last: their insert takes the mailing's `report_days` row (the
     // trigger), which concurrent recorders wait for until this commits.
-    if lot.iter().any(|w| !w.attempts.is_empty()) {
+    if !attempts.is_empty() {
         match backend {
             DbBackend::Postgres => {
-                let rows: Vec<&NewAttempt> = attempts.collect();
                 txn.execute_raw(Statement::from_sql_and_values(
                     backend,
                     INSERT_ATTEMPTS,
-                    [json(&rows)?],
+                    [json(&attempts)?],
                 ))
                 .await?;
             }
             _ => {
-                attempt::Entity::insert_many(attempts.map(|a| a.to_active()))
+                attempt::Entity::insert_many(attempts.iter().map(|a| a.to_active()))
                     .exec_without_returning(&txn)
                     .await?;
             }
