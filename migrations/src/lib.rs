@@ -17,6 +17,8 @@ mod m20261125_000008_admin_log;
 mod m20261125_000009_api_tokens;
 mod m20261125_000010_report_indexes;
 mod m20261206_000011_delivery_write_path;
+mod m20261206_000012_attempt_log_references;
+mod m20261206_000013_attempt_log_indexes;
 
 pub struct Migrator;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_api_tokens::Migration),
             Box::new(m20261125_000010_report_indexes::Migration),
             Box::new(m20261206_000011_delivery_write_path::Migration),
+            Box::new(m20261206_000012_attempt_log_references::Migration),
+            Box::new(m20261206_000013_attempt_log_indexes::Migration),
         ]
     }
 }

@@ -644,14 +644,19 @@ fn json<T: Serialize>(rows: &T) -> Result<sea_orm::Value, sea_orm::DbErr> {
         .map_err(|e| sea_orm::DbErr::Custom(format!("encoding a batch: {e}")))
 }
 
-/// PostgreSQL: a lot of attempts in one statement (see [`json`]).
+/// PostgreSQL: a lot of attempts in one statement (see [`json`]). The log has no foreign
+/// keys there (migration `m20261206_000012`): an attempt whose delivery was deleted
+/// meanwhile (with its client or mailing) is not written. The others' deliveries were
+/// written first in the same transaction, so they are locked and cannot go before the
+/// commit. Every attempt the recorder writes has a delivery.
 const INSERT_ATTEMPTS: &str = "INSERT INTO attempts (owner_id, mailing_id, message_id, client_id, \
      delivery_id, recipient, occurrence_at, attempted_at, status, smtp_code, response) \
      SELECT owner_id, mailing_id, message_id, client_id, delivery_id, recipient, occurrence_at, \
      attempted_at, status, smtp_code, response FROM json_to_recordset($1::json) AS r(\
      owner_id integer, mailing_id integer, message_id integer, client_id integer, \
      delivery_id bigint, recipient text, occurrence_at timestamptz, attempted_at timestamptz, \
-     status text, smtp_code integer, response text)";
+     status text, smtp_code integer, response text) \
+     WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id)";
 
 /// Every sent row of a lot with its own time, in one statement: on PostgreSQL from one
 /// JSON parameter (see [`json`]), on SQLite (3.33 or later) from a `VALUES` list.

@@ -795,3 +795,63 @@ async fn the_send_rate_is_limited() {
         assert!(in_second <= 9, "{in_second} sends within a second of {t}");
     }
 }
+
+/// A client deleted while its e-mail is on the wire: the rest of its group is recorded
+/// once, with nothing left pointing at the client. On PostgreSQL the attempt log has no
+/// foreign keys (migration m20261206_000012): without the recorder's check the client's
+/// attempt would be written with a dangling reference; with the old keys the whole group's
+/// commit failed and the other client got the e-mail a second time.
+#[tokio::test]
+async fn a_client_deleted_mid_send_leaves_the_rest_of_its_group_recorded_postgres() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let db = &app.state.db;
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = make_clients(&app, &v, "client", 2).await;
+    let message = make_message(&app, v.user.id, "Mid-send").await;
+    let slow = Behavior::Delay(Duration::from_secs(2));
+    app.smtp.script([slow.clone(), slow]);
+    let _worker = worker(&app);
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    eventually(
+        Duration::from_secs(30),
+        "both deliveries claimed",
+        || async move {
+            let rows = delivery::Entity::find().all(db).await.unwrap();
+            (rows.len() == 2 && rows.iter().all(|d| d.tries == 1)).then_some(())
+        },
+    )
+    .await;
+    let (kept, gone) = (ids[0], ids[1]);
+    mailer::entities::client::Entity::delete_by_id(gone)
+        .exec(db)
+        .await
+        .unwrap();
+
+    let rows = all_sent(&app, 1).await;
+    assert_eq!((rows[0].client_id, rows[0].tries), (kept, 1));
+    // Long enough for a failed commit's deliveries to come round again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let log = attempts(&app).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (log[0].client_id, log[0].status),
+        (Some(kept), AttemptStatus::Success)
+    );
+    let to_kept = app
+        .smtp
+        .messages()
+        .iter()
+        .filter(|m| m.to.iter().any(|r| r.starts_with("client0@")))
+        .count();
+    assert_eq!(to_kept, 1);
+}

@@ -402,6 +402,54 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
     assert_eq!(a2.delivery_id, None);
     assert_eq!(a2.client_id, Some(c.id));
 
+    // A deleted client or message leaves the log with a NULL reference (on PostgreSQL a
+    // trigger does it, see migration m20261206_000012).
+    let c2 = client::ActiveModel {
+        id: NotSet,
+        owner_id: Set(u.id),
+        email: Set("gone@example.com".into()),
+        full_name: Set("Gone".into()),
+        comment: Set(String::new()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    let m2 = message::ActiveModel {
+        id: NotSet,
+        owner_id: Set(u.id),
+        subject: Set("Old".into()),
+        body: Set("Sent before the mailing changed its message".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    let a3 = attempt::ActiveModel {
+        id: NotSet,
+        owner_id: Set(u.id),
+        mailing_id: Set(ml.id),
+        message_id: Set(Some(m2.id)),
+        client_id: Set(Some(c2.id)),
+        delivery_id: Set(None),
+        recipient: Set("gone@example.com".into()),
+        occurrence_at: Set(now),
+        attempted_at: Set(later),
+        status: Set(AttemptStatus::Success),
+        smtp_code: Set(Some(250)),
+        response: Set(None),
+    }
+    .insert(db)
+    .await?;
+    client::Entity::delete_by_id(c2.id).exec(db).await?;
+    message::Entity::delete_by_id(m2.id).exec(db).await?;
+    let a3 = attempt::Entity::find_by_id(a3.id)
+        .one(db)
+        .await?
+        .expect("the attempt outlives its client and message");
+    assert_eq!((a3.client_id, a3.message_id), (None, None));
+    assert_eq!(a3.recipient, "gone@example.com");
+
     // ON DELETE RESTRICT: a message used by a mailing stays.
     let restricted = message::Entity::delete_by_id(m.id).exec(db).await;
     assert!(

@@ -2,7 +2,9 @@
 
 use mailer_tests::services::PgDatabase;
 use migration::{Migrator, MigratorTrait, TABLES};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, QueryTrait, Statement, TransactionTrait,
+};
 use sea_orm_migration::SchemaManager;
 
 const UNIQUE_INDEXES: &[(&str, &str)] = &[
@@ -42,8 +44,6 @@ async fn up_down_up(db: &DatabaseConnection) {
             .is_empty()
     );
 
-    // The newest migration only swaps an index (and tunes PostgreSQL): one step down
-    // gives the old index back and keeps every table.
     let index = |name: &'static str| {
         let manager = SchemaManager::new(db);
         async move {
@@ -53,6 +53,27 @@ async fn up_down_up(db: &DatabaseConnection) {
                 .expect("has_index")
         }
     };
+    // The newest migration trades two of the attempt log's indexes for a partial one of
+    // its failures: one step down gives them back.
+    assert!(index("idx_attempts_owner_failures").await);
+    assert!(!index("idx_attempts_owner_id_attempted_at").await);
+    assert!(!index("idx_attempts_owner_id_status_attempted_at").await);
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the newest step");
+    assert!(!index("idx_attempts_owner_failures").await);
+    assert!(index("idx_attempts_owner_id_attempted_at").await);
+    assert!(index("idx_attempts_owner_id_status_attempted_at").await);
+
+    // The one before trades the attempt log's foreign keys for triggers on PostgreSQL
+    // (and changes nothing on SQLite): one step down keeps every table.
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the step before");
+    assert_eq!(existing_tables(db).await, TABLES);
+
+    // The one before that only swaps an index (and tunes PostgreSQL): one step down
+    // gives the old index back and keeps every table.
     assert!(index("idx_attempts_delivery_id_id").await);
     assert!(!index("idx_attempts_delivery_id").await);
     Migrator::down(db, Some(1))
@@ -122,33 +143,43 @@ async fn scans(txn: &impl ConnectionTrait, relation: &str) -> i64 {
     row.try_get_by_index(0).unwrap()
 }
 
+/// One user, message and running mailing, 100 clients with a pending delivery each,
+/// analysed while the attempt log is empty.
+const SEED: &[&str] = &[
+    "INSERT INTO users (email, password_hash, role, is_verified, is_active, created_at, \
+     updated_at) VALUES ('o@x.test', 'x', 'user', true, true, now(), now())",
+    "INSERT INTO messages (owner_id, subject, body, created_at, updated_at) \
+     VALUES (1, 's', 'b', now(), now())",
+    "INSERT INTO clients (owner_id, email, full_name, comment, created_at, updated_at) \
+     SELECT 1, 'c' || g || '@y.test', 'C', '', now(), now() FROM generate_series(1, 100) g",
+    "INSERT INTO mailings (owner_id, message_id, start_at, end_at, periodicity, status, \
+     is_enabled, created_at, updated_at) VALUES (1, 1, now(), now() + interval '1 day', \
+     'once', 'running', true, now(), now())",
+    "INSERT INTO deliveries (mailing_id, client_id, occurrence_at, status, tries, \
+     message_id_header, created_at, updated_at) \
+     SELECT 1, id, now(), 'pending', 1, '<' || id || '@x>', now(), now() FROM clients",
+    "ANALYZE",
+];
+
+/// A new PostgreSQL database, migrated and [`SEED`]ed (`None` when PostgreSQL is down).
+async fn seeded() -> Option<(PgDatabase, DatabaseConnection)> {
+    let pg = PgDatabase::create().await?;
+    let db = pg.connect().await;
+    Migrator::up(&db, None).await.unwrap();
+    for sql in SEED {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    Some((pg, db))
+}
+
 /// The roll-up trigger finds earlier tries through the `(delivery_id, id)` index even when
 /// the statistics were taken while the log was empty (a new install): before, its plan
 /// scanned the whole log for every new attempt, and a big first mailing crawled.
 #[tokio::test]
 async fn the_roll_up_trigger_uses_its_index_on_a_new_log_postgres() {
-    let Some(pg) = PgDatabase::create().await else {
+    let Some((_pg, db)) = seeded().await else {
         return;
     };
-    let db = pg.connect().await;
-    Migrator::up(&db, None).await.unwrap();
-    for sql in [
-        "INSERT INTO users (email, password_hash, role, is_verified, is_active, created_at, \
-         updated_at) VALUES ('o@x.test', 'x', 'user', true, true, now(), now())",
-        "INSERT INTO messages (owner_id, subject, body, created_at, updated_at) \
-         VALUES (1, 's', 'b', now(), now())",
-        "INSERT INTO clients (owner_id, email, full_name, comment, created_at, updated_at) \
-         SELECT 1, 'c' || g || '@y.test', 'C', '', now(), now() FROM generate_series(1, 100) g",
-        "INSERT INTO mailings (owner_id, message_id, start_at, end_at, periodicity, status, \
-         is_enabled, created_at, updated_at) VALUES (1, 1, now(), now() + interval '1 day', \
-         'once', 'running', true, now(), now())",
-        "INSERT INTO deliveries (mailing_id, client_id, occurrence_at, status, tries, \
-         message_id_header, created_at, updated_at) \
-         SELECT 1, id, now(), 'pending', 1, '<' || id || '@x>', now(), now() FROM clients",
-        "ANALYZE",
-    ] {
-        db.execute_unprepared(sql).await.unwrap();
-    }
     let txn = db.begin().await.unwrap();
     let relations = ["attempts", "attempts_pkey", "idx_attempts_delivery_id_id"];
     let mut before = Vec::new();
@@ -191,6 +222,61 @@ async fn the_roll_up_trigger_uses_its_index_on_a_new_log_postgres() {
         row.try_get_by_index(2).unwrap(),
     );
     assert_eq!(counts, (200, 100, 100), "attempts, successes, first tries");
+    txn.rollback().await.unwrap();
+    db.close().await.unwrap();
+}
+
+/// The dashboard's latest failures come from the partial index of the failures, also in
+/// a plan PostgreSQL keeps for any parameters (its status is a literal, not a parameter
+/// such a plan could not prove to be 'failure').
+#[tokio::test]
+async fn the_latest_failures_come_from_their_partial_index_postgres() {
+    let Some((_pg, db)) = seeded().await else {
+        return;
+    };
+    for (status, code) in [("failure", 451), ("success", 250)] {
+        db.execute_unprepared(&format!(
+            "INSERT INTO attempts (owner_id, mailing_id, message_id, client_id, delivery_id, \
+             recipient, occurrence_at, attempted_at, status, smtp_code, response) \
+             SELECT 1, 1, 1, client_id, id, 'c@y.test', now(), now() + id * interval '1 s', \
+             '{status}', {code}, 'r' FROM deliveries"
+        ))
+        .await
+        .unwrap();
+    }
+    db.execute_unprepared("ANALYZE attempts").await.unwrap();
+
+    let latest = mailer::reports::service::recent_failures(&db, 1, 8)
+        .await
+        .unwrap();
+    let ids: Vec<Option<i64>> = latest.iter().map(|a| a.delivery_id).collect();
+    assert_eq!(ids, (93..=100).rev().map(Some).collect::<Vec<_>>());
+    assert!(latest.iter().all(|a| a.smtp_code == Some(451)));
+
+    let query = mailer::reports::service::recent_failures_query(1, 8).build(DbBackend::Postgres);
+    let txn = db.begin().await.unwrap();
+    for sql in [
+        "SET LOCAL plan_cache_mode = force_generic_plan".to_owned(),
+        "SET LOCAL enable_seqscan = off".to_owned(),
+        format!("PREPARE latest_failures AS {}", query.sql),
+    ] {
+        txn.execute_unprepared(&sql).await.unwrap();
+    }
+    let plan: Vec<String> = txn
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "EXPLAIN EXECUTE latest_failures(1, 8)",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index(0).unwrap())
+        .collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("idx_attempts_owner_failures") && !plan.contains("Sort"),
+        "{plan}"
+    );
     txn.rollback().await.unwrap();
     db.close().await.unwrap();
 }
