@@ -4,7 +4,7 @@
 //! same occurrence twice (see [`deliver_batch`]).
 
 use chrono::{DateTime, Utc};
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Body, Mailbox, header::ContentType};
 use sea_orm::sea_query::Expr;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -104,22 +104,35 @@ async fn claim(
         .await
 }
 
-/// The e-mail as bytes, with the delivery's Message-ID.
-fn render(
-    from: &Mailbox,
-    to: &client::Model,
-    message: &message::Model,
-    message_id: &str,
-) -> anyhow::Result<Vec<u8>> {
-    let to = Mailbox::new(Some(to.full_name.clone()), to.email.parse()?);
-    let email = lettre::Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(message.subject.clone())
-        .message_id(Some(message_id.to_owned()))
-        .header(ContentType::TEXT_PLAIN)
-        .body(message.body.clone())?;
-    Ok(email.formatted())
+/// A message with its body encoded (quoted-printable, say) once for all its recipients.
+struct Letter {
+    message: message::Model,
+    body: Body,
+}
+
+impl Letter {
+    fn new(message: message::Model) -> Self {
+        let body = Body::new(message.body.clone());
+        Self { message, body }
+    }
+
+    /// The e-mail to `to` as bytes, with the delivery's Message-ID.
+    fn render(
+        &self,
+        from: &Mailbox,
+        to: &client::Model,
+        message_id: &str,
+    ) -> anyhow::Result<Vec<u8>> {
+        let to = Mailbox::new(Some(to.full_name.clone()), to.email.parse()?);
+        let email = lettre::Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(self.message.subject.clone())
+            .message_id(Some(message_id.to_owned()))
+            .header(ContentType::TEXT_PLAIN)
+            .body(self.body.clone())?;
+        Ok(email.formatted())
+    }
 }
 
 /// Deliveries per claim and group commit at most (bound parameters stay far below the
@@ -246,14 +259,14 @@ impl Deliverer {
             let mailing = mailings.get(&row.mailing_id);
             async move {
                 match (client, mailing) {
-                    (Some(client), Some((mailing, message))) => {
+                    (Some(client), Some((mailing, letter))) => {
                         attempt(
                             &self.outbound,
                             &self.from,
                             row,
                             client,
                             mailing,
-                            message.as_ref(),
+                            letter.as_ref(),
                         )
                         .await
                     }
@@ -308,7 +321,7 @@ async fn clients_of(
 async fn mailings_of(
     db: &DatabaseConnection,
     ids: impl Iterator<Item = i32>,
-) -> Result<HashMap<i32, (mailing::Model, Option<message::Model>)>, sea_orm::DbErr> {
+) -> Result<HashMap<i32, (mailing::Model, Option<Letter>)>, sea_orm::DbErr> {
     let ids: BTreeSet<i32> = ids.collect();
     Ok(mailing::Entity::find()
         .filter(mailing::Column::Id.is_in(ids))
@@ -316,7 +329,7 @@ async fn mailings_of(
         .all(db)
         .await?
         .into_iter()
-        .map(|(m, message)| (m.id, (m, message)))
+        .map(|(m, message)| (m.id, (m, message.map(Letter::new))))
         .collect())
 }
 
@@ -416,13 +429,13 @@ async fn attempt(
     row: delivery::Model,
     client: &client::Model,
     mailing: &mailing::Model,
-    message: Option<&message::Model>,
+    letter: Option<&Letter>,
 ) -> Tried {
     let permanent = |text: String| Err(SendError::Permanent { code: 0, text });
     let mut probe_failed = false;
-    let result = match message {
+    let result = match letter {
         None => permanent("the message was deleted".into()),
-        Some(message) => match render(from, client, message, &row.message_id_header) {
+        Some(letter) => match letter.render(from, client, &row.message_id_header) {
             Err(e) => permanent(format!("cannot build the e-mail: {e}")),
             Ok(bytes) => match client.email.parse::<lettre::Address>() {
                 Err(e) => permanent(format!("bad address {}: {e}", client.email)),
@@ -453,7 +466,7 @@ async fn attempt(
     let attempt = Box::new(NewAttempt {
         owner_id: mailing.owner_id,
         mailing_id: mailing.id,
-        message_id: message.map(|m| m.id),
+        message_id: letter.map(|l| l.message.id),
         client_id: Some(client.id),
         delivery_id: Some(row.id),
         recipient: client.email.clone(),
