@@ -13,7 +13,8 @@
 #    backends used per delivery from /proc/<pid>/stat (and smtp-sink's, and the machine's idle
 #    and stolen time from /proc/stat).
 # Knobs: BENCH_CONCURRENCY (the worker's deliveries in flight, default 256),
-# BENCH_THREADS (its Tokio threads), BENCH_LOG_LEVEL and BENCH_KEEP_LOG=<file> (keep its log;
+# BENCH_THREADS (its Tokio threads), BENCH_PG_SSLMODE (default disable: a local database),
+# BENCH_LOG_LEVEL and BENCH_KEEP_LOG=<file> (keep its log;
 # `BENCH_LOG_LEVEL=warn,mailer::delivery=debug` logs each group's claim, send and record times).
 # Everything it made (database, Redis keys, processes, temp dir) is removed at the end.
 set -euo pipefail
