@@ -4,6 +4,7 @@
 //! same occurrence twice (see [`deliver_batch`]).
 
 use chrono::{DateTime, Utc};
+use lettre::address::Envelope;
 use lettre::message::{Body, Mailbox, header::ContentType};
 use sea_orm::sea_query::Expr;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -116,17 +117,20 @@ impl Letter {
         Self { message, body }
     }
 
-    /// The e-mail to `to` as bytes, with the delivery's Message-ID.
+    /// The e-mail to `client` at `to` as bytes, with the delivery's Message-ID. The
+    /// envelope is given, so lettre does not parse it back out of the headers.
     fn render(
         &self,
         from: &Mailbox,
-        to: &client::Model,
+        client: &client::Model,
+        to: &lettre::Address,
         message_id: &str,
     ) -> anyhow::Result<Vec<u8>> {
-        let to = Mailbox::new(Some(to.full_name.clone()), to.email.parse()?);
+        let envelope = Envelope::new(Some(from.email.clone()), vec![to.clone()])?;
         let email = lettre::Message::builder()
+            .envelope(envelope)
             .from(from.clone())
-            .to(to)
+            .to(Mailbox::new(Some(client.full_name.clone()), to.clone()))
             .subject(self.message.subject.clone())
             .message_id(Some(message_id.to_owned()))
             .header(ContentType::TEXT_PLAIN)
@@ -435,11 +439,11 @@ async fn attempt(
     let mut probe_failed = false;
     let result = match letter {
         None => permanent("the message was deleted".into()),
-        Some(letter) => match letter.render(from, client, &row.message_id_header) {
-            Err(e) => permanent(format!("cannot build the e-mail: {e}")),
-            Ok(bytes) => match client.email.parse::<lettre::Address>() {
-                Err(e) => permanent(format!("bad address {}: {e}", client.email)),
-                Ok(to) => match outbound.admit().await {
+        Some(letter) => match client.email.parse::<lettre::Address>() {
+            Err(e) => permanent(format!("bad address {}: {e}", client.email)),
+            Ok(to) => match letter.render(from, client, &to, &row.message_id_header) {
+                Err(e) => permanent(format!("cannot build the e-mail: {e}")),
+                Ok(bytes) => match outbound.admit().await {
                     Admission::Paused(wait) => return Tried::Paused { row, wait },
                     Admission::Go(permit) => {
                         let result = outbound.send(from.email.clone(), to, bytes).await;
