@@ -79,6 +79,9 @@ pub struct Stats {
     /// Commands that arrived while an earlier one was still unanswered (RFC 2920
     /// pipelining: after MAIL FROM, a pipelining client's RCPT TO and DATA).
     pub pipelined: usize,
+    /// MAIL FROM commands that arrived together with the end of the message before (RFC
+    /// 2920 allows the next transaction in the same group as the end of DATA).
+    pub chained: usize,
 }
 
 /// A message accepted by the fake server.
@@ -539,10 +542,13 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
     let mut buf = Vec::with_capacity(512);
     let mut tx = Transaction::default();
     let mut queued = 0u64;
+    // Whether the last thing read was the end of a message.
+    let mut after_data = false;
 
     wr.write_all(b"220 fake-smtp ESMTP\r\n").await?;
     loop {
         let behind = !rd.buffer().is_empty();
+        let chained = behind && std::mem::take(&mut after_data);
         if !behind {
             wr.flush().await?;
         }
@@ -579,6 +585,9 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                 } else if tx.from.is_some() {
                     "503 5.5.1 Nested MAIL command\r\n"
                 } else {
+                    if chained {
+                        shared.count(|s| s.chained += 1);
+                    }
                     tx.from = Some(parse_path(&line["MAIL FROM:".len()..]));
                     "250 2.1.0 Ok\r\n"
                 }
@@ -611,6 +620,7 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                     let Some(data) = read_data(&mut rd, &mut buf).await? else {
                         return Ok(());
                     };
+                    after_data = true;
                     let mail = ReceivedMail {
                         from: tx.from.take().unwrap_or_default(),
                         to: std::mem::take(&mut tx.to),

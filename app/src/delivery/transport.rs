@@ -6,7 +6,10 @@
 //! ACK. Its `timeout` bounds only the TCP connect, and after an error it sends QUIT and waits
 //! for the answer. Here every connection is ours (`set_nodelay(true)`), connection set-up is
 //! bounded by [`SmtpConfig::connect_timeout`], each transaction (MAIL FROM … end of DATA) by
-//! [`SmtpConfig::send_timeout`], and a connection is simply dropped after any error.
+//! [`SmtpConfig::send_timeout`], and a connection is simply dropped after any error. Each
+//! connection has a task of its own that takes messages from the pool's queue; where the
+//! server offers PIPELINING, a waiting message rides along with the end of the one before
+//! (see [`SmtpPool`]).
 //!
 //! Classification ([`SendError`]): only an explicit 5xx reply to MAIL FROM, RCPT TO, DATA or
 //! the end of DATA is [`SendError::Permanent`]. Everything else (4xx, refused/reset
@@ -18,10 +21,11 @@
 //! Implicit TLS (`smtps://`, port 465) is not supported yet and is refused with a clear
 //! configuration error: use `smtp://…?tls=required` (STARTTLS) instead.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use lettre::Address;
@@ -33,14 +37,14 @@ use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, oneshot};
 
 /// Plain SMTP.
 const SMTP_PORT: u16 = 25;
 /// Message submission with STARTTLS; lettre's default when the URL asks for TLS.
 const SUBMISSION_PORT: u16 = 587;
-/// An idle connection older than this is closed instead of reused: servers drop idle clients
-/// (Postfix after 300 s, some relays much sooner) and a reuse would cost a failed round trip.
+/// A connection with no message for this long is closed: servers drop idle clients (Postfix
+/// after 300 s, some relays much sooner) and a reuse would cost a failed round trip.
 const MAX_IDLE: Duration = Duration::from_secs(30);
 
 /// Whether to upgrade the connection with STARTTLS.
@@ -263,6 +267,12 @@ impl Stage {
 }
 
 /// A pool of at most `pool_size` SMTP connections. Cheap to clone (shares the pool).
+///
+/// Each connection is driven by a task of its own that takes messages from the pool's
+/// queue, in order. Where the server offers PIPELINING (RFC 2920), a driver that finishes a
+/// message while another waits in the queue writes the next message's MAIL FROM, RCPT TO
+/// and DATA in the same write as the end of the message before (the RFC's own example does
+/// this): one write and one wait per message instead of two, at both ends.
 #[derive(Clone)]
 pub struct SmtpPool {
     inner: Arc<Inner>,
@@ -271,10 +281,46 @@ pub struct SmtpPool {
 struct Inner {
     config: SmtpConfig,
     client_id: ClientId,
-    /// One permit per connection that may exist at once.
-    permits: Semaphore,
-    /// Healthy connections not in use, most recently used last.
-    idle: Mutex<Vec<IdleConnection>>,
+    queue: Mutex<Queue>,
+    /// Wakes a driver that waits for work.
+    wake: Notify,
+}
+
+/// The messages waiting for a connection, and the drivers (one per connection).
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    drivers: usize,
+    /// Drivers waiting for a job, their connection open.
+    idle: usize,
+}
+
+impl Queue {
+    /// The first message whose sender still waits for it. One whose sender gave up (its
+    /// group was cancelled, say by the job's timeout) is not sent: nobody would record it,
+    /// and its delivery would go again once its lease ran out.
+    fn pop(&mut self) -> Option<Job> {
+        while let Some(job) = self.jobs.pop_front() {
+            if !job.done.is_closed() {
+                return Some(job);
+            }
+        }
+        None
+    }
+}
+
+/// One message to send, and where its outcome goes.
+struct Job {
+    envelope: Envelope,
+    message: Vec<u8>,
+    done: oneshot::Sender<Result<Reply, SendError>>,
+}
+
+impl Job {
+    fn finish(self, result: Result<Reply, SendError>) {
+        // The sender may have given up meanwhile: nobody to tell.
+        let _ = self.done.send(result);
+    }
 }
 
 /// An SMTP session, and whether its server takes pipelined commands (RFC 2920).
@@ -283,23 +329,14 @@ struct Connection {
     pipelining: bool,
 }
 
-struct IdleConnection {
-    connection: Connection,
-    since: Instant,
-}
-
 impl fmt::Debug for SmtpPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let queue = self.inner.queue();
         f.debug_struct("SmtpPool")
             .field("config", &self.inner.config)
-            .field("idle", &self.inner.idle().len())
+            .field("connections", &queue.drivers)
+            .field("waiting", &queue.jobs.len())
             .finish()
-    }
-}
-
-impl Inner {
-    fn idle(&self) -> MutexGuard<'_, Vec<IdleConnection>> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -308,13 +345,12 @@ impl SmtpPool {
     /// taken as 1.
     pub fn new(config: SmtpConfig) -> Self {
         let client_id = client_id(&config.hello_name);
-        let permits = Semaphore::new(config.pool_size.max(1));
         SmtpPool {
             inner: Arc::new(Inner {
                 config,
                 client_id,
-                permits,
-                idle: Mutex::new(Vec::new()),
+                queue: Mutex::new(Queue::default()),
+                wake: Notify::new(),
             }),
         }
     }
@@ -324,12 +360,14 @@ impl SmtpPool {
     }
 
     /// Sends one message (`message` is the raw RFC 5322 text, CRLF line endings; a final CRLF
-    /// is not doubled). At most `pool_size` sends run at once (the others wait); a connection
-    /// is reused when healthy and dropped after any error (the next send reconnects).
+    /// is not doubled). At most `pool_size` connections exist (the other messages wait, in
+    /// order); a connection is reused while healthy and dropped after any error (the next
+    /// message reconnects).
     ///
-    /// A pooled connection that turns out dead when reused (closed by the server while idle:
-    /// MAIL FROM gets no parseable reply, or a 421) is not the message's fault: the send is
-    /// retried once on a fresh connection. Nothing is ever resent once DATA has begun.
+    /// A connection that turns out dead at MAIL FROM (closed by the server while idle, or
+    /// right after the message before: no parseable reply, or a 421) is not the message's
+    /// fault: the send is retried once on a fresh connection. Nothing is ever resent once
+    /// DATA has begun.
     ///
     /// All recipients share one outcome: a 5xx to any RCPT TO fails the whole message.
     pub async fn send(
@@ -340,68 +378,72 @@ impl SmtpPool {
     ) -> Result<Reply, SendError> {
         let envelope = Envelope::new(Some(from.clone()), to.to_vec())
             .map_err(|e| SendError::transient(format!("bad envelope: {e}")))?;
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| SendError::transient("the SMTP pool is closed"))?;
-        let (mut connection, mut reused) = match self.take_idle() {
-            Some(connection) => (connection, true),
-            None => (self.connect().await?, false),
+        let (done, outcome) = oneshot::channel();
+        let job = Job {
+            envelope,
+            message: message.to_vec(),
+            done,
         };
+        let start_driver = {
+            let mut queue = self.inner.queue();
+            queue.jobs.push_back(job);
+            let start = queue.idle == 0 && queue.drivers < self.inner.config.pool_size.max(1);
+            if start {
+                queue.drivers += 1;
+            }
+            start
+        };
+        if start_driver {
+            tokio::spawn(drive(self.inner.clone()));
+        } else {
+            self.inner.wake.notify_one();
+        }
+        outcome
+            .await
+            .unwrap_or_else(|_| Err(SendError::transient("the SMTP pool stopped")))
+    }
+}
+
+impl Inner {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next message for a driver, or `None` when it has waited [`MAX_IDLE`] for one
+    /// (the driver then ends and its connection closes).
+    async fn next_job(&self) -> Option<Job> {
         loop {
-            let mut stage = Stage::Start;
-            let outcome = tokio::time::timeout(
-                self.inner.config.send_timeout,
-                transaction(&mut connection, &envelope, message, &mut stage),
-            )
-            .await;
-            match outcome {
-                Ok(Ok(reply)) => {
-                    self.inner.idle().push(IdleConnection {
-                        connection,
-                        since: Instant::now(),
-                    });
-                    return Ok(reply);
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            // Registered before the queue is read: a push after this wakes it.
+            notified.as_mut().enable();
+            {
+                let mut queue = self.queue();
+                if let Some(job) = queue.pop() {
+                    return Some(job);
                 }
-                Ok(Err(error)) => {
-                    // Dropping closes the socket; no QUIT, no waiting for its answer.
-                    drop(connection);
-                    if reused && stage == Stage::MailFrom && looks_stale(&error) {
-                        tracing::debug!(error = %error, "pooled SMTP connection was dead; reconnecting");
-                        // Idle ones are older still: they are probably dead too.
-                        self.inner.idle().clear();
-                        reused = false;
-                        connection = self.connect().await?;
-                        continue;
-                    }
-                    return Err(error);
-                }
-                Err(_) => {
-                    return Err(SendError::transient(format!(
-                        "no reply to {} within {:?}",
-                        stage.describe(),
-                        self.inner.config.send_timeout
-                    )));
-                }
+                queue.idle += 1;
+            }
+            let woken = tokio::time::timeout(MAX_IDLE, notified).await.is_ok();
+            let mut queue = self.queue();
+            queue.idle -= 1;
+            if let Some(job) = queue.pop() {
+                return Some(job);
+            }
+            if !woken {
+                queue.drivers -= 1;
+                return None;
             }
         }
     }
 
-    /// The most recently used healthy idle connection; older or broken ones are closed.
-    fn take_idle(&self) -> Option<Connection> {
-        let mut idle = self.inner.idle();
-        while let Some(entry) = idle.pop() {
-            if !entry.connection.smtp.has_broken() && entry.since.elapsed() < MAX_IDLE {
-                return Some(entry.connection);
-            }
-        }
-        None
+    /// The next message if one is waiting right now.
+    fn waiting_job(&self) -> Option<Job> {
+        self.queue().pop()
     }
 
     async fn connect(&self) -> Result<Connection, SendError> {
-        let config = &self.inner.config;
+        let config = &self.config;
         match tokio::time::timeout(config.connect_timeout, self.open()).await {
             Ok(result) => result,
             Err(_) => Err(SendError::transient(format!(
@@ -414,7 +456,7 @@ impl SmtpPool {
     /// TCP (with nodelay), greeting + EHLO, STARTTLS, AUTH, and a second EHLO to learn
     /// whether the server pipelines (lettre's parse of the first one keeps no PIPELINING).
     async fn open(&self) -> Result<Connection, SendError> {
-        let config = &self.inner.config;
+        let config = &self.config;
         let server = format!("{}:{}", config.host, config.port);
         let tcp = TcpStream::connect((config.host.as_str(), config.port))
             .await
@@ -426,7 +468,7 @@ impl SmtpPool {
             text: format!("{step} with {server}: {}", error_text(&e)),
         };
         let mut connection =
-            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.inner.client_id)
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.client_id)
                 .await
                 .map_err(|e| setup("greeting/EHLO", e))?;
         let starttls = match config.tls {
@@ -445,7 +487,7 @@ impl SmtpPool {
             let parameters =
                 TlsParameters::new(config.host.clone()).map_err(|e| setup("TLS set-up", e))?;
             connection
-                .starttls(parameters, &self.inner.client_id)
+                .starttls(parameters, &self.client_id)
                 .await
                 .map_err(|e| setup("STARTTLS", e))?;
         }
@@ -457,7 +499,7 @@ impl SmtpPool {
                 .map_err(|e| setup("AUTH", e))?;
         }
         let ehlo = connection
-            .command(Ehlo::new(self.inner.client_id.clone()))
+            .command(Ehlo::new(self.client_id.clone()))
             .await
             .map_err(|e| setup("EHLO", e))?;
         let pipelining = ehlo
@@ -470,16 +512,201 @@ impl SmtpPool {
     }
 }
 
-/// MAIL FROM, RCPT TO…, DATA, the message. `stage` tells the caller where it stopped (also
-/// after a timeout, when this future is dropped).
-async fn transaction(
+/// A connection's task: takes messages from the queue and sends them, one after the other,
+/// until none has come for [`MAX_IDLE`].
+async fn drive(inner: Arc<Inner>) {
+    let mut connection = None;
+    while let Some(job) = inner.next_job().await {
+        send_chain(&inner, &mut connection, job).await;
+    }
+}
+
+/// Sends `job`, and while the server pipelines and messages wait, the ones after it on the
+/// same connection (see [`SmtpPool`]). `slot` holds the connection between calls; it is
+/// emptied (the connection dropped, no QUIT) after any error.
+async fn send_chain(inner: &Inner, slot: &mut Option<Connection>, job: Job) {
+    let timeout = inner.config.send_timeout;
+    let mut job = job;
+    // Whether `job`'s envelope went out with the end of the message before.
+    let mut announced = false;
+    // A dead connection at MAIL FROM gets one fresh try per message.
+    let mut fresh_try_left = true;
+    loop {
+        if slot.as_ref().is_some_and(|c| c.smtp.has_broken()) {
+            *slot = None;
+        }
+        let reused = slot.is_some();
+        let connection = match slot {
+            Some(connection) => connection,
+            None => match inner.connect().await {
+                Ok(connection) => slot.insert(connection),
+                Err(error) => return job.finish(Err(error)),
+            },
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut stage = Stage::Start;
+        let opened = tokio::time::timeout_at(
+            deadline,
+            open_transaction(
+                connection,
+                &job.envelope,
+                &job.message,
+                announced,
+                &mut stage,
+            ),
+        )
+        .await;
+        match opened {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                *slot = None;
+                if (reused || announced)
+                    && stage == Stage::MailFrom
+                    && fresh_try_left
+                    && looks_stale(&error)
+                {
+                    tracing::debug!(error = %error, "SMTP connection was dead; reconnecting");
+                    fresh_try_left = false;
+                    announced = false;
+                    continue;
+                }
+                return job.finish(Err(error));
+            }
+            Err(_) => {
+                *slot = None;
+                return job.finish(Err(timed_out(stage, timeout)));
+            }
+        }
+        // The next message rides along with the end of this one, where that is allowed
+        // (and the message goes out in one write: see `end_of_data`).
+        let next = if connection.pipelining && std::str::from_utf8(&job.message).is_ok() {
+            inner.waiting_job()
+        } else {
+            None
+        };
+        let (next, mail_of_next) = match next {
+            Some(next) => match envelope_commands(connection, &next.envelope, &next.message) {
+                Ok(commands) => (Some(next), commands),
+                Err(error) => {
+                    next.finish(Err(error));
+                    (None, String::new())
+                }
+            },
+            None => (None, String::new()),
+        };
+        stage = Stage::EndOfData;
+        let ended = tokio::time::timeout_at(
+            deadline,
+            end_of_data(connection, &job.message, &mail_of_next),
+        )
+        .await;
+        let result = match ended {
+            Ok(Ok(response)) => Ok(Reply {
+                code: u16::from(response.code()),
+                text: response.message().collect::<Vec<_>>().join(" "),
+            }),
+            Ok(Err(e)) => Err(classify(stage, &e)),
+            Err(_) => Err(timed_out(stage, timeout)),
+        };
+        let failed = result.is_err();
+        job.finish(result);
+        if failed {
+            *slot = None;
+        }
+        match next {
+            Some(next) => {
+                job = next;
+                // On a dropped connection its envelope went nowhere: it starts afresh.
+                announced = !failed;
+                fresh_try_left = true;
+            }
+            None => return,
+        }
+    }
+}
+
+fn timed_out(stage: Stage, timeout: Duration) -> SendError {
+    SendError::transient(format!(
+        "no reply to {} within {timeout:?}",
+        stage.describe()
+    ))
+}
+
+/// MAIL FROM, RCPT TO… and DATA (or, when `announced`, only their replies): up to the
+/// server's go-ahead for the message. `stage` tells the caller where it stopped (also after
+/// a timeout, when this future is dropped).
+async fn open_transaction(
     connection: &mut Connection,
     envelope: &Envelope,
     message: &[u8],
+    announced: bool,
     stage: &mut Stage,
-) -> Result<Reply, SendError> {
+) -> Result<(), SendError> {
     let pipelining = connection.pipelining;
+    if pipelining {
+        // MAIL FROM, every RCPT TO and DATA in one write (or with the message before),
+        // then their replies in order (after a negative one the caller drops the
+        // connection, replies unread).
+        if !announced {
+            let commands = envelope_commands(connection, envelope, message)?;
+            *stage = Stage::MailFrom;
+            connection
+                .smtp
+                .command(commands)
+                .await
+                .map_err(|e| classify(*stage, &e))?;
+        } else {
+            *stage = Stage::MailFrom;
+            connection
+                .smtp
+                .read_response()
+                .await
+                .map_err(|e| classify(*stage, &e))?;
+        }
+        *stage = Stage::RcptTo;
+        for _ in envelope.to() {
+            connection
+                .smtp
+                .read_response()
+                .await
+                .map_err(|e| classify(*stage, &e))?;
+        }
+        *stage = Stage::Data;
+        connection
+            .smtp
+            .read_response()
+            .await
+            .map_err(|e| classify(*stage, &e))?;
+        return Ok(());
+    }
+    let parameters = mail_parameters(&connection.smtp, envelope, message)?;
     let connection = &mut connection.smtp;
+    *stage = Stage::MailFrom;
+    connection
+        .command(Mail::new(envelope.from().cloned(), parameters))
+        .await
+        .map_err(|e| classify(*stage, &e))?;
+    *stage = Stage::RcptTo;
+    for recipient in envelope.to() {
+        connection
+            .command(Rcpt::new(recipient.clone(), vec![]))
+            .await
+            .map_err(|e| classify(*stage, &e))?;
+    }
+    *stage = Stage::Data;
+    connection
+        .command(Data)
+        .await
+        .map_err(|e| classify(*stage, &e))?;
+    Ok(())
+}
+
+/// The MAIL FROM parameters the message needs, if the server offers them.
+fn mail_parameters(
+    connection: &AsyncSmtpConnection,
+    envelope: &Envelope,
+    message: &[u8],
+) -> Result<Vec<MailParameter>, SendError> {
     let mut parameters = Vec::new();
     let mut addresses = envelope.from().into_iter().chain(envelope.to());
     if addresses.any(|a: &Address| !AsRef::<str>::as_ref(a).is_ascii()) {
@@ -504,64 +731,43 @@ async fn transaction(
         }
         parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
+    Ok(parameters)
+}
 
-    *stage = Stage::MailFrom;
-    let mail = Mail::new(envelope.from().cloned(), parameters);
-    if pipelining {
-        // MAIL FROM, every RCPT TO and DATA in one write, then their replies in order
-        // (after a negative one the caller drops the connection, replies unread).
-        let mut commands = mail.to_string();
-        for recipient in envelope.to() {
-            commands.push_str(&Rcpt::new(recipient.clone(), vec![]).to_string());
-        }
-        commands.push_str(&Data.to_string());
-        connection
-            .command(commands)
-            .await
-            .map_err(|e| classify(*stage, &e))?;
-        *stage = Stage::RcptTo;
-        for _ in envelope.to() {
-            connection
-                .read_response()
-                .await
-                .map_err(|e| classify(*stage, &e))?;
-        }
-        *stage = Stage::Data;
-        connection
-            .read_response()
-            .await
-            .map_err(|e| classify(*stage, &e))?;
-    } else {
-        connection
-            .command(mail)
-            .await
-            .map_err(|e| classify(*stage, &e))?;
-        *stage = Stage::RcptTo;
-        for recipient in envelope.to() {
-            connection
-                .command(Rcpt::new(recipient.clone(), vec![]))
-                .await
-                .map_err(|e| classify(*stage, &e))?;
-        }
-        *stage = Stage::Data;
-        connection
-            .command(Data)
-            .await
-            .map_err(|e| classify(*stage, &e))?;
+/// MAIL FROM, every RCPT TO and DATA as one pipelined group.
+fn envelope_commands(
+    connection: &Connection,
+    envelope: &Envelope,
+    message: &[u8],
+) -> Result<String, SendError> {
+    let parameters = mail_parameters(&connection.smtp, envelope, message)?;
+    let mut commands = Mail::new(envelope.from().cloned(), parameters).to_string();
+    for recipient in envelope.to() {
+        commands.push_str(&Rcpt::new(recipient.clone(), vec![]).to_string());
     }
-    *stage = Stage::EndOfData;
+    commands.push_str(&Data.to_string());
+    Ok(commands)
+}
+
+/// The message and its end (and `then`, the next message's envelope, if any) in one write,
+/// and the server's reply to the message.
+async fn end_of_data(
+    connection: &mut Connection,
+    message: &[u8],
+    then: &str,
+) -> Result<lettre::transport::smtp::response::Response, SmtpError> {
     // lettre always appends "\r\n.\r\n": without this the message would gain an empty line.
     let body = message.strip_suffix(b"\r\n").unwrap_or(message);
-    let response = match std::str::from_utf8(body) {
-        // The body and its end in one write (lettre's `message` makes two).
-        Ok(text) => connection.command(with_end_of_data(text)).await,
-        Err(_) => connection.message(body).await,
+    match std::str::from_utf8(body) {
+        Ok(text) => {
+            let mut out = with_end_of_data(text);
+            out.push_str(then);
+            connection.smtp.command(out).await
+        }
+        // Not UTF-8: lettre's codec, in two writes. Only UTF-8 messages take a next one
+        // along (`then` is empty here, see `send_chain`).
+        Err(_) => connection.smtp.message(body).await,
     }
-    .map_err(|e| classify(*stage, &e))?;
-    Ok(Reply {
-        code: u16::from(response.code()),
-        text: response.message().collect::<Vec<_>>().join(" "),
-    })
 }
 
 /// `body` made transparent (a line that starts with `.` gets another, as lettre's codec

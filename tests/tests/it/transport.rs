@@ -271,8 +271,11 @@ async fn credentials_without_server_auth_fail_transiently() {
 
 /// A relay that closes a connection after one message, once it is idle (as servers with a
 /// short idle timeout do). With `say_421` it first sends "421 idle timeout", which the client
-/// reads as the answer to its next MAIL FROM.
-async fn one_message_per_connection(say_421: bool) -> (SocketAddr, Arc<AtomicUsize>) {
+/// reads as the answer to its next MAIL FROM. It offers PIPELINING when `pipelining`.
+async fn one_message_per_connection(
+    say_421: bool,
+    pipelining: bool,
+) -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let connections = Arc::new(AtomicUsize::new(0));
@@ -291,6 +294,7 @@ async fn one_message_per_connection(say_421: bool) -> (SocketAddr, Arc<AtomicUsi
                         return;
                     }
                     let reply: &[u8] = match line.get(..4).unwrap_or("") {
+                        "EHLO" if pipelining => b"250-once\r\n250-PIPELINING\r\n250 8BITMIME\r\n",
                         "EHLO" => b"250-once\r\n250 8BITMIME\r\n",
                         "MAIL" | "RCPT" => b"250 ok\r\n",
                         "DATA" => {
@@ -324,7 +328,7 @@ async fn one_message_per_connection(say_421: bool) -> (SocketAddr, Arc<AtomicUsi
 #[tokio::test]
 async fn dead_idle_connection_is_replaced_within_the_same_send() {
     for say_421 in [false, true] {
-        let (addr, connections) = one_message_per_connection(say_421).await;
+        let (addr, connections) = one_message_per_connection(say_421, false).await;
         let pool = SmtpPool::new(config(&format!("smtp://{addr}"), 1));
         send(&pool).await.unwrap();
         // Let the server close the idle connection.
@@ -337,6 +341,104 @@ async fn dead_idle_connection_is_replaced_within_the_same_send() {
             "421 first: {say_421}"
         );
     }
+}
+
+/// The same relay, with messages waiting: each next one went out with the end of the one
+/// before, on a connection the server then closed. Its DATA never began, so it goes again
+/// on a fresh connection, and every message is accepted once.
+#[tokio::test]
+async fn a_message_announced_on_a_closing_connection_goes_again_on_a_fresh_one() {
+    for say_421 in [false, true] {
+        let (addr, connections) = one_message_per_connection(say_421, true).await;
+        let pool = SmtpPool::new(config(&format!("smtp://{addr}"), 1));
+        let replies = futures::future::join_all((0..3).map(|_| send(&pool))).await;
+        for reply in replies {
+            assert_eq!(reply.unwrap().code, 250, "421 first: {say_421}");
+        }
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            3,
+            "421 first: {say_421}"
+        );
+    }
+}
+
+/// `n` messages at once through one connection, to `r0@y.test`, `r1@y.test`, …
+async fn send_many(pool: &SmtpPool, n: usize) -> Vec<Result<Reply, SendError>> {
+    let sends = (0..n).map(|i| {
+        let to = [address(&format!("r{i}@y.test"))];
+        async move { pool.send(&address("a@x.test"), &to, MESSAGE).await }
+    });
+    futures::future::join_all(sends).await
+}
+
+/// Where the server pipelines, a message waiting for the connection goes out with the end
+/// of the one before (its MAIL FROM, RCPT TO and DATA in the same write, RFC 2920); each
+/// message still gets its own reply. Without PIPELINING nothing rides along.
+#[tokio::test]
+async fn waiting_messages_ride_along_with_the_end_of_the_one_before() {
+    for offered in [true, false] {
+        let smtp = FakeSmtp::start().await;
+        smtp.set_pipelining(offered);
+        let pool = pool(&smtp, 1);
+        let replies = send_many(&pool, 20).await;
+        let mut texts: Vec<String> = replies.into_iter().map(|r| r.unwrap().text).collect();
+        texts.sort();
+        texts.dedup();
+        assert_eq!(texts.len(), 20, "one reply each: {texts:?}");
+        let stats = smtp.stats();
+        assert_eq!(stats.accepted, 20, "offered: {offered}");
+        assert_eq!(stats.chained, if offered { 19 } else { 0 }, "{stats:?}");
+        let mut to: Vec<String> = smtp.messages().iter().map(|m| m.to.join(",")).collect();
+        to.sort();
+        let mut expected: Vec<String> = (0..20).map(|i| format!("r{i}@y.test")).collect();
+        expected.sort();
+        assert_eq!(to, expected);
+        assert_eq!(smtp.connections(), 1);
+    }
+}
+
+/// A message that fails at its end costs only itself: the one announced behind it had not
+/// begun its DATA, so it goes out (on a fresh connection, as after any error), once.
+#[tokio::test]
+async fn a_failure_in_a_chain_costs_only_its_own_message() {
+    for step in [Behavior::Drop, Behavior::Garbage, Behavior::TempFail] {
+        let smtp = FakeSmtp::start().await;
+        smtp.script([Behavior::Accept, step.clone()]);
+        let pool = pool(&smtp, 1);
+        let replies = send_many(&pool, 3).await;
+        assert!(replies[0].is_ok(), "{step:?}: {replies:?}");
+        assert!(
+            matches!(replies[1], Err(SendError::Transient { .. })),
+            "{step:?}: {replies:?}"
+        );
+        assert!(replies[2].is_ok(), "{step:?}: {replies:?}");
+        let to: Vec<String> = smtp.messages().iter().map(|m| m.to.join(",")).collect();
+        assert_eq!(to, ["r0@y.test", "r2@y.test"], "{step:?}");
+        assert_eq!(smtp.connections(), 2, "{step:?}");
+        assert!(smtp.stats().chained >= 1, "{step:?}: {:?}", smtp.stats());
+    }
+}
+
+/// A message whose sender gave up while it waited for the connection is not sent: nobody
+/// would record it, and its delivery would go again later.
+#[tokio::test]
+async fn a_message_whose_sender_gave_up_is_not_sent() {
+    let smtp = FakeSmtp::start().await;
+    smtp.script([Behavior::Delay(Duration::from_millis(300))]);
+    let pool = pool(&smtp, 1);
+    let first = tokio::spawn({
+        let pool = pool.clone();
+        async move { send(&pool).await }
+    });
+    // The first holds the only connection; the second waits, and its sender gives up.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let second = tokio::time::timeout(Duration::from_millis(50), send(&pool)).await;
+    assert!(second.is_err(), "{second:?}");
+    assert_eq!(first.await.unwrap().unwrap().code, 250);
+    send(&pool).await.unwrap();
+    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(smtp.connections(), 1);
 }
 
 #[test]
