@@ -191,6 +191,8 @@ struct State {
     default: Behavior,
     /// Whether EHLO offers PIPELINING.
     pipelining: bool,
+    /// How long DATA waits before its 354.
+    go_ahead_delay: Duration,
     script: VecDeque<Behavior>,
     messages: Vec<ReceivedMail>,
     connections: usize,
@@ -262,6 +264,7 @@ impl FakeSmtp {
             state: Mutex::new(State {
                 default: Behavior::Accept,
                 pipelining: true,
+                go_ahead_delay: Duration::ZERO,
                 script: VecDeque::new(),
                 messages: Vec::new(),
                 connections: 0,
@@ -309,6 +312,11 @@ impl FakeSmtp {
     /// Whether EHLO offers PIPELINING (initially it does), for the connections after this.
     pub fn set_pipelining(&self, offered: bool) {
         self.shared().state().pipelining = offered;
+    }
+
+    /// How long DATA waits before its go-ahead (354); none at first.
+    pub fn set_go_ahead_delay(&self, delay: Duration) {
+        self.shared().state().go_ahead_delay = delay;
     }
 
     /// Appends steps to the FIFO script.
@@ -614,6 +622,11 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                 } else if tx.from.is_none() || tx.to.is_empty() {
                     "503 5.5.1 Need MAIL and RCPT before DATA\r\n"
                 } else {
+                    let delay = shared.state().go_ahead_delay;
+                    if !delay.is_zero() {
+                        wr.flush().await?;
+                        tokio::time::sleep(delay).await;
+                    }
                     wr.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                         .await?;
                     wr.flush().await?;

@@ -577,6 +577,12 @@ async fn send_chain(inner: &Inner, slot: &mut Option<Connection>, job: Job) {
                 return job.finish(Err(timed_out(stage, timeout)));
             }
         }
+        // Its sender gave up while the envelope was on its way: the message is not sent
+        // (the server is waiting for its content, so the connection goes).
+        if job.done.is_closed() {
+            *slot = None;
+            return;
+        }
         // The next message rides along with the end of this one, where that is allowed
         // (and the message goes out in one write: see `end_of_data`).
         let next = if connection.pipelining && std::str::from_utf8(&job.message).is_ok() {

@@ -441,6 +441,22 @@ async fn a_message_whose_sender_gave_up_is_not_sent() {
     assert_eq!(smtp.connections(), 1);
 }
 
+/// Nor is one whose sender gave up while its envelope was being answered: the server here
+/// takes its time with the go-ahead for DATA, and never gets the message's content.
+#[tokio::test]
+async fn a_message_whose_sender_gave_up_before_data_is_not_sent() {
+    let smtp = FakeSmtp::start().await;
+    smtp.set_go_ahead_delay(Duration::from_millis(300));
+    let pool = pool(&smtp, 1);
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), send(&pool)).await;
+    assert!(gave_up.is_err(), "{gave_up:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.messages().len(), 0);
+    smtp.set_go_ahead_delay(Duration::ZERO);
+    send(&pool).await.unwrap();
+    assert_eq!(smtp.messages().len(), 1);
+}
+
 #[test]
 fn smtp_url_parsing() {
     let c = SmtpConfig::from_url("smtp://mx.example.com").unwrap();
