@@ -296,6 +296,12 @@ struct Queue {
 }
 
 impl Queue {
+    /// Whether another connection should open: more messages wait than idle drivers can
+    /// take, and the pool has room.
+    fn needs_driver(&self, pool_size: usize) -> bool {
+        self.jobs.len() > self.idle && self.drivers < pool_size.max(1)
+    }
+
     /// The first message whose sender still waits for it. One whose sender gave up (its
     /// group was cancelled, say by the job's timeout) is not sent: nobody would record it,
     /// and its delivery would go again once its lease ran out.
@@ -387,7 +393,7 @@ impl SmtpPool {
         let start_driver = {
             let mut queue = self.inner.queue();
             queue.jobs.push_back(job);
-            let start = queue.idle == 0 && queue.drivers < self.inner.config.pool_size.max(1);
+            let start = queue.needs_driver(self.inner.config.pool_size);
             if start {
                 queue.drivers += 1;
             }
@@ -395,9 +401,8 @@ impl SmtpPool {
         };
         if start_driver {
             tokio::spawn(drive(self.inner.clone()));
-        } else {
-            self.inner.wake.notify_one();
         }
+        self.inner.wake.notify_one();
         outcome
             .await
             .unwrap_or_else(|_| Err(SendError::transient("the SMTP pool stopped")))
@@ -407,34 +412,6 @@ impl SmtpPool {
 impl Inner {
     fn queue(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The next message for a driver, or `None` when it has waited [`MAX_IDLE`] for one
-    /// (the driver then ends and its connection closes).
-    async fn next_job(&self) -> Option<Job> {
-        loop {
-            let notified = self.wake.notified();
-            tokio::pin!(notified);
-            // Registered before the queue is read: a push after this wakes it.
-            notified.as_mut().enable();
-            {
-                let mut queue = self.queue();
-                if let Some(job) = queue.pop() {
-                    return Some(job);
-                }
-                queue.idle += 1;
-            }
-            let woken = tokio::time::timeout(MAX_IDLE, notified).await.is_ok();
-            let mut queue = self.queue();
-            queue.idle -= 1;
-            if let Some(job) = queue.pop() {
-                return Some(job);
-            }
-            if !woken {
-                queue.drivers -= 1;
-                return None;
-            }
-        }
     }
 
     /// The next message if one is waiting right now.
@@ -515,9 +492,77 @@ impl Inner {
 /// A connection's task: takes messages from the queue and sends them, one after the other,
 /// until none has come for [`MAX_IDLE`].
 async fn drive(inner: Arc<Inner>) {
+    let mut seat = Seat {
+        inner,
+        waiting: false,
+    };
     let mut connection = None;
-    while let Some(job) = inner.next_job().await {
-        send_chain(&inner, &mut connection, job).await;
+    while let Some(job) = seat.next_job().await {
+        send_chain(&seat.inner, &mut connection, job).await;
+    }
+}
+
+/// A driver's place in the pool's counts. It is given back however the driver ends (idle
+/// too long, a panic, its runtime shutting down), and a new driver takes over if messages
+/// still wait: the counts never keep a driver that is gone.
+struct Seat {
+    inner: Arc<Inner>,
+    /// Counted among the idle drivers.
+    waiting: bool,
+}
+
+impl Seat {
+    /// The next message, or `None` when none has come for [`MAX_IDLE`].
+    async fn next_job(&mut self) -> Option<Job> {
+        loop {
+            let notified = self.inner.wake.notified();
+            tokio::pin!(notified);
+            // Registered before the queue is read: a push after this wakes it.
+            notified.as_mut().enable();
+            {
+                let mut queue = self.inner.queue();
+                if let Some(job) = queue.pop() {
+                    return Some(job);
+                }
+                queue.idle += 1;
+                self.waiting = true;
+            }
+            let woken = tokio::time::timeout(MAX_IDLE, notified).await.is_ok();
+            let mut queue = self.inner.queue();
+            queue.idle -= 1;
+            self.waiting = false;
+            if let Some(job) = queue.pop() {
+                return Some(job);
+            }
+            if !woken {
+                return None;
+            }
+        }
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let restart = {
+            let mut queue = self.inner.queue();
+            queue.drivers -= 1;
+            if self.waiting {
+                queue.idle -= 1;
+            }
+            let restart = queue.needs_driver(self.inner.config.pool_size);
+            if restart {
+                queue.drivers += 1;
+            }
+            restart
+        };
+        if restart {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    runtime.spawn(drive(self.inner.clone()));
+                }
+                Err(_) => self.inner.queue().drivers -= 1,
+            }
+        }
     }
 }
 
@@ -532,6 +577,14 @@ async fn send_chain(inner: &Inner, slot: &mut Option<Connection>, job: Job) {
     // A dead connection at MAIL FROM gets one fresh try per message.
     let mut fresh_try_left = true;
     loop {
+        // A message whose sender has given up meanwhile. If its envelope went out with the
+        // message before, the connection is mid-transaction: it goes too.
+        if job.done.is_closed() {
+            if announced {
+                *slot = None;
+            }
+            return;
+        }
         if slot.as_ref().is_some_and(|c| c.smtp.has_broken()) {
             *slot = None;
         }

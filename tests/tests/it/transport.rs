@@ -457,6 +457,39 @@ async fn a_message_whose_sender_gave_up_before_data_is_not_sent() {
     assert_eq!(smtp.messages().len(), 1);
 }
 
+/// A burst of messages opens connections up to the pool size even while one connection
+/// sits idle (without PIPELINING each message holds its connection until its reply).
+#[tokio::test]
+async fn a_burst_opens_connections_beside_an_idle_one() {
+    let smtp = FakeSmtp::start().await;
+    smtp.set_pipelining(false);
+    let pool = pool(&smtp, 4);
+    send(&pool).await.unwrap();
+    smtp.set_default(Behavior::Delay(Duration::from_millis(200)));
+    for reply in send_many(&pool, 8).await {
+        assert_eq!(reply.unwrap().code, 250);
+    }
+    assert_eq!(smtp.connections(), 4);
+}
+
+/// The pool's counts survive the end of the runtime its connection tasks ran on: used
+/// from a new runtime, it opens a connection again instead of waiting for a task that is
+/// gone.
+#[test]
+fn a_pool_outlives_the_runtime_of_its_connection_tasks() {
+    let server = tokio::runtime::Runtime::new().unwrap();
+    let smtp = server.block_on(FakeSmtp::start());
+    let pool = pool(&smtp, 1);
+    let first = tokio::runtime::Runtime::new().unwrap();
+    first.block_on(send(&pool)).unwrap();
+    drop(first);
+    let second = tokio::runtime::Runtime::new().unwrap();
+    let reply =
+        second.block_on(async { tokio::time::timeout(Duration::from_secs(5), send(&pool)).await });
+    assert_eq!(reply.expect("the send hung").unwrap().code, 250);
+    assert_eq!(smtp.messages().len(), 2);
+}
+
 #[test]
 fn smtp_url_parsing() {
     let c = SmtpConfig::from_url("smtp://mx.example.com").unwrap();
