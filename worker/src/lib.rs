@@ -319,12 +319,23 @@ pub async fn run(
     // Watchdog: a worker whose backend fails ends its future. apalis would keep the
     // process up without it, doing nothing; instead the whole process stops with an error
     // so its supervisor (systemd, Kubernetes, `just run`) notices and starts it again.
+    // The first death is also kept aside: when every worker has died the monitor may end
+    // before the signal below has seen the message, and the verdict must not depend on it.
     let (died, mut death) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let first_death = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
     let monitor = Monitor::new()
         .shutdown_timeout(config.shutdown_timeout())
-        .should_restart(move |worker, error| {
-            let _ = died.send(format!("{}: {error}", worker.name()));
-            false
+        .should_restart({
+            let first_death = first_death.clone();
+            move |worker, error| {
+                let reason = format!("{}: {error}", worker.name());
+                first_death
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert_with(|| reason.clone());
+                let _ = died.send(reason);
+                false
+            }
         });
     // Worker names are registered with the backend and must be unique across processes
     // (apalis-sqlite refuses a second "mailer-delivery" with WORKER_ALREADY_EXISTS).
@@ -401,14 +412,16 @@ pub async fn run(
         poll_interval_ms = poll.as_millis() as u64,
         "worker started"
     );
-    let (dead_tx, dead_rx) = tokio::sync::oneshot::channel::<String>();
+    // Whether the process was asked to stop: a monitor that ends without that lost its
+    // workers some other way.
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signal_asked = asked.clone();
     let result = monitor
         .run_with_signal(async move {
             tokio::select! {
-                () = shutdown => {}
+                () = shutdown => signal_asked.store(true, std::sync::atomic::Ordering::SeqCst),
                 Some(reason) = death.recv() => {
                     tracing::error!(worker = %reason, "a worker stopped: shutting the process down");
-                    let _ = dead_tx.send(reason);
                 }
             }
             Ok(())
@@ -416,8 +429,15 @@ pub async fn run(
         .await;
     let _ = stop_tick.send(true);
     let _ = ticker.await;
-    if let Ok(reason) = dead_rx.await {
+    let died = first_death.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(reason) = died {
         anyhow::bail!("worker {reason}; exiting so a supervisor can start mailer-worker again");
+    }
+    if !asked.load(std::sync::atomic::Ordering::SeqCst) {
+        anyhow::bail!(
+            "every worker stopped unasked (is the queue's backend gone?); exiting so a \
+             supervisor can start mailer-worker again"
+        );
     }
     result.map_err(|e| anyhow::anyhow!("worker stopped with an error: {e}"))?;
     tracing::info!("worker stopped");
