@@ -401,8 +401,9 @@ impl SmtpPool {
         };
         if start_driver {
             tokio::spawn(drive(self.inner.clone()));
+        } else {
+            self.inner.wake.notify_one();
         }
-        self.inner.wake.notify_one();
         outcome
             .await
             .unwrap_or_else(|_| Err(SendError::transient("the SMTP pool stopped")))
