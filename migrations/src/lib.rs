@@ -20,6 +20,8 @@ mod m20261206_000011_delivery_write_path;
 mod m20261206_000012_attempt_log_references;
 mod m20261206_000013_attempt_log_indexes;
 
+pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

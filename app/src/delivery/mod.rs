@@ -71,7 +71,7 @@ impl Outbound {
         message: Vec<u8>,
     ) -> Result<Reply, SendError> {
         match &self.target {
-            Target::Smtp(pool) => pool.send(&from, &[to], &message).await,
+            Target::Smtp(pool) => pool.send(&from, &[to], message).await,
             Target::Outbox(dir) => {
                 let transient = |e: std::io::Error| SendError::Transient {
                     code: None,

@@ -380,14 +380,14 @@ impl SmtpPool {
         &self,
         from: &Address,
         to: &[Address],
-        message: &[u8],
+        message: impl Into<Vec<u8>>,
     ) -> Result<Reply, SendError> {
         let envelope = Envelope::new(Some(from.clone()), to.to_vec())
             .map_err(|e| SendError::transient(format!("bad envelope: {e}")))?;
         let (done, outcome) = oneshot::channel();
         let job = Job {
             envelope,
-            message: message.to_vec(),
+            message: message.into(),
             done,
         };
         let start_driver = {
@@ -637,9 +637,12 @@ async fn send_chain(inner: &Inner, slot: &mut Option<Connection>, job: Job) {
             *slot = None;
             return;
         }
-        // The next message rides along with the end of this one, where that is allowed
-        // (and the message goes out in one write: see `end_of_data`).
-        let next = if connection.pipelining && std::str::from_utf8(&job.message).is_ok() {
+        // lettre always appends "\r\n.\r\n": without this the message would gain an empty
+        // line. As text it goes out with its end in one write (see `end_of_data`), and only
+        // then can the next message ride along.
+        let body = job.message.strip_suffix(b"\r\n").unwrap_or(&job.message);
+        let text = std::str::from_utf8(body).ok();
+        let next = if connection.pipelining && text.is_some() {
             inner.waiting_job()
         } else {
             None
@@ -655,11 +658,9 @@ async fn send_chain(inner: &Inner, slot: &mut Option<Connection>, job: Job) {
             None => (None, String::new()),
         };
         stage = Stage::EndOfData;
-        let ended = tokio::time::timeout_at(
-            deadline,
-            end_of_data(connection, &job.message, &mail_of_next),
-        )
-        .await;
+        let ended =
+            tokio::time::timeout_at(deadline, end_of_data(connection, body, text, &mail_of_next))
+                .await;
         let result = match ended {
             Ok(Ok(response)) => Ok(Reply {
                 code: u16::from(response.code()),
@@ -809,24 +810,22 @@ fn envelope_commands(
     Ok(commands)
 }
 
-/// The message and its end (and `then`, the next message's envelope, if any) in one write,
-/// and the server's reply to the message.
+/// The message's `body` (`text` when it is UTF-8) and its end, with `then` (the next
+/// message's envelope, if any) in one write, and the server's reply to the message.
 async fn end_of_data(
     connection: &mut Connection,
-    message: &[u8],
+    body: &[u8],
+    text: Option<&str>,
     then: &str,
 ) -> Result<lettre::transport::smtp::response::Response, SmtpError> {
-    // lettre always appends "\r\n.\r\n": without this the message would gain an empty line.
-    let body = message.strip_suffix(b"\r\n").unwrap_or(message);
-    match std::str::from_utf8(body) {
-        Ok(text) => {
+    match text {
+        Some(text) => {
             let mut out = with_end_of_data(text);
             out.push_str(then);
             connection.smtp.command(out).await
         }
-        // Not UTF-8: lettre's codec, in two writes. Only UTF-8 messages take a next one
-        // along (`then` is empty here, see `send_chain`).
-        Err(_) => connection.smtp.message(body).await,
+        // Not UTF-8: lettre's codec, in two writes (`then` is always empty here).
+        None => connection.smtp.message(body).await,
     }
 }
 

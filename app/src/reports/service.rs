@@ -513,9 +513,6 @@ pub async fn next_sends(
         .collect())
 }
 
-/// The partial index's condition (migration `m20261206_000013`).
-const FAILURE: &str = "attempts.status = 'failure'";
-
 /// The latest `limit` failed attempts of `owner`, newest first.
 pub async fn recent_failures(
     db: &DatabaseConnection,
@@ -525,13 +522,12 @@ pub async fn recent_failures(
     Ok(recent_failures_query(owner, limit).all(db).await?)
 }
 
-/// [`recent_failures`]' query, read from the partial index of the log's failures. Its
-/// condition is written out, not bound: a plan PostgreSQL keeps for any value of a
-/// parameter could not use an index that holds only failures.
+/// [`recent_failures`]' query, read from the partial index of the log's failures, whose
+/// condition it states as written there (see [`migration::ATTEMPT_FAILURES`]).
 pub fn recent_failures_query(owner: i32, limit: u64) -> sea_orm::Select<attempt::Entity> {
     attempt::Entity::find()
         .filter(attempt::Column::OwnerId.eq(owner))
-        .filter(Expr::cust(FAILURE))
+        .filter(Expr::cust(migration::ATTEMPT_FAILURES))
         .order_by(attempt::Column::AttemptedAt, Order::Desc)
         .order_by(attempt::Column::Id, Order::Desc)
         .limit(limit)
