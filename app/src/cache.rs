@@ -10,6 +10,7 @@
 //! (a short lock; the others wait for the value). And it keeps *counters* that are taken as
 //! a batch (page views, flushed to the database).
 
+mod circuit;
 mod memory;
 mod redis;
 
@@ -24,6 +25,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::Config;
 
+pub use circuit::{Circuit, Unavailable};
 pub use memory::MemoryStore;
 
 /// Redis commands that take longer than this fail instead of holding a request.
@@ -36,6 +38,7 @@ pub enum Cache {
         client: fred::clients::Client,
         prefix: Arc<str>,
         flights: Arc<Flights>,
+        circuit: Arc<Circuit>,
     },
 }
 
@@ -49,6 +52,7 @@ impl Cache {
             client,
             prefix: format!("{}:cache:", config.redis_prefix).into(),
             flights: Arc::default(),
+            circuit: Arc::default(),
         })
     }
 
@@ -72,7 +76,10 @@ impl Cache {
                     None => Ok(None),
                 }
             }
-            Cache::Redis { client, prefix, .. } => Ok(client.get(format!("{prefix}{key}")).await?),
+            Cache::Redis { client, prefix, .. } => {
+                self.guarded(async { Ok(client.get(format!("{prefix}{key}")).await?) })
+                    .await
+            }
         }
     }
 
@@ -87,11 +94,14 @@ impl Cache {
                 Ok(())
             }
             Cache::Redis { client, prefix, .. } => {
-                let expiration = ttl.map(|t| Expiration::PX(t.as_millis().max(1) as i64));
-                let () = client
-                    .set(format!("{prefix}{key}"), value, expiration, None, false)
-                    .await?;
-                Ok(())
+                self.guarded(async {
+                    let expiration = ttl.map(|t| Expiration::PX(t.as_millis().max(1) as i64));
+                    let () = client
+                        .set(format!("{prefix}{key}"), value, expiration, None, false)
+                        .await?;
+                    Ok(())
+                })
+                .await
             }
         }
     }
@@ -103,8 +113,11 @@ impl Cache {
                 Ok(())
             }
             Cache::Redis { client, prefix, .. } => {
-                let _: i64 = client.del(format!("{prefix}{key}")).await?;
-                Ok(())
+                self.guarded(async {
+                    let _: i64 = client.del(format!("{prefix}{key}")).await?;
+                    Ok(())
+                })
+                .await
             }
         }
     }
@@ -127,14 +140,17 @@ impl Cache {
                 Ok(value)
             }
             Cache::Redis { client, prefix, .. } => {
-                let key = format!("{prefix}{key}");
-                let value: i64 = client.incr(&key).await?;
-                if value == 1 {
-                    let _: bool = client
-                        .pexpire(&key, window.as_millis().max(1) as i64, None)
-                        .await?;
-                }
-                Ok(value)
+                self.guarded(async {
+                    let key = format!("{prefix}{key}");
+                    let value: i64 = client.incr(&key).await?;
+                    if value == 1 {
+                        let _: bool = client
+                            .pexpire(&key, window.as_millis().max(1) as i64, None)
+                            .await?;
+                    }
+                    Ok(value)
+                })
+                .await
             }
         }
     }
@@ -199,6 +215,19 @@ pub struct CounterBatch {
 }
 
 impl Cache {
+    /// Runs a Redis call through the circuit, so a dead Redis costs no wait (the memory
+    /// store has no circuit).
+    async fn guarded<T>(&self, call: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        match self {
+            Cache::Redis {
+                client, circuit, ..
+            // Boxed: the Redis futures are large, and nesting them in every caller's future
+            // overflowed a test thread's stack in debug builds.
+            } => circuit.run(client, Box::pin(call)).await,
+            Cache::Memory(_) => call.await,
+        }
+    }
+
     fn flights(&self) -> &Flights {
         match self {
             Cache::Memory(store) => &store.flights,
@@ -215,9 +244,12 @@ impl Cache {
         match self {
             Cache::Memory(store) => Ok(store.section_get(section, field)),
             Cache::Redis { client, prefix, .. } => {
-                Ok(redis::section_get(client, prefix, section, field)
-                    .await?
-                    .map(Arc::from))
+                self.guarded(async {
+                    Ok(redis::section_get(client, prefix, section, field)
+                        .await?
+                        .map(Arc::from))
+                })
+                .await
             }
         }
     }
@@ -226,7 +258,8 @@ impl Cache {
         match self {
             Cache::Memory(store) => Ok(store.section_epoch(section)),
             Cache::Redis { client, prefix, .. } => {
-                redis::section_epoch(client, prefix, section).await
+                self.guarded(async { redis::section_epoch(client, prefix, section).await })
+                    .await
             }
         }
     }
@@ -243,7 +276,10 @@ impl Cache {
         match self {
             Cache::Memory(store) => Ok(store.section_put(section, field, value, ttl, epoch)),
             Cache::Redis { client, prefix, .. } => {
-                redis::section_put(client, prefix, (section, field, value), ttl, epoch).await
+                self.guarded(async {
+                    redis::section_put(client, prefix, (section, field, value), ttl, epoch).await
+                })
+                .await
             }
         }
     }
@@ -256,7 +292,8 @@ impl Cache {
                 Ok(())
             }
             Cache::Redis { client, prefix, .. } => {
-                redis::section_remove(client, prefix, section, None).await
+                self.guarded(async { redis::section_remove(client, prefix, section, None).await })
+                    .await
             }
         }
     }
@@ -269,7 +306,10 @@ impl Cache {
                 Ok(())
             }
             Cache::Redis { client, prefix, .. } => {
-                redis::section_remove(client, prefix, section, Some(fields)).await
+                self.guarded(async {
+                    redis::section_remove(client, prefix, section, Some(fields)).await
+                })
+                .await
             }
         }
     }
@@ -303,7 +343,10 @@ impl Cache {
         let held = match self {
             Cache::Memory(_) => None,
             Cache::Redis { client, prefix, .. } => {
-                match redis::turn(client, prefix, section, field).await {
+                match self
+                    .guarded(redis::turn(client, prefix, section, field))
+                    .await
+                {
                     Ok(redis::Turn::Ready(value)) => return Ok((Some(value.into()), Lookup::Hit)),
                     Ok(redis::Turn::Compute(held)) => held,
                     Err(e) => {
@@ -324,7 +367,7 @@ impl Cache {
             tracing::warn!(error = %format!("{e:#}"), section, "page cache write failed");
         }
         if let (Some(held), Cache::Redis { client, .. }) = (held, self)
-            && let Err(e) = redis::release(client, held).await
+            && let Err(e) = self.guarded(redis::release(client, held)).await
         {
             tracing::warn!(error = %format!("{e:#}"), section, "page cache unlock failed");
         }
@@ -336,7 +379,8 @@ impl Cache {
         match self {
             Cache::Memory(store) => Ok(store.counter_add(group, member, by)),
             Cache::Redis { client, prefix, .. } => {
-                redis::counter_add(client, prefix, group, member, by).await
+                self.guarded(async { redis::counter_add(client, prefix, group, member, by).await })
+                    .await
             }
         }
     }
@@ -347,7 +391,10 @@ impl Cache {
         let (held, counts) = match self {
             Cache::Memory(store) => (None, store.take_counters(group).into_iter().collect()),
             Cache::Redis { client, prefix, .. } => {
-                match redis::take_counters(client, prefix, group).await? {
+                match self
+                    .guarded(redis::take_counters(client, prefix, group))
+                    .await?
+                {
                     Some((held, counts)) => (Some(held), counts),
                     None => return Ok(None),
                 }
@@ -372,7 +419,14 @@ impl Cache {
             }
             Cache::Redis { client, prefix, .. } => match batch.held {
                 Some(held) => {
-                    redis::finish_counters(client, prefix, &batch.group, held, applied).await
+                    self.guarded(redis::finish_counters(
+                        client,
+                        prefix,
+                        &batch.group,
+                        held,
+                        applied,
+                    ))
+                    .await
                 }
                 None => Ok(()),
             },

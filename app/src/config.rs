@@ -73,6 +73,8 @@ pub struct Config {
     pub log_level: String,
     /// Seconds to let in-flight requests finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// How long a request waits for a database connection before it is answered 503.
+    pub db_acquire_timeout_ms: u64,
     pub worker: WorkerConfig,
     pub pages: PagesConfig,
 }
@@ -216,6 +218,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_level: "info".into(),
             shutdown_timeout_secs: 10,
+            db_acquire_timeout_ms: 3000,
             worker: WorkerConfig::default(),
             pages: PagesConfig::default(),
         }

@@ -14,7 +14,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        // A request waits at most this long for a connection: while the database is down,
+        // pages answer 503 in about this time instead of hanging.
+        .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms.max(1)))
         .sqlx_logging(false);
     if kind == DatabaseKind::Sqlite {
         if let Some(path) = sqlite_path(&config.database_url)
@@ -50,6 +52,30 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Does this error say the database cannot be reached (down, restarting, pool exhausted),
+/// rather than that a statement was wrong?
+pub fn is_unavailable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx_down = |e: &sqlx::Error| {
+        matches!(
+            e,
+            sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Tls(_)
+        )
+    };
+    match e {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_down(e),
+        DbErr::Conn(_) => true,
+        _ => false,
+    }
 }
 
 /// `SELECT 1`: is the database answering?

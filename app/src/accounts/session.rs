@@ -75,9 +75,9 @@ impl SessionStorage for CacheSessionStorage {
     }
 }
 
+/// A failing session store (Redis down, or skipped by its circuit): the site's 503 page.
 fn internal(e: anyhow::Error) -> poem::Error {
-    tracing::error!(error = %format!("{e:#}"), "session store failed");
-    poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+    AppError::from_store(e.context("session store failed")).into()
 }
 
 /// Signs `user` in: a new session id (against fixation) that remembers the time.
@@ -141,7 +141,7 @@ pub async fn load_viewer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Res
         let user = user::Entity::find_by_id(user_id)
             .one(&state.db)
             .await
-            .map_err(InternalServerError)?;
+            .map_err(AppError::from)?;
         match user {
             Some(user) if session_is_valid(&user, signed_in_at) => {
                 viewer = Viewer(Some(Arc::new(user)));

@@ -63,6 +63,9 @@ pub enum ApiError {
     /// Our fault; the details are in the server log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// The database does not answer right now; try again shortly.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -107,6 +110,13 @@ impl From<AppError> for ApiError {
             AppError::Conflict(m) => ApiError::Conflict(ErrorBody::new("conflict", m)),
             AppError::BadRequest(m) => ApiError::BadRequest(ErrorBody::new("bad_request", m)),
             AppError::LoginRequired(_) => ApiError::unauthorized("An API token is required."),
+            AppError::Unavailable(e) => {
+                crate::web::error::log_unavailable(&e);
+                ApiError::Unavailable(ErrorBody::new(
+                    "unavailable",
+                    "The service cannot reach its storage right now. Try again in a few seconds.",
+                ))
+            }
             AppError::Unexpected(e) => {
                 tracing::error!(error = %format!("{e:#}"), "API request failed");
                 ApiError::internal()

@@ -20,13 +20,69 @@ pub enum AppError {
     /// Anonymous visitor on a page that needs an account; carries the URL to come back to.
     #[error("login required")]
     LoginRequired(String),
+    /// The database or the session store does not answer: a 503, logged once per outage.
+    #[error("service unavailable: {0:#}")]
+    Unavailable(anyhow::Error),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        AppError::Unexpected(e.into())
+        if crate::db::is_unavailable(&e) {
+            AppError::Unavailable(e.into())
+        } else {
+            AppError::Unexpected(e.into())
+        }
+    }
+}
+
+impl AppError {
+    /// An error of a store the site cannot work without (sessions, the cache): a 503 when
+    /// it is down, otherwise unexpected.
+    pub fn from_store(e: anyhow::Error) -> Self {
+        let down = e.chain().any(|cause| {
+            cause.is::<crate::cache::Unavailable>()
+                || cause.is::<fred::error::Error>()
+                || cause
+                    .downcast_ref::<sea_orm::DbErr>()
+                    .is_some_and(crate::db::is_unavailable)
+        });
+        if down {
+            AppError::Unavailable(e)
+        } else {
+            AppError::Unexpected(e)
+        }
+    }
+}
+
+/// Seconds a client is asked to wait before trying again after a 503.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// Logs an outage's first 503, then at most one line a minute (with the count in between),
+/// so an outage under load does not flood the log.
+pub(crate) fn log_unavailable(e: &anyhow::Error) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST_LOGGED: AtomicU64 = AtomicU64::new(0);
+    static SINCE: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let last = LAST_LOGGED.load(Ordering::Relaxed);
+    if now >= last.saturating_add(60)
+        && LAST_LOGGED
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        let more = SINCE.swap(0, Ordering::Relaxed);
+        tracing::error!(
+            error = %format!("{e:#}"),
+            unlogged_since_last = more,
+            "service unavailable: answering 503"
+        );
+    } else {
+        SINCE.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -38,6 +94,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::LoginRequired(_) => StatusCode::SEE_OTHER,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -51,6 +108,16 @@ impl ResponseError for AppError {
             AppError::Unexpected(e) => {
                 tracing::error!(error = %format!("{e:#}"), "request failed");
                 None
+            }
+            AppError::Unavailable(e) => {
+                log_unavailable(e);
+                let message = "The service cannot reach its storage right now. Please try again in a few seconds.";
+                let mut response = error_page(self.status(), Some(message.into())).into_response();
+                response.headers_mut().insert(
+                    poem::http::header::RETRY_AFTER,
+                    poem::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+                );
+                return response;
             }
             AppError::Conflict(m) | AppError::BadRequest(m) => Some(m.clone()),
             AppError::NotFound | AppError::Forbidden | AppError::LoginRequired(_) => None,
@@ -75,6 +142,7 @@ pub fn error_page(status: StatusCode, message: Option<String>) -> Page {
         StatusCode::CONFLICT => "Conflict",
         StatusCode::BAD_REQUEST => "Bad request",
         StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
         _ => "Something went wrong",
     };
     Page::new(

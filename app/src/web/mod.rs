@@ -260,6 +260,7 @@ pub fn router(state: AppState) -> impl Endpoint {
             session::CacheSessionStorage::new(state.cache.clone()),
         ))
         .with(csrf)
+        .around(page::render_early_errors)
         .around(middleware::limit_body);
     // Static files, avatars, the health check and the API carry no session or CSRF cookie.
     Route::new()

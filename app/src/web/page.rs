@@ -144,21 +144,32 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
             base.0.insert("flashes", Value::from(Serde(flashes)));
         }
     }
-    let ctx = minijinja::context! { ..Value::from(base.0), ..page.ctx };
+    let ctx = minijinja::context! { ..Value::from(base.0), ..page.ctx.clone() };
     let targeted = page
         .fragments
         .iter()
         .find(|(id, _)| target.as_deref() == Some(id.as_str()))
         .map(|(_, block)| block.as_str());
     let block = fragment.then(|| targeted.or(page.block.as_deref()).unwrap_or(DEFAULT_BLOCK));
+    Ok(fill(response, &page, &state, block, ctx))
+}
+
+/// `response` with `page` rendered into it (the whole page, or `block` of it).
+fn fill(
+    mut response: Response,
+    page: &Page,
+    state: &AppState,
+    block: Option<&str>,
+    ctx: Value,
+) -> Response {
     let body = match state.templates.render(&page.template, block, ctx) {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(template = %page.template, error = %format!("{e:#}"), "template failed");
-            return Ok(Response::builder()
+            return Response::builder()
                 .status(StatusCode::INTERNAL_SERVER_ERROR)
                 .content_type("text/plain; charset=utf-8")
-                .body("Something went wrong on our side. It has been logged."));
+                .body("Something went wrong on our side. It has been logged.");
         }
     };
     response.set_status(page.status);
@@ -169,5 +180,34 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     );
     headers.append(header::VARY, HeaderValue::from_static("HX-Request"));
     response.set_body(body);
-    Ok(response)
+    response
+}
+
+/// Errors raised before the page layer runs (the session store or the viewer's lookup
+/// failing while Redis or the database is down) still get the site's error page, as an
+/// anonymous visitor sees it, instead of poem's bare status.
+pub async fn render_early_errors<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let state = req.data::<AppState>().cloned();
+    let error = match ep.call(req).await {
+        Ok(response) => return Ok(response.into_response()),
+        Err(e) => e,
+    };
+    match (error.downcast_ref::<AppError>(), state) {
+        (Some(app_error), Some(state)) => Ok(render_error(&state, app_error, &path)),
+        _ => Err(error),
+    }
+}
+
+/// The site's page for `error`, outside the page layer (as an anonymous visitor sees it).
+pub fn render_error(state: &AppState, error: &AppError, path: &str) -> Response {
+    let mut response = error.as_response();
+    let Some(page) = response.extensions_mut().remove::<Page>() else {
+        return response;
+    };
+    let ctx = minijinja::context! {
+        request => minijinja::context! { path => path },
+        ..page.ctx.clone()
+    };
+    fill(response, &page, state, None, ctx)
 }

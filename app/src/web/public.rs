@@ -19,7 +19,8 @@ use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 use crate::accounts::session::{self, Viewer, has_flashes};
 use crate::cache::Lookup;
 use crate::state::AppState;
-use crate::web::page::wants_fragment;
+use crate::web::AppError;
+use crate::web::page::{render_error, wants_fragment};
 
 /// The response header that says whether the page (or its data) came from the cache.
 pub const CACHE_HEADER: &str = "X-Cache";
@@ -157,7 +158,13 @@ impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
             match serve_anonymous(&self.state, &req).await {
                 Ok(Some(response)) => return Ok(response),
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "public page fast path"),
+                // The database is down: the site's 503 now, not a second wait for it below.
+                Err(e) => match AppError::from_store(e) {
+                    error @ AppError::Unavailable(_) => {
+                        return Ok(render_error(&self.state, &error, req.uri().path()));
+                    }
+                    error => tracing::warn!(error = %format!("{error:#}"), "public page fast path"),
+                },
             }
         }
         Ok(self.inner.call(req).await?.into_response())
