@@ -58,15 +58,18 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// rather than that a statement was wrong?
 pub fn is_unavailable(e: &DbErr) -> bool {
     use sea_orm::RuntimeErr;
-    let sqlx_down = |e: &sqlx::Error| {
-        matches!(
-            e,
-            sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::WorkerCrashed
-                | sqlx::Error::Tls(_)
-        )
+    let sqlx_down = |e: &sqlx::Error| match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_) => true,
+        // PostgreSQL going down says so on the open connections: class 08 (connection
+        // exception) and 57P (shutting down, crashed, starting up).
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     };
     match e {
         DbErr::ConnectionAcquire(_) => true,

@@ -399,7 +399,7 @@ async fn commit(
     groups: Vec<Planned>,
 ) -> Vec<Result<Vec<(i64, Outcome)>, String>> {
     let all: Vec<&Writes> = groups.iter().map(|(_, writes)| writes).collect();
-    let error = match write(db, &all).await {
+    let error = match write_when_reachable(db, &all).await {
         Ok(()) => {
             return groups
                 .into_iter()
@@ -424,6 +424,44 @@ async fn commit(
         });
     }
     results
+}
+
+/// Writes a lot, waiting for the database while it cannot be reached: these results are
+/// the SMTP server's answers, and a result lost here is a message sent twice (its row would
+/// be claimed and sent again once its lease ran out). Any other error is returned at once.
+/// Only a worker stopped while the database is still down loses what it holds (the README's
+/// duplicate window).
+async fn write_when_reachable(
+    db: &DatabaseConnection,
+    lot: &[&Writes],
+) -> Result<(), sea_orm::DbErr> {
+    const FIRST_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+    const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+    let mut wait = FIRST_WAIT;
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match write(db, lot).await {
+            Err(e) if crate::db::is_unavailable(&e) => {
+                if waited.is_zero() {
+                    let attempts: usize = lot.iter().map(|w| w.attempts.len()).sum();
+                    tracing::warn!(error = %e, attempts, "the database is unreachable: keeping these delivery results until it answers");
+                }
+                tokio::time::sleep(wait).await;
+                waited += wait;
+                wait = (wait * 2).min(MAX_WAIT);
+            }
+            Err(e) => return Err(e),
+            Ok(()) => {
+                if !waited.is_zero() {
+                    tracing::info!(
+                        waited_ms = waited.as_millis() as u64,
+                        "delivery results written after the database came back"
+                    );
+                }
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// Sends one claimed delivery.

@@ -228,3 +228,98 @@ async fn with_redis_and_the_database_down_anonymous_pages_fail_fast() {
         );
     }
 }
+
+/// PostgreSQL dies while a mailing is being sent and comes back a few seconds later: the
+/// results the SMTP server had accepted are kept and written once it answers, so nobody
+/// gets the mail twice and the attempt log holds every send.
+#[tokio::test]
+async fn a_database_crash_mid_send_loses_no_result_and_sends_nothing_twice() {
+    use chrono::Duration as Span;
+    use mailer::entities::attempt::{self, AttemptStatus};
+    use mailer::entities::delivery::{self, DeliveryStatus};
+    use mailer_tests::app::Child;
+    use mailer_tests::smtp::Behavior;
+    use sea_orm::EntityTrait;
+
+    use crate::mailings::{create_mailing, make_clients, make_message};
+
+    const CLIENTS: usize = 120;
+    let mut pg = OwnPostgres::start().await;
+    let url = pg.url();
+    let Some(app) = spawn_app_with(Backend::Postgres, move |c| {
+        c.database_url = url;
+        c.db_acquire_timeout_ms = 500;
+    })
+    .await
+    else {
+        return skip("PostgreSQL", "unreachable");
+    };
+    let v = sign_in_new(&app, "owner@example.com", Role::User).await;
+    let ids = make_clients(&app, &v, "client", CLIENTS).await;
+    let message = make_message(&app, v.user.id, "Through a crash").await;
+    app.smtp
+        .set_default(Behavior::Delay(Duration::from_millis(100)));
+    let log = app.dir.path().join("worker.log");
+    let _worker = Child::spawn("mailer-worker", &[], &app.env(), &log);
+    create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    let smtp = app.smtp.clone();
+    eventually(Duration::from_secs(30), "the first sends", || {
+        let smtp = smtp.clone();
+        async move { (smtp.messages().len() >= 24).then_some(()) }
+    })
+    .await;
+    pg.kill().await;
+    let at_crash = app.smtp.messages().len();
+    assert!(
+        at_crash < CLIENTS,
+        "crashed in the middle ({at_crash} sent)"
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    pg.resume().await;
+
+    let db = &app.state.db;
+    let rows = eventually(
+        Duration::from_secs(60),
+        "every delivery sent",
+        || async move {
+            let rows = delivery::Entity::find().all(db).await.ok()?;
+            (rows.len() == CLIENTS && rows.iter().all(|d| d.status == DeliveryStatus::Sent))
+                .then_some(rows)
+        },
+    )
+    .await;
+    let received = app.smtp.messages();
+    let mut to: Vec<String> = received.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    let mut unique = to.clone();
+    unique.dedup();
+    let worker_log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(unique.len(), CLIENTS, "every client got it");
+    assert_eq!(
+        to.len(),
+        CLIENTS,
+        "{} sent twice; worker log:\n{worker_log}",
+        to.len() - CLIENTS
+    );
+    let successes = attempt::Entity::find()
+        .all(db)
+        .await
+        .expect("attempts")
+        .into_iter()
+        .filter(|a| a.status == AttemptStatus::Success)
+        .count();
+    assert_eq!(
+        successes,
+        received.len(),
+        "the attempt log holds every accepted send"
+    );
+    assert_eq!(rows.len(), CLIENTS);
+}
