@@ -75,6 +75,7 @@ pub fn error_page(status: StatusCode, message: Option<String>) -> Page {
         StatusCode::CONFLICT => "Conflict",
         StatusCode::BAD_REQUEST => "Bad request",
         StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+        StatusCode::PAYLOAD_TOO_LARGE => "Too large",
         _ => "Something went wrong",
     };
     Page::new(
@@ -82,4 +83,13 @@ pub fn error_page(status: StatusCode, message: Option<String>) -> Page {
         minijinja::context! { status => status.as_u16(), title => title, message => message },
     )
     .status(status)
+}
+
+/// The site's 413 page: the request body passed `limit` bytes.
+pub fn too_large_page(limit: u64) -> Response {
+    let message = format!(
+        "What you sent is larger than {} MB, the most this page accepts.",
+        limit.div_ceil(1024 * 1024)
+    );
+    error_page(StatusCode::PAYLOAD_TOO_LARGE, Some(message)).into_response()
 }
