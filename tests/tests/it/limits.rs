@@ -1,18 +1,19 @@
 //! Hostile input at the HTTP edge: every request body is cut at its limit while it streams
-//! (the site's 413 page, or the API's JSON), and the CSRF guard refuses before reading a
-//! body it is going to refuse.
+//! (the site's 413 page, or the API's JSON), the CSRF guard refuses before reading a body
+//! it is going to refuse, and images are judged by their header and decoded only for an
+//! otherwise valid form.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mailer::entities::user;
 use mailer::entities::user::Role;
+use mailer::entities::{post, user};
 use mailer_tests::html::{Doc, parse};
-use mailer_tests::users::{PASSWORD, new_client};
+use mailer_tests::users::{PASSWORD, new_client, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
-use reqwest::multipart::Form;
+use reqwest::multipart::{Form, Part};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -344,5 +345,149 @@ async fn a_long_multipart_text_field_is_an_error_next_to_it() {
         page.text("#e-phone").as_deref(),
         Some("The text is larger than 2 MB.")
     );
+    assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Images
+
+/// An 8000×8000 grey PNG: tiny on the wire, 64 MB and more once decoded.
+fn bomb() -> Vec<u8> {
+    use image::ImageEncoder;
+    let pixels = vec![0u8; 8000 * 8000];
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Best,
+        image::codecs::png::FilterType::NoFilter,
+    )
+    .write_image(&pixels, 8000, 8000, image::ExtendedColorType::L8)
+    .expect("encode the bomb");
+    out
+}
+
+/// A 200×200 PNG whose header is fine and whose pixel data is damaged: only decoding it
+/// can tell.
+fn damaged_png() -> Vec<u8> {
+    let image = image::RgbImage::from_fn(200, 200, |x, y| {
+        image::Rgb([
+            (x * 7 % 256) as u8,
+            (y * 13 % 256) as u8,
+            ((x ^ y) % 256) as u8,
+        ])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::from(image)
+        .write_to(&mut bytes, image::ImageFormat::Png)
+        .unwrap();
+    let mut bytes = bytes.into_inner();
+    // Inside the image data: before IEND (12 bytes) and the data chunk's CRC (4).
+    let at = bytes.len() - 40;
+    for b in &mut bytes[at - 200..at] {
+        *b ^= 0x5a;
+    }
+    bytes
+}
+
+fn image_part(bytes: Vec<u8>) -> Part {
+    Part::bytes(bytes)
+        .file_name("me.png")
+        .mime_str("image/png")
+        .unwrap()
+}
+
+fn signup(email: &str, password: &str, avatar: Vec<u8>) -> Form {
+    Form::new()
+        .text("email", email.to_owned())
+        .text("password", password.to_owned())
+        .text("password_confirm", password.to_owned())
+        .part("avatar", image_part(avatar))
+}
+
+const TOO_MANY_PIXELS: &str =
+    "The image is too big; it may be at most 4096 × 4096 pixels, 8 bits per channel.";
+/// Reading a header takes microseconds; decoding and shrinking the bomb takes seconds.
+const QUICK: Duration = Duration::from_millis(1500);
+
+#[tokio::test]
+async fn image_bombs_are_refused_by_their_header() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let bomb = bomb();
+    eprintln!("the 8000×8000 PNG is {} bytes", bomb.len());
+
+    // Registration: the form is fine but for the image.
+    let (status, page, took) =
+        register(&app, signup("bomb@example.com", PASSWORD, bomb.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid_fields(&page), ["avatar"]);
+    assert_eq!(page.text("#e-avatar").as_deref(), Some(TOO_MANY_PIXELS));
+    assert!(took < QUICK, "registration took {took:?}");
+    eprintln!("registration with the bomb answered in {took:?}");
+
+    // The profile.
+    let ann = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let started = Instant::now();
+    let response = ann
+        .post_multipart(
+            "/account/edit",
+            Form::new()
+                .text("phone", "")
+                .part("avatar", image_part(bomb.clone())),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = parse(&response.text().await.unwrap());
+    assert_eq!(page.text("#e-avatar").as_deref(), Some(TOO_MANY_PIXELS));
+    assert!(took < QUICK + QUICK, "profile took {took:?}");
+
+    // A post's image in the admin.
+    let editor = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
+    let form = Form::new()
+        .text("title", "Bomb")
+        .text("slug", "")
+        .text("body", "Boom.")
+        .text("published_at", "")
+        .part("image", image_part(bomb));
+    let started = Instant::now();
+    let response = editor.post_multipart("/admin/posts/add/", form).await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = parse(&response.text().await.unwrap());
+    assert_eq!(page.text("#e-image").as_deref(), Some(TOO_MANY_PIXELS));
+    assert!(took < QUICK + QUICK, "admin took {took:?}");
+    assert_eq!(post::Entity::find().count(&app.state.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn registration_checks_the_form_before_decoding_the_image() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    // Only decoding finds this image damaged: with a bad password it is never decoded.
+    let (status, page, _) =
+        register(&app, signup("weak@example.com", "short", damaged_png())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid_fields(&page), ["password"]);
+    // With a good one it is, and the damage is reported next to it.
+    let (status, page, _) =
+        register(&app, signup("fine@example.com", PASSWORD, damaged_png())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid_fields(&page), ["avatar"]);
+    assert_eq!(
+        page.text("#e-avatar").as_deref(),
+        Some("The image is damaged and could not be read.")
+    );
+
+    // A bomb beside a bad password: both errors at once, from the header alone.
+    let (status, page, took) = register(&app, signup("weak@example.com", "short", bomb())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut invalid = invalid_fields(&page);
+    invalid.sort();
+    assert_eq!(invalid, ["avatar", "password"]);
+    assert_eq!(page.text("#e-avatar").as_deref(), Some(TOO_MANY_PIXELS));
+    assert!(took < QUICK, "took {took:?}");
     assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 0);
 }
