@@ -8,6 +8,7 @@ pub mod list;
 pub mod middleware;
 pub mod page;
 pub mod public;
+pub mod redirect;
 pub mod templates;
 
 use std::future::Future;

@@ -1,7 +1,7 @@
 //! Hostile input at the HTTP edge: every request body is cut at its limit while it streams
 //! (the site's 413 page, or the API's JSON), the CSRF guard refuses before reading a body
-//! it is going to refuse, and images are judged by their header and decoded only for an
-//! otherwise valid form.
+//! it is going to refuse, images are judged by their header and decoded only for an
+//! otherwise valid form, and `next` after sign-in never leaves the site.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -490,4 +490,100 @@ async fn registration_checks_the_form_before_decoding_the_image() {
     assert_eq!(page.text("#e-avatar").as_deref(), Some(TOO_MANY_PIXELS));
     assert!(took < QUICK, "took {took:?}");
     assert_eq!(user::Entity::find().count(&app.state.db).await.unwrap(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Redirects
+
+/// Signs in `email` from `visitor` (whose page gave `token`) with `next`; where the site
+/// sends them.
+async fn location_after_sign_in(
+    app: &TestApp,
+    visitor: &reqwest::Client,
+    token: &str,
+    email: &str,
+    next: &str,
+) -> String {
+    let response = visitor
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token),
+            ("email", email),
+            ("password", PASSWORD),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next:?}");
+    response.headers()["location"]
+        .to_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|_| panic!("{next:?}: a Location of visible ASCII"))
+}
+
+#[tokio::test]
+async fn next_after_sign_in_never_leaves_the_site() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let email = "next@example.com";
+    mailer_tests::users::verified_user(&app, email, Role::User).await;
+    let sign_in = |next: &'static str| {
+        let app = &app;
+        async move {
+            let visitor = new_client();
+            let token = login_token(app, &visitor).await;
+            location_after_sign_in(app, &visitor, &token, email, next).await
+        }
+    };
+    // Each of these, as the browser reads it, leads to another host or runs script.
+    for hostile in [
+        "//evil.example",
+        "///evil.example",
+        "/\\evil.example",
+        "\\/evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "/%2F%2Fevil.example",
+        "/%2f/evil.example",
+        "/%5C%5Cevil.example",
+        "/%09/evil.example",
+        "/x%0d%0aSet-Cookie:%20a=b",
+        "http://evil.example",
+        "https://evil.example/",
+        "http:evil.example",
+        "javascript:alert(1)",
+        " /evil.example",
+        "  //evil.example",
+        "\t//evil.example",
+        "/..//evil.example",
+    ] {
+        assert_eq!(sign_in(hostile).await, "/dashboard", "{hostile:?}");
+    }
+    for (good, kept) in [
+        ("/clients?p=2", "/clients?p=2"),
+        ("/mailings/3#x", "/mailings/3#x"),
+        ("/account/edit?tab=1", "/account/edit?tab=1"),
+    ] {
+        assert_eq!(sign_in(good).await, kept, "{good:?}");
+    }
+
+    // The login page's own form carries `next` as given (a tab, decoded from `%09`);
+    // submitting it still goes to the dashboard.
+    let visitor = new_client();
+    let page = visitor
+        .get(format!("{}/login?next=/%09/evil.example", app.address))
+        .send()
+        .await
+        .unwrap();
+    let page = parse(&page.text().await.unwrap());
+    let next = page
+        .attr("input[name=next]", "value")
+        .expect("next is kept");
+    assert_eq!(next, "/\t/evil.example");
+    let token = page.attr("input[name='csrf_token']", "value").unwrap();
+    let location = location_after_sign_in(&app, &visitor, &token, email, &next).await;
+    assert_eq!(location, "/dashboard");
 }
