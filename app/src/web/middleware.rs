@@ -9,9 +9,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures::Stream;
-use poem::http::{HeaderValue, header};
+use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use tracing::Level;
+
+use super::error::error_page;
 
 const LOG_TARGET: &str = "mailer::http";
 
@@ -127,6 +129,21 @@ impl Stream for Capped {
             }
         }
     }
+}
+
+/// A path or a query that holds a NUL character (`%00`; a raw one cannot reach us) names
+/// nothing the site has: the path is a 404 and the query a 400, on the site's page, before
+/// any handler — or the database, where PostgreSQL refuses such text with an error — sees it.
+pub async fn refuse_nul<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let holds_nul = |s: &str| s.as_bytes().windows(3).any(|w| w == b"%00");
+    if holds_nul(req.uri().path()) {
+        return Ok(error_page(StatusCode::NOT_FOUND, None).into_response());
+    }
+    if req.uri().query().is_some_and(holds_nul) {
+        let message = "The address holds a NUL character, which no value here may contain.";
+        return Ok(error_page(StatusCode::BAD_REQUEST, Some(message.into())).into_response());
+    }
+    Ok(ep.call(req).await?.into_response())
 }
 
 /// No inline scripts or styles may run (htmx reads its config from a meta tag), the site

@@ -267,8 +267,8 @@ pub fn router(state: AppState) -> impl Endpoint {
         .same_site(SameSite::Lax);
     // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), the
     // body is cut at its limit before the guard or a handler reads it (the 413 is a rendered
-    // page too), pages are rendered with the viewer, the viewer comes from the session, and
-    // poem issues the CSRF token.
+    // page too), a NUL in the address is refused before either, pages are rendered with the
+    // viewer, the viewer comes from the session, and poem issues the CSRF token.
     let pages = site()
         .route
         .around(csrf::csrf_guard)
@@ -276,6 +276,7 @@ pub fn router(state: AppState) -> impl Endpoint {
             let limit = middleware::page_body_limit(&req);
             middleware::limit_body(ep, req, limit, error::too_large_page)
         })
+        .around(middleware::refuse_nul)
         .around(page::render_pages)
         .around(session::load_viewer)
         .with(ServerSession::new(

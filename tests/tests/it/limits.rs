@@ -1,7 +1,8 @@
 //! Hostile input at the HTTP edge: every request body is cut at its limit while it streams
 //! (the site's 413 page, or the API's JSON), the CSRF guard refuses before reading a body
 //! it is going to refuse, images are judged by their header and decoded only for an
-//! otherwise valid form, and `next` after sign-in never leaves the site.
+//! otherwise valid form, `next` after sign-in never leaves the site, and malformed path and
+//! query values get the site's error page (the API: its JSON) — never poem's plain text.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use mailer::entities::user::Role;
 use mailer::entities::{post, user};
-use mailer_tests::html::{Doc, parse};
+use mailer_tests::html::{Doc, parse, parse_fragment};
 use mailer_tests::users::{PASSWORD, new_client, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
@@ -586,4 +587,171 @@ async fn next_after_sign_in_never_leaves_the_site() {
     let token = page.attr("input[name='csrf_token']", "value").unwrap();
     let location = location_after_sign_in(&app, &visitor, &token, email, &next).await;
     assert_eq!(location, "/dashboard");
+}
+
+// ---------------------------------------------------------------------------------------
+// Malformed path and query values
+
+const MALFORMED: [&str; 5] = ["abc", "99999999999999999999", "1.5", "-1", "%00"];
+
+/// `route` with `value` for its parameters; an admin model stays a real one (`users`)
+/// unless it is the only parameter.
+fn concrete(route: &str, value: &str) -> String {
+    let only_model = route.split('/').filter(|p| p.starts_with(':')).count() == 1;
+    route
+        .split('/')
+        .map(|part| match part {
+            ":model" if !only_model => "users",
+            p if p.starts_with(':') => value,
+            p => p,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+async fn assert_site_error(response: reqwest::Response, allowed: &[u16], what: &str) {
+    let status = response.status().as_u16();
+    assert!(allowed.contains(&status), "{what}: {status}");
+    let headers = response.headers().clone();
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{what}: {:?}",
+        headers["content-type"]
+    );
+    assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+    let doc = parse(&response.text().await.unwrap());
+    assert!(doc.exists("header.site"), "{what}: inside the layout");
+    assert!(doc.exists("main h1"), "{what}: a heading");
+}
+
+async fn malformed_values_get_the_site_error_page(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let admin = sign_in_new(&app, "root@example.com", Role::Superuser).await;
+    let token = admin.csrf("/account/password").await;
+    let mut walked = 0;
+    for (route, kind) in mailer::web::all_routes() {
+        if route.contains(':') {
+            for value in MALFORMED {
+                let path = concrete(&route, value);
+                if kind.takes_get() {
+                    let what = format!("GET {path}");
+                    assert_site_error(admin.get(&path).await, &[400, 404], &what).await;
+                    let fragment = admin.htmx_get(&path, "content").await;
+                    let status = fragment.status().as_u16();
+                    assert!([400, 404].contains(&status), "htmx {what}: {status}");
+                    let doc = parse_fragment(&fragment.text().await.unwrap());
+                    assert!(
+                        doc.exists("h1") && !doc.exists("header.site"),
+                        "htmx {what}"
+                    );
+                }
+                if kind.takes_post() {
+                    let response = admin
+                        .client
+                        .post(admin.url(&path))
+                        .form(&[("csrf_token", token.as_str())])
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_site_error(response, &[400, 404], &format!("POST {path}")).await;
+                }
+                walked += 1;
+            }
+        } else if kind.takes_get() {
+            let path =
+                format!("{route}?page=x&p=x&per_page=x&from=x&to=x&dir=x&o=x&status=x&q=%00");
+            let response = admin.get(&path).await;
+            let status = response.status();
+            // A download, or `/admin` on its way to `/admin/`.
+            if (route.ends_with(".csv") && status == StatusCode::OK) || status.is_redirection() {
+                continue;
+            }
+            assert_site_error(response, &[200, 400, 404, 422], &format!("GET {path}")).await;
+            walked += 1;
+        } else {
+            // A POST-only action asked for with GET.
+            assert_site_error(admin.get(&route).await, &[405], &format!("GET {route}")).await;
+        }
+    }
+    assert!(walked > 40, "walked {walked} routes");
+
+    // The import's second step without its `import_id`.
+    let response = admin
+        .client
+        .post(admin.url("/clients/import/confirm"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_site_error(response, &[400], "confirm without import_id").await;
+
+    // The API: its JSON error shape, for every operation of its document.
+    let (_, api_token) = mailer::api::tokens::create(&app.state.db, admin.user.id, "walk")
+        .await
+        .unwrap_or_else(|_| panic!("an API token"));
+    let spec: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let http = reqwest::Client::new();
+    let mut operations = 0;
+    for (path, ops) in spec["paths"].as_object().expect("paths") {
+        for method in ops.as_object().expect("operations").keys() {
+            let method: reqwest::Method = method.to_uppercase().parse().unwrap();
+            let targets: Vec<String> = if path.contains('{') {
+                MALFORMED
+                    .iter()
+                    .map(|value| {
+                        path.split('/')
+                            .map(|p| if p.starts_with('{') { *value } else { p })
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    })
+                    .collect()
+            } else {
+                vec![
+                    format!("{path}?page=x&per_page=x&from=x&dir=x"),
+                    format!("{path}?q=%00"),
+                ]
+            };
+            for target in targets {
+                let response = http
+                    .request(method.clone(), format!("{}/api/v1{target}", app.address))
+                    .bearer_auth(&api_token)
+                    .json(&serde_json::json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.expect("JSON");
+                // A search for a NUL finds nothing; anything else here is refused.
+                if target.ends_with("q=%00") && status == 200 {
+                    assert!(body["items"].is_array(), "{method} {target}: {body}");
+                    continue;
+                }
+                assert!(
+                    [400, 404, 422].contains(&status),
+                    "{method} {target}: {status}"
+                );
+                assert!(
+                    body["error"].is_string() && body["message"].is_string(),
+                    "{method} {target}: {body}"
+                );
+                operations += 1;
+            }
+        }
+    }
+    assert!(operations > 20, "walked {operations} API operations");
+}
+
+#[tokio::test]
+async fn malformed_values_get_the_site_error_page_sqlite() {
+    malformed_values_get_the_site_error_page(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn malformed_values_get_the_site_error_page_postgres() {
+    malformed_values_get_the_site_error_page(Backend::Postgres).await;
 }
