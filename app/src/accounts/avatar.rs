@@ -13,10 +13,15 @@ pub const MAX_UPLOAD_BYTES: usize = 5 * 1024 * 1024;
 /// Width and height of stored avatars, in pixels.
 pub const SIZE: u32 = 256;
 
-/// Largest accepted width or height, against decompression bombs.
-const MAX_DIMENSION: u32 = 8000;
-/// Most memory the decoder may allocate: a full-size 8-bit RGBA image.
+/// Largest accepted width or height (a 12-megapixel phone photo, 4032×3024, fits), read
+/// from the file's header before anything is decoded.
+pub const MAX_DIMENSION: u32 = 4096;
+/// Most memory one decode may allocate: a full-size 8-bit RGBA image (64 MiB).
 const MAX_ALLOC: u64 = MAX_DIMENSION as u64 * MAX_DIMENSION as u64 * 4;
+
+/// Image work of the whole process runs one at a time: with [`MAX_ALLOC`] this bounds what
+/// any number of concurrent uploads can take (about three full-size images' worth).
+static IMAGE_WORK: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// Why an avatar was refused or could not be saved; the message is shown to the user.
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +35,8 @@ pub enum AvatarError {
     /// The content is not one of the accepted formats.
     #[error("This file is not a PNG, JPEG, GIF or WebP image.")]
     NotAnImage,
-    /// The image is wider or taller than 8000 pixels, or would need too much memory.
-    #[error("The image is too big; it may be at most 8000 × 8000 pixels.")]
+    /// The image is wider or taller than [`MAX_DIMENSION`], or would need too much memory.
+    #[error("The image is too big; it may be at most 4096 × 4096 pixels, 8 bits per channel.")]
     TooManyPixels,
     /// The content claims an accepted format but cannot be decoded.
     #[error("The image is damaged and could not be read.")]
@@ -41,13 +46,29 @@ pub enum AvatarError {
     Io(#[from] std::io::Error),
 }
 
+/// Runs CPU-bound image `work` off the async threads, one at a time in the process (the
+/// turn is held until the work ends, even if the request that asked is gone). `None` when
+/// the work panicked.
+pub async fn run_image_work<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let turn = IMAGE_WORK.acquire().await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
+    .ok()
+}
+
 /// Checks an upload and turns it into a `SIZE`×`SIZE` PNG (center-cropped, EXIF rotation applied).
 ///
-/// This is CPU-bound (up to seconds for big images): call it inside
-/// `tokio::task::spawn_blocking`, never directly on an async task.
+/// This is CPU-bound (up to seconds for big images): call it through [`run_image_work`],
+/// never directly on an async task.
 pub fn process(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
-    let image = decode(bytes)?;
-    let square = image.resize_to_fill(SIZE, SIZE, FilterType::CatmullRom);
+    let square = decode_shrunk(bytes, |image| {
+        image.resize_to_fill(SIZE, SIZE, FilterType::CatmullRom)
+    })?;
     let square = if square.color().has_alpha() {
         DynamicImage::from(square.to_rgba8())
     } else {
@@ -60,9 +81,9 @@ pub fn process(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
     Ok(png.into_inner())
 }
 
-/// Checks an upload (size, format by content, pixel limits) and decodes it with its EXIF
-/// rotation applied. CPU-bound, like [`process`].
-pub fn decode(bytes: &[u8]) -> Result<DynamicImage, AvatarError> {
+/// The cheap checks of an upload, from its bytes and the image header alone (nothing is
+/// decoded): size, format by content, and width and height at most [`MAX_DIMENSION`].
+pub fn inspect(bytes: &[u8]) -> Result<ImageFormat, AvatarError> {
     if bytes.is_empty() {
         return Err(AvatarError::Empty);
     }
@@ -76,19 +97,44 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, AvatarError> {
     ) {
         return Err(AvatarError::NotAnImage);
     }
+    let (width, height) = reader(bytes, format)
+        .into_dimensions()
+        .map_err(decode_error)?;
+    if width > MAX_DIMENSION || height > MAX_DIMENSION {
+        return Err(AvatarError::TooManyPixels);
+    }
+    Ok(format)
+}
 
+/// A reader of `bytes` as `format`, within the pixel and memory limits.
+fn reader(bytes: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
     limits.max_alloc = Some(MAX_ALLOC);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits.clone());
-    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    reader.limits(limits);
+    reader
+}
+
+/// Checks an upload ([`inspect`]), decodes it within [`MAX_ALLOC`], lets `shrink` make it
+/// smaller, and applies the EXIF rotation to the result (not to the full-size image, which
+/// would take a second copy of it). `shrink` must fit into a square box, so that rotating
+/// after it gives what rotating first would. CPU-bound, like [`process`].
+pub fn decode_shrunk(
+    bytes: &[u8],
+    shrink: impl FnOnce(DynamicImage) -> DynamicImage,
+) -> Result<DynamicImage, AvatarError> {
+    let format = inspect(bytes)?;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_ALLOC);
+    let mut decoder = reader(bytes, format).into_decoder().map_err(decode_error)?;
     limits
         .reserve(decoder.total_bytes())
         .map_err(decode_error)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    let image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    let mut image = shrink(image);
     image.apply_orientation(orientation);
     Ok(image)
 }
@@ -222,6 +268,28 @@ mod tests {
         let mut big = sample(4, 4, ImageFormat::Png);
         big.resize(MAX_UPLOAD_BYTES + 1, 0);
         assert!(matches!(process(&big), Err(AvatarError::TooLarge)));
+    }
+
+    #[test]
+    fn rejects_more_pixels_than_the_limit_from_the_header() {
+        let wide = sample(MAX_DIMENSION + 1, 2, ImageFormat::Png);
+        assert!(matches!(inspect(&wide), Err(AvatarError::TooManyPixels)));
+        assert!(matches!(process(&wide), Err(AvatarError::TooManyPixels)));
+        let edge = sample(MAX_DIMENSION, 2, ImageFormat::Png);
+        assert!(matches!(inspect(&edge), Ok(ImageFormat::Png)));
+        assert_avatar(&process(&edge).unwrap());
+    }
+
+    #[test]
+    fn rotation_is_applied_after_shrinking() {
+        // What `shrink` gets is the stored (unrotated) image.
+        let tall = sample(30, 60, ImageFormat::Png);
+        let shrunk = decode_shrunk(&tall, |image| {
+            assert_eq!(image.dimensions(), (30, 60));
+            image.thumbnail(15, 15)
+        })
+        .unwrap();
+        assert_eq!(shrunk.dimensions(), (8, 15));
     }
 
     #[test]

@@ -80,10 +80,8 @@ pub fn optional(value: &str) -> Option<String> {
 
 /// Only local paths are followed after login (no open redirects).
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/dashboard".to_owned(),
-    }
+    next.and_then(crate::web::redirect::local_path)
+        .unwrap_or_else(|| "/dashboard".to_owned())
 }
 
 #[cfg(test)]

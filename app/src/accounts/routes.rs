@@ -37,16 +37,26 @@ fn avatars_dir(state: &AppState) -> std::path::PathBuf {
 }
 
 /// The form's avatar as a checked, resized PNG; a bad file is an error beside the field.
-/// The image work runs off the async threads.
+/// Call it after every other field is checked (`errors`): the file's header is always
+/// checked, but the image is decoded only for a form that is otherwise fine, off the async
+/// threads and one at a time.
 async fn uploaded_avatar(form: &MultipartForm, errors: &mut FieldErrors) -> Option<Vec<u8>> {
-    let bytes = form.files.get("avatar")?.bytes.clone();
-    match tokio::task::spawn_blocking(move || avatar::process(&bytes)).await {
-        Ok(Ok(png)) => Some(png),
-        Ok(Err(e)) => {
+    let upload = form.files.get("avatar")?;
+    if let Err(e) = avatar::inspect(&upload.bytes) {
+        errors.add("avatar", e.to_string());
+        return None;
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    let bytes = upload.bytes.clone();
+    match avatar::run_image_work(move || avatar::process(&bytes)).await {
+        Some(Ok(png)) => Some(png),
+        Some(Err(e)) => {
             errors.add("avatar", e.to_string());
             None
         }
-        Err(_) => {
+        None => {
             errors.add("avatar", "The image could not be processed.");
             None
         }

@@ -1,4 +1,5 @@
-//! Blog post cover images: uploaded through the admin, checked like avatars, shrunk to fit
+//! Blog post cover images: uploaded through the admin, checked (and decoded one at a time)
+//! like avatars, shrunk to fit
 //! [`MAX_SIDE`] (aspect kept), stored as JPEG (PNG when transparent) under
 //! `<data_dir>/posts/` and served at `/media/posts/<name>`.
 
@@ -28,15 +29,16 @@ pub fn url(name: &str) -> String {
     format!("/media/posts/{name}")
 }
 
-/// Checks an upload and re-encodes it: `(bytes, extension)`. CPU-bound: call it inside
-/// `spawn_blocking`.
+/// Checks an upload and re-encodes it: `(bytes, extension)`. CPU-bound: call it through
+/// `avatar::run_image_work`.
 pub fn process(bytes: &[u8]) -> Result<(Vec<u8>, &'static str), AvatarError> {
-    let image = avatar::decode(bytes)?;
-    let image = if image.width() > MAX_SIDE || image.height() > MAX_SIDE {
-        image.resize(MAX_SIDE, MAX_SIDE, FilterType::CatmullRom)
-    } else {
-        image
-    };
+    let image = avatar::decode_shrunk(bytes, |image| {
+        if image.width() > MAX_SIDE || image.height() > MAX_SIDE {
+            image.resize(MAX_SIDE, MAX_SIDE, FilterType::CatmullRom)
+        } else {
+            image
+        }
+    })?;
     let mut out = Cursor::new(Vec::new());
     if image.color().has_alpha() {
         DynamicImage::from(image.to_rgba8())
@@ -53,9 +55,9 @@ pub fn process(bytes: &[u8]) -> Result<(Vec<u8>, &'static str), AvatarError> {
 
 /// Processes and stores an upload; the error is the message shown beside the field.
 pub async fn store(state: &AppState, bytes: Vec<u8>) -> Result<String, String> {
-    let processed = tokio::task::spawn_blocking(move || process(&bytes))
+    let processed = avatar::run_image_work(move || process(&bytes))
         .await
-        .map_err(|_| "The image could not be processed.".to_owned())?;
+        .ok_or_else(|| "The image could not be processed.".to_owned())?;
     let (encoded, extension) = processed.map_err(|e| e.to_string())?;
     let name = format!("{:016x}.{extension}", rand::random::<u64>());
     avatar::write_atomically(&dir(state), &name, &encoded)

@@ -24,9 +24,10 @@ use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApiService, Tags};
 
 use crate::web::list::{ListQuery, PER_PAGE, Paginated};
+use crate::web::middleware::limit_body;
 
 /// Largest request body the API reads (a message body is at most 100,000 characters).
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -191,36 +192,16 @@ impl AllowTable {
     }
 }
 
-/// Bodies over `MAX_BODY_BYTES` get 413 (declared or streamed), and every error answer is
-/// the JSON error shape.
+/// Bodies over `MAX_BODY_BYTES` get 413 (declared or streamed, cut while streaming), and
+/// every error answer is the JSON error shape.
 async fn json_only<E: Endpoint>(
     ep: Arc<E>,
-    mut req: Request,
+    req: Request,
     allow: Arc<AllowTable>,
 ) -> poem::Result<Response> {
-    if req
-        .header(header::CONTENT_LENGTH)
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > MAX_BODY_BYTES)
-    {
-        return Ok(error::as_json(too_large()).await);
-    }
-    let body = req.take_body();
-    match body.into_bytes_limit(MAX_BODY_BYTES).await {
-        Ok(bytes) => req.set_body(bytes),
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
-            return Ok(error::as_json(too_large()).await);
-        }
-        Err(e) => {
-            let response = Response::builder()
-                .status(StatusCode::BAD_REQUEST)
-                .body(format!("The request body could not be read: {e}"));
-            return Ok(error::as_json(response).await);
-        }
-    }
     let path = req.uri().path().to_owned();
-    let mut response = match ep.call(req).await {
-        Ok(r) => r.into_response(),
+    let mut response = match limit_body(ep, req, MAX_BODY_BYTES, too_large).await {
+        Ok(r) => r,
         Err(e) => e.into_response(),
     };
     if response.status() == StatusCode::METHOD_NOT_ALLOWED
@@ -232,7 +213,8 @@ async fn json_only<E: Endpoint>(
     Ok(error::with_challenge(error::as_json(response).await))
 }
 
-fn too_large() -> Response {
+/// The 413 answer (`as_json` gives it the error shape).
+fn too_large(_limit: u64) -> Response {
     Response::builder()
         .status(StatusCode::PAYLOAD_TOO_LARGE)
         .body("The request body is larger than 1 MiB.")

@@ -32,9 +32,15 @@ fn is_safe(method: &Method) -> bool {
 
 pub async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
     if !is_safe(req.method()) {
-        let token = match req.header(HEADER) {
-            Some(t) => Some(t.to_owned()),
-            None => token_from_query(&req).or(token_from_form(&mut req).await?),
+        let sent = req
+            .header(HEADER)
+            .map(str::to_owned)
+            .or_else(|| token_from_query(&req));
+        let token = match sent {
+            Some(token) => Some(token),
+            // Without the cookie no token is valid: refuse before reading the body.
+            None if super::has_cookie(&req, COOKIE) => token_from_form(&mut req).await?,
+            None => None,
         };
         let valid = match (token, req.extensions().get::<CsrfVerifier>()) {
             (Some(token), Some(verifier)) => verifier.is_valid(&token),
@@ -62,7 +68,8 @@ fn token_from_query(req: &Request) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// Reads the token from an urlencoded body and puts the body back for the handler.
+/// Reads the token from an urlencoded body (cut at its limit by `limit_body`, which answers
+/// 413 when it is longer) and puts the body back for the handler.
 async fn token_from_form(req: &mut Request) -> poem::Result<Option<String>> {
     let is_form = req
         .content_type()

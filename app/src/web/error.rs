@@ -143,6 +143,8 @@ pub fn error_page(status: StatusCode, message: Option<String>) -> Page {
         StatusCode::BAD_REQUEST => "Bad request",
         StatusCode::TOO_MANY_REQUESTS => "Too many requests",
         StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+        StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+        StatusCode::METHOD_NOT_ALLOWED => "Not possible here",
         _ => "Something went wrong",
     };
     Page::new(
@@ -150,4 +152,37 @@ pub fn error_page(status: StatusCode, message: Option<String>) -> Page {
         minijinja::context! { status => status.as_u16(), title => title, message => message },
     )
     .status(status)
+}
+
+/// The site's 413 page: the request body passed `limit` bytes.
+pub fn too_large_page(limit: u64) -> Response {
+    let message = format!(
+        "What you sent is larger than {} MB, the most this page accepts.",
+        limit.div_ceil(1024 * 1024)
+    );
+    error_page(StatusCode::PAYLOAD_TOO_LARGE, Some(message)).into_response()
+}
+
+/// The site's error page for an error of poem's own: a path parameter that does not
+/// parse names no page (404), a query or a form that does not parse is a bad request
+/// (400), and so on — never poem's plain-text answer.
+pub fn framework_error_page(error: &poem::Error) -> Response {
+    let status = if error.is::<poem::error::ParsePathError>() {
+        StatusCode::NOT_FOUND
+    } else {
+        error.status()
+    };
+    let message = match status {
+        StatusCode::BAD_REQUEST => {
+            Some("The address or the form sent is not valid for this page.".to_owned())
+        }
+        StatusCode::METHOD_NOT_ALLOWED => Some("This page cannot be used that way.".to_owned()),
+        _ => None,
+    };
+    if status.is_server_error() {
+        tracing::error!(error = %error, "request failed");
+    } else {
+        tracing::debug!(%status, error = %error, "request refused");
+    }
+    error_page(status, message).into_response()
 }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use poem::web::Multipart;
+use poem::web::{Field, Multipart};
+
+use super::middleware::MAX_FORM_BODY_BYTES;
 use serde::Serialize;
 
 /// Messages per field name; `""` holds errors about the form as a whole.
@@ -116,12 +118,15 @@ impl MultipartForm {
         self.fields.get(name).cloned().unwrap_or_default()
     }
 
-    /// Reads the whole form; a file larger than `max_file_bytes` is an error for that field,
-    /// reported as `Err((field, message))` so it lands next to the right input.
+    /// Reads the whole form; a file larger than `max_file_bytes`, or a text field larger
+    /// than `MAX_FORM_BODY_BYTES`, is an error for that field (neither is kept in memory
+    /// past its limit), reported as `Err((field, message))` so it lands next to the right
+    /// input. The body as a whole is cut by `limit_body`.
     pub async fn read(
         mut multipart: Multipart,
         max_file_bytes: usize,
     ) -> Result<Self, (String, String)> {
+        let max_text_bytes = usize::try_from(MAX_FORM_BODY_BYTES).unwrap_or(usize::MAX);
         let mut form = MultipartForm::default();
         loop {
             let field = match multipart.next_field().await {
@@ -131,50 +136,59 @@ impl MultipartForm {
             };
             let name = field.name().unwrap_or_default().to_owned();
             let file_name = field.file_name().map(str::to_owned);
+            let limit = if file_name.is_some() {
+                max_file_bytes
+            } else {
+                max_text_bytes
+            };
+            let bytes = read_at_most(field, limit)
+                .await
+                .map_err(|e| (name.clone(), format!("This field could not be read: {e}")))?;
+            let Some(bytes) = bytes else {
+                let what = if file_name.is_some() { "file" } else { "text" };
+                let megabytes = limit.div_ceil(1024 * 1024);
+                form.errors
+                    .add(&name, format!("The {what} is larger than {megabytes} MB."));
+                continue;
+            };
             if file_name.is_some() {
-                let mut bytes = Vec::new();
-                let mut too_large = false;
-                let mut reader = field.into_async_read();
-                let mut buf = [0u8; 16 * 1024];
-                loop {
-                    use tokio::io::AsyncReadExt;
-                    let n = reader
-                        .read(&mut buf)
-                        .await
-                        .map_err(|e| (name.clone(), format!("The upload failed: {e}")))?;
-                    if n == 0 {
-                        break;
-                    }
-                    // Past the limit the rest is read and dropped, to reach the next fields.
-                    if !too_large {
-                        bytes.extend_from_slice(&buf[..n]);
-                        if bytes.len() > max_file_bytes {
-                            too_large = true;
-                            bytes = Vec::new();
-                        }
-                    }
-                }
-                if too_large {
-                    form.errors.add(
-                        &name,
-                        format!(
-                            "The file is larger than {} MB.",
-                            max_file_bytes / (1024 * 1024)
-                        ),
-                    );
-                    continue;
-                }
                 if !bytes.is_empty() {
                     form.files.insert(name, Upload { file_name, bytes });
                 }
             } else {
-                let value = field
-                    .text()
-                    .await
-                    .map_err(|e| (name.clone(), format!("This field could not be read: {e}")))?;
+                let value = String::from_utf8(bytes).map_err(|_| {
+                    (
+                        name.clone(),
+                        "This field could not be read: it is not UTF-8 text.".to_owned(),
+                    )
+                })?;
                 form.fields.insert(name, value);
             }
         }
         Ok(form)
     }
+}
+
+/// The bytes of a multipart field, or `None` when it holds more than `limit`: past the
+/// limit the rest is read and dropped, to reach the next fields.
+async fn read_at_most(field: Field, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    let mut too_large = false;
+    let mut reader = field.into_async_read();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = reader.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        if !too_large {
+            bytes.extend_from_slice(&buf[..n]);
+            if bytes.len() > limit {
+                too_large = true;
+                bytes = Vec::new();
+            }
+        }
+    }
+    Ok((!too_large).then_some(bytes))
 }

@@ -8,6 +8,7 @@ pub mod list;
 pub mod middleware;
 pub mod page;
 pub mod public;
+pub mod redirect;
 pub mod templates;
 
 use std::future::Future;
@@ -220,6 +221,23 @@ pub fn all_routes() -> Vec<(String, RouteKind)> {
     site().paths
 }
 
+/// Does the request carry a cookie named `name`? (The `Cookie` header itself: middleware
+/// such as poem's `Csrf` adds cookies of its own to the request's jar.)
+pub fn has_cookie(req: &poem::Request, name: &str) -> bool {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .any(|value| {
+            value.to_str().is_ok_and(|cookies| {
+                cookies.split(';').any(|c| {
+                    c.trim_start()
+                        .split_once('=')
+                        .is_some_and(|(n, _)| n == name)
+                })
+            })
+        })
+}
+
 /// A CSV file to download: never cached, saved under `file_name`.
 pub fn csv_download(file_name: &str, body: Vec<u8>) -> poem::Response {
     use poem::http::header;
@@ -247,12 +265,18 @@ pub fn router(state: AppState) -> impl Endpoint {
         .cookie_name(csrf::COOKIE)
         .secure(secure)
         .same_site(SameSite::Lax);
-    // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), pages
-    // are rendered with the viewer, the viewer comes from the session, and poem issues the
-    // CSRF token.
+    // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), the
+    // body is cut at its limit before the guard or a handler reads it (the 413 is a rendered
+    // page too), a NUL in the address is refused before either, pages are rendered with the
+    // viewer, the viewer comes from the session, and poem issues the CSRF token.
     let pages = site()
         .route
         .around(csrf::csrf_guard)
+        .around(|ep, req| {
+            let limit = middleware::page_body_limit(&req);
+            middleware::limit_body(ep, req, limit, error::too_large_page)
+        })
+        .around(middleware::refuse_nul)
         .around(page::render_pages)
         .around(session::load_viewer)
         .with(ServerSession::new(
@@ -260,8 +284,7 @@ pub fn router(state: AppState) -> impl Endpoint {
             session::CacheSessionStorage::new(state.cache.clone()),
         ))
         .with(csrf)
-        .around(page::render_early_errors)
-        .around(middleware::limit_body);
+        .around(page::render_early_errors);
     // Static files, avatars, the health check and the API carry no session or CSRF cookie.
     Route::new()
         .at("/healthz", get(crate::health::healthz))

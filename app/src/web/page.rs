@@ -106,11 +106,11 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     }
     let mut response = match ep.call(req).await {
         Ok(r) => r.into_response(),
-        // Our own errors render their page here: `poem::Error::into_response` would replace
+        // Errors render the site's page here: `poem::Error::into_response` would replace
         // the response's extensions, and the page with them.
         Err(e) => match e.downcast_ref::<AppError>() {
             Some(app_error) => app_error.as_response(),
-            None => e.into_response(),
+            None => super::error::framework_error_page(&e),
         },
     };
     // htmx follows redirects inside its XHR; a fragment request must navigate instead.

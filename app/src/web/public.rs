@@ -114,18 +114,6 @@ pub fn marks(cached: &str) -> Option<(Vec<usize>, &str)> {
     (in_order && places).then_some((marks, html))
 }
 
-/// Does the request carry a session cookie (a visitor who may be signed in or have a
-/// message waiting)?
-fn has_session_cookie(req: &Request) -> bool {
-    req.headers().get_all(header::COOKIE).iter().any(|value| {
-        value.to_str().is_ok_and(|cookies| {
-            cookies
-                .split(';')
-                .any(|c| c.trim_start().starts_with(session::COOKIE_NAME))
-        })
-    })
-}
-
 /// The fast path of the public pages: a GET from a visitor without a session cookie (so
 /// nobody signed in and no message waiting) gets the anonymous page straight from the
 /// cache, before the route tables, the request's data, CSRF, sessions, the viewer and the
@@ -154,7 +142,10 @@ impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        if req.method() == Method::GET && !wants_fragment(&req) && !has_session_cookie(&req) {
+        if req.method() == Method::GET
+            && !wants_fragment(&req)
+            && !super::has_cookie(&req, session::COOKIE_NAME)
+        {
             match serve_anonymous(&self.state, &req).await {
                 Ok(Some(response)) => return Ok(response),
                 Ok(None) => {}

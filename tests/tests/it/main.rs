@@ -11,6 +11,7 @@ mod csrf;
 mod delivery;
 mod entities;
 mod home;
+mod limits;
 mod mailings;
 mod messages;
 mod migrations;
