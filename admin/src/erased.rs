@@ -7,26 +7,21 @@ use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ColumnType, Condition, EntityTrait,
-    IdenStatic, IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, PrimaryKeyToColumn,
-    QueryFilter, QueryOrder, QuerySelect, Select, SqlErr, TransactionTrait, Value,
+    IdenStatic, IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, SqlErr, TransactionTrait, Value,
 };
 use serde::Serialize;
 
 use crate::audit::{AuditEntry, AuditSink, Change};
 use crate::field::{self, Choice, FieldKind, value_text};
 use crate::model::ModelAdmin;
+use crate::object::{ColumnInfo, ObjectRef};
 use crate::params::{FormInput, ListParams, Selection};
 use crate::perm::Grants;
 use crate::{Actor, AdminError, AdminState, BoxFuture, ChangeEvent, SaveContext};
 
 /// Most objects one bulk action handles ("select all" over more is refused).
 pub(crate) const MAX_SELECTION: u64 = 10_000;
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub(crate) struct ObjectRef {
-    pub id: String,
-    pub repr: String,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ColumnHead {
@@ -250,25 +245,6 @@ pub(crate) fn like_any<C: ColumnTrait>(column: C, patterns: &[String]) -> Option
     Some(any)
 }
 
-/// "snake_case_id" → "Snake case".
-fn humanize(name: &str) -> String {
-    let name = name.strip_suffix("_id").unwrap_or(name);
-    let spaced = name.replace('_', " ");
-    let mut chars = spaced.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-/// What a column is on pages: name, widget, nullability.
-struct ColumnInfo {
-    name: &'static str,
-    kind: FieldKind,
-    column_type: ColumnType,
-    nullable: bool,
-}
-
 /// The time ranges of a date filter.
 const DATE_RANGES: [(&str, &str); 4] = [
     ("today", "Today"),
@@ -284,89 +260,6 @@ where
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     S: AdminState,
 {
-    fn pk(&self) -> Result<E::Column, AdminError> {
-        E::PrimaryKey::iter()
-            .next()
-            .map(|k| k.into_column())
-            .ok_or_else(|| AdminError::BadRequest("this model has no primary key".into()))
-    }
-
-    fn info(&self, column: E::Column) -> ColumnInfo {
-        let name = column.as_str();
-        let def = column.def();
-        let column_type = def.get_column_type().clone();
-        let kind = if self.images.contains_key(name) {
-            FieldKind::Image
-        } else if self.foreign_keys.contains_key(name) {
-            FieldKind::ForeignKey
-        } else if self.choices.contains_key(name) {
-            FieldKind::Select
-        } else if self.long_text.contains(name) {
-            FieldKind::LongText
-        } else {
-            FieldKind::of(&column_type)
-        };
-        ColumnInfo {
-            name,
-            kind,
-            column_type,
-            nullable: def.is_null(),
-        }
-    }
-
-    fn label_of(&self, column: E::Column) -> String {
-        self.labels
-            .get(column.as_str())
-            .cloned()
-            .unwrap_or_else(|| humanize(column.as_str()))
-    }
-
-    fn key_text(&self, model: &E::Model) -> Result<String, AdminError> {
-        Ok(value_text(&model.get(self.pk()?)).unwrap_or_default())
-    }
-
-    fn repr_of(&self, model: &E::Model) -> String {
-        match &self.repr {
-            Some(repr) => repr(model),
-            None => format!(
-                "{} #{}",
-                self.singular,
-                self.key_text(model).unwrap_or_default()
-            ),
-        }
-    }
-
-    fn object_ref(&self, model: &E::Model) -> Result<ObjectRef, AdminError> {
-        Ok(ObjectRef {
-            id: self.key_text(model)?,
-            repr: self.repr_of(model),
-        })
-    }
-
-    fn key_value(&self, id: &str) -> Result<Value, AdminError> {
-        let pk = self.pk()?;
-        field::parse_key(pk.def().get_column_type(), id).ok_or(AdminError::NotFound)
-    }
-
-    async fn find(&self, st: &S, id: &str) -> Result<E::Model, AdminError> {
-        let pk = self.pk()?;
-        let key = self.key_value(id)?;
-        E::find()
-            .filter(pk.eq(key))
-            .one(st.db())
-            .await?
-            .ok_or(AdminError::NotFound)
-    }
-
-    /// Choice label of a value, for select columns.
-    fn choice_label(&self, name: &str, text: &str) -> Option<String> {
-        self.choices
-            .get(name)?
-            .iter()
-            .find(|c| c.value == text)
-            .map(|c| c.label.clone())
-    }
-
     fn search_condition(&self, q: &str) -> Option<Condition> {
         let patterns = like_patterns(q);
         if patterns.is_empty() {
@@ -555,26 +448,6 @@ where
                 param: info.name.to_owned(),
                 options,
             });
-        }
-        Ok(out)
-    }
-
-    async fn fk_labels(
-        &self,
-        st: &S,
-        models: &[E::Model],
-        columns: &[E::Column],
-    ) -> Result<HashMap<&'static str, HashMap<String, String>>, AdminError> {
-        let mut out = HashMap::new();
-        for column in columns {
-            if let Some(fk) = self.foreign_keys.get(column.as_str()) {
-                let keys: Vec<Value> = models
-                    .iter()
-                    .map(|m| m.get(*column))
-                    .filter(|v| !field::is_null(v))
-                    .collect();
-                out.insert(column.as_str(), (fk.labels)(st.db(), keys).await?);
-            }
         }
         Ok(out)
     }

@@ -15,6 +15,7 @@ mod audit;
 mod erased;
 mod field;
 mod model;
+mod object;
 mod params;
 mod perm;
 mod registry;
