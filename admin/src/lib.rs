@@ -19,6 +19,7 @@ mod object;
 mod params;
 mod perm;
 mod registry;
+mod search;
 mod view;
 
 #[cfg(test)]
@@ -28,7 +29,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use audit::{AuditEntry, AuditRecord, AuditSink, Change};
-pub use erased::like_patterns;
 pub use field::{Choice, FieldKind, Upload};
 pub use model::{
     ActionError, ChangeEvent, ForeignKey, ImageField, ModelAdmin, Related, SaveContext,
@@ -36,6 +36,7 @@ pub use model::{
 pub use params::FormInput;
 pub use perm::Perm;
 pub use registry::Registry;
+pub use search::like_patterns;
 pub use view::{Outcome, View};
 
 /// A boxed, sendable future: what the type-erased parts of the admin return.
