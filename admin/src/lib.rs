@@ -36,7 +36,7 @@ pub use model::{
 pub use params::FormInput;
 pub use perm::Perm;
 pub use registry::Registry;
-pub use search::like_patterns;
+pub use search::{like_any, like_patterns};
 pub use view::{Outcome, View};
 
 /// A boxed, sendable future: what the type-erased parts of the admin return.

@@ -152,7 +152,7 @@ impl ForeignKey {
         });
         let search: SearchFn = Arc::new(move |patterns| {
             let pk = primary_column::<T>()?;
-            let condition = crate::search::like_any(label, patterns)?;
+            let condition = crate::search::like_any(&[label], patterns)?;
             Some(
                 T::find()
                     .select_only()

@@ -36,13 +36,20 @@ pub fn like_patterns(q: &str) -> Vec<String> {
     patterns
 }
 
-/// `column` contains the search (any of the patterns of [`like_patterns`]).
-pub(crate) fn like_any<C: ColumnTrait>(column: C, patterns: &[String]) -> Option<Condition> {
+/// Any of `columns` contains the search: `LOWER(column)` matches the first of the
+/// [`like_patterns`], the column as stored matches one of the others. None when there are
+/// no patterns (the search is empty). The admin and the site's own lists both search
+/// through this, so a search finds the same rows on every page.
+pub fn like_any<C: ColumnTrait>(columns: &[C], patterns: &[String]) -> Option<Condition> {
     let (lower, others) = patterns.split_first()?;
-    let mut any = Condition::any()
-        .add(Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(lower).escape('\\')));
-    for other in others {
-        any = any.add(Expr::col(column).like(LikeExpr::new(other).escape('\\')));
+    let mut any = Condition::any();
+    for column in columns {
+        any = any.add(
+            Expr::expr(Func::lower(Expr::col(*column))).like(LikeExpr::new(lower).escape('\\')),
+        );
+        for other in others {
+            any = any.add(Expr::col(*column).like(LikeExpr::new(other).escape('\\')));
+        }
     }
     Some(any)
 }
@@ -73,7 +80,7 @@ impl<E: EntityTrait, S: AdminState> ModelAdmin<E, S> {
                     }
                 }
                 _ => {
-                    if let Some(like) = like_any(*column, &patterns) {
+                    if let Some(like) = like_any(&[*column], &patterns) {
                         any = any.add(like);
                     }
                 }
@@ -85,5 +92,26 @@ impl<E: EntityTrait, S: AdminState> ModelAdmin<E, S> {
         } else {
             any
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_patterns;
+
+    #[test]
+    fn patterns_escape_wildcards_and_try_the_capitalised_form() {
+        assert!(like_patterns(" \0 ").is_empty(), "nothing to search for");
+        assert_eq!(
+            like_patterns("мАР"),
+            ["%мар%", "%мАР%", "%Мар%"],
+            "lower-cased, as typed, capitalised"
+        );
+        assert_eq!(like_patterns("мар"), ["%мар%", "%Мар%"], "no pattern twice");
+        assert_eq!(
+            like_patterns(r"5%_\"),
+            [r"%5\%\_\\%"],
+            "wildcards are escaped"
+        );
     }
 }
