@@ -3,18 +3,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::Utc;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ColumnType, Condition, EntityTrait,
-    IdenStatic, IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, SqlErr, TransactionTrait, Value,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, EntityTrait, IdenStatic, IntoActiveModel,
+    Iterable, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, SqlErr,
+    TransactionTrait, Value,
 };
 use serde::Serialize;
 
 use crate::audit::{AuditEntry, AuditSink, Change};
 use crate::field::{self, Choice, FieldKind, value_text};
+use crate::filters::FilterData;
 use crate::model::ModelAdmin;
-use crate::object::{ColumnInfo, ObjectRef};
+use crate::object::ObjectRef;
 use crate::params::{FormInput, ListParams, Selection};
 use crate::perm::Grants;
 use crate::{Actor, AdminError, AdminState, BoxFuture, ChangeEvent, SaveContext};
@@ -46,20 +47,6 @@ pub(crate) struct Row {
     pub id: String,
     pub repr: String,
     pub cells: Vec<Cell>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct FilterOption {
-    pub label: String,
-    pub query: String,
-    pub selected: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct FilterData {
-    pub title: String,
-    pub param: String,
-    pub options: Vec<FilterOption>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -206,14 +193,6 @@ pub(crate) trait AnyAdmin<S>: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<ObjectRef>, AdminError>>;
 }
 
-/// The time ranges of a date filter.
-const DATE_RANGES: [(&str, &str); 4] = [
-    ("today", "Today"),
-    ("7d", "Past 7 days"),
-    ("month", "This month"),
-    ("year", "This year"),
-];
-
 impl<E, S> ModelAdmin<E, S>
 where
     E: EntityTrait,
@@ -221,67 +200,6 @@ where
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     S: AdminState,
 {
-    /// A date-time bound for `column` of the right value type.
-    fn date_bound(info: &ColumnInfo, at: chrono::DateTime<Utc>) -> Value {
-        match info.column_type {
-            ColumnType::Date => Value::ChronoDate(Some(at.date_naive())),
-            ColumnType::DateTime | ColumnType::Timestamp => {
-                Value::ChronoDateTime(Some(at.naive_utc()))
-            }
-            _ => Value::ChronoDateTimeUtc(Some(at)),
-        }
-    }
-
-    fn date_range(range: &str) -> Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
-        let now = Utc::now();
-        let midnight = |d: NaiveDate| -> Option<chrono::DateTime<Utc>> {
-            Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
-        };
-        let today = now.date_naive();
-        let tomorrow = midnight(today.succ_opt()?)?;
-        let start = match range {
-            "today" => midnight(today)?,
-            "7d" => midnight(today - Duration::days(7))?,
-            "month" => midnight(today.with_day(1)?)?,
-            "year" => midnight(NaiveDate::from_ymd_opt(today.year(), 1, 1)?)?,
-            _ => return None,
-        };
-        Some((start, tomorrow))
-    }
-
-    fn filter_condition(&self, column: E::Column, value: &str) -> Option<Condition> {
-        let info = self.info(column);
-        let c = Condition::all();
-        Some(match info.kind {
-            FieldKind::Bool => match value {
-                "1" => c.add(column.eq(true)),
-                "0" => c.add(column.eq(false)),
-                _ => return None,
-            },
-            FieldKind::DateTime | FieldKind::Date => match value {
-                "none" => c.add(column.is_null()),
-                "some" => c.add(column.is_not_null()),
-                range => {
-                    let (start, end) = Self::date_range(range)?;
-                    c.add(column.gte(Self::date_bound(&info, start)))
-                        .add(column.lt(Self::date_bound(&info, end)))
-                }
-            },
-            FieldKind::ForeignKey | FieldKind::Integer => {
-                let key = field::parse_key(&info.column_type, value)?;
-                c.add(column.eq(key))
-            }
-            _ => {
-                if let Some(choices) = self.choices.get(info.name)
-                    && !choices.iter().any(|ch| ch.value == value)
-                {
-                    return None;
-                }
-                c.add(column.eq(value))
-            }
-        })
-    }
-
     /// The rows the list's search and filters match.
     fn matching(&self, params: &ListParams) -> Select<E> {
         let mut select = E::find();
@@ -318,61 +236,6 @@ where
             };
         }
         Ok(select.order_by_desc(self.pk()?))
-    }
-
-    async fn filters(&self, st: &S, params: &ListParams) -> Result<Vec<FilterData>, AdminError> {
-        let mut out = Vec::new();
-        for column in &self.list_filter {
-            let info = self.info(*column);
-            let choices: Vec<(String, String)> = match info.kind {
-                FieldKind::Bool => vec![("1".into(), "Yes".into()), ("0".into(), "No".into())],
-                FieldKind::DateTime | FieldKind::Date => {
-                    let mut list: Vec<(String, String)> = DATE_RANGES
-                        .iter()
-                        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
-                        .collect();
-                    if info.nullable {
-                        list.push(("none".into(), "No date".into()));
-                        list.push(("some".into(), "Has date".into()));
-                    }
-                    list
-                }
-                FieldKind::ForeignKey => match self.foreign_keys.get(info.name) {
-                    Some(fk) => (fk.choices)(st.db())
-                        .await?
-                        .into_iter()
-                        .map(|c| (c.value, c.label))
-                        .collect(),
-                    None => Vec::new(),
-                },
-                _ => self
-                    .choices
-                    .get(info.name)
-                    .map(|list| {
-                        list.iter()
-                            .map(|c| (c.value.clone(), c.label.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            };
-            let current = params.filters.get(info.name);
-            let mut options = vec![FilterOption {
-                label: "All".into(),
-                query: params.query_with(&[(info.name, None), ("p", None)]),
-                selected: current.is_none(),
-            }];
-            options.extend(choices.into_iter().map(|(value, label)| FilterOption {
-                selected: current == Some(&value),
-                query: params.query_with(&[(info.name, Some(&value)), ("p", None)]),
-                label,
-            }));
-            out.push(FilterData {
-                title: self.label_of(*column),
-                param: info.name.to_owned(),
-                options,
-            });
-        }
-        Ok(out)
     }
 
     fn cell(

@@ -14,6 +14,7 @@
 mod audit;
 mod erased;
 mod field;
+mod filters;
 mod model;
 mod object;
 mod params;
