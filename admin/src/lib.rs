@@ -12,6 +12,7 @@
 //! one parameter per filter, named after its column.
 
 mod audit;
+mod changelist;
 mod erased;
 mod field;
 mod filters;
