@@ -10,14 +10,14 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::audit::{AuditEntry, AuditSink, Change};
+use crate::audit::AuditSink;
 use crate::changelist::ListData;
 use crate::field::{self, Choice, FieldKind, value_text};
 use crate::model::ModelAdmin;
 use crate::object::ObjectRef;
 use crate::params::{FormInput, ListParams, Selection};
 use crate::perm::Grants;
-use crate::{Actor, AdminError, AdminState, BoxFuture, ChangeEvent, SaveContext};
+use crate::{Actor, AdminError, AdminState, BoxFuture, SaveContext};
 
 /// Most objects one bulk action handles ("select all" over more is refused).
 pub(crate) const MAX_SELECTION: u64 = 10_000;
@@ -179,72 +179,6 @@ where
             )));
         }
         Ok(models)
-    }
-
-    /// Field changes between two versions of a row (all columns but ignored ones).
-    fn diff(&self, before: &E::Model, after: &E::Model) -> BTreeMap<String, Change> {
-        let mut changes = BTreeMap::new();
-        for column in E::Column::iter() {
-            let name = column.as_str();
-            if self.audit_ignore.contains(name) {
-                continue;
-            }
-            let (old, new) = (before.get(column), after.get(column));
-            if field::same(&old, &new) {
-                continue;
-            }
-            changes.insert(name.to_owned(), self.change(name, &old, &new));
-        }
-        changes
-    }
-
-    fn change(&self, name: &str, old: &Value, new: &Value) -> Change {
-        if self.secret.contains(name) {
-            let mask = |v: &Value| {
-                if field::is_null(v) {
-                    serde_json::Value::Null
-                } else {
-                    "••••".into()
-                }
-            };
-            return Change {
-                old: mask(old),
-                new: mask(new),
-            };
-        }
-        Change {
-            old: field::value_json(old),
-            new: field::value_json(new),
-        }
-    }
-
-    fn entry(
-        &self,
-        ctx: &Ctx<'_>,
-        action: &str,
-        object: &ObjectRef,
-        changes: BTreeMap<String, Change>,
-    ) -> AuditEntry {
-        AuditEntry {
-            actor: ctx.actor.clone(),
-            action: action.to_owned(),
-            model: self.name.clone(),
-            object_id: object.id.clone(),
-            object_repr: object.repr.clone(),
-            changes,
-            at: Utc::now(),
-        }
-    }
-
-    async fn notify(&self, st: &S, action: &str, ids: Vec<String>) {
-        if let Some(hook) = &self.on_change {
-            let event = ChangeEvent {
-                model: self.name.clone(),
-                action: action.to_owned(),
-                ids,
-            };
-            hook(st, &event).await;
-        }
     }
 
     async fn run_action_impl(
