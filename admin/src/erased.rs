@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, EntityTrait, IdenStatic, IntoActiveModel,
-    Iterable, ModelTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait, Value,
+    Iterable, ModelTrait, QueryFilter, SqlErr, TransactionTrait, Value,
 };
 use serde::Serialize;
 
@@ -18,9 +18,6 @@ use crate::object::ObjectRef;
 use crate::params::{FormInput, ListParams, Selection};
 use crate::perm::Grants;
 use crate::{Actor, AdminError, AdminState, BoxFuture, SaveContext};
-
-/// Most objects one bulk action handles ("select all" over more is refused).
-pub(crate) const MAX_SELECTION: u64 = 10_000;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct FieldData {
@@ -152,82 +149,6 @@ where
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     S: AdminState,
 {
-    async fn selected_models(
-        &self,
-        st: &S,
-        selection: &Selection,
-    ) -> Result<Vec<E::Model>, AdminError> {
-        let pk = self.pk()?;
-        let select = match selection {
-            Selection::Ids(ids) => {
-                let keys: Vec<Value> = ids
-                    .iter()
-                    .filter_map(|id| self.key_value(id).ok())
-                    .collect();
-                E::find().filter(pk.is_in(keys))
-            }
-            Selection::Across(params) => self.matching(params),
-        };
-        let models = select
-            .order_by_asc(pk)
-            .limit(MAX_SELECTION + 1)
-            .all(st.db())
-            .await?;
-        if models.len() as u64 > MAX_SELECTION {
-            return Err(AdminError::BadRequest(format!(
-                "At most {MAX_SELECTION} objects can be handled at once; narrow the list first."
-            )));
-        }
-        Ok(models)
-    }
-
-    async fn run_action_impl(
-        &self,
-        st: &S,
-        ctx: Ctx<'_>,
-        name: &str,
-        selection: &Selection,
-    ) -> Result<String, AdminError> {
-        let action = self
-            .actions
-            .iter()
-            .find(|a| a.name == name)
-            .ok_or_else(|| AdminError::BadRequest(format!("No action {name:?}.")))?;
-        let before = self.selected_models(st, selection).await?;
-        if before.is_empty() {
-            return Err(AdminError::BadRequest("No objects were selected.".into()));
-        }
-        let ids: Vec<String> = before
-            .iter()
-            .map(|m| self.key_text(m))
-            .collect::<Result<_, _>>()?;
-        let message = (action.run)(st, ctx.actor, before.clone())
-            .await
-            .map_err(|e| AdminError::Conflict(e.to_string()))?;
-        let after = self
-            .selected_models(st, &Selection::Ids(ids.clone()))
-            .await?;
-        let after: HashMap<String, &E::Model> = after
-            .iter()
-            .filter_map(|m| Some((self.key_text(m).ok()?, m)))
-            .collect();
-        let label = format!("action:{name}");
-        let txn = st.db().begin().await?;
-        for model in &before {
-            let object = self.object_ref(model)?;
-            let changes = after
-                .get(&object.id)
-                .map(|now| self.diff(model, now))
-                .unwrap_or_default();
-            ctx.audit
-                .record(&txn, self.entry(&ctx, &label, &object, changes))
-                .await?;
-        }
-        txn.commit().await?;
-        self.notify(st, &label, ids).await;
-        Ok(message)
-    }
-
     /// The columns of the form, grouped.
     fn form_layout(&self) -> Result<crate::model::Fieldsets<E::Column>, AdminError> {
         if !self.fieldsets.is_empty() {

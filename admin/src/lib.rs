@@ -11,6 +11,7 @@
 //! list query parameters `q` (search), `o` (ordering, `-` for descending), `p` (page) and
 //! one parameter per filter, named after its column.
 
+mod actions;
 mod audit;
 mod changelist;
 mod erased;
