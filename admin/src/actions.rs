@@ -1,6 +1,6 @@
 //! Bulk actions on the change list (Django's `actions.py` and `ModelAdmin.response_action`):
 //! which objects a selection means, and running a custom action with an audit entry per
-//! object. "Delete selected" goes through the one delete (`delete_impl`).
+//! object. "Delete selected" is the delete of `delete.rs`.
 
 use std::collections::HashMap;
 

@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, EntityTrait, IdenStatic, IntoActiveModel,
-    Iterable, ModelTrait, QueryFilter, SqlErr, TransactionTrait, Value,
+    ActiveModelBehavior, ActiveModelTrait, EntityTrait, IdenStatic, IntoActiveModel, Iterable,
+    ModelTrait, SqlErr, TransactionTrait, Value,
 };
 use serde::Serialize;
 
 use crate::audit::AuditSink;
 use crate::changelist::ListData;
+use crate::delete::DeletePreview;
 use crate::field::{self, Choice, FieldKind, value_text};
 use crate::model::ModelAdmin;
 use crate::object::ObjectRef;
@@ -53,21 +54,6 @@ pub(crate) struct FormData {
     pub errors: Vec<String>,
     pub multipart: bool,
     pub has_errors: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct RelatedGroup {
-    pub label: String,
-    pub count: u64,
-    pub shown: Vec<String>,
-    pub protect: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct DeletePreview {
-    pub object: ObjectRef,
-    pub related: Vec<RelatedGroup>,
-    pub blocked: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -468,77 +454,6 @@ where
         txn.commit().await?;
         self.notify(st, action, vec![object.id.clone()]).await;
         Ok(Ok(object))
-    }
-
-    async fn preview(&self, st: &S, model: &E::Model) -> Result<DeletePreview, AdminError> {
-        let key = model.get(self.pk()?);
-        let mut related = Vec::new();
-        for rel in &self.related {
-            let (count, shown) = (rel.lookup)(st.db(), key.clone()).await?;
-            if count > 0 {
-                related.push(RelatedGroup {
-                    label: rel.label.clone(),
-                    count,
-                    shown,
-                    protect: rel.protect,
-                });
-            }
-        }
-        Ok(DeletePreview {
-            object: self.object_ref(model)?,
-            blocked: related.iter().any(|r| r.protect),
-            related,
-        })
-    }
-
-    async fn delete_impl(
-        &self,
-        st: &S,
-        ctx: Ctx<'_>,
-        selection: &Selection,
-    ) -> Result<Vec<ObjectRef>, AdminError> {
-        let models = self.selected_models(st, selection).await?;
-        if models.is_empty() {
-            return Err(AdminError::NotFound);
-        }
-        for model in &models {
-            let preview = self.preview(st, model).await?;
-            if preview.blocked {
-                return Err(AdminError::Conflict(format!(
-                    "{} cannot be deleted while other objects use it.",
-                    preview.object.repr
-                )));
-            }
-        }
-        let pk = self.pk()?;
-        let txn = st.db().begin().await?;
-        let mut deleted = Vec::new();
-        for model in models {
-            let object = self.object_ref(&model)?;
-            let result = E::delete_many()
-                .filter(pk.eq(model.get(pk)))
-                .exec(&txn)
-                .await;
-            if let Err(e) = result {
-                return Err(match e.sql_err() {
-                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
-                        AdminError::Conflict(format!(
-                            "{} cannot be deleted while other objects use it.",
-                            object.repr
-                        ))
-                    }
-                    _ => e.into(),
-                });
-            }
-            ctx.audit
-                .record(&txn, self.entry(&ctx, "delete", &object, BTreeMap::new()))
-                .await?;
-            deleted.push(object);
-        }
-        txn.commit().await?;
-        self.notify(st, "delete", deleted.iter().map(|o| o.id.clone()).collect())
-            .await;
-        Ok(deleted)
     }
 }
 

@@ -14,6 +14,7 @@
 mod actions;
 mod audit;
 mod changelist;
+mod delete;
 mod erased;
 mod field;
 mod filters;
