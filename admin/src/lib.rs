@@ -18,6 +18,7 @@ mod delete;
 mod erased;
 mod field;
 mod filters;
+mod form;
 mod model;
 mod object;
 mod params;
