@@ -1,6 +1,7 @@
 //! The audit trail. The admin writes one entry per object it adds, changes, deletes or runs
-//! an action on, inside the transaction of the change; the application decides where the
-//! entries live by implementing [`AuditSink`].
+//! an action on, inside the transaction of the change (a custom action commits its own
+//! writes, so its entries follow in a transaction of their own); the application decides
+//! where the entries live by implementing [`AuditSink`].
 
 use std::collections::BTreeMap;
 
@@ -74,7 +75,8 @@ impl AuditRecord {
 
 /// Where audit entries go and come back from.
 pub trait AuditSink: Send + Sync {
-    /// Records one entry inside the transaction of the change it describes.
+    /// Records one entry inside `txn`: the transaction of the change it describes (for a
+    /// custom action, the one that follows it).
     fn record<'a>(
         &'a self,
         txn: &'a DatabaseTransaction,

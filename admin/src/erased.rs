@@ -1,9 +1,7 @@
 //! The type-erased face of a `ModelAdmin<E, S>`. The registry keeps the admins of many
 //! entities in one list, so it calls them through [`AnyAdmin`], which names no entity; the
-//! one implementation below only boxes the futures. The work itself lives in files named
-//! for what it does, as in Django's admin: `changelist.rs` (with `filters.rs` and
-//! `search.rs`), `form.rs`, `delete.rs` and `actions.rs`; `object.rs` and `audit.rs` hold
-//! what they share.
+//! one implementation below only boxes the futures of the work, which lives in the files
+//! named for it (the crate's opening comment lists them).
 
 use std::collections::BTreeMap;
 
