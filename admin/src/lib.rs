@@ -3,21 +3,38 @@
 //! `Column`s), registers them in a [`Registry`] together with an [`AuditSink`], and calls the
 //! registry from its own HTTP handlers. Each call checks the actor's permissions (deny by
 //! default, per role × model × action), does the work, writes audit rows in the same
-//! transaction as the change, and returns a [`View`] (template name + JSON context) or a
+//! transaction as the change (a custom action commits its own writes; its rows follow in
+//! a transaction of their own), and returns a [`View`] (template name + JSON context) or a
 //! redirect for the application to render with its own templates.
 //!
 //! URL vocabulary (relative to the registry's base, e.g. `/admin`): `/`, `/<model>/`,
 //! `/<model>/add/`, `/<model>/<id>/change/`, `/<model>/<id>/delete/`, `/<model>/<id>/history/`;
 //! list query parameters `q` (search), `o` (ordering, `-` for descending), `p` (page) and
 //! one parameter per filter, named after its column.
+//!
+//! The files follow Django's admin, one idea each: `registry.rs` (`sites.py`: the models,
+//! the permission checks, each page's context), `model.rs` (`options.py`: a model's
+//! declared options and hooks), `changelist.rs` with `filters.rs` and `search.rs`
+//! (`views/main.py`, `filters.py`), `form.rs` (the add and change forms and the save),
+//! `delete.rs`, `actions.rs` (`actions.py`), `audit.rs` (the trail, `LogEntry`);
+//! `object.rs` is what they share about one object, `field.rs` the widgets and parsing by
+//! column type, `params.rs` what a request says, `perm.rs` who may do what, `view.rs` what
+//! comes back, `erased.rs` the entity-free trait the registry calls them through.
 
+mod actions;
 mod audit;
+mod changelist;
+mod delete;
 mod erased;
 mod field;
+mod filters;
+mod form;
 mod model;
+mod object;
 mod params;
 mod perm;
 mod registry;
+mod search;
 mod view;
 
 #[cfg(test)]
@@ -27,7 +44,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use audit::{AuditEntry, AuditRecord, AuditSink, Change};
-pub use erased::like_patterns;
 pub use field::{Choice, FieldKind, Upload};
 pub use model::{
     ActionError, ChangeEvent, ForeignKey, ImageField, ModelAdmin, Related, SaveContext,
@@ -35,6 +51,7 @@ pub use model::{
 pub use params::FormInput;
 pub use perm::Perm;
 pub use registry::Registry;
+pub use search::{like_any, like_patterns};
 pub use view::{Outcome, View};
 
 /// A boxed, sendable future: what the type-erased parts of the admin return.

@@ -152,7 +152,7 @@ impl ForeignKey {
         });
         let search: SearchFn = Arc::new(move |patterns| {
             let pk = primary_column::<T>()?;
-            let condition = crate::erased::like_any(label, patterns)?;
+            let condition = crate::search::like_any(&[label], patterns)?;
             Some(
                 T::find()
                     .select_only()
@@ -234,8 +234,9 @@ type RelatedFn = Arc<
         + Sync,
 >;
 
-/// Rows of another entity that point at an object: deleted with it (cascade) or keeping it
-/// from being deleted (protect). The delete confirmation lists them.
+/// Rows of another entity that point at an object: deleted with it (cascade: the database's
+/// `ON DELETE CASCADE` deletes them, the admin does not) or keeping it from being deleted
+/// (protect). The delete confirmation lists them.
 #[derive(Clone)]
 pub struct Related {
     pub(crate) label: String,
@@ -247,7 +248,8 @@ pub struct Related {
 pub(crate) const RELATED_SHOWN: u64 = 10;
 
 impl Related {
-    /// `T` rows whose `fk` is the object are deleted with it; they are shown by `show`.
+    /// `T` rows whose `fk` is the object are deleted with it (the foreign key must say
+    /// `ON DELETE CASCADE`); they are shown by `show`.
     pub fn cascade<T>(label: &str, fk: T::Column, show: T::Column) -> Self
     where
         T: EntityTrait,

@@ -358,7 +358,7 @@ impl<S: AdminState> Registry<S> {
         &self,
         actor: &Actor,
         model: &str,
-        form: crate::erased::FormData,
+        form: crate::form::FormData,
         mode: &str,
     ) -> View {
         let object = form.object.clone();

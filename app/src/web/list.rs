@@ -31,31 +31,14 @@ impl ListQuery {
         self.page.unwrap_or(1).max(1)
     }
 
-    /// LIKE patterns for the search, or none when it is empty: the lower-cased term (for
-    /// `LOWER(column)`), then the term as typed and capitalised — SQLite's `LOWER()` folds
-    /// only ASCII, so "мар" must also be tried as "Мар" to find "Мария" there.
-    pub fn like_patterns(&self) -> Vec<String> {
-        admin::like_patterns(&self.q)
-    }
-
-    /// A condition: any of `columns` matches the search, case-insensitively.
+    /// A condition: any of `columns` contains the search, case-insensitively (None when the
+    /// search is empty). The admin's search helper, so the site's lists and the admin match
+    /// the same rows.
     pub fn search_condition<C>(&self, columns: &[C]) -> Option<sea_orm::Condition>
     where
         C: sea_orm::ColumnTrait,
     {
-        use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-        let patterns = self.like_patterns();
-        let (lower, others) = patterns.split_first()?;
-        let mut any = sea_orm::Condition::any();
-        for column in columns {
-            any = any.add(
-                Expr::expr(Func::lower(Expr::col(*column))).like(LikeExpr::new(lower).escape('\\')),
-            );
-            for other in others {
-                any = any.add(Expr::col(*column).like(LikeExpr::new(other).escape('\\')));
-            }
-        }
-        Some(any)
+        admin::like_any(columns, &admin::like_patterns(&self.q))
     }
 }
 
