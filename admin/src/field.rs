@@ -246,6 +246,12 @@ fn integer(column_type: &ColumnType, text: &str) -> Result<Parsed, String> {
         ColumnType::TinyInteger => vec![Value::TinyInt(Some(
             i8::try_from(n).map_err(|_| out_of_range())?,
         ))],
+        // An INTEGER column holds 32 bits whatever its Rust type: a larger number bound as
+        // a BIGINT is a database error on PostgreSQL ("incorrect binary data format").
+        ColumnType::Integer => vec![
+            Value::Int(Some(i32::try_from(n).map_err(|_| out_of_range())?)),
+            Value::BigInt(Some(n)),
+        ],
         _ => match i32::try_from(n) {
             Ok(small) => vec![Value::Int(Some(small)), Value::BigInt(Some(n))],
             Err(_) => vec![Value::BigInt(Some(n))],
@@ -339,6 +345,14 @@ mod tests {
             vec![Value::String(None)]
         );
         let int = ColumnType::Integer;
+        assert_eq!(
+            parse(FieldKind::Integer, &int, "2147483648", false, false).unwrap_err(),
+            "2147483648 is out of range."
+        );
+        assert_eq!(
+            parse(FieldKind::ForeignKey, &int, "-2147483649", false, false).unwrap_err(),
+            "-2147483649 is out of range."
+        );
         assert_eq!(
             parse(FieldKind::Integer, &int, "x", false, false).unwrap_err(),
             "Enter a whole number."

@@ -10,6 +10,7 @@ mod clients;
 mod csrf;
 mod delivery;
 mod entities;
+mod fuzz_pages;
 mod home;
 mod limits;
 mod mailings;
