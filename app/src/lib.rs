@@ -21,6 +21,7 @@ pub mod reports;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;
+pub mod validation;
 pub mod web;
 
 pub use config::Config;

@@ -16,6 +16,16 @@ use crate::config::Config;
 use gate::{Admission, SendGate};
 use transport::{Reply, SendError, SmtpConfig, SmtpPool};
 
+/// The text of a caught panic's payload (`panic!` with a literal or with a format), for
+/// the log and the attempt row of whatever it failed.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// Where deliveries go, behind this process's circuit breaker and send rate.
 #[derive(Clone)]
 pub struct Outbound {

@@ -15,6 +15,7 @@ mod mailings;
 mod messages;
 mod migrations;
 mod ownership;
+mod poison;
 mod reports;
 mod send_cli;
 mod transport;

@@ -1,0 +1,312 @@
+//! Poison input: values that once took a process down, or reached the database or an
+//! export as they came. One bad row fails alone; the worker and the server go on.
+
+use std::time::Duration;
+
+use chrono::{Duration as Span, Utc};
+use mailer::entities::attempt::{self, AttemptStatus};
+use mailer::entities::delivery::{self, DeliveryStatus};
+use mailer::entities::user::Role;
+use mailer_tests::app::{Child, eventually};
+use mailer_tests::users::sign_in_new;
+use mailer_tests::{Backend, spawn_app};
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+use crate::mailings::{create_mailing, insert_named_client, make_message};
+
+/// A name that lettre cannot put in a `To` header (it panicked on it): rows like this were
+/// stored before names were checked.
+const POISON_NAME: &str = "Eve\r\nBcc: victim@example.net";
+
+fn still_running(worker: &mut Child, log: &std::path::Path) {
+    let exited = worker.0.try_wait().expect("try_wait");
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    assert!(
+        exited.is_none(),
+        "mailer-worker exited ({exited:?}); its log:\n{text}"
+    );
+}
+
+/// A poison client in the middle of a mailing: every other client gets the mail, the
+/// poison delivery fails once with a reason (no retries), and the worker keeps running
+/// and sending — also the next occurrence ("send now"), where the poison fails again alone.
+async fn a_poison_client_fails_alone_and_the_worker_goes_on(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (email, name) = if i == 2 {
+            ("eve@example.com".to_owned(), POISON_NAME.to_owned())
+        } else {
+            (format!("client{i}@example.com"), format!("Client {i}"))
+        };
+        ids.push(insert_named_client(&app, v.user.id, &email, &name).await);
+    }
+    let poison = ids[2];
+    let message = make_message(&app, v.user.id, "Poison test").await;
+    let log = app.dir.path().join("worker.log");
+    let mut worker = Child::spawn("mailer-worker", &[], &app.env(), &log);
+    let created = create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+
+    let mails = app.smtp.wait_for_messages(4, Duration::from_secs(60)).await;
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "client0@example.com",
+            "client1@example.com",
+            "client3@example.com",
+            "client4@example.com"
+        ]
+    );
+    let failed = eventually(
+        Duration::from_secs(30),
+        "the poison delivery failed",
+        || {
+            let app = &app;
+            async move {
+                let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+                let poisoned = rows.iter().find(|d| d.client_id == poison)?.clone();
+                let others_sent = rows
+                    .iter()
+                    .filter(|d| d.client_id != poison)
+                    .all(|d| d.status == DeliveryStatus::Sent);
+                (rows.len() == 5 && others_sent && poisoned.status == DeliveryStatus::Failed)
+                    .then_some(poisoned)
+            }
+        },
+    )
+    .await;
+    let reason = failed.last_error.clone().unwrap_or_default();
+    assert!(reason.contains("line break"), "a reason: {reason:?}");
+    assert_eq!(failed.tries, 1, "not retried");
+
+    // A few ticks later: still one try, one failed attempt with the reason, and the worker
+    // is up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    still_running(&mut worker, &log);
+    let log_rows = attempt::Entity::find().all(&app.state.db).await.unwrap();
+    let of_poison: Vec<_> = log_rows
+        .iter()
+        .filter(|a| a.delivery_id == Some(failed.id))
+        .collect();
+    assert_eq!(
+        of_poison.len(),
+        1,
+        "one attempt for the poison: {log_rows:#?}"
+    );
+    assert_eq!(of_poison[0].status, AttemptStatus::Failure);
+    assert_eq!(of_poison[0].response.as_deref(), Some(reason.as_str()));
+    let row = delivery::Entity::find_by_id(failed.id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.status, row.tries), (DeliveryStatus::Failed, 1));
+    assert_eq!(app.smtp.messages().len(), 4, "nothing else went out");
+    assert!(
+        app.smtp
+            .messages()
+            .iter()
+            .all(|m| m.to.iter().all(|t| t != "victim@example.net")),
+        "no header injection"
+    );
+
+    // The worker goes on with the next occurrence.
+    let mailing = mailer::entities::mailing::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let sent = v
+        .post_form(&format!("/mailings/{}/send", mailing.id), &[])
+        .await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    app.smtp.wait_for_messages(8, Duration::from_secs(60)).await;
+    eventually(
+        Duration::from_secs(30),
+        "the second poison delivery failed",
+        || {
+            let app = &app;
+            async move {
+                let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+                let failed = rows
+                    .iter()
+                    .filter(|d| d.status == DeliveryStatus::Failed)
+                    .count();
+                let sent = rows
+                    .iter()
+                    .filter(|d| d.status == DeliveryStatus::Sent)
+                    .count();
+                (failed == 2 && sent == 8).then_some(())
+            }
+        },
+    )
+    .await;
+    still_running(&mut worker, &log);
+}
+
+#[tokio::test]
+async fn a_poison_client_fails_alone_and_the_worker_goes_on_sqlite() {
+    a_poison_client_fails_alone_and_the_worker_goes_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_poison_client_fails_alone_and_the_worker_goes_on_postgres() {
+    a_poison_client_fails_alone_and_the_worker_goes_on(Backend::Postgres).await;
+}
+
+/// A delivery whose every try ended without a result (its job panicked or timed out, or
+/// its worker died each time) is not taken up again forever: claimed once more than it
+/// may be tried, it fails with a reason instead of being sent.
+async fn a_delivery_out_of_tries_gives_up(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let client = insert_named_client(&app, v.user.id, "bob@example.com", "Bob").await;
+    let message = make_message(&app, v.user.id, "Lost tries").await;
+    // Starts tomorrow: nothing of its own is due.
+    let created = create_mailing(
+        &v,
+        message.id,
+        &[client],
+        Span::days(1),
+        Span::days(9),
+        "weekly",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let mailing = mailer::entities::mailing::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let max_tries = app.config.worker.max_tries();
+    let long_ago = Utc::now() - Span::hours(1);
+    let row = delivery::ActiveModel {
+        mailing_id: Set(mailing.id),
+        client_id: Set(client),
+        occurrence_at: Set(long_ago),
+        status: Set(DeliveryStatus::Pending),
+        tries: Set(max_tries),
+        claimed_until: Set(None),
+        next_try_at: Set(None),
+        message_id_header: Set("<lost@example.com>".into()),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(long_ago),
+        updated_at: Set(long_ago),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+
+    let log = app.dir.path().join("worker.log");
+    let mut worker = Child::spawn("mailer-worker", &[], &app.env(), &log);
+    let failed = eventually(Duration::from_secs(30), "the delivery given up", || {
+        let app = &app;
+        async move {
+            let d = delivery::Entity::find_by_id(row.id)
+                .one(&app.state.db)
+                .await
+                .unwrap()?;
+            (d.status == DeliveryStatus::Failed).then_some(d)
+        }
+    })
+    .await;
+    let reason = failed.last_error.clone().unwrap_or_default();
+    assert!(reason.starts_with("gave up"), "{reason:?}");
+    assert!(app.smtp.messages().is_empty(), "not sent once more");
+    let attempts = attempt::Entity::find().all(&app.state.db).await.unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:#?}");
+    assert_eq!(attempts[0].status, AttemptStatus::Failure);
+    assert_eq!(attempts[0].response.as_deref(), Some(reason.as_str()));
+    still_running(&mut worker, &log);
+}
+
+#[tokio::test]
+async fn a_delivery_out_of_tries_gives_up_sqlite() {
+    a_delivery_out_of_tries_gives_up(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_delivery_out_of_tries_gives_up_postgres() {
+    a_delivery_out_of_tries_gives_up(Backend::Postgres).await;
+}
+
+/// Runs of the jobs of [`a_panicking_job_is_dropped_and_the_worker_goes_on`].
+type Runs = std::sync::Arc<std::sync::Mutex<Vec<u32>>>;
+
+/// Job 1 panics; the others succeed.
+async fn panicky_job(
+    n: u32,
+    runs: apalis::prelude::Data<Runs>,
+) -> Result<(), apalis::prelude::BoxDynError> {
+    mailer_worker::contained(&n, async move {
+        runs.lock().unwrap().push(n);
+        if n == 1 {
+            panic!("poison job");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// A job that panics is dropped — run once, neither retried nor fetched again — and the
+/// worker goes on with the next jobs: the worker's guard (`mailer_worker::contained`) and
+/// retry rule, on a real apalis-sqlite queue.
+#[tokio::test]
+async fn a_panicking_job_is_dropped_and_the_worker_goes_on() {
+    use apalis::prelude::{BackendExt, RetryPolicy, TaskSink, WorkerBuilder, WorkerBuilderExt};
+    use apalis_sqlite::SqliteStorage;
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let pool = app.state.db.get_sqlite_connection_pool();
+    let mut storage = SqliteStorage::<u32>::new(pool)
+        .with_config(apalis_sqlite::Config::default().queue("poison-test"));
+    for n in [1, 2, 3] {
+        storage.push(n).await.unwrap();
+    }
+    let runs = Runs::default();
+    let worker = WorkerBuilder::new("poison-test")
+        .backend(storage.poll_with_interval(Duration::from_millis(50)))
+        .data(runs.clone())
+        .retry(RetryPolicy::retries(3).retry_if(mailer_worker::is_retryable))
+        .build(panicky_job);
+    let running = tokio::spawn(worker.run());
+    eventually(Duration::from_secs(20), "the good jobs run", || {
+        let runs = runs.clone();
+        async move {
+            let runs = runs.lock().unwrap();
+            (runs.contains(&2) && runs.contains(&3)).then_some(())
+        }
+    })
+    .await;
+    // Time for a retry or a re-fetch, were there to be one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let poisoned = runs.lock().unwrap().iter().filter(|&&n| n == 1).count();
+    assert_eq!(
+        poisoned,
+        1,
+        "the panicking job ran once: {:?}",
+        runs.lock().unwrap()
+    );
+    assert!(!running.is_finished(), "the worker is still running");
+    running.abort();
+}
