@@ -21,6 +21,7 @@ use crate::entities::user::Role;
 use crate::entities::{admin_log, api_token, attempt, client, mailing, message, post, user};
 use crate::mailings::service as mailings;
 use crate::state::AppState;
+use crate::validation::{LINE_BREAK, breaks_line};
 
 impl AdminState for AppState {
     fn db(&self) -> &DatabaseConnection {
@@ -468,6 +469,9 @@ fn clients() -> ModelAdmin<client::Entity, AppState> {
                 }
                 c.email = Set(normalized);
             }
+            if c.full_name.try_as_ref().is_some_and(|n| breaks_line(n)) {
+                problems.push((Some(client::Column::FullName), LINE_BREAK.into()));
+            }
             stamp(&mut c.created_at, &mut c.updated_at, ctx);
             if problems.is_empty() {
                 Ok(())
@@ -494,6 +498,9 @@ fn messages() -> ModelAdmin<message::Entity, AppState> {
         .audit_ignore(&[C::UpdatedAt])
         .repr(|m: &message::Model| m.subject.clone())
         .clean(|m: &mut message::ActiveModel, ctx| {
+            if m.subject.try_as_ref().is_some_and(|s| breaks_line(s)) {
+                return Err(vec![(Some(message::Column::Subject), LINE_BREAK.into())]);
+            }
             stamp(&mut m.created_at, &mut m.updated_at, ctx);
             Ok(())
         })

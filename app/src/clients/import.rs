@@ -10,6 +10,7 @@ use serde::Serialize;
 use validator::ValidateEmail;
 
 use crate::entities::client;
+use crate::validation::breaks_line;
 
 /// Largest file accepted, and how many rows the preview shows.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -185,6 +186,8 @@ pub async fn preview(
             Some(format!("\"{email}\" is not a valid e-mail address."))
         } else if full_name.chars().count() > 200 {
             Some("The name is longer than 200 characters.".to_owned())
+        } else if breaks_line(&full_name) {
+            Some("The name has a line break: keep it on one line.".to_owned())
         } else {
             None
         };

@@ -22,11 +22,17 @@ pub struct ClientInput {
     )]
     pub email: String,
     #[serde(default)]
-    #[validate(length(
-        min = 1,
-        max = 200,
-        message = "Enter the full name (up to 200 characters)."
-    ))]
+    #[validate(
+        length(
+            min = 1,
+            max = 200,
+            message = "Enter the full name (up to 200 characters)."
+        ),
+        custom(
+            function = "crate::validation::one_line",
+            message = "Keep the name on one line: it goes in the To header of every e-mail."
+        )
+    )]
     pub full_name: String,
     #[serde(default)]
     #[validate(length(max = 2000, message = "Keep the comment under 2,000 characters."))]

@@ -7,13 +7,18 @@ use chrono::{Duration as Span, Utc};
 use mailer::entities::attempt::{self, AttemptStatus};
 use mailer::entities::delivery::{self, DeliveryStatus};
 use mailer::entities::user::Role;
+use mailer::entities::{client, message};
 use mailer_tests::app::{Child, eventually};
+use mailer_tests::html::parse;
 use mailer_tests::users::sign_in_new;
 use mailer_tests::{Backend, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use serde_json::json;
 
-use crate::mailings::{create_mailing, insert_named_client, make_message};
+use crate::api::{api_user, assert_error, field_errors};
+use crate::clients::{add, import_preview};
+use crate::mailings::{client_id, create_mailing, insert_named_client, make_message};
 
 /// A name that lettre cannot put in a `To` header (it panicked on it): rows like this were
 /// stored before names were checked.
@@ -309,4 +314,151 @@ async fn a_panicking_job_is_dropped_and_the_worker_goes_on() {
     );
     assert!(!running.is_finished(), "the worker is still running");
     running.abort();
+}
+
+/// A line break in a client's name or a message's subject — the text of an e-mail header
+/// — is refused on every way in: the client and message forms (422, the message beside
+/// the field), the API (422 with the field's message), the CSV import (the row is
+/// invalid), and the admin's change forms.
+#[tokio::test]
+async fn a_line_break_in_a_header_field_is_refused_on_every_way_in() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    const NAME_ERROR: &str = "Keep the name on one line: it goes in the To header of every e-mail.";
+
+    // The client form, new and edit.
+    let bad = add(&v, "eve@example.com", "Eve\r\nBcc: victim@example.net").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&bad.text().await.unwrap());
+    assert_eq!(doc.text("#e-full_name").as_deref(), Some(NAME_ERROR));
+    assert!(doc.exists("#f-full_name[aria-invalid='true']"));
+    assert!(!doc.exists("#e-email"));
+    assert_eq!(
+        add(&v, "bob@example.com", "Bob").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let bob = client_id(&app, v.user.id, "bob@example.com").await;
+    let edit = v
+        .post_form(
+            &format!("/clients/{bob}/edit"),
+            &[
+                ("email", "bob@example.com"),
+                ("full_name", "Bob\nSmith"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&edit.text().await.unwrap());
+    assert_eq!(doc.text("#e-full_name").as_deref(), Some(NAME_ERROR));
+
+    // The message form.
+    let bad = v
+        .post_form(
+            "/messages/new",
+            &[("subject", "Two\nlines"), ("body", "Hello")],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&bad.text().await.unwrap());
+    assert_eq!(
+        doc.text("#e-subject").as_deref(),
+        Some("Keep the subject on one line.")
+    );
+
+    // The API.
+    let (_, api) = api_user(&app, "program@example.com").await;
+    let (status, body) = api
+        .post(
+            "/clients",
+            json!({"email": "x@example.com", "full_name": "x\ny"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "validation");
+    assert_eq!(field_errors(&body, "full_name"), [NAME_ERROR]);
+    let (status, created) = api
+        .post(
+            "/clients",
+            json!({"email": "x@example.com", "full_name": "X"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = api
+        .put(
+            &format!("/clients/{}", created["id"]),
+            json!({"email": "x@example.com", "full_name": "X\rY"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(field_errors(&body, "full_name"), [NAME_ERROR]);
+
+    // The CSV import: a quoted cell may hold a line break; that row is invalid.
+    let csv = "email,full_name\n\
+               carol@example.com,Carol\n\
+               eve@example.com,\"Eve\nBcc: victim@example.net\"\n";
+    let doc = import_preview(&v, csv).await;
+    assert_eq!(doc.text("#import-valid").as_deref(), Some("1"));
+    assert_eq!(doc.text("#import-invalid").as_deref(), Some("1"));
+    let row = doc.text("tr.row-error").unwrap_or_default();
+    assert!(
+        row.contains("eve@example.com") && row.contains("line break"),
+        "{row}"
+    );
+    let import_id = doc.attr("input[name='import_id']", "value").unwrap();
+    let done = v
+        .post_form("/clients/import/confirm", &[("import_id", &import_id)])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+
+    // The admin's change forms.
+    let root = sign_in_new(&app, "root@example.com", Role::Superuser).await;
+    let owner = v.user.id.to_string();
+    let changed = root
+        .post_form(
+            &format!("/admin/clients/{bob}/change/"),
+            &[
+                ("owner_id", owner.as_str()),
+                ("email", "bob@example.com"),
+                ("full_name", "Bob\r\nBcc: victim@example.net"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&changed.text().await.unwrap());
+    assert_eq!(
+        doc.text("#e-full_name").as_deref(),
+        Some(mailer::validation::LINE_BREAK)
+    );
+    let message = make_message(&app, v.user.id, "One line").await;
+    let changed = root
+        .post_form(
+            &format!("/admin/messages/{}/change/", message.id),
+            &[
+                ("owner_id", owner.as_str()),
+                ("subject", "Two\nlines"),
+                ("body", "Hello"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&changed.text().await.unwrap());
+    assert_eq!(
+        doc.text("#e-subject").as_deref(),
+        Some(mailer::validation::LINE_BREAK)
+    );
+
+    // Nothing with a line break was stored.
+    let clients = client::Entity::find().all(&app.state.db).await.unwrap();
+    let mut names: Vec<&str> = clients.iter().map(|c| c.full_name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["Bob", "Carol", "X"]);
+    let messages = message::Entity::find().all(&app.state.db).await.unwrap();
+    assert!(
+        messages.iter().all(|m| m.subject == "One line"),
+        "{messages:#?}"
+    );
 }
