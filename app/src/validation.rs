@@ -22,3 +22,30 @@ pub fn one_line(value: &str) -> Result<(), ValidationError> {
     }
     Ok(())
 }
+
+/// The years a date or a time may have, on every way in (forms, API, admin, report
+/// ranges): four digits, as `date` and `datetime-local` inputs show them and as SQLite's
+/// text timestamps sort, and well inside what PostgreSQL stores (from 4713 BC). The same
+/// value is refused on both backends.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// What a date outside [`YEARS`] gets.
+pub const YEAR_OUT_OF_RANGE: &str = "Enter a date between the years 1 and 9999.";
+
+/// Whether `date` lies in [`YEARS`].
+pub fn year_in_range(date: &impl chrono::Datelike) -> bool {
+    YEARS.contains(&date.year())
+}
+
+/// A date or time as typed, checked: `Err(missing)` when it did not parse,
+/// `Err(`[`YEAR_OUT_OF_RANGE`]`)` when it lies outside [`YEARS`].
+pub fn date_in_range<D: chrono::Datelike>(
+    parsed: Option<D>,
+    missing: &'static str,
+) -> Result<D, &'static str> {
+    match parsed {
+        None => Err(missing),
+        Some(date) if !year_in_range(&date) => Err(YEAR_OUT_OF_RANGE),
+        Some(date) => Ok(date),
+    }
+}

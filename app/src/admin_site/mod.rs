@@ -21,7 +21,7 @@ use crate::entities::user::Role;
 use crate::entities::{admin_log, api_token, attempt, client, mailing, message, post, user};
 use crate::mailings::service as mailings;
 use crate::state::AppState;
-use crate::validation::{LINE_BREAK, breaks_line};
+use crate::validation::{LINE_BREAK, YEAR_OUT_OF_RANGE, breaks_line, year_in_range};
 
 impl AdminState for AppState {
     fn db(&self) -> &DatabaseConnection {
@@ -608,6 +608,14 @@ pub fn slugify(title: &str) -> String {
 }
 
 fn clean_post(p: &mut post::ActiveModel, ctx: &SaveContext) -> Result<(), Problems<post::Column>> {
+    if let Some(Some(at)) = p.published_at.try_as_ref()
+        && !year_in_range(at)
+    {
+        return Err(vec![(
+            Some(post::Column::PublishedAt),
+            YEAR_OUT_OF_RANGE.into(),
+        )]);
+    }
     let slug = p.slug.try_as_ref().cloned().unwrap_or_default();
     if slug.is_empty() {
         let title = p.title.try_as_ref().cloned().unwrap_or_default();

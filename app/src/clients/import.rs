@@ -180,7 +180,13 @@ pub async fn preview(
         let email = cell(Some(columns.email)).to_lowercase();
         let full_name = cell(columns.name);
         let comment = cell(columns.comment);
-        let error = if email.is_empty() {
+        let error = if [&email, &full_name, &comment]
+            .iter()
+            .any(|c| c.contains('\0'))
+        {
+            // No text needs it, and PostgreSQL cannot store it.
+            Some("The row contains a NUL character.".to_owned())
+        } else if email.is_empty() {
             Some("No e-mail address.".to_owned())
         } else if !email.validate_email() || email.len() > 254 {
             Some(format!("\"{email}\" is not a valid e-mail address."))

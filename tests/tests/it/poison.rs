@@ -462,3 +462,197 @@ async fn a_line_break_in_a_header_field_is_refused_on_every_way_in() {
         "{messages:#?}"
     );
 }
+
+/// Every date input has one range (years 1 to 9999) and every text input refuses NUL, with
+/// a 422 and the message beside the field — the same values on both backends, where
+/// PostgreSQL used to answer 500 ("timestamp out of range", "invalid byte sequence 0x00")
+/// and SQLite stored them.
+async fn out_of_range_dates_and_nul_are_refused_alike(backend: Backend) {
+    use mailer::validation::YEAR_OUT_OF_RANGE;
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let client = insert_named_client(&app, v.user.id, "bob@example.com", "Bob").await;
+    let message = make_message(&app, v.user.id, "Dates").await;
+    let (message_id, client_id) = (message.id.to_string(), client.to_string());
+
+    // The mailing form.
+    for (start, end, field) in [
+        ("-10000-01-01T00:00", "2030-01-01T00:00", "start_at"),
+        ("-4714-11-24T00:00", "2030-01-01T00:00", "start_at"),
+        ("0000-06-01T00:00", "2030-01-01T00:00", "start_at"),
+        ("2030-01-01T00:00", "+10000-01-01T00:00", "end_at"),
+    ] {
+        let response = v
+            .post_form(
+                "/mailings/new",
+                &[
+                    ("message_id", message_id.as_str()),
+                    ("client_ids", client_id.as_str()),
+                    ("start_at", start),
+                    ("end_at", end),
+                    ("periodicity", "once"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{start} – {end}"
+        );
+        let doc = parse(&response.text().await.unwrap());
+        assert_eq!(
+            doc.text(&format!("#e-{field}")).as_deref(),
+            Some(YEAR_OUT_OF_RANGE),
+            "{start} – {end}"
+        );
+    }
+
+    // The API.
+    let (_, api) = api_user(&app, "program@example.com").await;
+    let (status, created) = api
+        .post(
+            "/clients",
+            json!({"email": "carol@example.com", "full_name": "Carol"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, msg) = api
+        .post("/messages", json!({"subject": "Hi", "body": "Hello"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    for start in ["-4714-11-24T00:00:00Z", "-10000-01-01T00:00:00Z"] {
+        let (status, body) = api
+            .post(
+                "/mailings",
+                json!({
+                    "message_id": msg["id"], "client_ids": [created["id"]],
+                    "start_at": start, "end_at": "2030-01-01T00:00:00Z", "periodicity": "once"
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{start}: {body}");
+        assert_error(&body, "validation");
+        assert_eq!(
+            field_errors(&body, "start_at"),
+            [YEAR_OUT_OF_RANGE],
+            "{start}"
+        );
+    }
+    // NUL in API strings.
+    let (status, body) = api
+        .post(
+            "/clients",
+            json!({"email": "dan@example.com", "full_name": "D\u{0}an"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(field_errors(&body, "full_name").len(), 1, "{body}");
+
+    // The report's custom range: the page and its CSV.
+    let page = v
+        .get("/reports?range=custom&from=-10000-01-01&to=-10000-01-05")
+        .await;
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&page.text().await.unwrap());
+    assert_eq!(doc.text("#e-from").as_deref(), Some(YEAR_OUT_OF_RANGE));
+    let csv = v
+        .get("/reports/export.csv?range=custom&from=-4714-01-01&to=-4714-01-02")
+        .await;
+    assert_eq!(csv.status(), StatusCode::BAD_REQUEST);
+
+    // A CSV import cell with NUL: that row is invalid, the rest goes in.
+    let doc = import_preview(
+        &v,
+        "email,full_name,comment\nerin@example.com,Erin,ok\nnul@example.com,Nul,a\0b\n",
+    )
+    .await;
+    assert_eq!(doc.text("#import-valid").as_deref(), Some("1"));
+    assert_eq!(doc.text("#import-invalid").as_deref(), Some("1"));
+    let row = doc.text("tr.row-error").unwrap_or_default();
+    assert!(row.contains("NUL"), "{row}");
+    let import_id = doc.attr("input[name='import_id']", "value").unwrap();
+    let done = v
+        .post_form("/clients/import/confirm", &[("import_id", &import_id)])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+
+    // The admin: a post's date and title, a client's comment.
+    let editor = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
+    let post = |title: &str, published_at: &str| {
+        reqwest::multipart::Form::new()
+            .text("title", title.to_owned())
+            .text("slug", "")
+            .text("body", "Words.")
+            .text("published_at", published_at.to_owned())
+    };
+    let response = editor
+        .post_multipart("/admin/posts/add/", post("Old", "-10000-01-01T00:00"))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&response.text().await.unwrap());
+    assert_eq!(
+        doc.text("#e-published_at").as_deref(),
+        Some(YEAR_OUT_OF_RANGE)
+    );
+    let response = editor
+        .post_multipart("/admin/posts/add/", post("Ti\0tle", ""))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&response.text().await.unwrap());
+    assert_eq!(
+        doc.text("#e-title").as_deref(),
+        Some("This text contains a NUL character.")
+    );
+    let root = sign_in_new(&app, "root@example.com", Role::Superuser).await;
+    let owner = v.user.id.to_string();
+    let response = root
+        .post_form(
+            &format!("/admin/clients/{client}/change/"),
+            &[
+                ("owner_id", owner.as_str()),
+                ("email", "bob@example.com"),
+                ("full_name", "Bob"),
+                ("comment", "a\0b"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let doc = parse(&response.text().await.unwrap());
+    assert_eq!(
+        doc.text("#e-comment").as_deref(),
+        Some("This text contains a NUL character.")
+    );
+
+    // Nothing of it was stored.
+    use sea_orm::PaginatorTrait;
+    let db = &app.state.db;
+    assert_eq!(
+        mailer::entities::mailing::Entity::find()
+            .count(db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        mailer::entities::post::Entity::find()
+            .count(db)
+            .await
+            .unwrap(),
+        0
+    );
+    let clients = client::Entity::find().all(db).await.unwrap();
+    assert!(clients.iter().all(|c| !c.comment.contains('\0')));
+    assert_eq!(clients.len(), 3, "Bob, Carol and Erin: {clients:#?}");
+}
+
+#[tokio::test]
+async fn out_of_range_dates_and_nul_are_refused_alike_sqlite() {
+    out_of_range_dates_and_nul_are_refused_alike(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn out_of_range_dates_and_nul_are_refused_alike_postgres() {
+    out_of_range_dates_and_nul_are_refused_alike(Backend::Postgres).await;
+}
