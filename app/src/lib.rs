@@ -19,6 +19,7 @@ pub mod mailings;
 pub mod messages;
 pub mod reports;
 pub mod shutdown;
+pub mod spreadsheet;
 pub mod state;
 pub mod telemetry;
 pub mod validation;

@@ -10,6 +10,7 @@ use serde::Serialize;
 use validator::ValidateEmail;
 
 use crate::entities::client;
+use crate::spreadsheet;
 use crate::validation::breaks_line;
 
 /// Largest file accepted, and how many rows the preview shows.
@@ -171,10 +172,10 @@ pub async fn preview(
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        // An export's cells come back as they were (without the quote that kept a
+        // spreadsheet from reading them as formulas).
         let cell = |i: Option<usize>| {
-            i.and_then(|i| record.get(i))
-                .unwrap_or_default()
-                .trim()
+            spreadsheet::unescape(i.and_then(|i| record.get(i)).unwrap_or_default().trim())
                 .to_owned()
         };
         let email = cell(Some(columns.email)).to_lowercase();

@@ -13,7 +13,7 @@ use mailer_tests::html::parse;
 use mailer_tests::users::sign_in_new;
 use mailer_tests::{Backend, spawn_app};
 use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 use crate::api::{api_user, assert_error, field_errors};
@@ -174,6 +174,23 @@ async fn a_poison_client_fails_alone_and_the_worker_goes_on_postgres() {
     a_poison_client_fails_alone_and_the_worker_goes_on(Backend::Postgres).await;
 }
 
+/// A weekly mailing of `v` made through the form, starting tomorrow: nothing of it is due.
+async fn mailing_from_tomorrow(
+    app: &mailer_tests::TestApp,
+    v: &mailer_tests::users::Visitor,
+    message: i32,
+    clients: &[i32],
+) -> mailer::entities::mailing::Model {
+    let created = create_mailing(v, message, clients, Span::days(1), Span::days(9), "weekly").await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    mailer::entities::mailing::Entity::find()
+        .filter(mailer::entities::mailing::Column::MessageId.eq(message))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// A delivery whose every try ended without a result (its job panicked or timed out, or
 /// its worker died each time) is not taken up again forever: claimed once more than it
 /// may be tried, it fails with a reason instead of being sent.
@@ -184,22 +201,7 @@ async fn a_delivery_out_of_tries_gives_up(backend: Backend) {
     let v = sign_in_new(&app, "ann@example.com", Role::User).await;
     let client = insert_named_client(&app, v.user.id, "bob@example.com", "Bob").await;
     let message = make_message(&app, v.user.id, "Lost tries").await;
-    // Starts tomorrow: nothing of its own is due.
-    let created = create_mailing(
-        &v,
-        message.id,
-        &[client],
-        Span::days(1),
-        Span::days(9),
-        "weekly",
-    )
-    .await;
-    assert_eq!(created.status(), StatusCode::SEE_OTHER);
-    let mailing = mailer::entities::mailing::Entity::find()
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let mailing = mailing_from_tomorrow(&app, &v, message.id, &[client]).await;
     let max_tries = app.config.worker.max_tries();
     let long_ago = Utc::now() - Span::hours(1);
     let row = delivery::ActiveModel {
@@ -655,4 +657,143 @@ async fn out_of_range_dates_and_nul_are_refused_alike_sqlite() {
 #[tokio::test]
 async fn out_of_range_dates_and_nul_are_refused_alike_postgres() {
     out_of_range_dates_and_nul_are_refused_alike(Backend::Postgres).await;
+}
+
+/// The records of a CSV download (header included).
+async fn csv_records(v: &mailer_tests::users::Visitor, path: &str) -> Vec<Vec<String>> {
+    let response = v.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let bytes = response.bytes().await.unwrap();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[..])
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// Every CSV export writes a cell a spreadsheet would run as a formula (`=`, `+`, `-`,
+/// `@`, tab, CR first) with a leading `'`, as OWASP advises; and the client export,
+/// imported again, gives back the same values — no quote grows on the way round.
+#[tokio::test]
+async fn csv_exports_neutralise_formulas_and_import_back_unchanged() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let people = [
+        (
+            "-bob@example.com",
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "+1 555 0100",
+        ),
+        ("carol@example.com", "@SUM(A1:A9)", "-2+3"),
+        ("dan@example.com", "'=already quoted", "\ttabbed"),
+        ("erin@example.com", "'t Hooft", "\rreturn"),
+        ("fay@example.com", "Fay", "a=b"),
+    ];
+    let mut ids = Vec::new();
+    for (email, name, comment) in people {
+        let id = insert_named_client(&app, v.user.id, email, name).await;
+        let mut row: client::ActiveModel = client::Entity::find_by_id(id)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+        row.comment = Set(comment.into());
+        row.update(&app.state.db).await.unwrap();
+        ids.push(id);
+    }
+
+    let exported = csv_records(&v, "/clients/export.csv").await;
+    assert_eq!(exported[0], ["email", "full_name", "comment"]);
+    let find = |email: &str| {
+        exported
+            .iter()
+            .find(|r| r[0].trim_start_matches('\'') == email)
+            .unwrap_or_else(|| panic!("{email} in {exported:?}"))
+            .clone()
+    };
+    assert_eq!(
+        find("-bob@example.com"),
+        [
+            "'-bob@example.com",
+            "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            "'+1 555 0100"
+        ]
+    );
+    assert_eq!(
+        find("carol@example.com"),
+        ["carol@example.com", "'@SUM(A1:A9)", "'-2+3"]
+    );
+    assert_eq!(
+        find("dan@example.com"),
+        ["dan@example.com", "''=already quoted", "'\ttabbed"]
+    );
+    assert_eq!(
+        find("erin@example.com"),
+        ["erin@example.com", "'t Hooft", "'\rreturn"]
+    );
+    assert_eq!(find("fay@example.com"), ["fay@example.com", "Fay", "a=b"]);
+
+    // Round trip: the export imported by another user gives the same clients, and their
+    // export is the same file.
+    let w = sign_in_new(&app, "walt@example.com", Role::User).await;
+    let bytes = v.get("/clients/export.csv").await.bytes().await.unwrap();
+    let doc = import_preview(&w, std::str::from_utf8(&bytes).unwrap()).await;
+    assert_eq!(doc.text("#import-valid").as_deref(), Some("5"));
+    let import_id = doc.attr("input[name='import_id']", "value").unwrap();
+    let done = w
+        .post_form("/clients/import/confirm", &[("import_id", &import_id)])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let mut imported: Vec<(String, String, String)> = client::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.owner_id == w.user.id)
+        .map(|c| (c.email, c.full_name, c.comment))
+        .collect();
+    imported.sort();
+    let mut expected: Vec<(String, String, String)> = people
+        .iter()
+        .map(|(e, n, c)| (e.to_string(), n.to_string(), c.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(imported, expected);
+    assert_eq!(csv_records(&w, "/clients/export.csv").await, exported);
+
+    // The attempt log and the reports.
+    let message = make_message(&app, v.user.id, "-Sale").await;
+    let mailing = mailing_from_tomorrow(&app, &v, message.id, &ids[..1]).await;
+    let reply = "=cmd|' /C calc'!A0";
+    attempt::ActiveModel {
+        owner_id: Set(v.user.id),
+        mailing_id: Set(mailing.id),
+        message_id: Set(Some(message.id)),
+        client_id: Set(Some(ids[0])),
+        delivery_id: Set(None),
+        recipient: Set("-bob@example.com".into()),
+        occurrence_at: Set(Utc::now()),
+        attempted_at: Set(Utc::now()),
+        status: Set(AttemptStatus::Failure),
+        smtp_code: Set(Some(550)),
+        response: Set(Some(reply.into())),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let log = csv_records(&v, &format!("/mailings/{}/attempts.csv", mailing.id)).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1][1], "'-bob@example.com");
+    assert_eq!(log[1][5], format!("'{reply}"));
+    let report = csv_records(&v, "/reports/export.csv?view=messages").await;
+    assert_eq!(report.len(), 2, "{report:?}");
+    assert_eq!(report[1][0], "'-Sale");
+    assert_eq!(report[1][8], format!("'{reply}"));
+    let report = csv_records(&v, "/reports/export.csv").await;
+    assert_eq!(report[1][8], format!("'{reply}"));
 }
