@@ -93,11 +93,14 @@ impl Outbound {
                     chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
                     uuid::Uuid::new_v4().simple()
                 );
-                let path = dir.join(name);
-                tokio::fs::write(&path, &message).await.map_err(transient)?;
+                tokio::fs::write(dir.join(&name), &message)
+                    .await
+                    .map_err(transient)?;
+                // The file's name only: this text is the attempt's reply, which users see
+                // on their pages and in their CSV, and the server's paths are not theirs.
                 Ok(Reply {
                     code: 250,
-                    text: format!("written to {}", path.display()),
+                    text: format!("written to the outbox as {name}"),
                 })
             }
         }

@@ -797,3 +797,70 @@ async fn csv_exports_neutralise_formulas_and_import_back_unchanged() {
     let report = csv_records(&v, "/reports/export.csv").await;
     assert_eq!(report[1][8], format!("'{reply}"));
 }
+
+/// On the embedded default (outbox, no SMTP) an attempt's reply names the outbox file, not
+/// the server's path to it: on the mailing's page, in its attempt CSV and in the reports.
+#[tokio::test]
+async fn the_outbox_reply_shows_the_file_name_not_the_server_path() {
+    let Some(app) = mailer_tests::spawn_app_with(Backend::Sqlite, |c| c.smtp_url = None).await
+    else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let client = insert_named_client(&app, v.user.id, "bob@example.com", "Bob").await;
+    let message = make_message(&app, v.user.id, "To the outbox").await;
+    let log = app.dir.path().join("worker.log");
+    let mut worker = Child::spawn("mailer-worker", &[], &app.env(), &log);
+    let created = create_mailing(
+        &v,
+        message.id,
+        &[client],
+        -Span::minutes(1),
+        Span::days(1),
+        "once",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let sent = eventually(Duration::from_secs(30), "the delivery sent", || {
+        let app = &app;
+        async move {
+            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+            (rows.len() == 1 && rows[0].status == DeliveryStatus::Sent).then(|| rows[0].clone())
+        }
+    })
+    .await;
+    still_running(&mut worker, &log);
+
+    let files: Vec<String> = std::fs::read_dir(app.config.outbox_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let reply = format!("written to the outbox as {}", files[0]);
+    let attempts = attempt::Entity::find().all(&app.state.db).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].delivery_id, Some(sent.id));
+    assert_eq!(attempts[0].response.as_deref(), Some(reply.as_str()));
+
+    let server_dir = app.dir.path().display().to_string();
+    let page = parse(
+        &v.get(&format!("/mailings/{}", sent.mailing_id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        page.text("#report-last-reply").as_deref(),
+        Some(reply.as_str())
+    );
+    let csv = csv_records(&v, &format!("/mailings/{}/attempts.csv", sent.mailing_id)).await;
+    assert_eq!(csv[1][5], reply);
+    let reports = v.get("/reports").await.text().await.unwrap();
+    let doc = parse(&reports);
+    assert_eq!(doc.texts("#report-rows td code"), [reply.as_str()]);
+    assert!(
+        !reports.contains(&server_dir),
+        "no server path on the reports page"
+    );
+}
