@@ -194,6 +194,10 @@ pub fn parse(
     }
     match kind {
         FieldKind::Text | FieldKind::LongText | FieldKind::Select | FieldKind::Image => {
+            // No text needs it, and PostgreSQL cannot store it in a text column.
+            if raw.contains('\0') {
+                return Err("This text contains a NUL character.".into());
+            }
             let value = if kind == FieldKind::LongText {
                 raw.replace("\r\n", "\n")
             } else {
@@ -335,6 +339,10 @@ mod tests {
         assert_eq!(
             parse(FieldKind::Text, &s20, "  ", false, false).unwrap_err(),
             "This field is required."
+        );
+        assert_eq!(
+            parse(FieldKind::LongText, &ColumnType::Text, "a\0b", false, false).unwrap_err(),
+            "This text contains a NUL character."
         );
         assert_eq!(
             parse(FieldKind::Text, &s20, "", false, true).unwrap(),

@@ -19,8 +19,10 @@ pub mod mailings;
 pub mod messages;
 pub mod reports;
 pub mod shutdown;
+pub mod spreadsheet;
 pub mod state;
 pub mod telemetry;
+pub mod validation;
 pub mod web;
 
 pub use config::Config;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use apalis::layers::retry::HasherRng;
 use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::*;
+use futures::FutureExt;
 use mailer::AppState;
 use mailer::config::WorkerConfig;
 use mailer::delivery::Outbound;
@@ -16,10 +17,38 @@ use mailer::delivery::send::{Deliverer, DeliveryTask, Limits, Outcome};
 use mailer::jobs::{MailJob, Queue};
 use mailer::mail::{MailError, Mailer};
 
+/// A job that panicked: it ends for good (apalis marks it killed, neither the retry layer
+/// nor the queue tries it again), and the worker goes on with the next one.
+#[derive(Debug, thiserror::Error)]
+#[error("the job panicked: {0}")]
+pub struct JobPanicked(pub String);
+
+/// Runs one job's future. A panic in it fails that job — logged with the job, not retried —
+/// instead of ending the worker (apalis would stop it, and the watchdog the process; the
+/// job, still queued, would then stop every worker that takes it).
+pub async fn contained<J, F>(job: &J, run: F) -> Result<(), BoxDynError>
+where
+    J: std::fmt::Debug + Sync,
+    F: Future<Output = Result<(), BoxDynError>>,
+{
+    match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let reason = mailer::delivery::panic_message(panic.as_ref());
+            tracing::error!(?job, %reason, "a job panicked: dropped, not retried");
+            Err(Box::new(AbortError::new(JobPanicked(reason))))
+        }
+    }
+}
+
 /// Sends one e-mail. Permanent failures (5xx, bad address) abort at once; others are
 /// retried by the retry layer with backoff.
 pub async fn send_mail(job: MailJob, mailer: Data<Mailer>) -> Result<(), BoxDynError> {
-    match mailer.send(&job).await {
+    contained(&job, deliver_mail(&job, &mailer)).await
+}
+
+async fn deliver_mail(job: &MailJob, mailer: &Mailer) -> Result<(), BoxDynError> {
+    match mailer.send(job).await {
         Ok(()) => {
             tracing::info!(to = %job.to, subject = %job.subject, "mail sent");
             Ok(())
@@ -70,6 +99,11 @@ pub async fn run_delivery(
     task: DeliveryTask,
     ctx: Data<DeliveryContext>,
 ) -> Result<(), BoxDynError> {
+    let described = task.clone();
+    contained(&described, run_delivery_task(task, &ctx)).await
+}
+
+async fn run_delivery_task(task: DeliveryTask, ctx: &DeliveryContext) -> Result<(), BoxDynError> {
     match task {
         DeliveryTask::FanOut { mailing_id } => {
             use sea_orm::EntityTrait;
@@ -101,8 +135,8 @@ pub async fn run_delivery(
             push_deliveries(&ctx.state, ids).await?;
             Ok(())
         }
-        DeliveryTask::Deliver { delivery_id } => run_batch(&ctx, vec![delivery_id]).await,
-        DeliveryTask::DeliverMany { delivery_ids } => run_batch(&ctx, delivery_ids).await,
+        DeliveryTask::Deliver { delivery_id } => run_batch(ctx, vec![delivery_id]).await,
+        DeliveryTask::DeliverMany { delivery_ids } => run_batch(ctx, delivery_ids).await,
     }
 }
 
@@ -264,8 +298,9 @@ pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Retries transient failures only; an `AbortError` (see `send_mail`) ends the job.
-fn is_retryable(error: &BoxDynError) -> bool {
+/// Retries transient failures only; an `AbortError` (a permanent failure of `send_mail`, or
+/// a job that panicked: see [`contained`]) ends the job.
+pub fn is_retryable(error: &BoxDynError) -> bool {
     !error.is::<AbortError>()
         && error
             .downcast_ref::<MailError>()
@@ -340,10 +375,6 @@ pub async fn run(
     // Worker names are registered with the backend and must be unique across processes
     // (apalis-sqlite refuses a second "mailer-delivery" with WORKER_ALREADY_EXISTS).
     let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    let delivery_policy = {
-        let (retries, backoff) = (config.retries, backoff.clone());
-        move || RetryPolicy::retries(retries).with_backoff(backoff.clone())
-    };
     // One worker per queue, on whichever backend the queue lives. Layer order: concurrency →
     // retry → timeout → tracing (each try is timed on its own).
     macro_rules! register {
@@ -379,7 +410,7 @@ pub async fn run(
         state.queues.mail.clone(),
         "mailer-mail",
         mailer,
-        policy,
+        policy.clone(),
         send_mail
     );
     let monitor = register!(
@@ -387,7 +418,7 @@ pub async fn run(
         state.queues.delivery.clone(),
         "mailer-delivery",
         delivery.clone(),
-        delivery_policy,
+        policy,
         run_delivery
     );
     let (stop_tick, mut tick_stopped) = tokio::sync::watch::channel(false);
@@ -398,8 +429,17 @@ pub async fn run(
         loop {
             tokio::select! {
                 _ = interval.tick() => {
-                    if let Err(e) = tick(&delivery).await {
-                        tracing::error!(error = %format!("{e:#}"), "scheduler tick failed");
+                    // A panic in one tick must not end the ticker: nothing would be
+                    // scheduled any more, with the process still up.
+                    match std::panic::AssertUnwindSafe(tick(&delivery)).catch_unwind().await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::error!(error = %format!("{e:#}"), "scheduler tick failed");
+                        }
+                        Err(panic) => {
+                            let reason = mailer::delivery::panic_message(panic.as_ref());
+                            tracing::error!(%reason, "scheduler tick panicked");
+                        }
                     }
                 }
                 _ = tick_stopped.changed() => break,

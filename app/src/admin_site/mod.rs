@@ -21,6 +21,7 @@ use crate::entities::user::Role;
 use crate::entities::{admin_log, api_token, attempt, client, mailing, message, post, user};
 use crate::mailings::service as mailings;
 use crate::state::AppState;
+use crate::validation::{LINE_BREAK, YEAR_OUT_OF_RANGE, breaks_line, year_in_range};
 
 impl AdminState for AppState {
     fn db(&self) -> &DatabaseConnection {
@@ -468,6 +469,9 @@ fn clients() -> ModelAdmin<client::Entity, AppState> {
                 }
                 c.email = Set(normalized);
             }
+            if c.full_name.try_as_ref().is_some_and(|n| breaks_line(n)) {
+                problems.push((Some(client::Column::FullName), LINE_BREAK.into()));
+            }
             stamp(&mut c.created_at, &mut c.updated_at, ctx);
             if problems.is_empty() {
                 Ok(())
@@ -494,6 +498,9 @@ fn messages() -> ModelAdmin<message::Entity, AppState> {
         .audit_ignore(&[C::UpdatedAt])
         .repr(|m: &message::Model| m.subject.clone())
         .clean(|m: &mut message::ActiveModel, ctx| {
+            if m.subject.try_as_ref().is_some_and(|s| breaks_line(s)) {
+                return Err(vec![(Some(message::Column::Subject), LINE_BREAK.into())]);
+            }
             stamp(&mut m.created_at, &mut m.updated_at, ctx);
             Ok(())
         })
@@ -601,6 +608,14 @@ pub fn slugify(title: &str) -> String {
 }
 
 fn clean_post(p: &mut post::ActiveModel, ctx: &SaveContext) -> Result<(), Problems<post::Column>> {
+    if let Some(Some(at)) = p.published_at.try_as_ref()
+        && !year_in_range(at)
+    {
+        return Err(vec![(
+            Some(post::Column::PublishedAt),
+            YEAR_OUT_OF_RANGE.into(),
+        )]);
+    }
     let slug = p.slug.try_as_ref().cloned().unwrap_or_default();
     if slug.is_empty() {
         let title = p.title.try_as_ref().cloned().unwrap_or_default();

@@ -43,8 +43,8 @@ impl From<client::Model> for ClientOut {
 }
 
 /// A recipient to create or replace. The rules (a valid address of at most 254
-/// characters, unique among your clients; a name of 1–200 characters; a comment under
-/// 2,000) give 422 with the messages per field.
+/// characters, unique among your clients; a name of 1–200 characters on one line; a
+/// comment under 2,000; no NUL anywhere) give 422 with the messages per field.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "ClientInput")]
 pub struct ClientIn {

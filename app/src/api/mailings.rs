@@ -157,8 +157,9 @@ fn out(m: mailing::Model, subject: String, client_ids: Vec<i32>) -> MailingOut {
 }
 
 /// A mailing to create or replace. The message and the clients must be yours, at least
-/// one client, and the end after the start (times are kept to the second), or 422 with
-/// the messages per field. A mailing created inside [start, end) sends at once.
+/// one client, both times in the years 1 to 9999 and the end after the start (times are
+/// kept to the second), or 422 with the messages per field. A mailing created inside
+/// [start, end) sends at once.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "MailingInput")]
 pub struct MailingIn {

@@ -10,6 +10,8 @@ use serde::Serialize;
 use validator::ValidateEmail;
 
 use crate::entities::client;
+use crate::spreadsheet;
+use crate::validation::breaks_line;
 
 /// Largest file accepted, and how many rows the preview shows.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -170,21 +172,29 @@ pub async fn preview(
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        // An export's cells come back as they were (without the quote that kept a
+        // spreadsheet from reading them as formulas).
         let cell = |i: Option<usize>| {
-            i.and_then(|i| record.get(i))
-                .unwrap_or_default()
-                .trim()
+            spreadsheet::unescape(i.and_then(|i| record.get(i)).unwrap_or_default().trim())
                 .to_owned()
         };
         let email = cell(Some(columns.email)).to_lowercase();
         let full_name = cell(columns.name);
         let comment = cell(columns.comment);
-        let error = if email.is_empty() {
+        let error = if [&email, &full_name, &comment]
+            .iter()
+            .any(|c| c.contains('\0'))
+        {
+            // No text needs it, and PostgreSQL cannot store it.
+            Some("The row contains a NUL character.".to_owned())
+        } else if email.is_empty() {
             Some("No e-mail address.".to_owned())
         } else if !email.validate_email() || email.len() > 254 {
             Some(format!("\"{email}\" is not a valid e-mail address."))
         } else if full_name.chars().count() > 200 {
             Some("The name is longer than 200 characters.".to_owned())
+        } else if breaks_line(&full_name) {
+            Some("The name has a line break: keep it on one line.".to_owned())
         } else {
             None
         };

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::entities::client;
+use crate::spreadsheet::CsvTable;
 use crate::web::AppError;
 use crate::web::forms::{FieldErrors, SaveError};
 use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
@@ -22,11 +23,17 @@ pub struct ClientInput {
     )]
     pub email: String,
     #[serde(default)]
-    #[validate(length(
-        min = 1,
-        max = 200,
-        message = "Enter the full name (up to 200 characters)."
-    ))]
+    #[validate(
+        length(
+            min = 1,
+            max = 200,
+            message = "Enter the full name (up to 200 characters)."
+        ),
+        custom(
+            function = "crate::validation::one_line",
+            message = "Keep the name on one line: it goes in the To header of every e-mail."
+        )
+    )]
     pub full_name: String,
     #[serde(default)]
     #[validate(length(max = 2000, message = "Keep the comment under 2,000 characters."))]
@@ -206,14 +213,9 @@ pub async fn export_csv(
     query: &ListQuery,
 ) -> Result<Vec<u8>, AppError> {
     let rows = sorted(search(owned(owner), query), query).all(db).await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(["email", "full_name", "comment"])
-        .map_err(anyhow::Error::from)?;
+    let mut table = CsvTable::new(&["email", "full_name", "comment"])?;
     for c in rows {
-        writer
-            .write_record([&c.email, &c.full_name, &c.comment])
-            .map_err(anyhow::Error::from)?;
+        table.row([&c.email, &c.full_name, &c.comment])?;
     }
-    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    Ok(table.into_bytes()?)
 }

@@ -16,6 +16,16 @@ use crate::config::Config;
 use gate::{Admission, SendGate};
 use transport::{Reply, SendError, SmtpConfig, SmtpPool};
 
+/// The text of a caught panic's payload (`panic!` with a literal or with a format), for
+/// the log and the attempt row of whatever it failed.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// Where deliveries go, behind this process's circuit breaker and send rate.
 #[derive(Clone)]
 pub struct Outbound {
@@ -83,11 +93,14 @@ impl Outbound {
                     chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
                     uuid::Uuid::new_v4().simple()
                 );
-                let path = dir.join(name);
-                tokio::fs::write(&path, &message).await.map_err(transient)?;
+                tokio::fs::write(dir.join(&name), &message)
+                    .await
+                    .map_err(transient)?;
+                // The file's name only: this text is the attempt's reply, which users see
+                // on their pages and in their CSV, and the server's paths are not theirs.
                 Ok(Reply {
                     code: 250,
-                    text: format!("written to {}", path.display()),
+                    text: format!("written to the outbox as {name}"),
                 })
             }
         }

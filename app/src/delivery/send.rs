@@ -3,7 +3,10 @@
 //! server's 250 and the batch's commit is the one window in which a client could get the
 //! same occurrence twice (see [`deliver_batch`]).
 
+use std::panic::AssertUnwindSafe;
+
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use lettre::address::Envelope;
 use lettre::message::{Body, Mailbox, header::ContentType};
 use sea_orm::sea_query::Expr;
@@ -22,6 +25,7 @@ use super::transport::{Reply, SendError};
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::{client, mailing, message};
+use crate::validation::breaks_line;
 
 /// How many tries a delivery gets, and how long a worker holds a claimed one.
 #[derive(Debug, Clone, Copy)]
@@ -137,6 +141,34 @@ impl Letter {
             .body(self.body.clone())?;
         Ok(email.formatted())
     }
+}
+
+/// The e-mail of one delivery and its recipient, or why it cannot be built. Each reason
+/// is for good: the same row fails the same way on every try.
+fn build(
+    from: &Mailbox,
+    client: &client::Model,
+    letter: Option<&Letter>,
+    message_id: &str,
+) -> Result<(lettre::Address, Vec<u8>), String> {
+    let letter = letter.ok_or("the message was deleted")?;
+    let to = client
+        .email
+        .parse::<lettre::Address>()
+        .map_err(|e| format!("bad address {}: {e}", client.email))?;
+    // Stored before names were checked. lettre panics on it ("a Display implementation
+    // returned an error unexpectedly"): refused here, with a reason the user can act on.
+    if breaks_line(&client.full_name) {
+        return Err(
+            "the client's name has a line break, which cannot go in the To header: edit the \
+             client's name"
+                .into(),
+        );
+    }
+    let bytes = letter
+        .render(from, client, &to, message_id)
+        .map_err(|e| format!("cannot build the e-mail: {e:#}"))?;
+    Ok((to, bytes))
 }
 
 /// Deliveries per claim and group commit at most (bound parameters stay far below the
@@ -263,16 +295,27 @@ impl Deliverer {
             let mailing = mailings.get(&row.mailing_id);
             async move {
                 match (client, mailing) {
+                    // Claimed once more than it may be tried: every try before ended
+                    // without a result (its job panicked or timed out, or its worker died).
+                    (Some(client), Some((mailing, letter)))
+                        if row.tries > self.limits.max_tries =>
+                    {
+                        let text =
+                            format!("gave up: {} tries ended without a result", row.tries - 1);
+                        let result = Err(SendError::Permanent { code: 0, text });
+                        attempted(row, client, mailing, letter.as_ref(), result, false)
+                    }
                     (Some(client), Some((mailing, letter))) => {
-                        attempt(
+                        let letter = letter.as_ref();
+                        let sending = attempt(
                             &self.outbound,
                             &self.from,
-                            row,
+                            row.clone(),
                             client,
                             mailing,
-                            letter.as_ref(),
-                        )
-                        .await
+                            letter,
+                        );
+                        unless_panic(sending, row, client, mailing, letter).await
                     }
                     _ => Tried::Gone(row.id),
                 }
@@ -378,11 +421,27 @@ async fn run_recorder(
                 }
             }
         }
-        let (waiting, groups): (Vec<_>, Vec<_>) = lot
+        let (waiting, tried): (Vec<_>, Vec<_>) = lot
             .into_iter()
-            .map(|group| (group.done, plan(group.tried, limits)))
+            .map(|group| (group.done, group.tried))
             .unzip();
-        for (done, result) in waiting.into_iter().zip(commit(&db, groups).await) {
+        // A panic here must not end the recorder, or every later group would wait for it
+        // in vain: the lot's groups fail (their rows are claimed again after the lease).
+        let recorded = AssertUnwindSafe(async {
+            let groups = tried.into_iter().map(|t| plan(t, limits)).collect();
+            commit(&db, groups).await
+        })
+        .catch_unwind()
+        .await;
+        let results = recorded.unwrap_or_else(|panic| {
+            let text = format!(
+                "recording deliveries panicked: {}",
+                super::panic_message(panic.as_ref())
+            );
+            tracing::error!(error = %text, "recording a lot failed");
+            waiting.iter().map(|_| Err(text.clone())).collect()
+        });
+        for (done, result) in waiting.into_iter().zip(results) {
             let _ = done.send(result);
         }
     }
@@ -473,25 +532,53 @@ async fn attempt(
     mailing: &mailing::Model,
     letter: Option<&Letter>,
 ) -> Tried {
-    let permanent = |text: String| Err(SendError::Permanent { code: 0, text });
     let mut probe_failed = false;
-    let result = match letter {
-        None => permanent("the message was deleted".into()),
-        Some(letter) => match client.email.parse::<lettre::Address>() {
-            Err(e) => permanent(format!("bad address {}: {e}", client.email)),
-            Ok(to) => match letter.render(from, client, &to, &row.message_id_header) {
-                Err(e) => permanent(format!("cannot build the e-mail: {e}")),
-                Ok(bytes) => match outbound.admit().await {
-                    Admission::Paused(wait) => return Tried::Paused { row, wait },
-                    Admission::Go(permit) => {
-                        let result = outbound.send(from.email.clone(), to, bytes).await;
-                        probe_failed = permit.record(&result);
-                        result
-                    }
-                },
-            },
+    let result = match build(from, client, letter, &row.message_id_header) {
+        Err(text) => Err(SendError::Permanent { code: 0, text }),
+        Ok((to, bytes)) => match outbound.admit().await {
+            Admission::Paused(wait) => return Tried::Paused { row, wait },
+            Admission::Go(permit) => {
+                let result = outbound.send(from.email.clone(), to, bytes).await;
+                probe_failed = permit.record(&result);
+                result
+            }
         },
     };
+    attempted(row, client, mailing, letter, result, probe_failed)
+}
+
+/// Runs `sending`, the [`attempt`] of `row`: a panic in it fails this delivery for good
+/// (with the panic's text as the reason) instead of the whole group, and the worker with it.
+async fn unless_panic(
+    sending: impl Future<Output = Tried>,
+    row: delivery::Model,
+    client: &client::Model,
+    mailing: &mailing::Model,
+    letter: Option<&Letter>,
+) -> Tried {
+    match AssertUnwindSafe(sending).catch_unwind().await {
+        Ok(tried) => tried,
+        Err(panic) => {
+            let text = format!(
+                "internal error while sending: {}",
+                super::panic_message(panic.as_ref())
+            );
+            tracing::error!(delivery_id = row.id, reason = %text, "a delivery panicked");
+            let result = Err(SendError::Permanent { code: 0, text });
+            attempted(row, client, mailing, letter, result, false)
+        }
+    }
+}
+
+/// The attempt row of a delivery's try, with its result.
+fn attempted(
+    row: delivery::Model,
+    client: &client::Model,
+    mailing: &mailing::Model,
+    letter: Option<&Letter>,
+    result: Result<Reply, SendError>,
+    probe_failed: bool,
+) -> Tried {
     let at = Utc::now();
     let (status, code, response) = match &result {
         Ok(reply) => (
@@ -836,5 +923,63 @@ mod tests {
         let log = attempt::Entity::find().all(&db).await.unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].delivery_id, Some(1));
+    }
+
+    /// A panic while sending one delivery fails that delivery, with the panic's text as
+    /// the reason, and is not retried: it does not unwind into the group (or the worker).
+    #[tokio::test]
+    async fn a_panicking_send_fails_its_delivery_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        let row = delivery::Entity::find_by_id(1)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let client = client::Entity::find_by_id(1)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mailing = mailing::Entity::find_by_id(1)
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        let sending = async { panic!("boom in the transport") };
+        let tried = unless_panic(sending, row, &client, &mailing, None).await;
+        let Tried::Attempted {
+            row,
+            attempt,
+            result,
+            ..
+        } = tried
+        else {
+            panic!("an attempt is recorded");
+        };
+        assert_eq!(row.id, 1);
+        let error = result.unwrap_err();
+        assert!(error.is_permanent(), "not retried: {error:?}");
+        assert_eq!(
+            error.text(),
+            "internal error while sending: boom in the transport"
+        );
+        assert_eq!(attempt.status, AttemptStatus::Failure);
+        assert_eq!(attempt.response.as_deref(), Some(error.text()));
+        let (outcomes, writes) = plan(
+            vec![Tried::Attempted {
+                row,
+                attempt,
+                result: Err(error),
+                at: Utc::now(),
+                probe_failed: false,
+            }],
+            Limits {
+                max_tries: 6,
+                lease: chrono::Duration::seconds(10),
+            },
+        );
+        assert!(matches!(outcomes[..], [(1, Outcome::Failed(_))]));
+        assert_eq!(writes.changed.len(), 1);
     }
 }

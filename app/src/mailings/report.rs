@@ -14,6 +14,7 @@ use crate::entities::attempt;
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::report_day;
 use crate::reports::chart::Day;
+use crate::spreadsheet::CsvTable;
 use crate::web::AppError;
 use crate::web::list::{PER_PAGE, Paginated, paginate_sized};
 
@@ -213,28 +214,23 @@ pub async fn attempts_csv(db: &DatabaseConnection, mailing_id: i32) -> Result<Ve
         .order_by(attempt::Column::Id, Order::Asc)
         .all(db)
         .await?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record([
-            "attempted_at",
-            "recipient",
-            "occurrence_at",
-            "status",
-            "smtp_code",
-            "response",
-        ])
-        .map_err(anyhow::Error::from)?;
+    let mut table = CsvTable::new(&[
+        "attempted_at",
+        "recipient",
+        "occurrence_at",
+        "status",
+        "smtp_code",
+        "response",
+    ])?;
     for a in rows {
-        writer
-            .write_record([
-                a.attempted_at.to_rfc3339(),
-                a.recipient,
-                a.occurrence_at.to_rfc3339(),
-                a.status.as_str().to_owned(),
-                a.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
-                a.response.unwrap_or_default(),
-            ])
-            .map_err(anyhow::Error::from)?;
+        table.row([
+            a.attempted_at.to_rfc3339(),
+            a.recipient,
+            a.occurrence_at.to_rfc3339(),
+            a.status.as_str().to_owned(),
+            a.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
+            a.response.unwrap_or_default(),
+        ])?;
     }
-    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    Ok(table.into_bytes()?)
 }

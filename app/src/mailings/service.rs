@@ -13,6 +13,7 @@ use crate::delivery::schedule::status_at;
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::{client, mailing_client, message};
 use crate::state::AppState;
+use crate::validation::date_in_range;
 use crate::web::AppError;
 use crate::web::forms::FieldErrors;
 use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
@@ -130,14 +131,18 @@ pub async fn validate(
             );
         }
     }
-    let start_at = parse_time(&input.start_at);
-    let end_at = parse_time(&input.end_at);
-    if start_at.is_none() {
-        errors.add("start_at", "Enter the start as a date and time.");
-    }
-    if end_at.is_none() {
-        errors.add("end_at", "Enter the end as a date and time.");
-    }
+    let start_at = date_in_range(
+        parse_time(&input.start_at),
+        "Enter the start as a date and time.",
+    )
+    .map_err(|m| errors.add("start_at", m))
+    .ok();
+    let end_at = date_in_range(
+        parse_time(&input.end_at),
+        "Enter the end as a date and time.",
+    )
+    .map_err(|m| errors.add("end_at", m))
+    .ok();
     if let (Some(start), Some(end)) = (start_at, end_at)
         && end <= start
     {

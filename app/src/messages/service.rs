@@ -18,11 +18,17 @@ use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 #[derive(Debug, Clone, Default, Deserialize, Validate, Serialize)]
 pub struct MessageInput {
     #[serde(default)]
-    #[validate(length(
-        min = 1,
-        max = 255,
-        message = "Enter a subject (up to 255 characters)."
-    ))]
+    #[validate(
+        length(
+            min = 1,
+            max = 255,
+            message = "Enter a subject (up to 255 characters)."
+        ),
+        custom(
+            function = "crate::validation::one_line",
+            message = "Keep the subject on one line."
+        )
+    )]
     pub subject: String,
     #[serde(default)]
     #[validate(length(
@@ -218,9 +224,6 @@ pub async fn example_recipient(db: &DatabaseConnection, owner: i32) -> Result<St
 fn check(input: &MessageInput) -> Result<(), FieldErrors> {
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
     errors.refuse_nul(&[("subject", &input.subject), ("body", &input.body)]);
-    if !errors.0.contains_key("subject") && input.subject.contains(['\r', '\n']) {
-        errors.add("subject", "Keep the subject on one line.");
-    }
     errors.into_result()
 }
 

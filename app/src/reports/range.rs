@@ -4,6 +4,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::validation::date_in_range;
 use crate::web::forms::FieldErrors;
 
 /// A custom range may span at most this many days (a year, leap day included).
@@ -89,14 +90,12 @@ pub fn parse(query: &ReportQuery, today: NaiveDate) -> Result<DateRange, FieldEr
         "" | "30d" => Ok(DateRange::last("30d", today, 30)),
         "custom" => {
             let mut errors = FieldErrors::default();
-            let from = parse_day(&query.from);
-            let to = parse_day(&query.to);
-            if from.is_none() {
-                errors.add("from", "Enter the first day as YYYY-MM-DD.");
-            }
-            if to.is_none() {
-                errors.add("to", "Enter the last day as YYYY-MM-DD.");
-            }
+            let from = date_in_range(parse_day(&query.from), "Enter the first day as YYYY-MM-DD.")
+                .map_err(|m| errors.add("from", m))
+                .ok();
+            let to = date_in_range(parse_day(&query.to), "Enter the last day as YYYY-MM-DD.")
+                .map_err(|m| errors.add("to", m))
+                .ok();
             if let (Some(from), Some(to)) = (from, to) {
                 if from > to {
                     errors.add("to", "The last day cannot be before the first day.");

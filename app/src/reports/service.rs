@@ -30,6 +30,7 @@ use super::range::{DateRange, ReportQuery};
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::{mailing, message, report_day};
 use crate::mailings::service as mailings;
+use crate::spreadsheet::CsvTable;
 use crate::web::AppError;
 
 /// The figures of one row of a report (or of the whole range).
@@ -421,40 +422,35 @@ fn sort_rows(rows: &mut [Row], key: &str, descending: bool) {
 
 /// The table as CSV: the columns and rows the page shows, in its order.
 pub fn csv(report: &Report, by_message: bool) -> Result<Vec<u8>, AppError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record([
-            if by_message { "Message" } else { "Mailing" },
-            "Deliveries",
-            "Successes",
-            "Failures",
-            "Success rate",
-            "Retries",
-            "Last attempt (UTC)",
-            "Last status",
-            "Last reply",
-        ])
-        .map_err(anyhow::Error::from)?;
+    let mut table = CsvTable::new(&[
+        if by_message { "Message" } else { "Mailing" },
+        "Deliveries",
+        "Successes",
+        "Failures",
+        "Success rate",
+        "Retries",
+        "Last attempt (UTC)",
+        "Last status",
+        "Last reply",
+    ])?;
     for r in &report.rows {
         let f = &r.figures;
         let last = f.last.as_ref();
-        writer
-            .write_record([
-                r.name.clone(),
-                f.deliveries.to_string(),
-                f.successes.to_string(),
-                f.failures.to_string(),
-                r.rate.clone(),
-                f.retries.to_string(),
-                last.map(|l| l.at.format("%Y-%m-%d %H:%M:%S").to_string())
-                    .unwrap_or_default(),
-                last.map(|l| l.status.as_str().to_owned())
-                    .unwrap_or_default(),
-                last.map(|l| l.reply.clone()).unwrap_or_default(),
-            ])
-            .map_err(anyhow::Error::from)?;
+        table.row([
+            r.name.clone(),
+            f.deliveries.to_string(),
+            f.successes.to_string(),
+            f.failures.to_string(),
+            r.rate.clone(),
+            f.retries.to_string(),
+            last.map(|l| l.at.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default(),
+            last.map(|l| l.status.as_str().to_owned())
+                .unwrap_or_default(),
+            last.map(|l| l.reply.clone()).unwrap_or_default(),
+        ])?;
     }
-    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    Ok(table.into_bytes()?)
 }
 
 /// Mailings of `owner` per status, by the clock (as the mailings list filters them).

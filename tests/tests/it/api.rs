@@ -15,14 +15,19 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 
 /// A program using the API with one token.
-struct Api {
+pub struct Api {
     base: String,
     token: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self
             .http
             .request(method, format!("{}/api/v1{path}", self.base))
@@ -41,19 +46,19 @@ impl Api {
         (status, value)
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(body)).await
     }
 
-    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::PUT, path, Some(body)).await
     }
 
-    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.call(Method::DELETE, path, None).await
     }
 }
@@ -74,7 +79,7 @@ async fn new_user(app: &TestApp, email: &str) -> user::Model {
 }
 
 /// A verified user and a token of theirs.
-async fn api_user(app: &TestApp, email: &str) -> (user::Model, Api) {
+pub async fn api_user(app: &TestApp, email: &str) -> (user::Model, Api) {
     let user = new_user(app, email).await;
     let token = match mailer::api::tokens::create(&app.state.db, user.id, "tests").await {
         Ok((_, token)) => token,
@@ -89,7 +94,7 @@ async fn api_user(app: &TestApp, email: &str) -> (user::Model, Api) {
 }
 
 /// The error shape: `error` code, a message, `fields` (an object).
-fn assert_error(body: &Value, code: &str) {
+pub fn assert_error(body: &Value, code: &str) {
     assert_eq!(body["error"], code, "error code in {body}");
     assert!(
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
@@ -98,7 +103,7 @@ fn assert_error(body: &Value, code: &str) {
     assert!(body["fields"].is_object(), "fields in {body}");
 }
 
-fn field_errors(body: &Value, field: &str) -> Vec<String> {
+pub fn field_errors(body: &Value, field: &str) -> Vec<String> {
     body["fields"][field]
         .as_array()
         .map(|a| {

@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use mailer::entities::client;
 use mailer::entities::user::Role;
-use mailer_tests::html::{parse, parse_fragment};
+use mailer_tests::html::{Doc, parse, parse_fragment};
 use mailer_tests::users::{Visitor, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-async fn add(v: &Visitor, email: &str, name: &str) -> reqwest::Response {
+pub async fn add(v: &Visitor, email: &str, name: &str) -> reqwest::Response {
     v.post_form(
         "/clients/new",
         &[("email", email), ("full_name", name), ("comment", "")],
@@ -36,6 +36,18 @@ fn csv_form(name: &str, bytes: Vec<u8>) -> Form {
             .mime_str("text/csv")
             .unwrap(),
     )
+}
+
+/// Uploads `csv` to the import and returns its preview page (200).
+pub async fn import_preview(v: &Visitor, csv: &str) -> Doc {
+    let preview = v
+        .post_multipart(
+            "/clients/import",
+            csv_form("people.csv", csv.as_bytes().to_vec()),
+        )
+        .await;
+    assert_eq!(preview.status(), StatusCode::OK);
+    parse(&preview.text().await.unwrap())
 }
 
 async fn clients_list_search_sort_and_pages(backend: Backend) {
@@ -297,14 +309,7 @@ async fn csv_import_previews_then_imports_and_exports() {
                No At;broken-address;\n\
                ;;\n\
                Мария;maria@example.com;\"with ; semicolon\"\n";
-    let preview = v
-        .post_multipart(
-            "/clients/import",
-            csv_form("people.csv", csv.as_bytes().to_vec()),
-        )
-        .await;
-    assert_eq!(preview.status(), StatusCode::OK);
-    let doc = parse(&preview.text().await.unwrap());
+    let doc = import_preview(&v, csv).await;
     assert_eq!(doc.text("#import-valid").as_deref(), Some("2"));
     assert_eq!(doc.text("#import-duplicates").as_deref(), Some("2"));
     assert_eq!(doc.text("#import-invalid").as_deref(), Some("1"));

@@ -12,10 +12,15 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryF
 
 /// A client written straight into the database, named after its e-mail.
 pub async fn insert_client(app: &TestApp, owner: i32, email: &str) -> i32 {
+    insert_named_client(app, owner, email, email).await
+}
+
+/// A client written straight into the database, past every check of the site.
+pub async fn insert_named_client(app: &TestApp, owner: i32, email: &str, full_name: &str) -> i32 {
     client::ActiveModel {
         owner_id: Set(owner),
         email: Set(email.into()),
-        full_name: Set(email.into()),
+        full_name: Set(full_name.into()),
         comment: Set(String::new()),
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),

@@ -18,6 +18,7 @@ mod messages;
 mod migrations;
 mod outages;
 mod ownership;
+mod poison;
 mod reports;
 mod send_cli;
 mod transport;

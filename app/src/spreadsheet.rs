@@ -1,0 +1,100 @@
+//! CSV meant for spreadsheets. Every export writes its cells through [`CsvTable`], which
+//! keeps a spreadsheet from taking a cell for a formula (CSV injection): as OWASP advises,
+//! a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`,
+//! which spreadsheets read as "this is text" and do not show. The client import undoes
+//! exactly that ([`unescape`]), so an export imported again gives the same values, however
+//! often it goes round.
+
+use std::borrow::Cow;
+
+/// What starts a formula in Excel, LibreOffice or Google Sheets (OWASP's list).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether `cell` needs the `'`: it starts with a formula character, or with `'`s before
+/// one (so that a value that really starts with `'=` keeps its quote on the way back).
+fn needs_quote(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_START)
+}
+
+/// The cell as an export writes it.
+pub fn escape(cell: &str) -> Cow<'_, str> {
+    if needs_quote(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// The value of a cell an export wrote (or a spreadsheet saved with the same convention):
+/// one leading `'` is dropped when [`escape`] would have added it.
+pub fn unescape(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_quote(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// A CSV file being written, every cell through [`escape`].
+pub struct CsvTable {
+    writer: csv::Writer<Vec<u8>>,
+}
+
+impl CsvTable {
+    /// A table with this header row.
+    pub fn new(header: &[&str]) -> anyhow::Result<Self> {
+        let mut table = Self {
+            writer: csv::Writer::from_writer(Vec::new()),
+        };
+        table.row(header)?;
+        Ok(table)
+    }
+
+    pub fn row<I>(&mut self, cells: I) -> anyhow::Result<()>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let escaped: Vec<String> = cells
+            .into_iter()
+            .map(|cell| escape(cell.as_ref()).into_owned())
+            .collect();
+        Ok(self.writer.write_record(&escaped)?)
+    }
+
+    /// The file's bytes.
+    pub fn into_bytes(self) -> anyhow::Result<Vec<u8>> {
+        self.writer
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("writing the CSV: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_quoted_and_come_back_unchanged() {
+        for (value, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("Ann", "Ann"),
+            ("'t Hooft", "'t Hooft"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(escape(value), written, "{value:?}");
+            assert_eq!(unescape(written), value, "{value:?}");
+            assert_eq!(
+                unescape(&escape(&escape(value))),
+                escape(value),
+                "{value:?}"
+            );
+        }
+    }
+}
