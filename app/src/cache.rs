@@ -80,10 +80,7 @@ impl Cache {
     pub async fn set(&self, key: &str, value: &str, ttl: Option<Duration>) -> anyhow::Result<()> {
         match self {
             Cache::Memory(store) => {
-                let expiry = ttl.map(|t| Instant::now() + t);
-                store
-                    .lock()
-                    .insert(key.to_owned(), (value.to_owned(), expiry));
+                store.set(key, value, ttl);
                 Ok(())
             }
             Cache::Redis { client, prefix, .. } => {
@@ -113,28 +110,9 @@ impl Cache {
     /// `window` after its first increment (a fixed window, as rate limits want).
     pub async fn incr(&self, key: &str, window: Duration) -> anyhow::Result<i64> {
         match self {
-            Cache::Memory(store) => {
-                let mut map = store.lock();
-                let now = Instant::now();
-                let entry = map
-                    .entry(key.to_owned())
-                    .or_insert_with(|| ("0".to_owned(), Some(now + window)));
-                if entry.1.is_some_and(|expiry| expiry <= now) {
-                    *entry = ("0".to_owned(), Some(now + window));
-                }
-                let value = entry.0.parse::<i64>().unwrap_or(0) + 1;
-                entry.0 = value.to_string();
-                Ok(value)
-            }
+            Cache::Memory(store) => Ok(store.incr(key, window)),
             Cache::Redis { client, prefix, .. } => {
-                let key = format!("{prefix}{key}");
-                let value: i64 = client.incr(&key).await?;
-                if value == 1 {
-                    let _: bool = client
-                        .pexpire(&key, window.as_millis().max(1) as i64, None)
-                        .await?;
-                }
-                Ok(value)
+                redis::incr_window(client, format!("{prefix}{key}"), window).await
             }
         }
     }

@@ -40,6 +40,15 @@ end
 return redis.call('HGETALL', KEYS[2])
 "#;
 
+/// Counts one more in a fixed window. The expiry is set in the same step as the first
+/// count (and mended if a key somehow has none), so no counter outlives its window: a
+/// stuck one would refuse a sign-in or an account mail for good.
+const INCR_WINDOW: &str = r#"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"#;
+
 /// Deletes a lock only if it is still ours.
 const RELEASE: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -62,6 +71,16 @@ fn epoch_key(prefix: &str, section: &str) -> String {
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
+}
+
+pub(super) async fn incr_window(
+    client: &Client,
+    key: String,
+    window: Duration,
+) -> anyhow::Result<i64> {
+    Ok(client
+        .eval(INCR_WINDOW, vec![key], vec![millis(window).to_string()])
+        .await?)
 }
 
 pub(super) async fn section_get(
