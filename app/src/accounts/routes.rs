@@ -15,10 +15,11 @@ use super::forms::{
 use super::service::{self, LoginError, NewAccount};
 use super::session::{AuthUser, flash, sign_in, sign_out};
 use super::tokens::{Purpose, TokenError};
-use super::{avatar, password};
+use super::{avatar, password, throttle};
 use crate::api::tokens as api_tokens;
 use crate::entities::user::{self, Role};
 use crate::state::AppState;
+use crate::web::client_ip::client_ip;
 use crate::web::error::see_other;
 use crate::web::forms::{FieldErrors, MultipartForm, SaveError};
 use crate::web::{AppError, Page};
@@ -225,13 +226,6 @@ pub fn login_form(Query(query): Query<NextQuery>) -> Page {
     )
 }
 
-fn client_ip(req: &Request) -> String {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 #[handler]
 pub async fn login(
     Data(state): Data<&AppState>,
@@ -240,14 +234,15 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let email = normalize_email(&form.email);
-    match service::authenticate(state, &email, &form.password, &client_ip(req)).await {
+    let client = client_ip(req, &state.config.proxies);
+    match service::authenticate(state, &email, &form.password, client).await {
         Ok(user) => {
             sign_in(session, &user);
             Ok(see_other(&safe_next(form.next.as_deref())))
         }
         Err(error) => {
             let status = match error {
-                LoginError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                LoginError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => UNPROCESSABLE,
             };
             let echo = context! { email => email, next => form.next, unverified => error == LoginError::Unverified };
@@ -344,10 +339,17 @@ pub async fn reset_form(Data(state): Data<&AppState>, Path(token): Path<String>)
     }
 }
 
+/// A new password set from this client ends the refusal its failed sign-ins earned.
+async fn reopen_sign_in(state: &AppState, req: &Request, email: &str) {
+    let client = client_ip(req, &state.config.proxies);
+    throttle::SignIn::new(email, client).clear(state).await;
+}
+
 #[handler]
 pub async fn reset(
     Data(state): Data<&AppState>,
     session: &Session,
+    req: &Request,
     Path(token): Path<String>,
     Form(form): Form<NewPasswordForm>,
 ) -> Result<Response, AppError> {
@@ -371,7 +373,8 @@ pub async fn reset(
         .status(UNPROCESSABLE)
         .into_response());
     }
-    service::set_password(&state.db, user, &form.password).await?;
+    let user = service::set_password(&state.db, user, &form.password).await?;
+    reopen_sign_in(state, req, &user.email).await;
     sign_out(session);
     flash(
         session,
@@ -399,12 +402,14 @@ pub async fn new_password_confirm_form(
 pub async fn new_password_confirm(
     Data(state): Data<&AppState>,
     session: &Session,
+    req: &Request,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let user = match service::user_for_password_token(state, Purpose::NewPassword, &token).await {
         Ok(user) => user,
         Err(e) => return Ok(link_error(e).into_response()),
     };
+    reopen_sign_in(state, req, &user.email).await;
     service::issue_new_password(state, user).await?;
     sign_out(session);
     flash(

@@ -1,11 +1,12 @@
 //! Account rules: who may register, sign in, reset a password; what each step changes.
 
-use std::time::Duration;
+use std::net::IpAddr;
 
 use chrono::Utc;
 use minijinja::context;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
+use super::throttle::{self, Gate};
 use super::tokens::{self, Purpose, TokenError};
 use super::{mails, password};
 use crate::entities::user::{self, Role};
@@ -14,10 +15,6 @@ use crate::web::forms::FieldErrors;
 
 /// How long e-mailed links stay valid.
 pub const LINK_TTL: chrono::Duration = chrono::Duration::hours(1);
-/// Failed sign-ins allowed per e-mail, and per client address, within `THROTTLE_WINDOW`.
-pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
-pub const MAX_FAILURES_PER_IP: i64 = 20;
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 pub async fn find_by_email(
     db: &DatabaseConnection,
@@ -120,8 +117,10 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<user::Model, 
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LoginError {
-    #[error("Too many failed sign-ins. Wait 15 minutes and try again.")]
-    Throttled,
+    #[error(
+        "Too many failed sign-ins for this address from your network. Try again in {wait}, or reset your password."
+    )]
+    Throttled { wait: String },
     #[error("The e-mail or the password is wrong.")]
     Invalid,
     #[error("Confirm your e-mail address first: follow the link we mailed you.")]
@@ -130,36 +129,22 @@ pub enum LoginError {
     Blocked,
 }
 
-fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
-    [
-        format!("login-failures:email:{}", tokens::fingerprint(email)),
-        format!("login-failures:ip:{ip}"),
-    ]
-}
-
-async fn failures(state: &AppState, key: &str) -> i64 {
-    match state.cache.get(key).await {
-        Ok(v) => v.and_then(|v| v.parse().ok()).unwrap_or(0),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the sign-in throttle");
-            0
-        }
-    }
-}
-
-/// Checks the credentials. Unknown e-mails cost the same time as wrong passwords, and
-/// repeated failures per e-mail or per client address are refused for a while.
+/// Checks the credentials. Unknown e-mails cost the same time as wrong passwords; repeated
+/// failures are refused or slowed down as [`throttle`] explains.
 pub async fn authenticate(
     state: &AppState,
     email: &str,
     password_attempt: &str,
-    ip: &str,
+    client: Option<IpAddr>,
 ) -> Result<user::Model, LoginError> {
-    let [email_key, ip_key] = throttle_keys(email, ip);
-    if failures(state, &email_key).await >= MAX_FAILURES_PER_EMAIL
-        || failures(state, &ip_key).await >= MAX_FAILURES_PER_IP
-    {
-        return Err(LoginError::Throttled);
+    let throttle = throttle::SignIn::new(email, client);
+    match throttle.gate(state).await {
+        Gate::Open => {}
+        Gate::Slow(wait) => tokio::time::sleep(wait).await,
+        Gate::Refused => {
+            let wait = throttle::wait_text(state.config.throttle.window());
+            return Err(LoginError::Throttled { wait });
+        }
     }
     let user = find_by_email(&state.db, email).await.ok().flatten();
     let attempt = password_attempt.to_owned();
@@ -176,20 +161,17 @@ pub async fn authenticate(
         }
     };
     let Some(user) = user.filter(|_| matches) else {
-        for key in [&email_key, &ip_key] {
-            if let Err(e) = state.cache.incr(key, THROTTLE_WINDOW).await {
-                tracing::warn!(error = %e, "cannot count a failed sign-in");
-            }
-        }
+        throttle.failed(state).await;
         return Err(LoginError::Invalid);
     };
+    // The right password: this client's earlier typos no longer count against it.
+    throttle.clear(state).await;
     if !user.is_active {
         return Err(LoginError::Blocked);
     }
     if !user.is_verified {
         return Err(LoginError::Unverified);
     }
-    let _ = state.cache.delete(&email_key).await;
     let mut active: user::ActiveModel = user.clone().into();
     active.last_login = Set(Some(Utc::now()));
     Ok(active.update(&state.db).await.unwrap_or(user))
