@@ -197,13 +197,7 @@ pub async fn resend_verification(
     session: &Session,
     Form(form): Form<EmailForm>,
 ) -> Result<Response, AppError> {
-    let email = normalize_email(&form.email);
-    if let Some(user) = service::find_by_email(&state.db, &email).await?
-        && !user.is_verified
-        && user.is_active
-    {
-        service::send_verification(state, &user).await?;
-    }
+    service::resend_verification(state, &normalize_email(&form.email)).await?;
     flash(
         session,
         "success",

@@ -86,6 +86,19 @@ pub async fn send_verification(state: &AppState, user: &user::Model) -> anyhow::
     mails::enqueue(state, user, "verify", "Confirm your e-mail address", ctx).await
 }
 
+/// Mails a new confirmation link when the address belongs to an active, unconfirmed
+/// account that had no account mail lately; says nothing either way.
+pub async fn resend_verification(state: &AppState, email: &str) -> anyhow::Result<()> {
+    if let Some(user) = find_by_email(&state.db, email).await?
+        && !user.is_verified
+        && user.is_active
+        && throttle::may_mail(state, &user.email).await
+    {
+        send_verification(state, &user).await?;
+    }
+    Ok(())
+}
+
 fn verify_fingerprint(user: &user::Model) -> String {
     tokens::fingerprint(&format!("{}|{}", user.email, user.is_verified))
 }
@@ -178,7 +191,8 @@ pub async fn authenticate(
 }
 
 /// Mails a password link (reset, or "mail me a new password") when the address belongs to
-/// an account; says nothing either way. The link dies when the password changes.
+/// an account and had no account mail lately; says nothing either way. The link dies when
+/// the password changes.
 async fn mail_password_link(
     state: &AppState,
     email: &str,
@@ -189,6 +203,9 @@ async fn mail_password_link(
     let Some(user) = find_by_email(&state.db, email).await? else {
         return Ok(());
     };
+    if !throttle::may_mail(state, &user.email).await {
+        return Ok(());
+    }
     let token = tokens::sign(
         &state.secret_key,
         purpose,

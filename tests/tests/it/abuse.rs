@@ -10,8 +10,8 @@ use mailer_tests::{Backend, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 
 use super::accounts::{
-    Browser, NEW_PASSWORD, PASSWORD, assert_redirect, doc, form_error, in_an_hour, make_user,
-    password_link,
+    Browser, NEW_PASSWORD, PASSWORD, assert_no_more_mail, assert_redirect, doc, flash, form_error,
+    in_an_hour, location, mails, make_user, password_link, start_worker,
 };
 
 const WRONG: &str = "wrong-password-123";
@@ -293,4 +293,84 @@ async fn clients_behind_a_trusted_proxy_are_counted_apart_by_x_forwarded_for() {
 #[tokio::test]
 async fn clients_behind_a_trusted_proxy_are_counted_apart_by_forwarded() {
     clients_behind_a_trusted_proxy_are_counted_apart(ForwardedHeader::Forwarded).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Account mail
+
+/// Follows a 303 to `/login` and returns the one-time message shown there.
+async fn notice_after(
+    browser: &Browser<'_>,
+    response: reqwest::Response,
+) -> (StatusCode, String, Option<String>) {
+    let (status, to) = (response.status(), location(&response).to_owned());
+    let (_, page) = browser.page(&to).await;
+    (status, to, flash(&page, "success"))
+}
+
+async fn account_mail_goes_once_per_address(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let _worker = start_worker(&app);
+    make_user(&app, "reset@example.com", true).await;
+    make_user(&app, "renew@example.com", true).await;
+    make_user(&app, "pending@example.com", false).await;
+
+    for (path, email) in [
+        ("/password/reset", "reset@example.com"),
+        ("/password/new", "renew@example.com"),
+        ("/verify/resend", "pending@example.com"),
+    ] {
+        let browser = Browser::other_device(&app).await;
+        // The answer to a request that mails, and to one that does not, is the same.
+        let first = browser.post(path, &[("email", email)]).await;
+        let first = notice_after(&browser, first).await;
+        let second = browser.post(path, &[("email", email)]).await;
+        assert_eq!(notice_after(&browser, second).await, first, "{path}");
+        assert_eq!(first.0, StatusCode::SEE_OTHER);
+        let fields = [("email", email)];
+        let rest = (0..18).map(|_| browser.post(path, &fields));
+        for response in futures::future::join_all(rest).await {
+            assert_redirect(&response, "/login");
+        }
+    }
+    // Another kind of account mail to an address just mailed waits as well.
+    let browser = Browser::new(&app).await;
+    let response = browser
+        .post("/password/new", &[("email", "reset@example.com")])
+        .await;
+    assert_redirect(&response, "/login");
+
+    let mut got: Vec<(String, String)> = mails(&app, 3)
+        .await
+        .iter()
+        .map(|m| (m.to.join(","), m.subject().unwrap_or_default()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "pending@example.com".into(),
+                "Confirm your e-mail address".into()
+            ),
+            (
+                "renew@example.com".into(),
+                "Confirm: a new password for Mailer".into()
+            ),
+            ("reset@example.com".into(), "Reset your password".into()),
+        ]
+    );
+    assert_no_more_mail(&app, 3).await;
+}
+
+#[tokio::test]
+async fn account_mail_goes_once_per_address_sqlite() {
+    account_mail_goes_once_per_address(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn account_mail_goes_once_per_address_postgres() {
+    account_mail_goes_once_per_address(Backend::Postgres).await;
 }

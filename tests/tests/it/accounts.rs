@@ -12,7 +12,7 @@ use mailer::entities::user::{self, Role};
 use mailer_tests::app::{Child, bin_path};
 use mailer_tests::html::{Doc, parse};
 use mailer_tests::smtp::ReceivedMail;
-use mailer_tests::{Backend, TestApp, spawn_app};
+use mailer_tests::{Backend, TestApp, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -856,7 +856,9 @@ async fn sign_in_follows_next_only_to_local_paths() {
 
 #[tokio::test]
 async fn password_reset_by_mail() {
-    let Some(app) = spawn_app(Backend::Sqlite).await else {
+    // One account mail per second to an address (not five minutes), for the second link.
+    let one_second = |c: &mut mailer::Config| c.throttle.account_mail_interval_secs = 1;
+    let Some(app) = spawn_app_with(Backend::Sqlite, one_second).await else {
         return;
     };
     let _worker = start_worker(&app);
@@ -888,7 +890,8 @@ async fn password_reset_by_mail() {
     assert_eq!(mail.subject().as_deref(), Some("Reset your password"));
     let link = mailed_link(&app, mail, "/password/reset/");
     // A second link, asked for before the password changes (a second later: links carry
-    // their expiry in seconds, so one asked for in the same second is the same link).
+    // their expiry in seconds, so one asked for in the same second is the same link; and
+    // the account-mail limit is one second here).
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let response = browser.post("/password/reset", &[("email", email)]).await;
     assert_redirect(&response, "/login");
