@@ -12,7 +12,7 @@ use super::forms::{
     ChangePasswordForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm, normalize_email,
     optional, safe_next,
 };
-use super::service::{self, LoginError, NewAccount};
+use super::service::{self, LoginError, NewAccount, Registration};
 use super::session::{AuthUser, flash, sign_in, sign_out};
 use super::tokens::{Purpose, TokenError};
 use super::{avatar, password, throttle};
@@ -93,44 +93,33 @@ pub async fn register(
         &input.email,
         &mut errors,
     );
-    if !errors.0.contains_key("email")
-        && service::find_by_email(&state.db, &input.email)
-            .await?
-            .is_some()
-    {
-        errors.add(
-            "email",
-            "An account with this e-mail already exists. Sign in, or reset the password.",
-        );
-    }
     let avatar_png = uploaded_avatar(&form, &mut errors).await;
     if !errors.is_empty() {
         return Ok(form_page("accounts/register.html", echo, &errors)
             .status(UNPROCESSABLE)
             .into_response());
     }
-    let user = service::create_user(
-        &state.db,
-        NewAccount {
-            email: input.email.clone(),
-            password: input.password,
-            phone: input.phone,
-            role: Role::User,
-            is_verified: false,
-        },
-    )
-    .await?;
-    let user = match avatar_png {
-        Some(png) => save_avatar(state, user, &png).await?,
-        None => user,
+    let new_account = NewAccount {
+        email: input.email.clone(),
+        password: input.password,
+        phone: input.phone,
+        role: Role::User,
+        is_verified: false,
     };
-    service::send_verification(state, &user).await?;
+    // A taken address gets the same answer: its owner is told by mail instead.
+    if let Registration::Created(user) = service::register(state, new_account).await? {
+        let user = match avatar_png {
+            Some(png) => save_avatar(state, user, &png).await?,
+            None => user,
+        };
+        service::send_verification(state, &user).await?;
+    }
     flash(
         session,
         "success",
         format!(
-            "Almost there: we sent a confirmation link to {}. Follow it, then sign in.",
-            user.email
+            "Almost there: we sent an e-mail to {}. Follow its link, then sign in.",
+            input.email
         ),
     );
     Ok(see_other("/login"))

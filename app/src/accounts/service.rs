@@ -4,7 +4,9 @@ use std::net::IpAddr;
 
 use chrono::Utc;
 use minijinja::context;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr,
+};
 
 use super::throttle::{self, Gate};
 use super::tokens::{self, Purpose, TokenError};
@@ -48,9 +50,23 @@ pub async fn create_user(
     db: &DatabaseConnection,
     account: NewAccount,
 ) -> anyhow::Result<user::Model> {
-    let hash = password::hash(&account.password)?;
+    let hash = hash_password(&account.password).await?;
+    Ok(insert_user(db, account, hash).await?)
+}
+
+/// Hashes off the async threads: argon2 is tens of milliseconds of CPU.
+async fn hash_password(password: &str) -> anyhow::Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || password::hash(&password)).await?
+}
+
+async fn insert_user(
+    db: &DatabaseConnection,
+    account: NewAccount,
+    hash: String,
+) -> Result<user::Model, sea_orm::DbErr> {
     let now = Utc::now();
-    let user = user::ActiveModel {
+    user::ActiveModel {
         email: Set(account.email),
         password_hash: Set(hash),
         phone: Set(account.phone),
@@ -65,8 +81,55 @@ pub async fn create_user(
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    Ok(user)
+    .await
+}
+
+/// What a registration did. The visitor is told the same either way: whether an address
+/// has an account is for its owner to know.
+pub enum Registration {
+    /// A new account, still to confirm.
+    Created(user::Model),
+    /// The address has an account; its owner is told by mail.
+    Taken,
+}
+
+/// Makes the account, unless the address has one already: then its owner is told by mail
+/// (an account mail, limited like the others). The password is hashed either way, so a
+/// taken address answers no faster than a new one.
+pub async fn register(state: &AppState, account: NewAccount) -> anyhow::Result<Registration> {
+    let hash = hash_password(&account.password).await?;
+    if let Some(owner) = find_by_email(&state.db, &account.email).await? {
+        notify_owner(state, &owner).await?;
+        return Ok(Registration::Taken);
+    }
+    let email = account.email.clone();
+    match insert_user(&state.db, account, hash).await {
+        Ok(user) => Ok(Registration::Created(user)),
+        // A registration of the same address at the same moment won.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            if let Some(owner) = find_by_email(&state.db, &email).await? {
+                notify_owner(state, &owner).await?;
+            }
+            Ok(Registration::Taken)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// "Someone tried to register with your address": how to get in if it was the owner, with
+/// a confirmation link when the account is not confirmed yet.
+async fn notify_owner(state: &AppState, owner: &user::Model) -> anyhow::Result<()> {
+    if !throttle::may_mail(state, &owner.email).await {
+        return Ok(());
+    }
+    let site = state.config.public_url();
+    let ctx = context! {
+        login_link => format!("{site}/login"),
+        reset_link => format!("{site}/password/reset"),
+        verify_link => (!owner.is_verified).then(|| verification_link(state, owner)),
+    };
+    let subject = "Someone tried to register with your address";
+    mails::enqueue(state, owner, "registration_attempt", subject, ctx).await
 }
 
 fn link(state: &AppState, path: &str, token: &str) -> String {
@@ -75,6 +138,11 @@ fn link(state: &AppState, path: &str, token: &str) -> String {
 
 /// Mails the link that confirms the address.
 pub async fn send_verification(state: &AppState, user: &user::Model) -> anyhow::Result<()> {
+    let ctx = context! { link => verification_link(state, user) };
+    mails::enqueue(state, user, "verify", "Confirm your e-mail address", ctx).await
+}
+
+fn verification_link(state: &AppState, user: &user::Model) -> String {
     let token = tokens::sign(
         &state.secret_key,
         Purpose::Verify,
@@ -82,8 +150,7 @@ pub async fn send_verification(state: &AppState, user: &user::Model) -> anyhow::
         &verify_fingerprint(user),
         Utc::now() + LINK_TTL,
     );
-    let ctx = context! { link => link(state, "/verify", &token) };
-    mails::enqueue(state, user, "verify", "Confirm your e-mail address", ctx).await
+    link(state, "/verify", &token)
 }
 
 /// Mails a new confirmation link when the address belongs to an active, unconfirmed
@@ -257,8 +324,7 @@ pub async fn set_password(
     user: user::Model,
     new_password: &str,
 ) -> anyhow::Result<user::Model> {
-    let new_password = new_password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new_password)).await??;
+    let hash = hash_password(new_password).await?;
     let now = Utc::now();
     let mut active: user::ActiveModel = user.into();
     active.password_hash = Set(hash);

@@ -10,8 +10,9 @@ use mailer_tests::{Backend, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 
 use super::accounts::{
-    Browser, NEW_PASSWORD, PASSWORD, assert_no_more_mail, assert_redirect, doc, flash, form_error,
-    in_an_hour, location, mails, make_user, password_link, start_worker,
+    Browser, NEW_PASSWORD, PASSWORD, assert_no_more_mail, assert_redirect, confirm_by_mailed_link,
+    doc, find_user, flash, form_error, in_an_hour, location, mailed_link, mails, make_user,
+    median_times, password_link, signup_form, start_worker, user_count,
 };
 
 const WRONG: &str = "wrong-password-123";
@@ -373,4 +374,143 @@ async fn account_mail_goes_once_per_address_sqlite() {
 #[tokio::test]
 async fn account_mail_goes_once_per_address_postgres() {
     account_mail_goes_once_per_address(Backend::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Registration
+
+/// What a visitor sees after registering `email`: status, where to, and the message there
+/// (with the address itself taken out, so answers for two addresses compare).
+async fn registration_answer(
+    browser: &Browser<'_>,
+    email: &str,
+) -> (StatusCode, String, Option<String>) {
+    let response = browser.register(signup_form(email, NEW_PASSWORD)).await;
+    let status = response.status();
+    if status != StatusCode::SEE_OTHER {
+        return (status, String::new(), None);
+    }
+    let (status, to, notice) = notice_after(browser, response).await;
+    let notice = notice.map(|n| n.replace(&email.to_lowercase(), "<address>"));
+    (status, to, notice)
+}
+
+async fn registering_a_taken_address_answers_as_a_new_one(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let _worker = start_worker(&app);
+    let browser = Browser::new(&app).await;
+    let owner = make_user(&app, "owner@example.com", true).await;
+    make_user(&app, "pending@example.com", false).await;
+
+    let new = registration_answer(&browser, "newcomer@example.com").await;
+    assert_eq!(new.0, StatusCode::SEE_OTHER);
+    assert_eq!(new.1, "/login");
+    assert!(
+        new.2.as_deref().is_some_and(|n| n.contains("<address>")),
+        "{new:?}"
+    );
+    assert_eq!(
+        registration_answer(&browser, "Owner@Example.com").await,
+        new
+    );
+
+    // No second account, and the owner's password is theirs still.
+    assert_eq!(user_count(&app).await, 3);
+    let stored = find_user(&app, "owner@example.com").await.unwrap();
+    assert_eq!(stored.password_hash, owner.password_hash);
+
+    // The owner is told by mail instead, with the ways back in.
+    let received = mails(&app, 2).await;
+    let notice = received
+        .iter()
+        .find(|m| m.to == ["owner@example.com"])
+        .expect("a mail to the owner");
+    assert_eq!(
+        notice.subject().as_deref(),
+        Some("Someone tried to register with your address")
+    );
+    mailed_link(&app, notice, "/login");
+    mailed_link(&app, notice, "/password/reset");
+    assert!(received.iter().any(|m| m.to == ["newcomer@example.com"]));
+
+    // Asking again mails nobody (the account-mail limit), and still answers the same.
+    assert_eq!(
+        registration_answer(&browser, "owner@example.com").await,
+        new
+    );
+
+    // An unconfirmed owner gets a confirmation link in the notice, and it works.
+    assert_eq!(
+        registration_answer(&browser, "pending@example.com").await,
+        new
+    );
+    let received = mails(&app, 3).await;
+    let notice = received
+        .iter()
+        .find(|m| m.to == ["pending@example.com"])
+        .expect("a mail to the unconfirmed owner");
+    confirm_by_mailed_link(&browser, notice).await;
+    assert_no_more_mail(&app, 3).await;
+}
+
+#[tokio::test]
+async fn registering_a_taken_address_answers_as_a_new_one_sqlite() {
+    registering_a_taken_address_answers_as_a_new_one(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn registering_a_taken_address_answers_as_a_new_one_postgres() {
+    registering_a_taken_address_answers_as_a_new_one(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn registering_a_taken_address_takes_as_long_as_a_new_one() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let browser = &Browser::new(&app).await;
+    make_user(&app, "taken@example.com", true).await;
+    let (taken, new) = median_times(5, |n, taken| {
+        let email = if taken {
+            "taken@example.com".to_owned()
+        } else {
+            format!("new{n}@example.com")
+        };
+        async move {
+            let response = browser.register(signup_form(&email, NEW_PASSWORD)).await;
+            assert_redirect(&response, "/login");
+        }
+    })
+    .await;
+    eprintln!("registration: taken address {taken:?}, new address {new:?} (medians of 5)");
+    let ratio = taken.as_secs_f64() / new.as_secs_f64();
+    assert!(
+        (0.5..=2.0).contains(&ratio),
+        "taken address {taken:?} vs new address {new:?}"
+    );
+}
+
+async fn concurrent_registrations_of_one_address_make_one_account(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let browser = Browser::new(&app).await;
+    let registrations =
+        (0..6).map(|_| browser.register(signup_form("twice@example.com", PASSWORD)));
+    for response in futures::future::join_all(registrations).await {
+        assert_redirect(&response, "/login");
+    }
+    assert_eq!(user_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_address_make_one_account_sqlite() {
+    concurrent_registrations_of_one_address_make_one_account(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_address_make_one_account_postgres() {
+    concurrent_registrations_of_one_address_make_one_account(Backend::Postgres).await;
 }
