@@ -109,10 +109,17 @@ impl Cache {
     /// Adds one to the counter at `key` and returns the new value. The counter expires
     /// `window` after its first increment (a fixed window, as rate limits want).
     pub async fn incr(&self, key: &str, window: Duration) -> anyhow::Result<i64> {
+        self.add(key, 1, window).await
+    }
+
+    /// Adds `by` (which may be negative) to the counter at `key`, as one atomic step, and
+    /// returns the new value. A negative `by` on a counter whose window has ended does
+    /// nothing (and returns 0).
+    pub async fn add(&self, key: &str, by: i64, window: Duration) -> anyhow::Result<i64> {
         match self {
-            Cache::Memory(store) => Ok(store.incr(key, window)),
+            Cache::Memory(store) => Ok(store.add(key, by, window)),
             Cache::Redis { client, prefix, .. } => {
-                redis::incr_window(client, format!("{prefix}{key}"), window).await
+                redis::add_window(client, format!("{prefix}{key}"), by, window).await
             }
         }
     }

@@ -218,7 +218,7 @@ pub async fn authenticate(
     client: Option<IpAddr>,
 ) -> Result<user::Model, LoginError> {
     let throttle = throttle::SignIn::new(email, client);
-    match throttle.gate(state).await {
+    match throttle.admit(state).await {
         Gate::Open => {}
         Gate::Slow(wait) => tokio::time::sleep(wait).await,
         Gate::Refused => {
@@ -241,11 +241,9 @@ pub async fn authenticate(
         }
     };
     let Some(user) = user.filter(|_| matches) else {
-        throttle.failed(state).await;
         return Err(LoginError::Invalid);
     };
-    // The right password: this client's earlier typos no longer count against it.
-    throttle.clear(state).await;
+    throttle.succeeded(state).await;
     if !user.is_active {
         return Err(LoginError::Blocked);
     }

@@ -42,39 +42,59 @@ impl SignIn {
         let email = fingerprint(email);
         let client = client.map_or_else(|| "unknown".to_owned(), client_key);
         Self {
-            pair: format!("login-failures:pair:{email}:{client}"),
-            email: format!("login-failures:email:{email}"),
-            client: format!("login-failures:ip:{client}"),
+            pair: format!("sign-in:pair:{email}:{client}"),
+            email: format!("sign-in:email:{email}"),
+            client: format!("sign-in:ip:{client}"),
         }
     }
 
-    pub async fn gate(&self, state: &AppState) -> Gate {
+    /// Counts this attempt against every limit before its password is checked (so that a
+    /// burst of tries at once cannot all pass before the first failure is counted), and
+    /// says what it may do.
+    pub async fn admit(&self, state: &AppState) -> Gate {
         let limits = &state.config.throttle;
-        if failures(state, &self.pair).await >= i64::from(limits.failures_per_pair)
-            || failures(state, &self.client).await >= i64::from(limits.failures_per_ip)
-        {
+        if add(state, &self.pair, 1).await > i64::from(limits.failures_per_pair) {
             return Gate::Refused;
         }
-        if failures(state, &self.email).await >= i64::from(limits.failures_per_address) {
+        if add(state, &self.client, 1).await > i64::from(limits.failures_per_ip) {
+            // Refused before its password was looked at: no try of this pair.
+            add(state, &self.pair, -1).await;
+            return Gate::Refused;
+        }
+        if add(state, &self.email, 1).await > i64::from(limits.failures_per_address) {
             return Gate::Slow(limits.slowdown());
         }
         Gate::Open
     }
 
-    pub async fn failed(&self, state: &AppState) {
-        let window = state.config.throttle.window();
-        for key in [&self.pair, &self.email, &self.client] {
-            if let Err(e) = state.cache.incr(key, window).await {
-                tracing::warn!(error = %e, "cannot count a failed sign-in");
-            }
-        }
+    /// The password was right: this attempt was no failure, and the client's earlier
+    /// typos for this e-mail no longer count.
+    pub async fn succeeded(&self, state: &AppState) {
+        self.clear(state).await;
+        add(state, &self.client, -1).await;
+        add(state, &self.email, -1).await;
     }
 
-    /// Forgets this pair's failures: after a sign-in, or a new password set from this
-    /// client, its earlier typos no longer count against it.
+    /// Forgets this pair's failures (a new password was set from this client).
     pub async fn clear(&self, state: &AppState) {
         if let Err(e) = state.cache.delete(&self.pair).await {
             tracing::warn!(error = %e, "cannot clear the sign-in throttle");
+        }
+    }
+}
+
+/// Adds `by` to a counter of the sign-in window. When the store cannot answer the attempt
+/// goes ahead (0): an outage of Redis must not lock everyone out.
+async fn add(state: &AppState, key: &str, by: i64) -> i64 {
+    match state
+        .cache
+        .add(key, by, state.config.throttle.window())
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot count a sign-in attempt");
+            0
         }
     }
 }
@@ -84,16 +104,6 @@ fn client_key(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => Ipv6Net::new_assert(v6, 64).trunc().to_string(),
-    }
-}
-
-async fn failures(state: &AppState, key: &str) -> i64 {
-    match state.cache.get(key).await {
-        Ok(v) => v.and_then(|v| v.parse().ok()).unwrap_or(0),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the sign-in throttle");
-            0
-        }
     }
 }
 

@@ -60,19 +60,24 @@ impl MemoryStore {
         self.insert(&mut self.lock(), key, (value.to_owned(), expiry));
     }
 
-    /// Adds one to the counter at `key`, which expires `window` after its first count.
-    pub(super) fn incr(&self, key: &str, window: Duration) -> i64 {
+    /// Adds `by` to the counter at `key`, which expires `window` after its first count;
+    /// taking back from a counter that is gone does nothing.
+    pub(super) fn add(&self, key: &str, by: i64, window: Duration) -> i64 {
         let mut map = self.lock();
         let now = Instant::now();
         if let Some((value, expiry)) = map.get_mut(key)
             && expiry.is_none_or(|t| t > now)
         {
-            let n = value.parse::<i64>().unwrap_or(0) + 1;
+            let n = value.parse::<i64>().unwrap_or(0).saturating_add(by);
             *value = n.to_string();
             return n;
         }
-        self.insert(&mut map, key, ("1".to_owned(), Some(now + window)));
-        1
+        if by < 0 {
+            map.remove(key);
+            return 0;
+        }
+        self.insert(&mut map, key, (by.to_string(), Some(now + window)));
+        by
     }
 
     fn insert(&self, map: &mut HashMap<String, Entry>, key: &str, entry: Entry) {
@@ -174,10 +179,13 @@ mod tests {
     fn counters_restart_after_their_window() {
         let store = MemoryStore::default();
         let window = Duration::from_millis(30);
-        assert_eq!(store.incr("k", window), 1);
-        assert_eq!(store.incr("k", window), 2);
+        assert_eq!(store.add("k", 1, window), 1);
+        assert_eq!(store.add("k", 1, window), 2);
+        assert_eq!(store.add("k", -1, window), 1);
         std::thread::sleep(window);
-        assert_eq!(store.incr("k", window), 1);
+        assert_eq!(store.add("k", -1, window), 0, "nothing to take back from");
+        assert!(!store.lock().contains_key("k"));
+        assert_eq!(store.add("k", 1, window), 1);
     }
 
     #[test]
@@ -185,12 +193,12 @@ mod tests {
         let store = MemoryStore::default();
         store.set("kept", "v", None);
         for n in 0..3 * MIN_SWEEP {
-            store.incr(&format!("once:{n}"), Duration::from_millis(1));
+            store.add(&format!("once:{n}"), 1, Duration::from_millis(1));
         }
         std::thread::sleep(Duration::from_millis(5));
         // Enough new keys to pass any size the sweeps above may have left as the next mark.
         for n in 0..7 * MIN_SWEEP {
-            store.incr(&format!("later:{n}"), Duration::from_secs(3600));
+            store.add(&format!("later:{n}"), 1, Duration::from_secs(3600));
         }
         let map = store.lock();
         assert!(

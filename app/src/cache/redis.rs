@@ -40,12 +40,15 @@ end
 return redis.call('HGETALL', KEYS[2])
 "#;
 
-/// Counts one more in a fixed window. The expiry is set in the same step as the first
+/// Adds to a counter of a fixed window. The expiry is set in the same step as the first
 /// count (and mended if a key somehow has none), so no counter outlives its window: a
-/// stuck one would refuse a sign-in or an account mail for good.
-const INCR_WINDOW: &str = r#"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+/// stuck one would refuse a sign-in or an account mail for good. Taking back from a
+/// counter that is gone (its window ended) does nothing.
+const ADD_WINDOW: &str = r#"
+local existed = redis.call('EXISTS', KEYS[1])
+if existed == 0 and tonumber(ARGV[2]) < 0 then return 0 end
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if existed == 0 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 "#;
 
@@ -73,14 +76,14 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
 }
 
-pub(super) async fn incr_window(
+pub(super) async fn add_window(
     client: &Client,
     key: String,
+    by: i64,
     window: Duration,
 ) -> anyhow::Result<i64> {
-    Ok(client
-        .eval(INCR_WINDOW, vec![key], vec![millis(window).to_string()])
-        .await?)
+    let args = vec![millis(window).to_string(), by.to_string()];
+    Ok(client.eval(ADD_WINDOW, vec![key], args).await?)
 }
 
 pub(super) async fn section_get(

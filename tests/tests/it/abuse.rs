@@ -136,6 +136,48 @@ async fn owner_signs_in_while_an_attacker_hammers_the_address_postgres() {
     owner_signs_in_while_an_attacker_hammers_the_address(Backend::Postgres).await;
 }
 
+/// Twenty tries at once from one client get no more answers than its limit: each try is
+/// counted before its password is checked, not after.
+async fn a_burst_of_tries_gets_no_more_than_the_limit(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let email = "burst@example.com";
+    make_user(&app, email, true).await;
+    let per_pair = app.config.throttle.failures_per_pair as usize;
+    let attacker = Browser::from_ip(&app, "127.0.0.2").await;
+    let tries = (0..20).map(|_| sign_in(&attacker, email, WRONG, &[]));
+    let statuses: Vec<StatusCode> = futures::future::join_all(tries)
+        .await
+        .iter()
+        .map(reqwest::Response::status)
+        .collect();
+    let answered = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (answered, refused),
+        (per_pair, 20 - per_pair),
+        "{statuses:?}"
+    );
+    assert_refused(sign_in(&attacker, email, PASSWORD, &[]).await).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_tries_gets_no_more_than_the_limit_sqlite() {
+    a_burst_of_tries_gets_no_more_than_the_limit(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_tries_gets_no_more_than_the_limit_postgres() {
+    a_burst_of_tries_gets_no_more_than_the_limit(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn twenty_failures_from_one_address_do_not_lock_out_its_other_users() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
