@@ -87,10 +87,7 @@ impl Cache {
     pub async fn set(&self, key: &str, value: &str, ttl: Option<Duration>) -> anyhow::Result<()> {
         match self {
             Cache::Memory(store) => {
-                let expiry = ttl.map(|t| Instant::now() + t);
-                store
-                    .lock()
-                    .insert(key.to_owned(), (value.to_owned(), expiry));
+                store.set(key, value, ttl);
                 Ok(())
             }
             Cache::Redis { client, prefix, .. } => {
@@ -125,32 +122,18 @@ impl Cache {
     /// Adds one to the counter at `key` and returns the new value. The counter expires
     /// `window` after its first increment (a fixed window, as rate limits want).
     pub async fn incr(&self, key: &str, window: Duration) -> anyhow::Result<i64> {
+        self.add(key, 1, window).await
+    }
+
+    /// Adds `by` (which may be negative) to the counter at `key`, as one atomic step, and
+    /// returns the new value. A negative `by` on a counter whose window has ended does
+    /// nothing (and returns 0).
+    pub async fn add(&self, key: &str, by: i64, window: Duration) -> anyhow::Result<i64> {
         match self {
-            Cache::Memory(store) => {
-                let mut map = store.lock();
-                let now = Instant::now();
-                let entry = map
-                    .entry(key.to_owned())
-                    .or_insert_with(|| ("0".to_owned(), Some(now + window)));
-                if entry.1.is_some_and(|expiry| expiry <= now) {
-                    *entry = ("0".to_owned(), Some(now + window));
-                }
-                let value = entry.0.parse::<i64>().unwrap_or(0) + 1;
-                entry.0 = value.to_string();
-                Ok(value)
-            }
+            Cache::Memory(store) => Ok(store.add(key, by, window)),
             Cache::Redis { client, prefix, .. } => {
-                self.guarded(async {
-                    let key = format!("{prefix}{key}");
-                    let value: i64 = client.incr(&key).await?;
-                    if value == 1 {
-                        let _: bool = client
-                            .pexpire(&key, window.as_millis().max(1) as i64, None)
-                            .await?;
-                    }
-                    Ok(value)
-                })
-                .await
+                self.guarded(redis::add_window(client, format!("{prefix}{key}"), by, window))
+                    .await
             }
         }
     }

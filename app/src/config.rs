@@ -5,12 +5,13 @@
 //! `MAILER_WORKER__CONCURRENCY`). A bad value stops start-up with one line that names the
 //! setting; secrets are `SecretString`s and never reach a log or an error message.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,166 @@ pub struct Config {
     pub db_acquire_timeout_ms: u64,
     pub worker: WorkerConfig,
     pub pages: PagesConfig,
+    pub throttle: ThrottleConfig,
+    pub proxies: ProxiesConfig,
+}
+
+/// Limits on failed sign-ins and on account e-mails (`MAILER_THROTTLE__*`). An attacker
+/// must not be able to lock an owner out: failures are refused per (e-mail, client address)
+/// pair, while an e-mail failed from everywhere is only slowed down.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// Failures are counted in windows of this many seconds from the first one.
+    pub window_secs: u64,
+    /// Failed sign-ins for one e-mail from one client address before that pair is refused.
+    pub failures_per_pair: u32,
+    /// Failed sign-ins for one e-mail, from anywhere, before every try for it is slowed.
+    pub failures_per_address: u32,
+    /// How long each try for such an e-mail waits before the password is checked, in ms.
+    pub slowdown_ms: u64,
+    /// Failed sign-ins from one client address, for any e-mail, before it is refused.
+    pub failures_per_ip: u32,
+    /// Least time between two account e-mails (password links, confirmation links,
+    /// registration notices) to one address, in seconds; requests meanwhile mail nothing.
+    pub account_mail_interval_secs: u64,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            window_secs: 15 * 60,
+            failures_per_pair: 5,
+            failures_per_address: 10,
+            slowdown_ms: 2_000,
+            failures_per_ip: 100,
+            account_mail_interval_secs: 5 * 60,
+        }
+    }
+}
+
+impl ThrottleConfig {
+    pub fn window(&self) -> Duration {
+        Duration::from_secs(self.window_secs)
+    }
+    pub fn slowdown(&self) -> Duration {
+        Duration::from_millis(self.slowdown_ms)
+    }
+    pub fn account_mail_interval(&self) -> Duration {
+        Duration::from_secs(self.account_mail_interval_secs)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let at_least_one = [
+            ("MAILER_THROTTLE__WINDOW_SECS", self.window_secs),
+            (
+                "MAILER_THROTTLE__FAILURES_PER_PAIR",
+                self.failures_per_pair.into(),
+            ),
+            (
+                "MAILER_THROTTLE__FAILURES_PER_ADDRESS",
+                self.failures_per_address.into(),
+            ),
+            (
+                "MAILER_THROTTLE__FAILURES_PER_IP",
+                self.failures_per_ip.into(),
+            ),
+            (
+                "MAILER_THROTTLE__ACCOUNT_MAIL_INTERVAL_SECS",
+                self.account_mail_interval_secs,
+            ),
+        ];
+        if let Some((setting, _)) = at_least_one.into_iter().find(|(_, v)| *v == 0) {
+            return Err(invalid(setting, "must be at least 1"));
+        }
+        // A slowed sign-in holds its request: keep it well under any proxy's timeout.
+        if self.slowdown_ms > 10_000 {
+            return Err(invalid(
+                "MAILER_THROTTLE__SLOWDOWN_MS",
+                "must be at most 10000",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Reverse proxies in front of the server (`MAILER_PROXIES__*`). Only a request whose peer
+/// is one of them has its forwarding header read; by default none is, and the client is
+/// the peer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxiesConfig {
+    /// Addresses or CIDR ranges of the trusted proxies: a list, or one string separated by
+    /// commas (`10.0.0.1, 10.1.0.0/16`).
+    #[serde(with = "ip_ranges")]
+    pub trusted: Vec<IpNet>,
+    /// The header they set: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub header: ForwardedHeader,
+}
+
+impl ProxiesConfig {
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.trusted.iter().any(|net| net.contains(&ip))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    #[default]
+    XForwardedFor,
+    Forwarded,
+}
+
+/// IP addresses and CIDR ranges, written as a list or as one comma-separated string (how
+/// an environment variable holds them).
+mod ip_ranges {
+    use std::net::IpAddr;
+
+    use ipnet::IpNet;
+    use serde::de::{self, SeqAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(nets: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(nets.iter().map(ToString::to_string))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+        d.deserialize_any(Ranges)
+    }
+
+    pub(super) fn parse(item: &str) -> Result<IpNet, String> {
+        item.parse::<IpNet>()
+            .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+            .map_err(|_| format!("{item:?} is not an IP address or a CIDR range"))
+    }
+
+    struct Ranges;
+
+    impl<'de> Visitor<'de> for Ranges {
+        type Value = Vec<IpNet>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("IP addresses or CIDR ranges, as a list or separated by commas")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| parse(item).map_err(E::custom))
+                .collect()
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut nets = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                nets.push(parse(item.trim()).map_err(de::Error::custom)?);
+            }
+            Ok(nets)
+        }
+    }
 }
 
 /// The cached public pages: home and blog (`MAILER_PAGES__*`).
@@ -221,6 +382,8 @@ impl Default for Config {
             db_acquire_timeout_ms: 3000,
             worker: WorkerConfig::default(),
             pages: PagesConfig::default(),
+            throttle: ThrottleConfig::default(),
+            proxies: ProxiesConfig::default(),
         }
     }
 }
@@ -393,7 +556,7 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        Ok(())
+        self.throttle.validate()
     }
 
     pub fn database_kind(&self) -> Result<DatabaseKind, ConfigError> {
@@ -440,6 +603,56 @@ impl Config {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.bind),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_toml(toml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)),
+        )
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_or_a_comma_separated_string() {
+        for toml in [
+            "[proxies]\ntrusted = \"10.0.0.1, 10.1.0.0/16,::1\"",
+            "[proxies]\ntrusted = [\"10.0.0.1\", \"10.1.0.0/16\", \"::1\"]",
+        ] {
+            let proxies = from_toml(toml).expect(toml).proxies;
+            let trusted: Vec<String> = proxies.trusted.iter().map(ToString::to_string).collect();
+            assert_eq!(trusted, ["10.0.0.1/32", "10.1.0.0/16", "::1/128"], "{toml}");
+            assert!(proxies.trusts("10.1.200.3".parse().unwrap()));
+            assert!(proxies.trusts("::ffff:10.0.0.1".parse().unwrap()));
+            assert!(!proxies.trusts("10.2.0.1".parse().unwrap()));
+        }
+        assert!(Config::default().proxies.trusted.is_empty());
+    }
+
+    #[test]
+    fn a_bad_proxy_or_throttle_setting_is_named() {
+        let cases = [
+            (
+                "[proxies]\ntrusted = \"10.0.0.1, proxy.local\"",
+                "\"proxy.local\" is not an IP address",
+            ),
+            ("[proxies]\nheader = \"x-real-ip\"", "proxies.header"),
+            (
+                "[throttle]\nfailures_per_pair = 0",
+                "MAILER_THROTTLE__FAILURES_PER_PAIR",
+            ),
+            (
+                "[throttle]\nslowdown_ms = 60000",
+                "MAILER_THROTTLE__SLOWDOWN_MS",
+            ),
+        ];
+        for (toml, names) in cases {
+            let error = from_toml(toml).expect_err(toml).to_string();
+            assert!(error.contains(names), "{toml}: {error}");
         }
     }
 }

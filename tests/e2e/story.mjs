@@ -82,12 +82,11 @@ function mailText(raw) {
 }
 
 /**
- * Waits for a mail to `to` whose text holds a link under `path`; returns that link. The mail
- * goes through the worker's queue: usually there within a second, but under load apalis-sqlite
- * has been seen to take more than ten.
+ * Waits for a mail to `to` for which `pick(raw, text)` returns something, and returns that.
+ * The mail goes through the worker's queue: usually there within a second, but under load
+ * apalis-sqlite has been seen to take more than ten.
  */
-async function linkFromOutbox(to, path) {
-  const pattern = new RegExp(`https?://[^\\s"'<>]+${path}[^\\s"'<>]+`);
+async function fromOutbox(to, what, pick) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     let files = [];
@@ -99,12 +98,25 @@ async function linkFromOutbox(to, path) {
     for (const file of files.reverse()) {
       const raw = readFileSync(join(OUTBOX, file), "utf8");
       if (!new RegExp(`^To:.*${to.replace(".", "\\.")}`, "mi").test(raw)) continue;
-      const link = pattern.exec(mailText(raw))?.[0];
-      if (link) return link;
+      const found = pick(raw, mailText(raw));
+      if (found) return found;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`no mail to ${to} with a ${path} link in ${OUTBOX}`);
+  throw new Error(`no mail to ${to} with ${what} in ${OUTBOX}`);
+}
+
+/** Waits for a mail to `to` whose text holds a link under `path`; returns that link. */
+async function linkFromOutbox(to, path) {
+  const pattern = new RegExp(`https?://[^\\s"'<>]+${path}[^\\s"'<>]+`);
+  return fromOutbox(to, `a ${path} link`, (_, text) => pattern.exec(text)?.[0]);
+}
+
+/** Waits for a mail to `to` whose subject matches `subject`; returns its text. */
+async function mailFromOutbox(to, subject) {
+  return fromOutbox(to, `the subject ${subject}`, (raw, text) =>
+    subject.test(/^Subject:(.*)$/im.exec(raw)?.[1] ?? "") ? text : null,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -132,6 +144,22 @@ async function registerAndVerify(page) {
   await page.goto(link);
   await page.waitForURL(/\/login/);
   await page.getByText(`${USER.email} is confirmed`).waitFor();
+}
+
+/**
+ * Registering a taken address answers as a new registration does (nothing on the page says
+ * the address has an account) and mails its owner instead.
+ */
+async function registerTakenAddress(page) {
+  await page.goto(url("/register"));
+  await page.getByLabel("E-mail").fill(USER.email.toUpperCase());
+  await page.getByLabel("Password", { exact: true }).fill("another-copper-lantern-7");
+  await page.getByLabel("Password again").fill("another-copper-lantern-7");
+  await page.locator("main").getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(/\/login/);
+  await page.getByText(`we sent an e-mail to ${USER.email}`).waitFor();
+  const notice = await mailFromOutbox(USER.email, /Someone tried to register/);
+  assert.match(notice, /\/password\/reset/, "the notice offers a password reset");
 }
 
 async function signIn(page, email, password) {
@@ -386,6 +414,9 @@ async function main() {
       await page.locator("main h1").waitFor();
     });
     await step("register, open the verification link from the outbox", () => registerAndVerify(page));
+    await step("register the same address again: same answer, the owner is mailed", () =>
+      registerTakenAddress(page),
+    );
     await step("sign in by keyboard after a wrong password", () => signInByKeyboard(page));
     await step("add a client by form (with inline errors first)", () => addClientByForm(page));
     await step("import clients from CSV", () => importCsv(page));

@@ -8,4 +8,5 @@ pub mod password;
 pub mod routes;
 pub mod service;
 pub mod session;
+pub mod throttle;
 pub mod tokens;

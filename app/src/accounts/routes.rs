@@ -12,13 +12,14 @@ use super::forms::{
     ChangePasswordForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm, normalize_email,
     optional, safe_next,
 };
-use super::service::{self, LoginError, NewAccount};
+use super::service::{self, LoginError, NewAccount, Registration};
 use super::session::{AuthUser, flash, sign_in, sign_out};
 use super::tokens::{Purpose, TokenError};
-use super::{avatar, password};
+use super::{avatar, password, throttle};
 use crate::api::tokens as api_tokens;
 use crate::entities::user::{self, Role};
 use crate::state::AppState;
+use crate::web::client_ip::client_ip;
 use crate::web::error::see_other;
 use crate::web::forms::{FieldErrors, MultipartForm, SaveError};
 use crate::web::{AppError, Page};
@@ -102,44 +103,33 @@ pub async fn register(
         &input.email,
         &mut errors,
     );
-    if !errors.0.contains_key("email")
-        && service::find_by_email(&state.db, &input.email)
-            .await?
-            .is_some()
-    {
-        errors.add(
-            "email",
-            "An account with this e-mail already exists. Sign in, or reset the password.",
-        );
-    }
     let avatar_png = uploaded_avatar(&form, &mut errors).await;
     if !errors.is_empty() {
         return Ok(form_page("accounts/register.html", echo, &errors)
             .status(UNPROCESSABLE)
             .into_response());
     }
-    let user = service::create_user(
-        &state.db,
-        NewAccount {
-            email: input.email.clone(),
-            password: input.password,
-            phone: input.phone,
-            role: Role::User,
-            is_verified: false,
-        },
-    )
-    .await?;
-    let user = match avatar_png {
-        Some(png) => save_avatar(state, user, &png).await?,
-        None => user,
+    let new_account = NewAccount {
+        email: input.email.clone(),
+        password: input.password,
+        phone: input.phone,
+        role: Role::User,
+        is_verified: false,
     };
-    service::send_verification(state, &user).await?;
+    // A taken address gets the same answer: its owner is told by mail instead.
+    if let Registration::Created(user) = service::register(state, new_account).await? {
+        let user = match avatar_png {
+            Some(png) => save_avatar(state, user, &png).await?,
+            None => user,
+        };
+        service::send_verification(state, &user).await?;
+    }
     flash(
         session,
         "success",
         format!(
-            "Almost there: we sent a confirmation link to {}. Follow it, then sign in.",
-            user.email
+            "Almost there: we sent an e-mail to {}. Follow its link, then sign in.",
+            input.email
         ),
     );
     Ok(see_other("/login"))
@@ -206,13 +196,7 @@ pub async fn resend_verification(
     session: &Session,
     Form(form): Form<EmailForm>,
 ) -> Result<Response, AppError> {
-    let email = normalize_email(&form.email);
-    if let Some(user) = service::find_by_email(&state.db, &email).await?
-        && !user.is_verified
-        && user.is_active
-    {
-        service::send_verification(state, &user).await?;
-    }
+    service::resend_verification(state, &normalize_email(&form.email)).await?;
     flash(
         session,
         "success",
@@ -235,13 +219,6 @@ pub fn login_form(Query(query): Query<NextQuery>) -> Page {
     )
 }
 
-fn client_ip(req: &Request) -> String {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
-}
-
 #[handler]
 pub async fn login(
     Data(state): Data<&AppState>,
@@ -250,14 +227,15 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let email = normalize_email(&form.email);
-    match service::authenticate(state, &email, &form.password, &client_ip(req)).await {
+    let client = client_ip(req, &state.config.proxies);
+    match service::authenticate(state, &email, &form.password, client).await {
         Ok(user) => {
             sign_in(session, &user);
             Ok(see_other(&safe_next(form.next.as_deref())))
         }
         Err(error) => {
             let status = match error {
-                LoginError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                LoginError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => UNPROCESSABLE,
             };
             let echo = context! { email => email, next => form.next, unverified => error == LoginError::Unverified };
@@ -354,10 +332,17 @@ pub async fn reset_form(Data(state): Data<&AppState>, Path(token): Path<String>)
     }
 }
 
+/// A new password set from this client ends the refusal its failed sign-ins earned.
+async fn reopen_sign_in(state: &AppState, req: &Request, email: &str) {
+    let client = client_ip(req, &state.config.proxies);
+    throttle::SignIn::new(email, client).clear(state).await;
+}
+
 #[handler]
 pub async fn reset(
     Data(state): Data<&AppState>,
     session: &Session,
+    req: &Request,
     Path(token): Path<String>,
     Form(form): Form<NewPasswordForm>,
 ) -> Result<Response, AppError> {
@@ -381,7 +366,8 @@ pub async fn reset(
         .status(UNPROCESSABLE)
         .into_response());
     }
-    service::set_password(&state.db, user, &form.password).await?;
+    let user = service::set_password(&state.db, user, &form.password).await?;
+    reopen_sign_in(state, req, &user.email).await;
     sign_out(session);
     flash(
         session,
@@ -409,12 +395,14 @@ pub async fn new_password_confirm_form(
 pub async fn new_password_confirm(
     Data(state): Data<&AppState>,
     session: &Session,
+    req: &Request,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     let user = match service::user_for_password_token(state, Purpose::NewPassword, &token).await {
         Ok(user) => user,
         Err(e) => return Ok(link_error(e).into_response()),
     };
+    reopen_sign_in(state, req, &user.email).await;
     service::issue_new_password(state, user).await?;
     sign_out(session);
     flash(

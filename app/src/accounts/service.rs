@@ -1,11 +1,14 @@
 //! Account rules: who may register, sign in, reset a password; what each step changes.
 
-use std::time::Duration;
+use std::net::IpAddr;
 
 use chrono::Utc;
 use minijinja::context;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr,
+};
 
+use super::throttle::{self, Gate};
 use super::tokens::{self, Purpose, TokenError};
 use super::{mails, password};
 use crate::entities::user::{self, Role};
@@ -14,10 +17,6 @@ use crate::web::forms::FieldErrors;
 
 /// How long e-mailed links stay valid.
 pub const LINK_TTL: chrono::Duration = chrono::Duration::hours(1);
-/// Failed sign-ins allowed per e-mail, and per client address, within `THROTTLE_WINDOW`.
-pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
-pub const MAX_FAILURES_PER_IP: i64 = 20;
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 pub async fn find_by_email(
     db: &DatabaseConnection,
@@ -51,9 +50,23 @@ pub async fn create_user(
     db: &DatabaseConnection,
     account: NewAccount,
 ) -> anyhow::Result<user::Model> {
-    let hash = password::hash(&account.password)?;
+    let hash = hash_password(&account.password).await?;
+    Ok(insert_user(db, account, hash).await?)
+}
+
+/// Hashes off the async threads: argon2 is tens of milliseconds of CPU.
+async fn hash_password(password: &str) -> anyhow::Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || password::hash(&password)).await?
+}
+
+async fn insert_user(
+    db: &DatabaseConnection,
+    account: NewAccount,
+    hash: String,
+) -> Result<user::Model, sea_orm::DbErr> {
     let now = Utc::now();
-    let user = user::ActiveModel {
+    user::ActiveModel {
         email: Set(account.email),
         password_hash: Set(hash),
         phone: Set(account.phone),
@@ -68,8 +81,55 @@ pub async fn create_user(
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    Ok(user)
+    .await
+}
+
+/// What a registration did. The visitor is told the same either way: whether an address
+/// has an account is for its owner to know.
+pub enum Registration {
+    /// A new account, still to confirm.
+    Created(user::Model),
+    /// The address has an account; its owner is told by mail.
+    Taken,
+}
+
+/// Makes the account, unless the address has one already: then its owner is told by mail
+/// (an account mail, limited like the others). The password is hashed either way, so a
+/// taken address answers no faster than a new one.
+pub async fn register(state: &AppState, account: NewAccount) -> anyhow::Result<Registration> {
+    let hash = hash_password(&account.password).await?;
+    if let Some(owner) = find_by_email(&state.db, &account.email).await? {
+        notify_owner(state, &owner).await?;
+        return Ok(Registration::Taken);
+    }
+    let email = account.email.clone();
+    match insert_user(&state.db, account, hash).await {
+        Ok(user) => Ok(Registration::Created(user)),
+        // A registration of the same address at the same moment won.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            if let Some(owner) = find_by_email(&state.db, &email).await? {
+                notify_owner(state, &owner).await?;
+            }
+            Ok(Registration::Taken)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// "Someone tried to register with your address": how to get in if it was the owner, with
+/// a confirmation link when the account is not confirmed yet.
+async fn notify_owner(state: &AppState, owner: &user::Model) -> anyhow::Result<()> {
+    if !throttle::may_mail(state, &owner.email).await {
+        return Ok(());
+    }
+    let site = state.config.public_url();
+    let ctx = context! {
+        login_link => format!("{site}/login"),
+        reset_link => format!("{site}/password/reset"),
+        verify_link => (!owner.is_verified).then(|| verification_link(state, owner)),
+    };
+    let subject = "Someone tried to register with your address";
+    mails::enqueue(state, owner, "registration_attempt", subject, ctx).await
 }
 
 fn link(state: &AppState, path: &str, token: &str) -> String {
@@ -78,6 +138,11 @@ fn link(state: &AppState, path: &str, token: &str) -> String {
 
 /// Mails the link that confirms the address.
 pub async fn send_verification(state: &AppState, user: &user::Model) -> anyhow::Result<()> {
+    let ctx = context! { link => verification_link(state, user) };
+    mails::enqueue(state, user, "verify", "Confirm your e-mail address", ctx).await
+}
+
+fn verification_link(state: &AppState, user: &user::Model) -> String {
     let token = tokens::sign(
         &state.secret_key,
         Purpose::Verify,
@@ -85,8 +150,20 @@ pub async fn send_verification(state: &AppState, user: &user::Model) -> anyhow::
         &verify_fingerprint(user),
         Utc::now() + LINK_TTL,
     );
-    let ctx = context! { link => link(state, "/verify", &token) };
-    mails::enqueue(state, user, "verify", "Confirm your e-mail address", ctx).await
+    link(state, "/verify", &token)
+}
+
+/// Mails a new confirmation link when the address belongs to an active, unconfirmed
+/// account that had no account mail lately; says nothing either way.
+pub async fn resend_verification(state: &AppState, email: &str) -> anyhow::Result<()> {
+    if let Some(user) = find_by_email(&state.db, email).await?
+        && !user.is_verified
+        && user.is_active
+        && throttle::may_mail(state, &user.email).await
+    {
+        send_verification(state, &user).await?;
+    }
+    Ok(())
 }
 
 fn verify_fingerprint(user: &user::Model) -> String {
@@ -120,8 +197,10 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<user::Model, 
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LoginError {
-    #[error("Too many failed sign-ins. Wait 15 minutes and try again.")]
-    Throttled,
+    #[error(
+        "Too many failed sign-ins for this address from your network. Try again in {wait}, or reset your password."
+    )]
+    Throttled { wait: String },
     #[error("The e-mail or the password is wrong.")]
     Invalid,
     #[error("Confirm your e-mail address first: follow the link we mailed you.")]
@@ -130,36 +209,22 @@ pub enum LoginError {
     Blocked,
 }
 
-fn throttle_keys(email: &str, ip: &str) -> [String; 2] {
-    [
-        format!("login-failures:email:{}", tokens::fingerprint(email)),
-        format!("login-failures:ip:{ip}"),
-    ]
-}
-
-async fn failures(state: &AppState, key: &str) -> i64 {
-    match state.cache.get(key).await {
-        Ok(v) => v.and_then(|v| v.parse().ok()).unwrap_or(0),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the sign-in throttle");
-            0
-        }
-    }
-}
-
-/// Checks the credentials. Unknown e-mails cost the same time as wrong passwords, and
-/// repeated failures per e-mail or per client address are refused for a while.
+/// Checks the credentials. Unknown e-mails cost the same time as wrong passwords; repeated
+/// failures are refused or slowed down as [`throttle`] explains.
 pub async fn authenticate(
     state: &AppState,
     email: &str,
     password_attempt: &str,
-    ip: &str,
+    client: Option<IpAddr>,
 ) -> Result<user::Model, LoginError> {
-    let [email_key, ip_key] = throttle_keys(email, ip);
-    if failures(state, &email_key).await >= MAX_FAILURES_PER_EMAIL
-        || failures(state, &ip_key).await >= MAX_FAILURES_PER_IP
-    {
-        return Err(LoginError::Throttled);
+    let throttle = throttle::SignIn::new(email, client);
+    match throttle.admit(state).await {
+        Gate::Open => {}
+        Gate::Slow(wait) => tokio::time::sleep(wait).await,
+        Gate::Refused => {
+            let wait = throttle::wait_text(state.config.throttle.window());
+            return Err(LoginError::Throttled { wait });
+        }
     }
     let user = find_by_email(&state.db, email).await.ok().flatten();
     let attempt = password_attempt.to_owned();
@@ -176,27 +241,23 @@ pub async fn authenticate(
         }
     };
     let Some(user) = user.filter(|_| matches) else {
-        for key in [&email_key, &ip_key] {
-            if let Err(e) = state.cache.incr(key, THROTTLE_WINDOW).await {
-                tracing::warn!(error = %e, "cannot count a failed sign-in");
-            }
-        }
         return Err(LoginError::Invalid);
     };
+    throttle.succeeded(state).await;
     if !user.is_active {
         return Err(LoginError::Blocked);
     }
     if !user.is_verified {
         return Err(LoginError::Unverified);
     }
-    let _ = state.cache.delete(&email_key).await;
     let mut active: user::ActiveModel = user.clone().into();
     active.last_login = Set(Some(Utc::now()));
     Ok(active.update(&state.db).await.unwrap_or(user))
 }
 
 /// Mails a password link (reset, or "mail me a new password") when the address belongs to
-/// an account; says nothing either way. The link dies when the password changes.
+/// an account and had no account mail lately; says nothing either way. The link dies when
+/// the password changes.
 async fn mail_password_link(
     state: &AppState,
     email: &str,
@@ -207,6 +268,9 @@ async fn mail_password_link(
     let Some(user) = find_by_email(&state.db, email).await? else {
         return Ok(());
     };
+    if !throttle::may_mail(state, &user.email).await {
+        return Ok(());
+    }
     let token = tokens::sign(
         &state.secret_key,
         purpose,
@@ -258,8 +322,7 @@ pub async fn set_password(
     user: user::Model,
     new_password: &str,
 ) -> anyhow::Result<user::Model> {
-    let new_password = new_password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new_password)).await??;
+    let hash = hash_password(new_password).await?;
     let now = Utc::now();
     let mut active: user::ActiveModel = user.into();
     active.password_hash = Set(hash);

@@ -2,14 +2,26 @@
 //! counters, each behind a mutex held only for a map operation.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::Flights;
 
+/// A plain key's value and when it expires.
+type Entry = (String, Option<Instant>);
+
+/// The fewest plain keys at which expired ones are swept.
+const MIN_SWEEP: usize = 1024;
+
 #[derive(Default)]
 pub struct MemoryStore {
-    entries: Mutex<HashMap<String, (String, Option<Instant>)>>,
+    entries: Mutex<HashMap<String, Entry>>,
+    /// Plain keys are dropped when read after their expiry. Keys nobody reads again (the
+    /// throttle counter of an address tried once) are swept when the map reaches this size,
+    /// which then becomes twice what is left: memory follows the live keys, not every key
+    /// ever written, at a constant cost per insert.
+    sweep_at: AtomicUsize,
     sections: Mutex<HashMap<String, Section>>,
     counters: Mutex<HashMap<String, HashMap<String, i64>>>,
     pub(super) flights: Flights,
@@ -39,8 +51,42 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl MemoryStore {
-    pub(super) fn lock(&self) -> MutexGuard<'_, HashMap<String, (String, Option<Instant>)>> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
         lock(&self.entries)
+    }
+
+    pub(super) fn set(&self, key: &str, value: &str, ttl: Option<Duration>) {
+        let expiry = ttl.map(|t| Instant::now() + t);
+        self.insert(&mut self.lock(), key, (value.to_owned(), expiry));
+    }
+
+    /// Adds `by` to the counter at `key`, which expires `window` after its first count;
+    /// taking back from a counter that is gone does nothing.
+    pub(super) fn add(&self, key: &str, by: i64, window: Duration) -> i64 {
+        let mut map = self.lock();
+        let now = Instant::now();
+        if let Some((value, expiry)) = map.get_mut(key)
+            && expiry.is_none_or(|t| t > now)
+        {
+            let n = value.parse::<i64>().unwrap_or(0).saturating_add(by);
+            *value = n.to_string();
+            return n;
+        }
+        if by < 0 {
+            map.remove(key);
+            return 0;
+        }
+        self.insert(&mut map, key, (by.to_string(), Some(now + window)));
+        by
+    }
+
+    fn insert(&self, map: &mut HashMap<String, Entry>, key: &str, entry: Entry) {
+        map.insert(key.to_owned(), entry);
+        if map.len() >= self.sweep_at.load(Ordering::Relaxed).max(MIN_SWEEP) {
+            let now = Instant::now();
+            map.retain(|_, (_, expiry)| expiry.is_none_or(|t| t > now));
+            self.sweep_at.store(map.len() * 2, Ordering::Relaxed);
+        }
     }
 
     pub(super) fn section_get(&self, section: &str, field: &str) -> Option<Arc<str>> {
@@ -122,5 +168,43 @@ impl MemoryStore {
         for (member, n) in counts {
             *g.entry(member.clone()).or_default() += n;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_restart_after_their_window() {
+        let store = MemoryStore::default();
+        let window = Duration::from_millis(30);
+        assert_eq!(store.add("k", 1, window), 1);
+        assert_eq!(store.add("k", 1, window), 2);
+        assert_eq!(store.add("k", -1, window), 1);
+        std::thread::sleep(window);
+        assert_eq!(store.add("k", -1, window), 0, "nothing to take back from");
+        assert!(!store.lock().contains_key("k"));
+        assert_eq!(store.add("k", 1, window), 1);
+    }
+
+    #[test]
+    fn keys_nobody_reads_again_do_not_pile_up() {
+        let store = MemoryStore::default();
+        store.set("kept", "v", None);
+        for n in 0..3 * MIN_SWEEP {
+            store.add(&format!("once:{n}"), 1, Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        // Enough new keys to pass any size the sweeps above may have left as the next mark.
+        for n in 0..7 * MIN_SWEEP {
+            store.add(&format!("later:{n}"), 1, Duration::from_secs(3600));
+        }
+        let map = store.lock();
+        assert!(
+            !map.keys().any(|k| k.starts_with("once:")),
+            "expired keys swept"
+        );
+        assert!(map.contains_key("kept") && map.contains_key("later:0"));
     }
 }

@@ -40,6 +40,18 @@ end
 return redis.call('HGETALL', KEYS[2])
 "#;
 
+/// Adds to a counter of a fixed window. The expiry is set in the same step as the first
+/// count (and mended if a key somehow has none), so no counter outlives its window: a
+/// stuck one would refuse a sign-in or an account mail for good. Taking back from a
+/// counter that is gone (its window ended) does nothing.
+const ADD_WINDOW: &str = r#"
+local existed = redis.call('EXISTS', KEYS[1])
+if existed == 0 and tonumber(ARGV[2]) < 0 then return 0 end
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if existed == 0 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"#;
+
 /// Deletes a lock only if it is still ours.
 const RELEASE: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -62,6 +74,16 @@ fn epoch_key(prefix: &str, section: &str) -> String {
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
+}
+
+pub(super) async fn add_window(
+    client: &Client,
+    key: String,
+    by: i64,
+    window: Duration,
+) -> anyhow::Result<i64> {
+    let args = vec![millis(window).to_string(), by.to_string()];
+    Ok(client.eval(ADD_WINDOW, vec![key], args).await?)
 }
 
 pub(super) async fn section_get(

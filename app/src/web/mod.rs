@@ -1,6 +1,7 @@
 //! The web surface: router assembly, middleware order, and the server loop.
 
 pub mod assets;
+pub mod client_ip;
 pub mod csrf;
 pub mod error;
 pub mod forms;

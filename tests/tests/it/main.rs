@@ -1,6 +1,7 @@
 //! The one integration test binary of Mailer. Each module is a suite; suites that need
 //! PostgreSQL/Redis run against the real servers (see `mailer_tests::services`).
 
+mod abuse;
 mod accounts;
 mod admin;
 mod api;
