@@ -132,8 +132,13 @@ impl Cache {
         match self {
             Cache::Memory(store) => Ok(store.add(key, by, window)),
             Cache::Redis { client, prefix, .. } => {
-                self.guarded(redis::add_window(client, format!("{prefix}{key}"), by, window))
-                    .await
+                self.guarded(redis::add_window(
+                    client,
+                    format!("{prefix}{key}"),
+                    by,
+                    window,
+                ))
+                .await
             }
         }
     }
