@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod html;
+pub mod queue;
 pub mod services;
 pub mod smtp;
 pub mod users;

@@ -261,6 +261,12 @@ pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
         );
         push_deliveries(&ctx.state, orphans).await?;
     }
+    let queues = &ctx.state.queues;
+    let (mail, delivery) = tokio::join!(
+        queues.mail.forget_finished(),
+        queues.delivery.forget_finished()
+    );
+    tracing::debug!(jobs = mail? + delivery?, "finished jobs forgotten");
     Ok(())
 }
 

@@ -1,0 +1,159 @@
+//! What an app's job queue holds, read straight from its store — the Redis keys under the
+//! app's prefix, or SQLite's `Jobs` table — without the app's own queue code.
+
+use std::time::Duration;
+
+use fred::prelude::ClientLike;
+use fred::types::{ClusterHash, CustomCommand};
+use mailer::jobs::DeliveryTask;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::TestApp;
+
+/// Where the app's queue lives: its Redis (URL and key prefix), or its database.
+fn redis_of(app: &TestApp) -> Option<(String, String)> {
+    use secrecy::ExposeSecret;
+    app.config.redis_url.as_ref().map(|url| {
+        (
+            url.expose_secret().to_owned(),
+            app.config.redis_prefix.clone(),
+        )
+    })
+}
+
+async fn client(url: &str) -> fred::clients::Client {
+    let config = fred::prelude::Config::from_url(url).expect("redis url");
+    let client = fred::prelude::Builder::from_config(config)
+        .build()
+        .expect("redis client");
+    tokio::time::timeout(Duration::from_secs(3), client.init())
+        .await
+        .expect("redis answers")
+        .expect("redis connects");
+    client
+}
+
+async fn command<T: fred::types::FromValue>(
+    client: &fred::clients::Client,
+    name: &'static str,
+    args: Vec<String>,
+) -> T {
+    client
+        .custom(
+            CustomCommand::new_static(name, ClusterHash::FirstKey, false),
+            args,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// What one Redis queue (`<prefix>:queue:<name>`) holds.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RedisQueue {
+    /// Ids waiting in the active list.
+    pub active: usize,
+    pub scheduled: usize,
+    /// Ids in every worker's in-flight set, dead workers' included.
+    pub inflight: usize,
+    pub done: usize,
+    pub dead: usize,
+    /// Payloads in the data hash (one per job the queue still knows).
+    pub data: usize,
+    /// Per-job metadata hashes.
+    pub meta: usize,
+}
+
+/// Counts what the Redis queue `name` of the app holds.
+pub async fn redis_queue_at(url: &str, prefix: &str, name: &str) -> RedisQueue {
+    let client = client(url).await;
+    let base = format!("{prefix}:queue:{name}");
+    let keys = |pattern: String| command::<Vec<String>>(&client, "KEYS", vec![pattern]);
+    let mut inflight = 0;
+    for set in keys(format!("{base}:inflight:*")).await {
+        inflight += command::<usize>(&client, "SCARD", vec![set]).await;
+    }
+    let counts = RedisQueue {
+        active: command(&client, "LLEN", vec![format!("{base}:active")]).await,
+        scheduled: command(&client, "ZCARD", vec![format!("{base}:scheduled")]).await,
+        inflight,
+        done: command(&client, "SCARD", vec![format!("{base}:done")]).await,
+        dead: command(&client, "SCARD", vec![format!("{base}:dead")]).await,
+        data: command(&client, "HLEN", vec![format!("{base}:data")]).await,
+        meta: keys(format!("{base}:meta:*")).await.len(),
+    };
+    let _ = client.quit().await;
+    counts
+}
+
+/// Counts what the app's Redis queue `name` holds (`None` on the embedded default).
+pub async fn redis_queue(app: &TestApp, name: &str) -> Option<RedisQueue> {
+    let (url, prefix) = redis_of(app)?;
+    Some(redis_queue_at(&url, &prefix, name).await)
+}
+
+/// The delivery jobs not finished yet (waiting, scheduled or taken by a worker), decoded.
+pub async fn unfinished_delivery_jobs(app: &TestApp) -> Vec<DeliveryTask> {
+    let payloads: Vec<Vec<u8>> = match redis_of(app) {
+        Some((url, prefix)) => {
+            let client = client(&url).await;
+            let base = format!("{prefix}:queue:delivery");
+            let mut ids: Vec<String> = command(
+                &client,
+                "LRANGE",
+                vec![format!("{base}:active"), "0".into(), "-1".into()],
+            )
+            .await;
+            ids.extend(
+                command::<Vec<String>>(
+                    &client,
+                    "ZRANGE",
+                    vec![format!("{base}:scheduled"), "0".into(), "-1".into()],
+                )
+                .await,
+            );
+            let sets: Vec<String> =
+                command(&client, "KEYS", vec![format!("{base}:inflight:*")]).await;
+            for set in sets {
+                ids.extend(command::<Vec<String>>(&client, "SMEMBERS", vec![set]).await);
+            }
+            let mut payloads = Vec::new();
+            for id in ids {
+                let job: Option<Vec<u8>> =
+                    command(&client, "HGET", vec![format!("{base}:data"), id]).await;
+                payloads.extend(job);
+            }
+            let _ = client.quit().await;
+            payloads
+        }
+        None => {
+            let rows = app
+                .state
+                .db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT job FROM Jobs WHERE job_type = 'delivery' \
+                     AND status IN ('Pending', 'Queued', 'Running')",
+                ))
+                .await
+                .expect("read the Jobs table");
+            rows.iter()
+                .map(|row| row.try_get::<Vec<u8>>("", "job").expect("a job payload"))
+                .collect()
+        }
+    };
+    payloads
+        .iter()
+        .map(|job| serde_json::from_slice(job).expect("a delivery job"))
+        .collect()
+}
+
+/// The delivery ids of `jobs`, one entry per job that names it.
+pub fn delivery_ids(jobs: &[DeliveryTask]) -> Vec<i64> {
+    jobs.iter()
+        .flat_map(|job| match job {
+            DeliveryTask::Deliver { delivery_id } => vec![*delivery_id],
+            DeliveryTask::DeliverMany { delivery_ids } => delivery_ids.clone(),
+            DeliveryTask::FanOut { .. } | DeliveryTask::SendNow { .. } => Vec::new(),
+        })
+        .collect()
+}
