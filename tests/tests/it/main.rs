@@ -14,6 +14,7 @@ mod home;
 mod mailings;
 mod messages;
 mod migrations;
+mod outage;
 mod ownership;
 mod reports;
 mod send_cli;
