@@ -222,6 +222,26 @@ return forgotten
     )
 });
 
+/// Whether the Redis server of `REDIS_URL` answers a PING within a few seconds (true
+/// without one). One connection, closed after.
+pub async fn redis_answers(config: &Config) -> bool {
+    let Some(url) = &config.redis_url else {
+        return true;
+    };
+    let ping = async {
+        let client = redis::Client::open(url.expose_secret()).ok()?;
+        let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .ok()
+    };
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(3), ping).await,
+        Ok(Some(_))
+    )
+}
+
 /// Every queue the application uses.
 #[derive(Clone)]
 pub struct Queues {

@@ -91,36 +91,42 @@ pub async fn redis_queue(app: &TestApp, name: &str) -> Option<RedisQueue> {
     Some(redis_queue_at(&url, &prefix, name).await)
 }
 
-/// The delivery jobs not finished yet (waiting, scheduled or taken by a worker), decoded.
-pub async fn unfinished_delivery_jobs(app: &TestApp) -> Vec<DeliveryTask> {
-    let payloads: Vec<Vec<u8>> = match redis_of(app) {
+/// A delivery job not finished yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedJob {
+    pub task: DeliveryTask,
+    /// A worker took it (it runs, or waits in that worker's buffer); otherwise it waits in
+    /// the queue, or is scheduled for later. A job that runs still names every delivery it
+    /// came with, those it handed on (a retry, a job for later) too.
+    pub taken: bool,
+}
+
+/// The delivery jobs not finished yet, decoded.
+pub async fn unfinished_delivery_jobs(app: &TestApp) -> Vec<QueuedJob> {
+    let payloads: Vec<(Vec<u8>, bool)> = match redis_of(app) {
         Some((url, prefix)) => {
             let client = client(&url).await;
             let base = format!("{prefix}:queue:delivery");
-            let mut ids: Vec<String> = command(
-                &client,
-                "LRANGE",
-                vec![format!("{base}:active"), "0".into(), "-1".into()],
-            )
-            .await;
-            ids.extend(
-                command::<Vec<String>>(
-                    &client,
-                    "ZRANGE",
-                    vec![format!("{base}:scheduled"), "0".into(), "-1".into()],
-                )
-                .await,
-            );
+            let range = |key: &str| vec![format!("{base}:{key}"), "0".into(), "-1".into()];
+            let mut ids: Vec<(String, bool)> = Vec::new();
+            for id in command::<Vec<String>>(&client, "LRANGE", range("active")).await {
+                ids.push((id, false));
+            }
+            for id in command::<Vec<String>>(&client, "ZRANGE", range("scheduled")).await {
+                ids.push((id, false));
+            }
             let sets: Vec<String> =
                 command(&client, "KEYS", vec![format!("{base}:inflight:*")]).await;
             for set in sets {
-                ids.extend(command::<Vec<String>>(&client, "SMEMBERS", vec![set]).await);
+                for id in command::<Vec<String>>(&client, "SMEMBERS", vec![set]).await {
+                    ids.push((id, true));
+                }
             }
             let mut payloads = Vec::new();
-            for id in ids {
+            for (id, taken) in ids {
                 let job: Option<Vec<u8>> =
                     command(&client, "HGET", vec![format!("{base}:data"), id]).await;
-                payloads.extend(job);
+                payloads.extend(job.map(|job| (job, taken)));
             }
             let _ = client.quit().await;
             payloads
@@ -131,26 +137,33 @@ pub async fn unfinished_delivery_jobs(app: &TestApp) -> Vec<DeliveryTask> {
                 .db
                 .query_all_raw(Statement::from_string(
                     DbBackend::Sqlite,
-                    "SELECT job FROM Jobs WHERE job_type = 'delivery' \
+                    "SELECT job, status FROM Jobs WHERE job_type = 'delivery' \
                      AND status IN ('Pending', 'Queued', 'Running')",
                 ))
                 .await
                 .expect("read the Jobs table");
             rows.iter()
-                .map(|row| row.try_get::<Vec<u8>>("", "job").expect("a job payload"))
+                .map(|row| {
+                    let job = row.try_get::<Vec<u8>>("", "job").expect("a job payload");
+                    let status = row.try_get::<String>("", "status").expect("a status");
+                    (job, status != "Pending")
+                })
                 .collect()
         }
     };
     payloads
         .iter()
-        .map(|job| serde_json::from_slice(job).expect("a delivery job"))
+        .map(|(job, taken)| QueuedJob {
+            task: serde_json::from_slice(job).expect("a delivery job"),
+            taken: *taken,
+        })
         .collect()
 }
 
 /// The delivery ids of `jobs`, one entry per job that names it.
-pub fn delivery_ids(jobs: &[DeliveryTask]) -> Vec<i64> {
-    jobs.iter()
-        .flat_map(|job| match job {
+pub fn delivery_ids<'a>(jobs: impl IntoIterator<Item = &'a QueuedJob>) -> Vec<i64> {
+    jobs.into_iter()
+        .flat_map(|job| match &job.task {
             DeliveryTask::Deliver { delivery_id } => vec![*delivery_id],
             DeliveryTask::DeliverMany { delivery_ids } => delivery_ids.clone(),
             DeliveryTask::FanOut { .. } | DeliveryTask::SendNow { .. } => Vec::new(),

@@ -368,6 +368,11 @@ impl FakeSmtp {
         self.shared().state().script.extend(steps);
     }
 
+    /// Drops the script steps not consumed yet.
+    pub fn clear_script(&self) {
+        self.shared().state().script.clear();
+    }
+
     /// Number of script steps not consumed yet.
     pub fn script_len(&self) -> usize {
         self.shared().state().script.len()

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use mailer::jobs::MailJob;
 use mailer_tests::app::{Child, eventually};
+use mailer_tests::services::PrivateRedis;
 use mailer_tests::smtp::Behavior;
 use mailer_tests::{Backend, spawn_app, spawn_app_with};
 
@@ -110,29 +111,8 @@ async fn in_flight_job_finishes_on_sigterm_redis() {
 /// supervisor notices. Runs against a private `redis-server` this test starts and kills.
 #[tokio::test]
 async fn the_worker_exits_when_its_queue_backend_dies() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut redis = tokio::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("redis-server (Debian's redis-server package) is on PATH");
-    eventually(
-        Duration::from_secs(10),
-        "the private redis-server",
-        || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok()
-        },
-    )
-    .await;
-    let url = format!("redis://127.0.0.1:{port}");
+    let mut redis = PrivateRedis::start().await;
+    let url = redis.url();
     let Some(app) = spawn_app_with(Backend::Sqlite, |c| {
         c.redis_url = Some(url.clone().into());
     })
@@ -151,7 +131,7 @@ async fn the_worker_exits_when_its_queue_backend_dies() {
     })
     .await;
 
-    redis.kill().await.unwrap();
+    redis.kill().await;
     let status = worker.wait(Duration::from_secs(60)).await;
     assert!(!status.success(), "exit status {status}");
     let text = std::fs::read_to_string(&log).unwrap();
