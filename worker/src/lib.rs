@@ -165,6 +165,11 @@ async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynErr
             later.append(&mut pending);
             break;
         };
+        // The stop may have come while this waited for its turn.
+        if ctx.stopping() {
+            unqueued.append(&mut pending);
+            break;
+        }
         let claim: Vec<i64> = pending.drain(..slots.num_permits()).collect();
         let outcomes = match ctx.deliverer.deliver_batch(&claim).await {
             Ok(outcomes) => outcomes,
