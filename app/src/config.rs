@@ -307,7 +307,8 @@ pub struct WorkerConfig {
     pub breaker_threshold: u32,
     /// First pause, in milliseconds; doubles while the server keeps failing.
     pub breaker_cooldown_ms: u64,
-    /// Longest pause between two probes of a failing server, in seconds.
+    /// Longest pause between two probes of a failing server, in seconds: sending resumes
+    /// at most this long after the server is back.
     pub breaker_cooldown_max_secs: u64,
     /// Messages per second each worker process sends at most (0 = no limit).
     pub messages_per_second: f64,
@@ -329,7 +330,7 @@ impl Default for WorkerConfig {
             smtp_send_timeout_secs: 60,
             breaker_threshold: 5,
             breaker_cooldown_ms: 2_000,
-            breaker_cooldown_max_secs: 60,
+            breaker_cooldown_max_secs: 5,
             messages_per_second: 0.0,
         }
     }

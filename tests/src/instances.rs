@@ -1,18 +1,12 @@
-//! Redis and PostgreSQL servers of a test's own, on free ports, that the test may stop and
-//! start again to play an outage. The shared servers are never touched. Both are removed
-//! (processes killed, files deleted) when dropped.
+//! A PostgreSQL server of a test's own, on a free port, that the test may stop and start
+//! again to play an outage (its Redis twin is `services::PrivateRedis`). The shared server is
+//! never touched. Removed (process stopped, files deleted) when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use crate::services::free_port;
 
 async fn wait_for_port(port: u16, up: bool, what: &str) {
     for _ in 0..200 {
@@ -30,65 +24,9 @@ async fn wait_for_port(port: u16, up: bool, what: &str) {
     );
 }
 
-/// `redis-server` without persistence, as production runs it here.
-pub struct OwnRedis {
-    pub port: u16,
-    child: Option<std::process::Child>,
-    dir: tempfile::TempDir,
-}
-
-impl OwnRedis {
-    pub async fn start() -> OwnRedis {
-        let mut redis = OwnRedis {
-            port: free_port(),
-            child: None,
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
-        redis.resume().await;
-        redis
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Kills the server (SIGKILL: an outage, not a shutdown). Its data is gone.
-    pub async fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        wait_for_port(self.port, false, "redis-server").await;
-    }
-
-    /// Starts the server again on the same port, empty.
-    pub async fn resume(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server (Debian package redis-server)");
-        self.child = Some(child);
-        wait_for_port(self.port, true, "redis-server").await;
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// A PostgreSQL cluster of the test's own (initdb into a temp folder, run as the `postgres`
 /// user since the server refuses root), trust auth, listening on 127.0.0.1 only.
-pub struct OwnPostgres {
+pub struct PrivatePostgres {
     pub port: u16,
     dir: tempfile::TempDir,
     bin: PathBuf,
@@ -118,8 +56,8 @@ fn as_postgres(program: &Path) -> Command {
     }
 }
 
-impl OwnPostgres {
-    pub async fn start() -> OwnPostgres {
+impl PrivatePostgres {
+    pub async fn start() -> PrivatePostgres {
         let dir = tempfile::Builder::new()
             .prefix("mailer-pg-")
             .tempdir()
@@ -142,13 +80,13 @@ impl OwnPostgres {
             .status()
             .expect("run initdb");
         assert!(status.success(), "initdb failed");
-        let mut pg = OwnPostgres {
+        let mut pg = PrivatePostgres {
             port: free_port(),
             dir,
             bin,
             running: false,
         };
-        pg.resume().await;
+        pg.restart().await;
         pg
     }
 
@@ -179,7 +117,7 @@ impl OwnPostgres {
     }
 
     /// Starts the server again on the same port, with its data.
-    pub async fn resume(&mut self) {
+    pub async fn restart(&mut self) {
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
             self.port,
@@ -200,7 +138,7 @@ impl OwnPostgres {
     }
 }
 
-impl Drop for OwnPostgres {
+impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         if self.running {
             self.pg_ctl(&["stop", "-m", "immediate"]);

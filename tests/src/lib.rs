@@ -4,6 +4,7 @@
 pub mod app;
 pub mod html;
 pub mod instances;
+pub mod queue;
 pub mod services;
 pub mod smtp;
 pub mod users;

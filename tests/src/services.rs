@@ -208,3 +208,114 @@ impl Drop for RedisPrefix {
         .join();
     }
 }
+
+/// A `redis-server` of the test's own (no persistence), on a free port: a test may kill it
+/// and start it again (empty, as Redis without persistence comes back) without touching the
+/// shared server. Killed when dropped.
+pub struct PrivateRedis {
+    pub port: u16,
+    server: Option<tokio::process::Child>,
+}
+
+impl PrivateRedis {
+    /// Starts it and waits until it accepts connections.
+    pub async fn start() -> PrivateRedis {
+        let port = free_port();
+        let mut redis = PrivateRedis { port, server: None };
+        redis.restart().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: everything it held is gone.
+    pub async fn kill(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.kill().await.expect("kill redis-server");
+        }
+    }
+
+    /// Starts it again on the same port (empty) and waits until it answers.
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        let server = tokio::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server (Debian's redis-server package) is on PATH");
+        self.server = Some(server);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while ping_redis(&self.url()).await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the private redis-server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A TCP proxy on a port of its own to `target`: a test points a service URL at it, and
+/// closing it (refused connections, open ones cut) makes that service "go away" without
+/// touching the real server. Stopped when dropped.
+pub struct TcpProxy {
+    pub port: u16,
+    target: std::net::SocketAddr,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TcpProxy {
+    /// A proxy to `target` on a free port, not listening yet.
+    pub fn new(target: std::net::SocketAddr) -> TcpProxy {
+        TcpProxy {
+            port: free_port(),
+            target,
+            task: None,
+        }
+    }
+
+    /// Accepts connections and forwards them.
+    pub async fn open(&mut self) {
+        self.close();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("bind the proxy's port");
+        let target = self.target;
+        self.task = Some(tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Stops listening and cuts every connection made through it.
+    pub fn close(&mut self) {
+        if let Some(task) = self.task.take() {
+            // Dropping the task drops its JoinSet, which aborts every connection.
+            task.abort();
+        }
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -49,6 +49,9 @@ pub enum Behavior {
     Delay(Duration),
     /// `451 4.3.0 Try again later` after DATA (message not recorded).
     TempFail,
+    /// `421 4.3.2 Shutting down` after DATA, then the connection is closed (message not
+    /// recorded; counted in `temp_failed`).
+    ShutDown,
     /// `550 5.1.1 Mailbox unavailable` at `RCPT TO` (message not recorded).
     PermFail,
     /// Close the TCP connection without a reply when the DATA terminator arrives.
@@ -82,6 +85,17 @@ pub struct Stats {
     /// MAIL FROM commands that arrived together with the end of the message before (RFC
     /// 2920 allows the next transaction in the same group as the end of DATA).
     pub chained: usize,
+    /// RCPT TO commands answered `451` by greylisting (see [`FakeSmtp::greylist`]).
+    pub greylisted: usize,
+}
+
+/// Greylisting: a recipient is refused with `451 4.7.1` at `RCPT TO` until it was refused
+/// `tries` times and `delay` has passed since its first try (as a real greylister does with
+/// the sender, client and recipient triplet; here the recipient alone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Greylist {
+    pub tries: usize,
+    pub delay: Duration,
 }
 
 /// A message accepted by the fake server.
@@ -194,6 +208,9 @@ struct State {
     /// How long DATA waits before its 354.
     go_ahead_delay: Duration,
     script: VecDeque<Behavior>,
+    greylist: Option<Greylist>,
+    /// Per recipient: how often it was refused, and when first.
+    greylisted: std::collections::HashMap<String, (usize, tokio::time::Instant)>,
     messages: Vec<ReceivedMail>,
     connections: usize,
     stats: Stats,
@@ -240,6 +257,26 @@ impl Shared {
         Some(next)
     }
 
+    /// Whether greylisting refuses `recipient` now (and counts the refusal).
+    fn greylists(&self, recipient: &str) -> bool {
+        let mut guard = self.state();
+        let st = &mut *guard;
+        let Some(rule) = st.greylist else {
+            return false;
+        };
+        let now = tokio::time::Instant::now();
+        let (refused, first) = st
+            .greylisted
+            .entry(recipient.to_ascii_lowercase())
+            .or_insert((0, now));
+        if *refused >= rule.tries && now.duration_since(*first) >= rule.delay {
+            return false;
+        }
+        *refused += 1;
+        st.stats.greylisted += 1;
+        true
+    }
+
     fn count(&self, f: impl FnOnce(&mut Stats)) {
         f(&mut self.state().stats);
     }
@@ -266,6 +303,8 @@ impl FakeSmtp {
                 pipelining: true,
                 go_ahead_delay: Duration::ZERO,
                 script: VecDeque::new(),
+                greylist: None,
+                greylisted: std::collections::HashMap::new(),
                 messages: Vec::new(),
                 connections: 0,
                 stats: Stats::default(),
@@ -319,9 +358,19 @@ impl FakeSmtp {
         self.shared().state().go_ahead_delay = delay;
     }
 
+    /// Greylists every recipient from now on (`None` turns it off); see [`Greylist`].
+    pub fn greylist(&self, rule: Option<Greylist>) {
+        self.shared().state().greylist = rule;
+    }
+
     /// Appends steps to the FIFO script.
     pub fn script(&self, steps: impl IntoIterator<Item = Behavior>) {
         self.shared().state().script.extend(steps);
+    }
+
+    /// Drops the script steps not consumed yet.
+    pub fn clear_script(&self) {
+        self.shared().state().script.clear();
     }
 
     /// Number of script steps not consumed yet.
@@ -607,6 +656,8 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                     "503 5.5.1 Need MAIL before RCPT\r\n"
                 } else if tx.rejected {
                     "550 5.1.1 Mailbox unavailable\r\n"
+                } else if shared.greylists(&parse_path(&line["RCPT TO:".len()..])) {
+                    "451 4.7.1 Greylisted, please try again later\r\n"
                 } else if tx.to.is_empty() && shared.take_message_step(true).is_some() {
                     shared.count(|s| s.perm_failed += 1);
                     tx.rejected = true;
@@ -666,6 +717,12 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                         Behavior::TempFail => {
                             shared.count(|s| s.temp_failed += 1);
                             wr.write_all(b"451 4.3.0 Try again later\r\n").await?;
+                        }
+                        Behavior::ShutDown => {
+                            shared.count(|s| s.temp_failed += 1);
+                            wr.write_all(b"421 4.3.2 Shutting down\r\n").await?;
+                            wr.flush().await?;
+                            return Ok(());
                         }
                         Behavior::PermFail => {
                             // Scripted after this message's RCPT: reject at end of DATA.
@@ -1243,6 +1300,26 @@ mod tests {
         assert_eq!(subjects, ["m0", "m2"]);
         assert_eq!(smtp.take_messages().len(), 2);
         assert!(smtp.messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn greylisting_refuses_each_recipient_its_first_tries() {
+        let smtp = FakeSmtp::start().await;
+        smtp.greylist(Some(Greylist {
+            tries: 2,
+            delay: Duration::ZERO,
+        }));
+        let t = transport(&smtp);
+        for _ in 0..2 {
+            let err = t.send(simple("g")).await.unwrap_err();
+            assert!(err.is_transient(), "{err:?}");
+            assert_eq!(err.status().map(|c| c.to_string()).as_deref(), Some("451"));
+        }
+        t.send(simple("g"))
+            .await
+            .expect("the third try goes through");
+        assert_eq!(smtp.stats().greylisted, 2);
+        assert_eq!(smtp.messages().len(), 1);
     }
 
     #[tokio::test]

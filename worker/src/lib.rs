@@ -12,8 +12,9 @@ use futures::FutureExt;
 use mailer::AppState;
 use mailer::config::WorkerConfig;
 use mailer::delivery::Outbound;
-use mailer::delivery::fanout;
 use mailer::delivery::send::{Deliverer, DeliveryTask, Limits, Outcome};
+use mailer::delivery::transport::SendError;
+use mailer::delivery::{fanout, hold};
 use mailer::jobs::{MailJob, Queue};
 use mailer::mail::{MailError, Mailer};
 
@@ -72,6 +73,8 @@ pub struct DeliveryContext {
     pub deliverer: Deliverer,
     /// Deliveries in flight in this process, whatever batch they belong to.
     pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Turns true when the process starts to shut down: jobs claim nothing more.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Groups of deliveries in flight at once per process (see [`run_batch`]).
@@ -80,6 +83,15 @@ const GROUPS_IN_FLIGHT: usize = 4;
 impl DeliveryContext {
     fn domain(&self) -> String {
         self.deliverer.from().email.domain().to_owned()
+    }
+
+    /// How long a claim, or a queued job's mark, holds a delivery (see `hold`).
+    fn lease(&self) -> chrono::Duration {
+        Limits::from_config(&self.state.config.worker).lease
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stopping.borrow()
     }
 
     /// Deliveries claimed and committed together.
@@ -113,9 +125,15 @@ async fn run_delivery_task(task: DeliveryTask, ctx: &DeliveryContext) -> Result<
             else {
                 return Ok(());
             };
-            let ids =
-                fanout::fan_out(&ctx.state.db, &mailing, chrono::Utc::now(), &ctx.domain()).await?;
-            push_deliveries(&ctx.state, ids).await?;
+            let ids = fanout::fan_out(
+                &ctx.state.db,
+                &mailing,
+                chrono::Utc::now(),
+                &ctx.domain(),
+                ctx.lease(),
+            )
+            .await?;
+            queue_deliveries(&ctx, ids, Duration::ZERO, Marked::Already).await?;
             Ok(())
         }
         DeliveryTask::SendNow {
@@ -123,16 +141,18 @@ async fn run_delivery_task(task: DeliveryTask, ctx: &DeliveryContext) -> Result<
             occurrence,
         } => {
             let db = &ctx.state.db;
+            let now = chrono::Utc::now();
             fanout::insert_deliveries(
                 db,
                 mailing_id,
                 occurrence,
-                chrono::Utc::now(),
+                now,
                 &ctx.domain(),
+                hold::held_until(now, Duration::ZERO, ctx.lease()),
             )
             .await?;
             let ids = fanout::pending_ids(db, mailing_id, occurrence).await?;
-            push_deliveries(&ctx.state, ids).await?;
+            queue_deliveries(&ctx, ids, Duration::ZERO, Marked::Already).await?;
             Ok(())
         }
         DeliveryTask::Deliver { delivery_id } => run_batch(ctx, vec![delivery_id]).await,
@@ -147,16 +167,23 @@ async fn run_delivery_task(task: DeliveryTask, ctx: &DeliveryContext) -> Result<
 /// connections busy.
 /// A cancelled or crashed job loses nothing: whatever was not marked sent is sent by a
 /// later job. A job keeps to half its timeout; what it could not start goes back to the
-/// queue (delayed while sending is paused), and transient failures go back with
-/// exponential backoff and jitter.
+/// queue as one job (delayed while sending is paused), and transient failures go back with
+/// exponential backoff and jitter. Once the process is stopping it claims nothing more:
+/// the deliveries it did not start are released for the next tick (see `hold`).
 async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynError> {
     let budget = ctx.state.config.worker.job_timeout() / 2;
     let started = std::time::Instant::now();
     let mut pending = ids;
     let mut later = Vec::new();
     let mut later_wait = Duration::ZERO;
+    // Not started (the process is stopping), or their retry could not be queued.
+    let mut unqueued = Vec::new();
     let mut first_error = None;
     while !pending.is_empty() {
+        if ctx.stopping() {
+            unqueued.append(&mut pending);
+            break;
+        }
         if started.elapsed() >= budget {
             later.append(&mut pending);
             break;
@@ -172,6 +199,11 @@ async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynErr
             later.append(&mut pending);
             break;
         };
+        // The stop may have come while this waited for its turn.
+        if ctx.stopping() {
+            unqueued.append(&mut pending);
+            break;
+        }
         let claim: Vec<i64> = pending.drain(..slots.num_permits()).collect();
         let outcomes = match ctx.deliverer.deliver_batch(&claim).await {
             Ok(outcomes) => outcomes,
@@ -192,16 +224,32 @@ async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynErr
                 Outcome::Failed(reason) => {
                     tracing::warn!(delivery_id = id, %reason, "delivery failed for good");
                 }
+                // Sending paused meanwhile (this was a failed probe, or the failure that
+                // opened the breaker): it waits with the job's other paused deliveries
+                // instead of going off into a job of its own, so a long outage does not
+                // split batches into ever more jobs.
+                Outcome::Retry {
+                    error: SendError::Transient { .. },
+                    ..
+                } if let Some(wait) = ctx.deliverer.paused_for() => {
+                    paused.push(id);
+                    pause = pause.max(wait);
+                }
                 Outcome::Retry { error, tries } => {
                     tracing::info!(delivery_id = id, %error, "delivery failed, will retry");
-                    ctx.state
+                    let queued = ctx
+                        .state
                         .queues
                         .delivery
                         .push_after(
                             DeliveryTask::Deliver { delivery_id: id },
                             retry_backoff(&ctx.state.config.worker, tries),
                         )
-                        .await?;
+                        .await;
+                    if let Err(e) = queued {
+                        tracing::warn!(delivery_id = id, error = %e, "cannot queue the retry");
+                        unqueued.push(id);
+                    }
                 }
                 Outcome::Paused(wait) => {
                     paused.push(id);
@@ -212,7 +260,12 @@ async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynErr
         if !paused.is_empty() {
             let wait = pause + jitter();
             if started.elapsed() + wait < budget {
-                tokio::time::sleep(wait).await;
+                // Woken early when the process stops: the loop then releases them.
+                let mut stopping = ctx.stopping.clone();
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = stopped(&mut stopping) => {}
+                }
                 pending.append(&mut paused);
             } else {
                 later.append(&mut paused);
@@ -220,22 +273,23 @@ async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynErr
             }
         }
     }
+    if !unqueued.is_empty() {
+        hold::release(&ctx.state.db, &unqueued).await?;
+    }
     if !later.is_empty() {
-        ctx.state
-            .queues
-            .delivery
-            .push_after(
-                DeliveryTask::DeliverMany {
-                    delivery_ids: later,
-                },
-                later_wait,
-            )
-            .await?;
+        // Spread over a second or two: paused batches do not all come back at one instant.
+        let spread = Duration::from_millis(rand::random_range(0..1_000));
+        queue_deliveries(ctx, later, later_wait + spread, Marked::No).await?;
     }
     match first_error {
         Some(e) => Err(Box::new(e)),
         None => Ok(()),
     }
+}
+
+/// Resolves once the process is stopping (or whoever could stop it is gone).
+async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 /// The wait before try `tries + 1`: the configured backoff for that retry, times a jitter
@@ -255,7 +309,35 @@ fn jitter() -> Duration {
 /// Deliveries per job.
 const BATCH: usize = 50;
 
-async fn push_deliveries(state: &AppState, ids: Vec<i64>) -> anyhow::Result<()> {
+/// Whether the rows of deliveries about to be queued are marked held for their jobs already
+/// (a fan-out's fresh rows are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marked {
+    Already,
+    No,
+}
+
+/// Queues `ids` in jobs of [`BATCH`], due after `delay`. Their rows are marked held for
+/// those jobs first (unless they are already); should a push fail, the rows not pushed are
+/// released, so the next tick queues them again instead of waiting for the mark to run out
+/// (see `hold`).
+async fn queue_deliveries(
+    ctx: &DeliveryContext,
+    ids: Vec<i64>,
+    delay: Duration,
+    marked: Marked,
+) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let db = &ctx.state.db;
+    if marked == Marked::No {
+        let until = hold::held_until(chrono::Utc::now(), delay, ctx.lease());
+        if let Err(e) = hold::hold(db, &ids, until).await {
+            // Queued all the same: the sweep sees that a job names them.
+            tracing::warn!(error = %e, "cannot mark deliveries as queued");
+        }
+    }
     // Batches, pushed 20 at a time: one round trip per thousand deliveries, and the first
     // batches start while the rest go in.
     let jobs: Vec<DeliveryTask> = ids
@@ -264,15 +346,37 @@ async fn push_deliveries(state: &AppState, ids: Vec<i64>) -> anyhow::Result<()> 
             delivery_ids: chunk.to_vec(),
         })
         .collect();
-    for group in jobs.chunks(20) {
-        state.queues.delivery.push_many(group.to_vec()).await?;
+    let queue = &ctx.state.queues.delivery;
+    for (n, group) in jobs.chunks(20).enumerate() {
+        let pushed = if delay.is_zero() {
+            queue.push_many(group.to_vec()).await
+        } else {
+            let mut pushed = Ok(());
+            for job in group {
+                pushed = queue.push_after(job.clone(), delay).await;
+                if pushed.is_err() {
+                    break;
+                }
+            }
+            pushed
+        };
+        if let Err(e) = pushed {
+            let unqueued = &ids[n * 20 * BATCH..];
+            if let Err(release) = hold::release(db, unqueued).await {
+                tracing::warn!(error = %release, "cannot release deliveries that were not queued");
+            }
+            return Err(e);
+        }
     }
     Ok(())
 }
 
-/// The scheduler tick: status follows the clock, due mailings fan out, and deliveries
-/// whose job was lost (a worker died) are pushed again. Every worker process ticks; the
-/// claims in the database keep them from doing the same work twice.
+/// Pending deliveries the sweep takes up per tick at most.
+const SWEEP_LIMIT: u64 = 10_000;
+
+/// The scheduler tick: status follows the clock, due mailings fan out, deliveries nobody
+/// holds are queued again (see [`sweep`]), and finished jobs are forgotten. Every worker
+/// process ticks; the claims in the database keep them from doing the same work twice.
 pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
     let db = &ctx.state.db;
     let now = chrono::Utc::now();
@@ -281,19 +385,61 @@ pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
         // in-process caches expire by MAILER_PAGES__TTL_SECS instead.
         mailer::home::invalidate(&ctx.state).await;
     }
-    let ids = fanout::fan_out_due(db, now, &ctx.domain()).await?;
-    push_deliveries(&ctx.state, ids).await?;
-    let stale = chrono::Duration::seconds(
-        i64::try_from(ctx.state.config.worker.job_timeout_secs.saturating_mul(2))
-            .unwrap_or(i64::MAX),
+    let ids = fanout::fan_out_due(db, now, &ctx.domain(), ctx.lease()).await?;
+    queue_deliveries(ctx, ids, Duration::ZERO, Marked::Already).await?;
+    sweep(ctx).await?;
+    let queues = &ctx.state.queues;
+    let (mail, delivery) = tokio::join!(
+        queues.mail.forget_finished(),
+        queues.delivery.forget_finished()
     );
-    let orphans = fanout::orphaned(db, now, stale).await?;
-    if !orphans.is_empty() {
+    tracing::debug!(jobs = mail? + delivery?, "finished jobs forgotten");
+    Ok(())
+}
+
+/// Queues the pending deliveries that nobody holds (see `hold`): those whose worker died
+/// (their claim ran out) at once; those whose job was lost (Redis restarted without its
+/// data) or never pushed unless a job in the queue still names them. Those a job waiting
+/// in the queue names — behind a backlog, or paused by the breaker — only get their mark
+/// renewed: a delivery is never queued a second time while its job waits, however long.
+async fn sweep(ctx: &DeliveryContext) -> anyhow::Result<()> {
+    let db = &ctx.state.db;
+    let now = chrono::Utc::now();
+    let unheld = hold::unheld(db, now, Some(SWEEP_LIMIT)).await?;
+    if unheld.is_empty() {
+        return Ok(());
+    }
+    let mut waiting = Vec::new();
+    let mut lost = Vec::new();
+    if !unheld.unmarked.is_empty() {
+        let named = hold::named(&ctx.state.queues.delivery.unfinished().await?);
+        (waiting, lost) = unheld
+            .unmarked
+            .into_iter()
+            .partition(|id| named.contains(id));
+    }
+    if !waiting.is_empty() {
+        hold::hold(
+            db,
+            &waiting,
+            hold::held_until(now, Duration::ZERO, ctx.lease()),
+        )
+        .await?;
+    }
+    let abandoned = unheld.abandoned;
+    if !abandoned.is_empty() {
+        hold::drop_lapsed_claims(db, &abandoned, now).await?;
+    }
+    if !abandoned.is_empty() || !lost.is_empty() {
         tracing::info!(
-            count = orphans.len(),
-            "pushing deliveries whose job was lost"
+            count = abandoned.len() + lost.len(),
+            abandoned = abandoned.len(),
+            lost = lost.len(),
+            "queueing deliveries that no job holds (their worker died, or their job was lost)"
         );
-        push_deliveries(&ctx.state, orphans).await?;
+        let mut ids = abandoned;
+        ids.append(&mut lost);
+        queue_deliveries(ctx, ids, Duration::ZERO, Marked::No).await?;
     }
     Ok(())
 }
@@ -320,6 +466,85 @@ fn backoff(
     Ok(maker.make_backoff())
 }
 
+/// The longest wait between two tries to start while a service does not answer.
+const MAX_START_WAIT: Duration = Duration::from_secs(10);
+
+/// Connects to everything the config names, as [`AppState::build`] does, but waits while the
+/// database or Redis does not answer — trying again after 1, 2, 4… seconds (at most
+/// [`MAX_START_WAIT`]) and saying so in the log — instead of failing at once: a restart
+/// while a service is down then comes up by itself when it is back. Any other error (a bad
+/// configuration) fails at once.
+pub async fn start(config: mailer::Config) -> anyhow::Result<AppState> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        let mut down = unreachable(&config).await;
+        let mut error = None;
+        if down.is_empty() {
+            match AppState::build(config.clone()).await {
+                Ok(state) => return Ok(state),
+                Err(e) => {
+                    // Gone between the look and the connection, or a configuration error.
+                    down = unreachable(&config).await;
+                    if down.is_empty() {
+                        return Err(e);
+                    }
+                    error = Some(format!("{e:#}"));
+                }
+            }
+        }
+        tracing::warn!(
+            error,
+            retry_in_secs = wait.as_secs(),
+            "cannot start: {} not answering; waiting for it",
+            down.join(" and ")
+        );
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MAX_START_WAIT);
+    }
+}
+
+/// The services of `config` that do not answer now, each asked once and briefly.
+async fn unreachable(config: &mailer::Config) -> Vec<&'static str> {
+    let (database, redis) = tokio::join!(
+        database_answers(config),
+        mailer::jobs::redis_answers(config)
+    );
+    let mut down = Vec::new();
+    if !database {
+        down.push("the database");
+    }
+    if !redis {
+        down.push("Redis");
+    }
+    down
+}
+
+/// Whether PostgreSQL accepts a TCP connection at the host and port of `DATABASE_URL` (its
+/// answers to the rest — authentication, the database — are `AppState::build`'s errors to
+/// report). A SQLite file, or a Unix socket, is left to `AppState::build` to judge.
+async fn database_answers(config: &mailer::Config) -> bool {
+    let Ok(url) = url::Url::parse(&config.database_url) else {
+        return true;
+    };
+    let socket = url.query_pairs().any(|(key, _)| key == "host");
+    let (Some(host), false) = (url.host_str().filter(|h| !h.is_empty()), socket) else {
+        return true;
+    };
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return true;
+    }
+    let host = host.to_owned();
+    let port = url.port().unwrap_or(5432);
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(3),
+            tokio::net::TcpStream::connect((host.as_str(), port))
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
 /// Runs every worker until `shutdown` resolves, then drains in-flight jobs.
 pub async fn run(
     state: AppState,
@@ -328,6 +553,9 @@ pub async fn run(
     let config = state.config.worker.clone();
     let backoff = backoff(&config)?;
     let mailer = state.mailer.clone();
+    // Turns true as soon as the process starts to stop: the ticker and the delivery jobs
+    // take no new work from then on (the monitor's drain only finishes what is in flight).
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let delivery = DeliveryContext {
         deliverer: Deliverer::new(
             state.db.clone(),
@@ -337,6 +565,7 @@ pub async fn run(
         ),
         in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
         state: state.clone(),
+        stopping: stopping.clone(),
     };
     let policy = {
         let (retries, backoff) = (config.retries, backoff.clone());
@@ -421,7 +650,7 @@ pub async fn run(
         policy,
         run_delivery
     );
-    let (stop_tick, mut tick_stopped) = tokio::sync::watch::channel(false);
+    let mut tick_stopped = stopping;
     let tick_every = Duration::from_secs(state.config.worker.tick_interval_secs);
     let ticker = tokio::spawn(async move {
         let mut interval = tokio::time::interval(tick_every);
@@ -442,7 +671,7 @@ pub async fn run(
                         }
                     }
                 }
-                _ = tick_stopped.changed() => break,
+                () = stopped(&mut tick_stopped) => break,
             }
         }
     });
@@ -464,10 +693,10 @@ pub async fn run(
                     tracing::error!(worker = %reason, "a worker stopped: shutting the process down");
                 }
             }
+            let _ = stop.send(true);
             Ok(())
         })
         .await;
-    let _ = stop_tick.send(true);
     let _ = ticker.await;
     let died = first_death.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(reason) = died {

@@ -15,6 +15,7 @@ use sea_orm::{
 
 use super::Outbound;
 use super::fanout;
+use super::hold;
 use super::send::{Deliverer, Outcome};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::mailing;
@@ -91,16 +92,19 @@ pub async fn send(
     let from: Mailbox = state.config.sender()?;
     let domain = from.email.domain().to_owned();
     let now = Utc::now();
+    let limits = super::send::Limits::from_config(&state.config.worker);
+    let lease = limits.lease;
     let ids: Vec<i64> = match target {
         Target::Due => {
             if fanout::settle_statuses(db, now).await? > 0 {
                 crate::home::invalidate(state).await;
             }
-            let mut ids: BTreeSet<i64> = fanout::fan_out_due(db, now, &domain)
+            let mut ids: BTreeSet<i64> = fanout::fan_out_due(db, now, &domain, lease)
                 .await?
                 .into_iter()
                 .collect();
-            ids.extend(fanout::orphaned(db, Utc::now(), chrono::Duration::zero()).await?);
+            // What no worker's claim or queued job holds (see `hold`).
+            ids.extend(hold::unheld(db, Utc::now(), None).await?.into_ids());
             ids.into_iter().collect()
         }
         Target::Mailing(id) => {
@@ -114,7 +118,7 @@ pub async fn send(
                     ..Summary::default()
                 });
             }
-            fanout::fan_out(db, &mailing, now, &domain).await?;
+            fanout::fan_out(db, &mailing, now, &domain, lease).await?;
             free_pending(db, id, Utc::now()).await?
         }
     };
@@ -125,7 +129,7 @@ pub async fn send(
         db.clone(),
         Outbound::from_config(&state.config)?,
         from,
-        super::send::Limits::from_config(config),
+        limits,
     );
     let counts = Cell::new(Progress {
         total: ids.len(),

@@ -10,6 +10,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
+use super::hold::held_until;
 use super::schedule::{latest_due, next_after};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::mailing::{self, MailingStatus};
@@ -30,12 +31,14 @@ pub fn message_id_header(
 }
 
 /// Creates the deliveries of `mailing`'s latest due occurrence, if it is due and nobody
-/// else took it. Returns the ids of its deliveries still pending.
+/// else took it, held for the jobs the caller queues (or sends) next for `lease` (see
+/// [`hold`](super::hold)). Returns the ids of its deliveries still pending.
 pub async fn fan_out(
     db: &DatabaseConnection,
     mailing: &mailing::Model,
     now: DateTime<Utc>,
     domain: &str,
+    lease: chrono::Duration,
 ) -> Result<Vec<i64>, sea_orm::DbErr> {
     let Some(planned) = mailing.next_run_at else {
         return Ok(Vec::new());
@@ -67,18 +70,22 @@ pub async fn fan_out(
         txn.commit().await?;
         return Ok(Vec::new());
     };
-    insert_deliveries(&txn, mailing.id, occurrence, now, domain).await?;
+    let held = held_until(now, std::time::Duration::ZERO, lease);
+    insert_deliveries(&txn, mailing.id, occurrence, now, domain, held).await?;
     txn.commit().await?;
     pending_ids(db, mailing.id, occurrence).await
 }
 
-/// One pending delivery per client of the mailing for `occurrence` (existing ones stay).
+/// One pending delivery per client of the mailing for `occurrence` (existing ones stay),
+/// held until `held` for the job that will send it: the tick's sweep leaves it alone until
+/// then (see [`hold`](super::hold)).
 pub async fn insert_deliveries<C: ConnectionTrait>(
     db: &C,
     mailing_id: i32,
     occurrence: DateTime<Utc>,
     now: DateTime<Utc>,
     domain: &str,
+    held: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
     let clients: Vec<i32> = mailing_client::Entity::find()
         .select_only()
@@ -96,7 +103,7 @@ pub async fn insert_deliveries<C: ConnectionTrait>(
             status: Set(DeliveryStatus::Pending),
             tries: Set(0),
             claimed_until: Set(None),
-            next_try_at: Set(None),
+            next_try_at: Set(Some(held)),
             message_id_header: Set(message_id_header(mailing_id, client_id, occurrence, domain)),
             last_error: Set(None),
             sent_at: Set(None),
@@ -170,10 +177,11 @@ pub async fn fan_out_due(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     domain: &str,
+    lease: chrono::Duration,
 ) -> Result<Vec<i64>, sea_orm::DbErr> {
     let mut ids = Vec::new();
     for mailing in due_mailings(db, now).await? {
-        ids.extend(fan_out(db, &mailing, now, domain).await?);
+        ids.extend(fan_out(db, &mailing, now, domain, lease).await?);
     }
     Ok(ids)
 }
@@ -208,33 +216,4 @@ pub async fn settle_statuses(
         .exec(db)
         .await?;
     Ok(finished.rows_affected + started.rows_affected)
-}
-
-/// Pending deliveries no job is working on (their job was lost with a dead worker, or never
-/// pushed): free, due for a try, and older than `stale_after`.
-pub async fn orphaned(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    stale_after: chrono::Duration,
-) -> Result<Vec<i64>, sea_orm::DbErr> {
-    use sea_orm::Condition;
-    delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
-        .filter(delivery::Column::UpdatedAt.lte(now - stale_after))
-        .filter(
-            Condition::any()
-                .add(delivery::Column::ClaimedUntil.is_null())
-                .add(delivery::Column::ClaimedUntil.lt(now)),
-        )
-        .filter(
-            Condition::any()
-                .add(delivery::Column::NextTryAt.is_null())
-                .add(delivery::Column::NextTryAt.lte(now)),
-        )
-        .limit(10_000)
-        .into_tuple()
-        .all(db)
-        .await
 }

@@ -1,10 +1,14 @@
 //! What stands between a delivery and the SMTP server: a circuit breaker and a send rate.
 //!
-//! The breaker counts consecutive transient failures (refused, timeout, 4xx, garbage).
-//! After `breaker_threshold` of them it opens: deliveries wait without being claimed, so a
-//! long outage does not burn their tries. After a cooldown one probe goes through; its
-//! success closes the breaker, its failure doubles the cooldown (up to a ceiling). Any reply
-//! from the server, even a 5xx, proves it is up. State is per worker process.
+//! The breaker counts consecutive failures that say the server is unwell
+//! ([`SendError::Transient`]: refused or dropped connections, timeouts, 421, garbage, a
+//! failed greeting, EHLO or MAIL FROM). After `breaker_threshold` of them it opens:
+//! deliveries wait without being claimed, so a long outage does not burn their tries. After
+//! a cooldown one probe goes through; its success closes the breaker, its failure doubles
+//! the cooldown (up to a ceiling of a few seconds by default, so sending resumes soon after
+//! the server is back). Any reply from the server — a 5xx, or a 4xx to one recipient
+//! ([`SendError::Deferred`]: greylisting) — proves it is up: a greylisting server must not
+//! pause everyone, its recipients retry on their own backoff. State is per worker process.
 //!
 //! The rate limit spaces sends `1 / messages_per_second` apart in this process.
 
@@ -170,7 +174,7 @@ impl SendGate {
         let config = &self.0.config;
         let mut state = self.lock();
         let server_answered = match result {
-            Ok(_) | Err(SendError::Permanent { .. }) => true,
+            Ok(_) | Err(SendError::Permanent { .. } | SendError::Deferred { .. }) => true,
             Err(SendError::Transient { .. }) => false,
         };
         if server_answered {
@@ -374,6 +378,25 @@ mod tests {
         assert_eq!(gate.state(), BreakerState::HalfOpen);
         probe.record(&ok());
         assert_eq!(gate.state(), BreakerState::Closed);
+    }
+
+    #[tokio::test]
+    async fn a_deferred_recipient_proves_the_server_is_up() {
+        let gate = gate(2, None);
+        let greylisted = || {
+            Err(SendError::Deferred {
+                code: 451,
+                text: "4.7.1 greylisted".into(),
+            })
+        };
+        for _ in 0..10 {
+            assert!(!go(&gate).await.record(&greylisted()));
+        }
+        assert_eq!(gate.state(), BreakerState::Closed, "never opens");
+        go(&gate).await.record(&transient());
+        go(&gate).await.record(&greylisted());
+        go(&gate).await.record(&transient());
+        assert_eq!(gate.state(), BreakerState::Closed, "the count restarted");
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod fanout;
 pub mod gate;
+pub mod hold;
 pub mod schedule;
 pub mod send;
 pub mod transport;

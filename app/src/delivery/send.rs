@@ -240,6 +240,11 @@ impl Deliverer {
         &self.from
     }
 
+    /// How long sending stays paused by the breaker, if it is.
+    pub fn paused_for(&self) -> Option<std::time::Duration> {
+        self.outbound.gate().paused_for()
+    }
+
     /// Sends one delivery (see [`deliver_batch`](Self::deliver_batch)).
     pub async fn deliver(&self, delivery_id: i64) -> Result<Outcome, sea_orm::DbErr> {
         let mut outcomes = self.deliver_batch(&[delivery_id]).await?;

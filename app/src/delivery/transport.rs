@@ -12,10 +12,13 @@
 //! (see [`SmtpPool`]).
 //!
 //! Classification ([`SendError`]): only an explicit 5xx reply to MAIL FROM, RCPT TO, DATA or
-//! the end of DATA is [`SendError::Permanent`]. Everything else (4xx, refused/reset
+//! the end of DATA is [`SendError::Permanent`]. A 4xx reply to RCPT TO or to the end of DATA
+//! (greylisting, a full mailbox; not 421, which closes the session) is about this recipient
+//! or message: [`SendError::Deferred`]. Everything else (other 4xx, refused/reset
 //! connections, an early close, a reply that does not parse, our own timeouts, and also a 5xx
 //! during connection set-up such as a 554 greeting or a 535 to AUTH, which is the server's or
-//! our configuration's fault, not the message's) is [`SendError::Transient`].
+//! our configuration's fault, not the message's) says the server or the way to it is unwell:
+//! [`SendError::Transient`].
 //!
 //! URLs (`SMTP_URL`): `smtp://[user:pass@]host[:port][/hello-name][?tls=none|opportunistic|required]`.
 //! Implicit TLS (`smtps://`, port 465) is not supported yet and is refused with a clear
@@ -206,9 +209,16 @@ pub enum SendError {
     /// 5xx: the server refused for good — log it, never retry.
     #[error("SMTP refused the message: {code} {text}")]
     Permanent { code: u16, text: String },
-    /// 4xx, connection refused/reset, early close, garbage reply, timeouts: retry later.
+    /// The server or the way to it is unwell (refused/reset connections, an early close, a
+    /// garbage reply, timeouts, 421, a 4xx to the greeting, EHLO, MAIL FROM or DATA): retry
+    /// later. These are what the circuit breaker counts.
     #[error("SMTP failed, try again later: {}{text}", code_prefix(*.code))]
     Transient { code: Option<u16>, text: String },
+    /// A 4xx reply to this recipient (RCPT TO) or this message (its end of DATA) —
+    /// greylisting, a full mailbox: retry this one later. The server answered, so it says
+    /// nothing against the server.
+    #[error("SMTP deferred the message, try again later: {code} {text}")]
+    Deferred { code: u16, text: String },
 }
 
 fn code_prefix(code: Option<u16>) -> String {
@@ -223,7 +233,7 @@ impl SendError {
     /// The server's reply code, when there was a reply.
     pub fn code(&self) -> Option<u16> {
         match self {
-            SendError::Permanent { code, .. } => Some(*code),
+            SendError::Permanent { code, .. } | SendError::Deferred { code, .. } => Some(*code),
             SendError::Transient { code, .. } => *code,
         }
     }
@@ -231,7 +241,9 @@ impl SendError {
     /// The server's reply text, or what went wrong on our side.
     pub fn text(&self) -> &str {
         match self {
-            SendError::Permanent { text, .. } | SendError::Transient { text, .. } => text,
+            SendError::Permanent { text, .. }
+            | SendError::Transient { text, .. }
+            | SendError::Deferred { text, .. } => text,
         }
     }
 
@@ -841,14 +853,21 @@ fn with_end_of_data(body: &str) -> String {
     out
 }
 
-/// A 5xx reply is permanent, a 4xx one transient; anything that is not a reply (I/O error,
-/// early close, garbage) is transient too.
+/// A 5xx reply is permanent; a 4xx one to RCPT TO or the end of DATA is deferred (the
+/// recipient's or message's), except 421; any other 4xx is transient, and so is anything
+/// that is not a reply (I/O error, early close, garbage).
 fn classify(stage: Stage, e: &SmtpError) -> SendError {
     match e.status().map(u16::from) {
         Some(code) if e.is_permanent() => SendError::Permanent {
             code,
             text: error_text(e),
         },
+        Some(code) if matches!(stage, Stage::RcptTo | Stage::EndOfData) && code != 421 => {
+            SendError::Deferred {
+                code,
+                text: error_text(e),
+            }
+        }
         Some(code) => SendError::Transient {
             code: Some(code),
             text: error_text(e),

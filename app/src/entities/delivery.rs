@@ -61,7 +61,9 @@ pub struct Model {
     pub tries: i32,
     /// A worker holds the row until this instant (lease against double sends).
     pub claimed_until: Option<DateTimeUtc>,
-    /// When the next retry is due.
+    /// A queued job holds the row until this instant (its retry, or the job a fan-out or
+    /// the sweep queued); after it, or when NULL, the scheduler's sweep may queue it again
+    /// unless a job in the queue still names it (see `delivery::hold`).
     pub next_try_at: Option<DateTimeUtc>,
     /// Deterministic Message-ID, the same on every try.
     #[sea_orm(column_type = "String(StringLen::N(255))")]

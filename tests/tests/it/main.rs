@@ -17,6 +17,7 @@ mod limits;
 mod mailings;
 mod messages;
 mod migrations;
+mod outage;
 mod outages;
 mod ownership;
 mod poison;

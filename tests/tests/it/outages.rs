@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use mailer::entities::user::Role;
 use mailer_tests::app::eventually;
 use mailer_tests::html::parse;
-use mailer_tests::instances::{OwnPostgres, OwnRedis};
-use mailer_tests::services::skip;
+use mailer_tests::instances::PrivatePostgres;
+use mailer_tests::services::{PrivateRedis, skip};
 use mailer_tests::users::{new_client, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app_with};
 use reqwest::StatusCode;
@@ -64,7 +64,7 @@ fn assert_unavailable_page(answer: &Answer, what: &str) {
     );
 }
 
-async fn app_on_own_redis(redis: &OwnRedis) -> Option<TestApp> {
+async fn app_on_own_redis(redis: &PrivateRedis) -> Option<TestApp> {
     let url = redis.url();
     spawn_app_with(Backend::Postgres, move |c| {
         c.redis_url = Some(SecretString::from(url));
@@ -74,7 +74,7 @@ async fn app_on_own_redis(redis: &OwnRedis) -> Option<TestApp> {
 
 #[tokio::test]
 async fn a_dead_redis_costs_one_quick_failure_then_pages_come_from_the_database() {
-    let mut redis = OwnRedis::start().await;
+    let mut redis = PrivateRedis::start().await;
     let Some(app) = app_on_own_redis(&redis).await else {
         return skip("PostgreSQL", "unreachable");
     };
@@ -115,7 +115,7 @@ async fn a_dead_redis_costs_one_quick_failure_then_pages_come_from_the_database(
     );
 
     // Back by itself: the page cache fills again and sign-in works.
-    redis.resume().await;
+    redis.restart().await;
     eventually(Duration::from_secs(15), "the page cache back", || async {
         let response = anonymous.get(app.url("/")).send().await.ok()?;
         let cache = response.headers().get("x-cache")?.to_str().ok()?.to_owned();
@@ -128,7 +128,7 @@ async fn a_dead_redis_costs_one_quick_failure_then_pages_come_from_the_database(
 
 #[tokio::test]
 async fn a_dead_database_answers_the_sites_503_page_quickly_and_recovers() {
-    let mut pg = OwnPostgres::start().await;
+    let mut pg = PrivatePostgres::start().await;
     let url = pg.url();
     let Some(app) = spawn_app_with(Backend::Postgres, move |c| {
         c.database_url = url;
@@ -175,7 +175,7 @@ async fn a_dead_database_answers_the_sites_503_page_quickly_and_recovers() {
     let body: serde_json::Value = response.json().await.expect("JSON");
     assert_eq!(body["error"], "unavailable", "{body}");
 
-    pg.resume().await;
+    pg.restart().await;
     eventually(
         Duration::from_secs(20),
         "pages back with the database",
@@ -194,8 +194,8 @@ async fn a_dead_database_answers_the_sites_503_page_quickly_and_recovers() {
 
 #[tokio::test]
 async fn with_redis_and_the_database_down_anonymous_pages_fail_fast() {
-    let mut pg = OwnPostgres::start().await;
-    let mut redis = OwnRedis::start().await;
+    let mut pg = PrivatePostgres::start().await;
+    let mut redis = PrivateRedis::start().await;
     let (db_url, redis_url) = (pg.url(), redis.url());
     let Some(app) = spawn_app_with(Backend::Postgres, move |c| {
         c.database_url = db_url;
@@ -244,7 +244,7 @@ async fn a_database_crash_mid_send_loses_no_result_and_sends_nothing_twice() {
     use crate::mailings::{create_mailing, make_clients, make_message};
 
     const CLIENTS: usize = 120;
-    let mut pg = OwnPostgres::start().await;
+    let mut pg = PrivatePostgres::start().await;
     let url = pg.url();
     let Some(app) = spawn_app_with(Backend::Postgres, move |c| {
         c.database_url = url;
@@ -283,7 +283,7 @@ async fn a_database_crash_mid_send_loses_no_result_and_sends_nothing_twice() {
         "crashed in the middle ({at_crash} sent)"
     );
     tokio::time::sleep(Duration::from_secs(4)).await;
-    pg.resume().await;
+    pg.restart().await;
 
     let db = &app.state.db;
     let rows = eventually(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use lettre::Address;
 use mailer::delivery::transport::{Reply, SendError, SmtpConfig, SmtpPool, TlsMode};
-use mailer_tests::smtp::{Behavior, FakeSmtp};
+use mailer_tests::smtp::{Behavior, FakeSmtp, Greylist};
 use secrecy::ExposeSecret;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -112,15 +112,61 @@ async fn hundred_sequential_sends_reuse_one_connection_without_nagle_stalls() {
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }
 
+/// A 4xx after DATA is about this message: deferred, not a sign of a sick server.
 #[tokio::test]
-async fn temp_fail_is_transient_with_its_code() {
+async fn temp_fail_after_data_is_deferred_with_its_code() {
     let smtp = FakeSmtp::start().await;
     smtp.script([Behavior::TempFail]);
     let err = send(&pool(&smtp, 1)).await.unwrap_err();
+    assert!(matches!(err, SendError::Deferred { .. }), "{err:?}");
     assert!(!err.is_permanent(), "{err:?}");
     assert_eq!(err.code(), Some(451));
     assert_eq!(err.text(), "4.3.0 Try again later");
     assert!(smtp.messages().is_empty());
+}
+
+/// Greylisting answers 451 to RCPT TO: that recipient is deferred (on both the pipelined
+/// and the plain path), and its next try after the greylisting goes through.
+#[tokio::test]
+async fn a_greylisted_recipient_is_deferred() {
+    for pipelining in [true, false] {
+        let smtp = FakeSmtp::start().await;
+        smtp.set_pipelining(pipelining);
+        smtp.greylist(Some(Greylist {
+            tries: 1,
+            delay: Duration::ZERO,
+        }));
+        let pool = pool(&smtp, 1);
+        let err = send(&pool).await.unwrap_err();
+        assert_eq!(
+            err,
+            SendError::Deferred {
+                code: 451,
+                text: "4.7.1 Greylisted, please try again later".into()
+            },
+            "pipelining {pipelining}"
+        );
+        send(&pool).await.expect("the retry is accepted");
+        assert_eq!(smtp.messages().len(), 1);
+    }
+}
+
+/// A 421 ends the session: that is the server's trouble, whatever the stage.
+#[tokio::test]
+async fn a_421_is_transient_not_deferred() {
+    let smtp = FakeSmtp::start().await;
+    smtp.script([Behavior::ShutDown]);
+    let err = send(&pool(&smtp, 1)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SendError::Transient {
+                code: Some(421),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -409,7 +455,10 @@ async fn a_failure_in_a_chain_costs_only_its_own_message() {
         let replies = send_many(&pool, 3).await;
         assert!(replies[0].is_ok(), "{step:?}: {replies:?}");
         assert!(
-            matches!(replies[1], Err(SendError::Transient { .. })),
+            matches!(
+                replies[1],
+                Err(SendError::Transient { .. } | SendError::Deferred { .. })
+            ),
             "{step:?}: {replies:?}"
         );
         assert!(replies[2].is_ok(), "{step:?}: {replies:?}");
@@ -569,5 +618,15 @@ fn send_error_accessors() {
     assert_eq!(
         t.to_string(),
         "SMTP failed, try again later: connection reset"
+    );
+    let d = SendError::Deferred {
+        code: 450,
+        text: "4.2.0 mailbox busy".into(),
+    };
+    assert!(!d.is_permanent());
+    assert_eq!((d.code(), d.text()), (Some(450), "4.2.0 mailbox busy"));
+    assert_eq!(
+        d.to_string(),
+        "SMTP deferred the message, try again later: 450 4.2.0 mailbox busy"
     );
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use mailer::jobs::MailJob;
 use mailer_tests::app::{Child, eventually};
+use mailer_tests::services::PrivateRedis;
 use mailer_tests::smtp::Behavior;
 use mailer_tests::{Backend, spawn_app, spawn_app_with};
 
@@ -110,29 +111,8 @@ async fn in_flight_job_finishes_on_sigterm_redis() {
 /// supervisor notices. Runs against a private `redis-server` this test starts and kills.
 #[tokio::test]
 async fn the_worker_exits_when_its_queue_backend_dies() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut redis = tokio::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("redis-server (Debian's redis-server package) is on PATH");
-    eventually(
-        Duration::from_secs(10),
-        "the private redis-server",
-        || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok()
-        },
-    )
-    .await;
-    let url = format!("redis://127.0.0.1:{port}");
+    let mut redis = PrivateRedis::start().await;
+    let url = redis.url();
     let Some(app) = spawn_app_with(Backend::Sqlite, |c| {
         c.redis_url = Some(url.clone().into());
     })
@@ -151,7 +131,7 @@ async fn the_worker_exits_when_its_queue_backend_dies() {
     })
     .await;
 
-    redis.kill().await.unwrap();
+    redis.kill().await;
     let status = worker.wait(Duration::from_secs(60)).await;
     assert!(!status.success(), "exit status {status}");
     let text = std::fs::read_to_string(&log).unwrap();
@@ -159,4 +139,72 @@ async fn the_worker_exits_when_its_queue_backend_dies() {
         text.contains("exiting so a supervisor can start mailer-worker again"),
         "{text}"
     );
+}
+
+/// A finished job is acknowledged and then forgotten: after a mailing (and account mails)
+/// the Redis queues hold nothing of the jobs that ran — no in-flight entries, payloads,
+/// metadata or done ids. (apalis-core 1.0 acknowledged nothing with `persist_results(false)`:
+/// every job stayed in its worker's in-flight set, status Running, for good.)
+#[tokio::test]
+async fn finished_jobs_leave_nothing_in_redis() {
+    use mailer::entities::delivery::{self, DeliveryStatus};
+    use mailer::entities::user::Role;
+    use mailer_tests::queue::{RedisQueue, redis_queue};
+    use mailer_tests::users::sign_in_new;
+    use sea_orm::EntityTrait;
+
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let ids = crate::mailings::make_clients(&app, &v, "client", 120).await;
+    let message = crate::mailings::make_message(&app, v.user.id, "Tidy").await;
+    for n in 0..3 {
+        app.state
+            .queues
+            .mail
+            .push(job(&format!("user{n}@example.com")))
+            .await
+            .unwrap();
+    }
+    let log = app.dir.path().join("worker.log");
+    let _worker = Child::spawn("mailer-worker", &[], &app.env(), &log);
+    crate::mailings::create_mailing(
+        &v,
+        message.id,
+        &ids,
+        -chrono::Duration::minutes(1),
+        chrono::Duration::days(1),
+        "once",
+    )
+    .await;
+    app.smtp
+        .wait_for_messages(123, Duration::from_secs(30))
+        .await;
+    eventually(Duration::from_secs(10), "every delivery sent", || {
+        let app = &app;
+        async move {
+            let rows = delivery::Entity::find().all(&app.state.db).await.unwrap();
+            rows.iter()
+                .all(|d| d.status == DeliveryStatus::Sent)
+                .then_some(())
+        }
+    })
+    .await;
+    // Acknowledged at once; forgotten by the next scheduler tick (every second here).
+    for queue in ["delivery", "mail"] {
+        let mut left = RedisQueue::default();
+        for _ in 0..100 {
+            left = redis_queue(&app, queue).await.expect("a Redis queue");
+            if left == RedisQueue::default() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            left,
+            RedisQueue::default(),
+            "the {queue} queue after its jobs"
+        );
+    }
 }

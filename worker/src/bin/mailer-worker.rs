@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use mailer::{AppState, Config};
+use mailer::Config;
 
 fn main() -> ExitCode {
     let config = match Config::load() {
@@ -21,7 +21,11 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let state = AppState::build(config).await?;
+        // A stop asked while it waits for its services ends it cleanly.
+        let state = tokio::select! {
+            state = mailer_worker::start(config) => state?,
+            () = mailer::shutdown::signal() => return Ok(()),
+        };
         mailer_worker::run(state, mailer::shutdown::signal()).await
     });
     match result {
