@@ -133,7 +133,7 @@ async fn run_delivery_task(task: DeliveryTask, ctx: &DeliveryContext) -> Result<
                 ctx.lease(),
             )
             .await?;
-            queue_deliveries(&ctx, ids, Duration::ZERO, Marked::Already).await?;
+            queue_deliveries(ctx, ids, Duration::ZERO, Marked::Already).await?;
             Ok(())
         }
         DeliveryTask::SendNow {
@@ -152,7 +152,7 @@ async fn run_delivery_task(task: DeliveryTask, ctx: &DeliveryContext) -> Result<
             )
             .await?;
             let ids = fanout::pending_ids(db, mailing_id, occurrence).await?;
-            queue_deliveries(&ctx, ids, Duration::ZERO, Marked::Already).await?;
+            queue_deliveries(ctx, ids, Duration::ZERO, Marked::Already).await?;
             Ok(())
         }
         DeliveryTask::Deliver { delivery_id } => run_batch(ctx, vec![delivery_id]).await,
