@@ -135,9 +135,18 @@ where
                     .await?
             }
         };
-        raw.iter()
-            .map(|job| serde_json::from_slice(job).map_err(anyhow::Error::from))
-            .collect()
+        // A payload this version cannot read (written by another version during a deploy,
+        // or damaged) names no delivery we know: skipped, so it cannot stop every sweep.
+        Ok(raw
+            .iter()
+            .filter_map(|job| match serde_json::from_slice(job) {
+                Ok(job) => Some(job),
+                Err(e) => {
+                    tracing::warn!(queue = T::QUEUE, error = %e, "a queued job's payload cannot be read; the sweep ignores it");
+                    None
+                }
+            })
+            .collect())
     }
 
     /// Removes what finished jobs leave in the queue: on Redis their ids in the done and

@@ -864,3 +864,32 @@ async fn the_outbox_reply_shows_the_file_name_not_the_server_path() {
         "no server path on the reports page"
     );
 }
+
+/// A queued payload this version cannot read (another version's, during a deploy) is
+/// skipped by the sweep's look at the queue instead of failing it on every tick.
+#[tokio::test]
+async fn an_unreadable_payload_does_not_stop_the_sweep() {
+    use mailer::jobs::DeliveryTask;
+    use sea_orm::ConnectionTrait;
+
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let queue = &app.state.queues.delivery;
+    for id in [1, 2] {
+        queue
+            .push(DeliveryTask::Deliver { delivery_id: id })
+            .await
+            .expect("push");
+    }
+    app.state
+        .db
+        .execute_unprepared(
+            "UPDATE Jobs SET job = CAST('{\"Bogus\":1}' AS BLOB) \
+             WHERE rowid = (SELECT min(rowid) FROM Jobs)",
+        )
+        .await
+        .expect("damage one payload");
+    let unfinished = queue.unfinished().await.expect("the readable jobs");
+    assert_eq!(unfinished, vec![DeliveryTask::Deliver { delivery_id: 2 }]);
+}
