@@ -103,15 +103,30 @@ pub async fn verified_user(app: &TestApp, email: &str, role: Role) -> user::Mode
 pub async fn sign_in_new(app: &TestApp, email: &str, role: Role) -> Visitor {
     let user = verified_user(app, email, role).await;
     let client = new_client();
-    let visitor = Visitor {
+    sign_in_at(&client, &app.address, email).await;
+    Visitor {
         user,
         client,
         base: app.address.clone(),
-    };
-    let token = visitor.csrf("/login").await;
-    let response = visitor
-        .client
-        .post(visitor.url("/login"))
+    }
+}
+
+/// Signs `email` (with `PASSWORD`) in through the login form of the server at `base`; the
+/// session goes into `client`'s cookie jar.
+pub async fn sign_in_at(client: &reqwest::Client, base: &str, email: &str) {
+    let body = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login form")
+        .text()
+        .await
+        .expect("body");
+    let token = parse(&body)
+        .attr("input[name='csrf_token']", "value")
+        .expect("no CSRF field on /login");
+    let response = client
+        .post(format!("{base}/login"))
         .form(&[
             ("csrf_token", token.as_str()),
             ("email", email),
@@ -125,5 +140,4 @@ pub async fn sign_in_new(app: &TestApp, email: &str, role: Role) -> Visitor {
         StatusCode::SEE_OTHER,
         "sign-in of {email}"
     );
-    visitor
 }

@@ -11,7 +11,7 @@ use mailer::entities::user::Role;
 use mailer::web::RouteKind;
 use mailer_tests::app::{Child, eventually};
 use mailer_tests::html::parse;
-use mailer_tests::users::{PASSWORD, new_client, verified_user};
+use mailer_tests::users::{new_client, sign_in_at, verified_user};
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 
@@ -104,28 +104,12 @@ struct Browser {
 
 impl Browser {
     async fn sign_in(base: &str, email: &str) -> Browser {
-        let browser = Browser {
-            http: new_client(),
+        let http = new_client();
+        sign_in_at(&http, base, email).await;
+        Browser {
+            http,
             base: base.to_owned(),
-        };
-        let token = browser.csrf("/login").await.expect("login form");
-        let response = browser
-            .http
-            .post(format!("{base}/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("email", email),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "sign-in of {email}"
-        );
-        browser
+        }
     }
 
     async fn csrf(&self, path: &str) -> Option<String> {
