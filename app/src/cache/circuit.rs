@@ -27,32 +27,21 @@ pub struct Circuit {
     open_until_ms: AtomicU64,
     /// Set when the outage was logged, cleared (with a log line) when Redis answers again.
     down: AtomicBool,
-    open_for: Duration,
 }
 
 impl Default for Circuit {
     fn default() -> Self {
-        Self::new(OPEN_FOR)
-    }
-}
-
-impl Circuit {
-    pub fn new(open_for: Duration) -> Self {
         Self {
             started: Instant::now(),
             open_until_ms: AtomicU64::new(0),
             down: AtomicBool::new(false),
-            open_for,
         }
     }
+}
 
+impl Circuit {
     fn now_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX / 2)
-    }
-
-    /// Is the circuit open now (calls fail without trying)?
-    pub fn is_open(&self) -> bool {
-        self.now_ms() < self.open_until_ms.load(Ordering::Acquire)
     }
 
     /// May a call go to Redis? Past the open period the first caller is the probe, and the
@@ -79,24 +68,24 @@ impl Circuit {
     /// Records a failure: opens the circuit (logging the outage once). Returns `false`, the
     /// answer to "may this call go?".
     fn fail(&self) -> bool {
-        let until = self
-            .now_ms()
-            .saturating_add(self.open_for.as_millis() as u64);
+        let until = self.now_ms().saturating_add(OPEN_FOR.as_millis() as u64);
         self.open_until_ms.store(until.max(1), Ordering::Release);
         if !self.down.swap(true, Ordering::AcqRel) {
             tracing::error!(
-                skip_secs = self.open_for.as_secs_f64(),
+                skip_secs = OPEN_FOR.as_secs_f64(),
                 "Redis is not answering: the cache and sessions skip it until it does"
             );
         }
         false
     }
 
+    /// Closes the circuit. Reads first: on the hot path (every command while Redis is up)
+    /// this writes nothing, so the cores do not trade the cache line back and forth.
     fn succeed(&self) {
         if self.open_until_ms.load(Ordering::Acquire) != 0 {
             self.open_until_ms.store(0, Ordering::Release);
         }
-        if self.down.swap(false, Ordering::AcqRel) {
+        if self.down.load(Ordering::Acquire) && self.down.swap(false, Ordering::AcqRel) {
             tracing::info!("Redis answers again: the cache and sessions use it");
         }
     }
