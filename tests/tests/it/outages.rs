@@ -72,6 +72,16 @@ async fn app_on_own_redis(redis: &PrivateRedis) -> Option<TestApp> {
     .await
 }
 
+/// The app on `pg`, waiting at most 0.5 s for a connection (so a dead database is quick).
+async fn app_on_private_postgres(pg: &PrivatePostgres) -> Option<TestApp> {
+    let url = pg.url();
+    spawn_app_with(Backend::Postgres, move |c| {
+        c.database_url = url;
+        c.db_acquire_timeout_ms = 500;
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_dead_redis_costs_one_quick_failure_then_pages_come_from_the_database() {
     let mut redis = PrivateRedis::start().await;
@@ -129,13 +139,7 @@ async fn a_dead_redis_costs_one_quick_failure_then_pages_come_from_the_database(
 #[tokio::test]
 async fn a_dead_database_answers_the_sites_503_page_quickly_and_recovers() {
     let mut pg = PrivatePostgres::start().await;
-    let url = pg.url();
-    let Some(app) = spawn_app_with(Backend::Postgres, move |c| {
-        c.database_url = url;
-        c.db_acquire_timeout_ms = 500;
-    })
-    .await
-    else {
+    let Some(app) = app_on_private_postgres(&pg).await else {
         return skip("PostgreSQL", "unreachable");
     };
     let visitor = sign_in_new(&app, "owner@example.com", Role::User).await;
@@ -245,13 +249,7 @@ async fn a_database_crash_mid_send_loses_no_result_and_sends_nothing_twice() {
 
     const CLIENTS: usize = 120;
     let mut pg = PrivatePostgres::start().await;
-    let url = pg.url();
-    let Some(app) = spawn_app_with(Backend::Postgres, move |c| {
-        c.database_url = url;
-        c.db_acquire_timeout_ms = 500;
-    })
-    .await
-    else {
+    let Some(app) = app_on_private_postgres(&pg).await else {
         return skip("PostgreSQL", "unreachable");
     };
     let v = sign_in_new(&app, "owner@example.com", Role::User).await;
