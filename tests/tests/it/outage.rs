@@ -431,8 +431,11 @@ async fn on_sigterm_the_worker_claims_nothing_more(backend: Backend) {
         after <= concurrency,
         "{after} messages went out after SIGTERM (in flight at most {concurrency})"
     );
+    // In-flight sends finish first (each 300 ms here, up to a concurrency's worth queued on
+    // the pool): tens of milliseconds alone, 4.4 s once under the whole suite on 2 cores.
+    // The count above is what tells a worker that keeps claiming from one that stops.
     assert!(
-        stopped_in < Duration::from_secs(3),
+        stopped_in < Duration::from_secs(10),
         "stopping took {stopped_in:?}"
     );
 
