@@ -216,6 +216,14 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
             config.worker.breaker_cooldown_max_secs.to_string(),
         ),
         (
+            "MAILER_WORKER__CONCURRENCY".to_owned(),
+            config.worker.concurrency.to_string(),
+        ),
+        (
+            "MAILER_WORKER__SMTP_CONNECTIONS".to_owned(),
+            config.worker.smtp_connections.to_string(),
+        ),
+        (
             "MAILER_WORKER__MESSAGES_PER_SECOND".to_owned(),
             config.worker.messages_per_second.to_string(),
         ),

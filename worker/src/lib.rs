@@ -75,6 +75,9 @@ pub struct DeliveryContext {
     pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
     /// Turns true when the process starts to shut down: jobs claim nothing more.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The groups being sent, each in a task of its own: a job cancelled by its timeout
+    /// does not cut them off mid-send, and the process waits for them before it exits.
+    pub groups: tokio_util::task::TaskTracker,
 }
 
 /// Groups of deliveries in flight at once per process (see [`run_batch`]).
@@ -193,7 +196,8 @@ async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynErr
         let group = pending.len().div_ceil(groups);
         let Ok(slots) = ctx
             .in_flight
-            .acquire_many(u32::try_from(group).unwrap_or(1))
+            .clone()
+            .acquire_many_owned(u32::try_from(group).unwrap_or(1))
             .await
         else {
             later.append(&mut pending);
@@ -205,17 +209,36 @@ async fn run_batch(ctx: &DeliveryContext, ids: Vec<i64>) -> Result<(), BoxDynErr
             break;
         }
         let claim: Vec<i64> = pending.drain(..slots.num_permits()).collect();
-        let outcomes = match ctx.deliverer.deliver_batch(&claim).await {
-            Ok(outcomes) => outcomes,
+        // Sent in a task of its own, holding its slots: if this job is cancelled (its
+        // timeout) while the group is on the wire, the group still ends with its results
+        // recorded. Cut off, a message the server had taken would stay unrecorded and be
+        // sent again at the end of its lease.
+        let group = ctx.groups.spawn({
+            let (deliverer, claim) = (ctx.deliverer.clone(), claim.clone());
+            async move {
+                let outcomes = deliverer.deliver_batch(&claim).await;
+                drop(slots);
+                outcomes
+            }
+        });
+        let outcomes = match group.await {
+            Ok(Ok(outcomes)) => outcomes,
             // The database failed: these go back with the rest, and the job reports it.
-            Err(e) => {
+            Ok(Err(e)) => {
                 later.extend(claim);
                 later.append(&mut pending);
                 first_error = Some(e);
                 break;
             }
+            // A panic outside any one delivery's send: the job's own guard handles it.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled: the runtime is going down. The lease brings these back.
+            Err(_) => {
+                later.extend(claim);
+                later.append(&mut pending);
+                break;
+            }
         };
-        drop(slots);
         let mut paused = Vec::new();
         let mut pause = Duration::ZERO;
         for (id, outcome) in outcomes {
@@ -566,7 +589,9 @@ pub async fn run(
         in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
         state: state.clone(),
         stopping: stopping.clone(),
+        groups: tokio_util::task::TaskTracker::new(),
     };
+    let groups = delivery.groups.clone();
     let policy = {
         let (retries, backoff) = (config.retries, backoff.clone());
         move || {
@@ -698,6 +723,17 @@ pub async fn run(
         })
         .await;
     let _ = ticker.await;
+    // Groups whose job was cancelled by its timeout are not the monitor's to wait for.
+    groups.close();
+    if tokio::time::timeout(config.shutdown_timeout(), groups.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            groups = groups.len(),
+            "groups still sending at the shutdown timeout: their messages may go out again"
+        );
+    }
     let died = first_death.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(reason) = died {
         anyhow::bail!("worker {reason}; exiting so a supervisor can start mailer-worker again");

@@ -31,7 +31,8 @@ use crate::validation::breaks_line;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_tries: i32,
-    /// Longer than a job may run (the job timeout cancels it before), so a lease that
+    /// Counted from the claim, and longer than a job may run: a claimed group is sent and
+    /// recorded to its end even when its job's timeout fires meanwhile, so a lease that
     /// runs out means its holder is gone and another worker may take the row.
     pub lease: chrono::Duration,
 }

@@ -402,6 +402,43 @@ async fn a_killed_workers_claims_are_taken_at_the_lease_end_redis() {
     a_killed_workers_claims_are_taken_at_the_lease_end(Backend::Postgres).await;
 }
 
+/// A job whose timeout fires while its group is on the wire: the group is sent and
+/// recorded to its end anyway. Cut off, the server had the messages but their rows stayed
+/// claimed, unrecorded, and were sent again at the end of the lease.
+async fn a_job_timeout_does_not_cut_off_its_sends(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |c| {
+        c.worker.job_timeout_secs = 2;
+        c.worker.smtp_connections = 1;
+        c.worker.concurrency = 8;
+    })
+    .await
+    else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    // One connection, 1.5 s a message, groups of two (a quarter of the concurrency): the
+    // first group takes 3 s, past the job's 2 s timeout.
+    app.smtp
+        .set_default(Behavior::Delay(Duration::from_millis(1_500)));
+    let _worker = worker(&app, "worker.log");
+    let n = 4;
+    mailing_to(&app, &v, n, "Slow").await;
+    let rows = all_sent(&app, n, Duration::from_secs(40)).await;
+    // What a cut-off group would have sent again: its lease (7 s here) and a tick.
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    each_sent_once(&app, &rows).await;
+}
+
+#[tokio::test]
+async fn a_job_timeout_does_not_cut_off_its_sends_sqlite() {
+    a_job_timeout_does_not_cut_off_its_sends(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_job_timeout_does_not_cut_off_its_sends_redis() {
+    a_job_timeout_does_not_cut_off_its_sends(Backend::Postgres).await;
+}
+
 /// SIGTERM: the worker finishes what it has in flight and claims nothing more — within a
 /// concurrency's worth of sends it is gone — and the deliveries it did not start are
 /// released: the next worker sends them at its first tick, each once.
