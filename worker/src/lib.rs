@@ -8,13 +8,16 @@ use std::time::Duration;
 use apalis::layers::retry::HasherRng;
 use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::*;
+use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use mailer::AppState;
 use mailer::config::WorkerConfig;
 use mailer::delivery::Outbound;
+use mailer::delivery::fanout;
+use mailer::delivery::hold::{self, Unheld};
 use mailer::delivery::send::{Deliverer, DeliveryTask, Limits, Outcome};
+use mailer::delivery::tick::{self, Handoff, TickSettings};
 use mailer::delivery::transport::SendError;
-use mailer::delivery::{fanout, hold};
 use mailer::jobs::{MailJob, Queue};
 use mailer::mail::{MailError, Mailer};
 
@@ -397,20 +400,16 @@ async fn queue_deliveries(
 /// Pending deliveries the sweep takes up per tick at most.
 const SWEEP_LIMIT: u64 = 10_000;
 
-/// The scheduler tick: status follows the clock, due mailings fan out, deliveries nobody
-/// holds are queued again (see [`sweep`]), and finished jobs are forgotten. Every worker
-/// process ticks; the claims in the database keep them from doing the same work twice.
+/// The scheduler tick (see [`tick::tick`]), with what it finds queued as jobs, and
+/// finished jobs forgotten. Every worker process ticks; the claims in the database keep
+/// them from doing the same work twice.
 pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
-    let db = &ctx.state.db;
-    let now = chrono::Utc::now();
-    if fanout::settle_statuses(db, now).await? > 0 {
-        // On Redis this reaches every server; on the embedded default the servers' own
-        // in-process caches expire by MAILER_PAGES__TTL_SECS instead.
-        mailer::home::invalidate(&ctx.state).await;
-    }
-    let ids = fanout::fan_out_due(db, now, &ctx.domain(), ctx.lease()).await?;
-    queue_deliveries(ctx, ids, Duration::ZERO, Marked::Already).await?;
-    sweep(ctx).await?;
+    let settings = TickSettings {
+        domain: &ctx.domain(),
+        lease: ctx.lease(),
+        sweep_limit: Some(SWEEP_LIMIT),
+    };
+    tick::tick(&ctx.state.db, settings, &mut QueueJobs(ctx)).await?;
     let queues = &ctx.state.queues;
     let (mail, delivery) = tokio::join!(
         queues.mail.forget_finished(),
@@ -420,18 +419,35 @@ pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A tick's findings, queued as delivery jobs.
+struct QueueJobs<'a>(&'a DeliveryContext);
+
+impl Handoff for QueueJobs<'_> {
+    async fn statuses_changed(&mut self) {
+        // On Redis this reaches every server; on the embedded default the servers' own
+        // in-process caches expire by MAILER_PAGES__TTL_SECS instead.
+        mailer::home::invalidate(&self.0.state).await;
+    }
+
+    async fn fanned_out(&mut self, ids: Vec<i64>) -> anyhow::Result<()> {
+        queue_deliveries(self.0, ids, Duration::ZERO, Marked::Already).await
+    }
+
+    async fn unheld(&mut self, unheld: Unheld, now: DateTime<Utc>) -> anyhow::Result<()> {
+        sweep(self.0, unheld, now).await
+    }
+}
+
 /// Queues the pending deliveries that nobody holds (see `hold`): those whose worker died
 /// (their claim ran out) at once; those whose job was lost (Redis restarted without its
 /// data) or never pushed unless a job in the queue still names them. Those a job waiting
 /// in the queue names — behind a backlog, or paused by the breaker — only get their mark
 /// renewed: a delivery is never queued a second time while its job waits, however long.
-async fn sweep(ctx: &DeliveryContext) -> anyhow::Result<()> {
-    let db = &ctx.state.db;
-    let now = chrono::Utc::now();
-    let unheld = hold::unheld(db, now, Some(SWEEP_LIMIT)).await?;
+async fn sweep(ctx: &DeliveryContext, unheld: Unheld, now: DateTime<Utc>) -> anyhow::Result<()> {
     if unheld.is_empty() {
         return Ok(());
     }
+    let db = &ctx.state.db;
     let mut waiting = Vec::new();
     let mut lost = Vec::new();
     if !unheld.unmarked.is_empty() {
