@@ -3,10 +3,10 @@
 //! monitor stops taking new jobs on SIGINT/SIGTERM and lets in-flight ones finish, bounded
 //! by `MAILER_WORKER__SHUTDOWN_TIMEOUT_SECS`.
 
+mod runtime;
+
 use std::time::Duration;
 
-use apalis::layers::retry::HasherRng;
-use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::*;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
@@ -18,8 +18,9 @@ use mailer::delivery::hold::{self, Unheld};
 use mailer::delivery::send::{Deliverer, DeliveryTask, Limits, Outcome};
 use mailer::delivery::tick::{self, Handoff, TickSettings};
 use mailer::delivery::transport::SendError;
-use mailer::jobs::{MailJob, Queue};
+use mailer::jobs::MailJob;
 use mailer::mail::{MailError, Mailer};
+pub use runtime::run;
 
 /// A job that panicked: it ends for good (apalis marks it killed, neither the retry layer
 /// nor the queue tries it again), and the worker goes on with the next one.
@@ -87,6 +88,24 @@ pub struct DeliveryContext {
 const GROUPS_IN_FLIGHT: usize = 4;
 
 impl DeliveryContext {
+    /// This process's context: its deliverer (breaker, rate, recorder), its bound on the
+    /// deliveries in flight, and `stopping` to hear when the process stops.
+    fn new(state: &AppState, stopping: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<Self> {
+        let config = &state.config.worker;
+        Ok(Self {
+            deliverer: Deliverer::new(
+                state.db.clone(),
+                Outbound::from_config(&state.config)?,
+                state.config.sender()?,
+                Limits::from_config(config),
+            ),
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
+            state: state.clone(),
+            stopping,
+            groups: tokio_util::task::TaskTracker::new(),
+        })
+    }
+
     fn domain(&self) -> String {
         self.deliverer.from().email.domain().to_owned()
     }
@@ -492,19 +511,6 @@ pub fn is_retryable(error: &BoxDynError) -> bool {
             .is_none_or(MailError::is_transient)
 }
 
-fn backoff(
-    config: &WorkerConfig,
-) -> anyhow::Result<<ExponentialBackoffMaker<HasherRng> as MakeBackoff>::Backoff> {
-    let mut maker = ExponentialBackoffMaker::new(
-        Duration::from_millis(config.retry_backoff_ms.max(1)),
-        Duration::from_secs(config.retry_backoff_max_secs.max(1)),
-        0.5,
-        HasherRng::default(),
-    )
-    .map_err(|e| anyhow::anyhow!("MAILER_WORKER__RETRY_BACKOFF_*: {e}"))?;
-    Ok(maker.make_backoff())
-}
-
 /// The longest wait between two tries to start while a service does not answer.
 const MAX_START_WAIT: Duration = Duration::from_secs(10);
 
@@ -582,185 +588,4 @@ async fn database_answers(config: &mailer::Config) -> bool {
         .await,
         Ok(Ok(_))
     )
-}
-
-/// Runs every worker until `shutdown` resolves, then drains in-flight jobs.
-pub async fn run(
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let config = state.config.worker.clone();
-    let backoff = backoff(&config)?;
-    let mailer = state.mailer.clone();
-    // Turns true as soon as the process starts to stop: the ticker and the delivery jobs
-    // take no new work from then on (the monitor's drain only finishes what is in flight).
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let delivery = DeliveryContext {
-        deliverer: Deliverer::new(
-            state.db.clone(),
-            Outbound::from_config(&state.config)?,
-            state.config.sender()?,
-            Limits::from_config(&config),
-        ),
-        in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
-        state: state.clone(),
-        stopping: stopping.clone(),
-        groups: tokio_util::task::TaskTracker::new(),
-    };
-    let groups = delivery.groups.clone();
-    let policy = {
-        let (retries, backoff) = (config.retries, backoff.clone());
-        move || {
-            RetryPolicy::retries(retries)
-                .with_backoff(backoff.clone())
-                .retry_if(is_retryable)
-        }
-    };
-    let (poll, concurrency, timeout) = (
-        config.poll_interval(),
-        config.concurrency,
-        config.job_timeout(),
-    );
-    // Watchdog: a worker whose backend fails ends its future. apalis would keep the
-    // process up without it, doing nothing; instead the whole process stops with an error
-    // so its supervisor (systemd, Kubernetes, `just run`) notices and starts it again.
-    // The first death is also kept aside: when every worker has died the monitor may end
-    // before the signal below has seen the message, and the verdict must not depend on it.
-    let (died, mut death) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let first_death = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
-    let monitor = Monitor::new()
-        .shutdown_timeout(config.shutdown_timeout())
-        .should_restart({
-            let first_death = first_death.clone();
-            move |worker, error| {
-                let reason = format!("{}: {error}", worker.name());
-                first_death
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get_or_insert_with(|| reason.clone());
-                let _ = died.send(reason);
-                false
-            }
-        });
-    // Worker names are registered with the backend and must be unique across processes
-    // (apalis-sqlite refuses a second "mailer-delivery" with WORKER_ALREADY_EXISTS).
-    let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    // One worker per queue, on whichever backend the queue lives. Layer order: concurrency →
-    // retry → timeout → tracing (each try is timed on its own).
-    macro_rules! register {
-        ($monitor:expr, $queue:expr, $name:literal, $data:expr, $policy:expr, $handler:expr) => {{
-            let (data, policy) = ($data, $policy);
-            let name = format!("{}-{instance}", $name);
-            match $queue {
-                Queue::Sqlite(storage) => $monitor.register(move |_| {
-                    WorkerBuilder::new(name.clone())
-                        .backend(storage.clone().poll_with_interval(poll))
-                        .data(data.clone())
-                        .concurrency(concurrency)
-                        .retry(policy())
-                        .timeout(timeout)
-                        .enable_tracing()
-                        .build($handler)
-                }),
-                Queue::Redis(storage) => $monitor.register(move |_| {
-                    WorkerBuilder::new(name.clone())
-                        .backend(storage.clone().poll_with_interval(poll))
-                        .data(data.clone())
-                        .concurrency(concurrency)
-                        .retry(policy())
-                        .timeout(timeout)
-                        .enable_tracing()
-                        .build($handler)
-                }),
-            }
-        }};
-    }
-    let monitor = register!(
-        monitor,
-        state.queues.mail.clone(),
-        "mailer-mail",
-        mailer,
-        policy.clone(),
-        send_mail
-    );
-    let monitor = register!(
-        monitor,
-        state.queues.delivery.clone(),
-        "mailer-delivery",
-        delivery.clone(),
-        policy,
-        run_delivery
-    );
-    let mut tick_stopped = stopping;
-    let tick_every = Duration::from_secs(state.config.worker.tick_interval_secs);
-    let ticker = tokio::spawn(async move {
-        let mut interval = tokio::time::interval(tick_every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = interval.tick() => {
-                    // A panic in one tick must not end the ticker: nothing would be
-                    // scheduled any more, with the process still up.
-                    match std::panic::AssertUnwindSafe(tick(&delivery)).catch_unwind().await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            tracing::error!(error = %format!("{e:#}"), "scheduler tick failed");
-                        }
-                        Err(panic) => {
-                            let reason = mailer::delivery::panic_message(panic.as_ref());
-                            tracing::error!(%reason, "scheduler tick panicked");
-                        }
-                    }
-                }
-                () = stopped(&mut tick_stopped) => break,
-            }
-        }
-    });
-    tracing::info!(
-        queue = ?state.queues.mode(),
-        concurrency,
-        poll_interval_ms = poll.as_millis() as u64,
-        "worker started"
-    );
-    // Whether the process was asked to stop: a monitor that ends without that lost its
-    // workers some other way.
-    let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let signal_asked = asked.clone();
-    let result = monitor
-        .run_with_signal(async move {
-            tokio::select! {
-                () = shutdown => signal_asked.store(true, std::sync::atomic::Ordering::SeqCst),
-                Some(reason) = death.recv() => {
-                    tracing::error!(worker = %reason, "a worker stopped: shutting the process down");
-                }
-            }
-            let _ = stop.send(true);
-            Ok(())
-        })
-        .await;
-    let _ = ticker.await;
-    // Groups whose job was cancelled by its timeout are not the monitor's to wait for.
-    groups.close();
-    if tokio::time::timeout(config.shutdown_timeout(), groups.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            groups = groups.len(),
-            "groups still sending at the shutdown timeout: their messages may go out again"
-        );
-    }
-    let died = first_death.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(reason) = died {
-        anyhow::bail!("worker {reason}; exiting so a supervisor can start mailer-worker again");
-    }
-    if !asked.load(std::sync::atomic::Ordering::SeqCst) {
-        anyhow::bail!(
-            "every worker stopped unasked (is the queue's backend gone?); exiting so a \
-             supervisor can start mailer-worker again"
-        );
-    }
-    result.map_err(|e| anyhow::anyhow!("worker stopped with an error: {e}"))?;
-    tracing::info!("worker stopped");
-    Ok(())
 }
