@@ -3,20 +3,24 @@
 //! monitor stops taking new jobs on SIGINT/SIGTERM and lets in-flight ones finish, bounded
 //! by `MAILER_WORKER__SHUTDOWN_TIMEOUT_SECS`.
 
+mod runtime;
+
 use std::time::Duration;
 
-use apalis::layers::retry::HasherRng;
-use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::prelude::*;
+use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use mailer::AppState;
 use mailer::config::WorkerConfig;
 use mailer::delivery::Outbound;
+use mailer::delivery::fanout;
+use mailer::delivery::hold::{self, Unheld};
 use mailer::delivery::send::{Deliverer, DeliveryTask, Limits, Outcome};
+use mailer::delivery::tick::{self, Handoff, TickSettings};
 use mailer::delivery::transport::SendError;
-use mailer::delivery::{fanout, hold};
-use mailer::jobs::{MailJob, Queue};
+use mailer::jobs::MailJob;
 use mailer::mail::{MailError, Mailer};
+pub use runtime::run;
 
 /// A job that panicked: it ends for good (apalis marks it killed, neither the retry layer
 /// nor the queue tries it again), and the worker goes on with the next one.
@@ -84,6 +88,24 @@ pub struct DeliveryContext {
 const GROUPS_IN_FLIGHT: usize = 4;
 
 impl DeliveryContext {
+    /// This process's context: its deliverer (breaker, rate, recorder), its bound on the
+    /// deliveries in flight, and `stopping` to hear when the process stops.
+    fn new(state: &AppState, stopping: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<Self> {
+        let config = &state.config.worker;
+        Ok(Self {
+            deliverer: Deliverer::new(
+                state.db.clone(),
+                Outbound::from_config(&state.config)?,
+                state.config.sender()?,
+                Limits::from_config(config),
+            ),
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
+            state: state.clone(),
+            stopping,
+            groups: tokio_util::task::TaskTracker::new(),
+        })
+    }
+
     fn domain(&self) -> String {
         self.deliverer.from().email.domain().to_owned()
     }
@@ -397,20 +419,16 @@ async fn queue_deliveries(
 /// Pending deliveries the sweep takes up per tick at most.
 const SWEEP_LIMIT: u64 = 10_000;
 
-/// The scheduler tick: status follows the clock, due mailings fan out, deliveries nobody
-/// holds are queued again (see [`sweep`]), and finished jobs are forgotten. Every worker
-/// process ticks; the claims in the database keep them from doing the same work twice.
+/// The scheduler tick (see [`tick::tick`]), with what it finds queued as jobs, and
+/// finished jobs forgotten. Every worker process ticks; the claims in the database keep
+/// them from doing the same work twice.
 pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
-    let db = &ctx.state.db;
-    let now = chrono::Utc::now();
-    if fanout::settle_statuses(db, now).await? > 0 {
-        // On Redis this reaches every server; on the embedded default the servers' own
-        // in-process caches expire by MAILER_PAGES__TTL_SECS instead.
-        mailer::home::invalidate(&ctx.state).await;
-    }
-    let ids = fanout::fan_out_due(db, now, &ctx.domain(), ctx.lease()).await?;
-    queue_deliveries(ctx, ids, Duration::ZERO, Marked::Already).await?;
-    sweep(ctx).await?;
+    let settings = TickSettings {
+        domain: &ctx.domain(),
+        lease: ctx.lease(),
+        sweep_limit: Some(SWEEP_LIMIT),
+    };
+    tick::tick(&ctx.state.db, settings, &mut QueueJobs(ctx)).await?;
     let queues = &ctx.state.queues;
     let (mail, delivery) = tokio::join!(
         queues.mail.forget_finished(),
@@ -420,18 +438,35 @@ pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A tick's findings, queued as delivery jobs.
+struct QueueJobs<'a>(&'a DeliveryContext);
+
+impl Handoff for QueueJobs<'_> {
+    async fn statuses_changed(&mut self) {
+        // On Redis this reaches every server; on the embedded default the servers' own
+        // in-process caches expire by MAILER_PAGES__TTL_SECS instead.
+        mailer::home::invalidate(&self.0.state).await;
+    }
+
+    async fn fanned_out(&mut self, ids: Vec<i64>) -> anyhow::Result<()> {
+        queue_deliveries(self.0, ids, Duration::ZERO, Marked::Already).await
+    }
+
+    async fn unheld(&mut self, unheld: Unheld, now: DateTime<Utc>) -> anyhow::Result<()> {
+        sweep(self.0, unheld, now).await
+    }
+}
+
 /// Queues the pending deliveries that nobody holds (see `hold`): those whose worker died
 /// (their claim ran out) at once; those whose job was lost (Redis restarted without its
 /// data) or never pushed unless a job in the queue still names them. Those a job waiting
 /// in the queue names — behind a backlog, or paused by the breaker — only get their mark
 /// renewed: a delivery is never queued a second time while its job waits, however long.
-async fn sweep(ctx: &DeliveryContext) -> anyhow::Result<()> {
-    let db = &ctx.state.db;
-    let now = chrono::Utc::now();
-    let unheld = hold::unheld(db, now, Some(SWEEP_LIMIT)).await?;
+async fn sweep(ctx: &DeliveryContext, unheld: Unheld, now: DateTime<Utc>) -> anyhow::Result<()> {
     if unheld.is_empty() {
         return Ok(());
     }
+    let db = &ctx.state.db;
     let mut waiting = Vec::new();
     let mut lost = Vec::new();
     if !unheld.unmarked.is_empty() {
@@ -474,19 +509,6 @@ pub fn is_retryable(error: &BoxDynError) -> bool {
         && error
             .downcast_ref::<MailError>()
             .is_none_or(MailError::is_transient)
-}
-
-fn backoff(
-    config: &WorkerConfig,
-) -> anyhow::Result<<ExponentialBackoffMaker<HasherRng> as MakeBackoff>::Backoff> {
-    let mut maker = ExponentialBackoffMaker::new(
-        Duration::from_millis(config.retry_backoff_ms.max(1)),
-        Duration::from_secs(config.retry_backoff_max_secs.max(1)),
-        0.5,
-        HasherRng::default(),
-    )
-    .map_err(|e| anyhow::anyhow!("MAILER_WORKER__RETRY_BACKOFF_*: {e}"))?;
-    Ok(maker.make_backoff())
 }
 
 /// The longest wait between two tries to start while a service does not answer.
@@ -566,185 +588,4 @@ async fn database_answers(config: &mailer::Config) -> bool {
         .await,
         Ok(Ok(_))
     )
-}
-
-/// Runs every worker until `shutdown` resolves, then drains in-flight jobs.
-pub async fn run(
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let config = state.config.worker.clone();
-    let backoff = backoff(&config)?;
-    let mailer = state.mailer.clone();
-    // Turns true as soon as the process starts to stop: the ticker and the delivery jobs
-    // take no new work from then on (the monitor's drain only finishes what is in flight).
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let delivery = DeliveryContext {
-        deliverer: Deliverer::new(
-            state.db.clone(),
-            Outbound::from_config(&state.config)?,
-            state.config.sender()?,
-            Limits::from_config(&config),
-        ),
-        in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
-        state: state.clone(),
-        stopping: stopping.clone(),
-        groups: tokio_util::task::TaskTracker::new(),
-    };
-    let groups = delivery.groups.clone();
-    let policy = {
-        let (retries, backoff) = (config.retries, backoff.clone());
-        move || {
-            RetryPolicy::retries(retries)
-                .with_backoff(backoff.clone())
-                .retry_if(is_retryable)
-        }
-    };
-    let (poll, concurrency, timeout) = (
-        config.poll_interval(),
-        config.concurrency,
-        config.job_timeout(),
-    );
-    // Watchdog: a worker whose backend fails ends its future. apalis would keep the
-    // process up without it, doing nothing; instead the whole process stops with an error
-    // so its supervisor (systemd, Kubernetes, `just run`) notices and starts it again.
-    // The first death is also kept aside: when every worker has died the monitor may end
-    // before the signal below has seen the message, and the verdict must not depend on it.
-    let (died, mut death) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let first_death = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
-    let monitor = Monitor::new()
-        .shutdown_timeout(config.shutdown_timeout())
-        .should_restart({
-            let first_death = first_death.clone();
-            move |worker, error| {
-                let reason = format!("{}: {error}", worker.name());
-                first_death
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get_or_insert_with(|| reason.clone());
-                let _ = died.send(reason);
-                false
-            }
-        });
-    // Worker names are registered with the backend and must be unique across processes
-    // (apalis-sqlite refuses a second "mailer-delivery" with WORKER_ALREADY_EXISTS).
-    let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-    // One worker per queue, on whichever backend the queue lives. Layer order: concurrency →
-    // retry → timeout → tracing (each try is timed on its own).
-    macro_rules! register {
-        ($monitor:expr, $queue:expr, $name:literal, $data:expr, $policy:expr, $handler:expr) => {{
-            let (data, policy) = ($data, $policy);
-            let name = format!("{}-{instance}", $name);
-            match $queue {
-                Queue::Sqlite(storage) => $monitor.register(move |_| {
-                    WorkerBuilder::new(name.clone())
-                        .backend(storage.clone().poll_with_interval(poll))
-                        .data(data.clone())
-                        .concurrency(concurrency)
-                        .retry(policy())
-                        .timeout(timeout)
-                        .enable_tracing()
-                        .build($handler)
-                }),
-                Queue::Redis(storage) => $monitor.register(move |_| {
-                    WorkerBuilder::new(name.clone())
-                        .backend(storage.clone().poll_with_interval(poll))
-                        .data(data.clone())
-                        .concurrency(concurrency)
-                        .retry(policy())
-                        .timeout(timeout)
-                        .enable_tracing()
-                        .build($handler)
-                }),
-            }
-        }};
-    }
-    let monitor = register!(
-        monitor,
-        state.queues.mail.clone(),
-        "mailer-mail",
-        mailer,
-        policy.clone(),
-        send_mail
-    );
-    let monitor = register!(
-        monitor,
-        state.queues.delivery.clone(),
-        "mailer-delivery",
-        delivery.clone(),
-        policy,
-        run_delivery
-    );
-    let mut tick_stopped = stopping;
-    let tick_every = Duration::from_secs(state.config.worker.tick_interval_secs);
-    let ticker = tokio::spawn(async move {
-        let mut interval = tokio::time::interval(tick_every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = interval.tick() => {
-                    // A panic in one tick must not end the ticker: nothing would be
-                    // scheduled any more, with the process still up.
-                    match std::panic::AssertUnwindSafe(tick(&delivery)).catch_unwind().await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            tracing::error!(error = %format!("{e:#}"), "scheduler tick failed");
-                        }
-                        Err(panic) => {
-                            let reason = mailer::delivery::panic_message(panic.as_ref());
-                            tracing::error!(%reason, "scheduler tick panicked");
-                        }
-                    }
-                }
-                () = stopped(&mut tick_stopped) => break,
-            }
-        }
-    });
-    tracing::info!(
-        queue = ?state.queues.mode(),
-        concurrency,
-        poll_interval_ms = poll.as_millis() as u64,
-        "worker started"
-    );
-    // Whether the process was asked to stop: a monitor that ends without that lost its
-    // workers some other way.
-    let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let signal_asked = asked.clone();
-    let result = monitor
-        .run_with_signal(async move {
-            tokio::select! {
-                () = shutdown => signal_asked.store(true, std::sync::atomic::Ordering::SeqCst),
-                Some(reason) = death.recv() => {
-                    tracing::error!(worker = %reason, "a worker stopped: shutting the process down");
-                }
-            }
-            let _ = stop.send(true);
-            Ok(())
-        })
-        .await;
-    let _ = ticker.await;
-    // Groups whose job was cancelled by its timeout are not the monitor's to wait for.
-    groups.close();
-    if tokio::time::timeout(config.shutdown_timeout(), groups.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            groups = groups.len(),
-            "groups still sending at the shutdown timeout: their messages may go out again"
-        );
-    }
-    let died = first_death.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(reason) = died {
-        anyhow::bail!("worker {reason}; exiting so a supervisor can start mailer-worker again");
-    }
-    if !asked.load(std::sync::atomic::Ordering::SeqCst) {
-        anyhow::bail!(
-            "every worker stopped unasked (is the queue's backend gone?); exiting so a \
-             supervisor can start mailer-worker again"
-        );
-    }
-    result.map_err(|e| anyhow::anyhow!("worker stopped with an error: {e}"))?;
-    tracing::info!("worker stopped");
-    Ok(())
 }

@@ -15,8 +15,9 @@ use sea_orm::{
 
 use super::Outbound;
 use super::fanout;
-use super::hold;
+use super::hold::Unheld;
 use super::send::{Deliverer, Outcome};
+use super::tick::{self, Handoff, TickSettings};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::mailing;
 use crate::state::AppState;
@@ -96,16 +97,17 @@ pub async fn send(
     let lease = limits.lease;
     let ids: Vec<i64> = match target {
         Target::Due => {
-            if fanout::settle_statuses(db, now).await? > 0 {
-                crate::home::invalidate(state).await;
-            }
-            let mut ids: BTreeSet<i64> = fanout::fan_out_due(db, now, &domain, lease)
-                .await?
-                .into_iter()
-                .collect();
-            // What no worker's claim or queued job holds (see `hold`).
-            ids.extend(hold::unheld(db, Utc::now(), None).await?.into_ids());
-            ids.into_iter().collect()
+            let settings = TickSettings {
+                domain: &domain,
+                lease,
+                sweep_limit: None,
+            };
+            let mut found = SendHere {
+                state,
+                ids: BTreeSet::new(),
+            };
+            tick::tick(db, settings, &mut found).await?;
+            found.ids.into_iter().collect()
         }
         Target::Mailing(id) => {
             let mailing = mailing::Entity::find_by_id(id)
@@ -188,6 +190,30 @@ pub async fn send(
     Ok(counts.get().summary())
 }
 
+/// A tick's findings, kept to be sent in this process: the fresh deliveries and every one
+/// that no worker's claim or queued job holds (see `hold`), whether a queued job names it
+/// or not — `deliver`'s claim keeps the two from sending it twice.
+struct SendHere<'a> {
+    state: &'a AppState,
+    ids: BTreeSet<i64>,
+}
+
+impl Handoff for SendHere<'_> {
+    async fn statuses_changed(&mut self) {
+        crate::home::invalidate(self.state).await;
+    }
+
+    async fn fanned_out(&mut self, ids: Vec<i64>) -> anyhow::Result<()> {
+        self.ids.extend(ids);
+        Ok(())
+    }
+
+    async fn unheld(&mut self, unheld: Unheld, _now: DateTime<Utc>) -> anyhow::Result<()> {
+        self.ids.extend(unheld.into_ids());
+        Ok(())
+    }
+}
+
 /// Why `mailing` has nothing to send now, if so.
 fn idle_reason(mailing: &mailing::Model, now: DateTime<Utc>) -> Option<String> {
     let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC");
@@ -232,8 +258,6 @@ async fn free_pending(
         .await
 }
 
-/// The wait before retry number `retry` (from 0): `retry_backoff_ms`, doubling, at most
-/// `retry_backoff_max_secs`.
 #[cfg(test)]
 mod tests {
     use crate::config::WorkerConfig;

@@ -1,5 +1,10 @@
-//! The delivery engine: schedule math, occurrence fan-out, one job per delivery, the
-//! attempt log, and the transports (SMTP, or the outbox folder on the embedded default).
+//! The delivery engine: schedule math, the scheduler tick, occurrence fan-out, who holds
+//! a pending delivery, sending with its attempt log, and the transports (SMTP, or the
+//! outbox folder on the embedded default). An occurrence has one delivery row per client;
+//! the worker queues its deliveries in batches, one job each (`DeliverMany`), and a job
+//! claims, sends and records its batch a group at a time. What a job could not start goes
+//! back to the queue as one job; a delivery that failed transiently goes back alone
+//! (`Deliver`), after a backoff.
 
 pub mod cli;
 pub mod fanout;
@@ -7,6 +12,7 @@ pub mod gate;
 pub mod hold;
 pub mod schedule;
 pub mod send;
+pub mod tick;
 pub mod transport;
 
 use std::path::PathBuf;

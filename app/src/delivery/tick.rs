@@ -1,0 +1,60 @@
+//! One scheduler tick: status follows the clock, due mailings fan out, and the pending
+//! deliveries that nobody holds (see `hold`) are found again. The worker ticks on a timer
+//! and queues what it finds as jobs; `mailer send --due` ticks once and sends it in its own
+//! process. What differs between them — what a change of status must tell the site, and
+//! where the deliveries go — is the [`Handoff`] they pass in.
+
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+
+use super::fanout;
+use super::hold::{self, Unheld};
+
+/// Whoever takes the work a tick finds.
+pub trait Handoff {
+    /// Mailings changed status: pages that count them (the home page) are stale now.
+    fn statuses_changed(&mut self) -> impl Future<Output = ()> + Send;
+
+    /// The pending deliveries of the occurrences a fan-out just took; their rows are marked
+    /// held for the jobs about to take them (see `hold`).
+    fn fanned_out(&mut self, ids: Vec<i64>) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// The pending deliveries that neither a worker's claim nor a queued job's mark held at
+    /// `now`: their worker died, or their job was lost, never pushed, or waits longer than
+    /// its mark said.
+    fn unheld(
+        &mut self,
+        unheld: Unheld,
+        now: chrono::DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// What a tick needs to know besides the database.
+#[derive(Debug, Clone, Copy)]
+pub struct TickSettings<'a> {
+    /// The domain of the sender's address (the right-hand side of each `Message-ID`).
+    pub domain: &'a str,
+    /// How long a claim, or a queued job's mark, holds a delivery (see `hold`).
+    pub lease: chrono::Duration,
+    /// Unheld deliveries taken up per tick at most (oldest first); `None` for all of them.
+    pub sweep_limit: Option<u64>,
+}
+
+/// Runs one tick, handing what it finds to `to` as it goes: statuses first (so a mailing
+/// that ended fans out no more), then the fresh deliveries, then the unheld ones (found
+/// after the fresh ones went on, which are marked held and so not among them).
+pub async fn tick(
+    db: &DatabaseConnection,
+    settings: TickSettings<'_>,
+    to: &mut impl Handoff,
+) -> anyhow::Result<()> {
+    let now = Utc::now();
+    if fanout::settle_statuses(db, now).await? > 0 {
+        to.statuses_changed().await;
+    }
+    let fresh = fanout::fan_out_due(db, now, settings.domain, settings.lease).await?;
+    to.fanned_out(fresh).await?;
+    let now = Utc::now();
+    let unheld = hold::unheld(db, now, settings.sweep_limit).await?;
+    to.unheld(unheld, now).await
+}
