@@ -226,6 +226,8 @@ pub struct Progress {
     pub pending: u64,
     pub sent: u64,
     pub failed: u64,
+    /// Stopped before they went out (the mailing disabled): sent once it is enabled again.
+    pub cancelled: u64,
     pub total: u64,
     /// Share settled (sent or failed), 0–100.
     pub percent: u64,
@@ -496,6 +498,7 @@ impl MailingsApi {
                 pending: progress.pending,
                 sent: progress.sent,
                 failed: progress.failed,
+                cancelled: progress.cancelled,
                 total: progress.total,
                 percent: progress.percent,
             },

@@ -159,13 +159,24 @@ pub async fn pending_ids(
         .await
 }
 
-/// Every enabled mailing whose next occurrence is due.
+/// Every enabled mailing of an active owner whose next occurrence is due. A blocked
+/// owner's mailings wait: unblocked, the next tick takes their due occurrence.
 pub async fn due_mailings(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<Vec<mailing::Model>, sea_orm::DbErr> {
+    use sea_orm::sea_query::{ExprTrait, Query};
     mailing::Entity::find()
         .filter(mailing::Column::IsEnabled.eq(true))
+        .filter(
+            sea_orm::sea_query::Expr::col(mailing::Column::OwnerId).in_subquery(
+                Query::select()
+                    .column(crate::entities::user::Column::Id)
+                    .from(crate::entities::user::Entity)
+                    .and_where(crate::entities::user::Column::IsActive.eq(true))
+                    .to_owned(),
+            ),
+        )
         .filter(mailing::Column::NextRunAt.lte(now))
         .all(db)
         .await

@@ -12,6 +12,7 @@ pub mod gate;
 pub mod hold;
 pub mod schedule;
 pub mod send;
+pub mod stop;
 pub mod tick;
 pub mod transport;
 

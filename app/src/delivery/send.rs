@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::Outbound;
 use super::gate::Admission;
+use super::stop;
 use super::transport::{Reply, SendError};
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
@@ -67,7 +68,8 @@ pub enum DeliveryTask {
 #[derive(Debug)]
 pub enum Outcome {
     Sent,
-    /// Nothing to do: done already, or another worker holds it.
+    /// Nothing to do: done already, another worker holds it, or its mailing is stopped
+    /// (cancelled, see `delivery::stop`).
     Skipped,
     /// A transient failure; try again later (the row is free again). `tries` so far.
     Retry {
@@ -81,8 +83,9 @@ pub enum Outcome {
     Paused(std::time::Duration),
 }
 
-/// Takes the rows of `ids` that are pending and held by nobody, in one statement, and
-/// counts their try. Returns the rows as they are now.
+/// Takes the rows of `ids` that are pending, held by nobody, and may be sent (their
+/// mailing enabled, its owner active: [`stop::sendable`]), in one statement, and counts
+/// their try. Returns the rows as they are now.
 async fn claim(
     db: &DatabaseConnection,
     ids: &[i64],
@@ -106,6 +109,7 @@ async fn claim(
                 .add(delivery::Column::ClaimedUntil.is_null())
                 .add(delivery::Column::ClaimedUntil.lt(now)),
         )
+        .filter(stop::sendable())
         .exec_with_returning(db)
         .await
 }
@@ -286,6 +290,12 @@ impl Deliverer {
             .filter(|id| !claimed.contains(id))
             .map(|&id| (id, Outcome::Skipped))
             .collect();
+        if !outcomes.is_empty() {
+            // Done, held elsewhere, or stopped: the stopped ones end cancelled here rather
+            // than wait for a job that would never send them.
+            let left: Vec<i64> = outcomes.iter().map(|(id, _)| *id).collect();
+            stop::cancel_stopped(&self.db, &left, Utc::now()).await?;
+        }
         if rows.is_empty() {
             return Ok(outcomes);
         }

@@ -1,4 +1,5 @@
-//! One scheduler tick: status follows the clock, due mailings fan out, and the pending
+//! One scheduler tick: status follows the clock, stopped deliveries whose mailing may send
+//! again resume (see `stop`), due mailings fan out, and the pending
 //! deliveries that nobody holds (see `hold`) are found again. The worker ticks on a timer
 //! and queues what it finds as jobs; `mailer send --due` ticks once and sends it in its own
 //! process. What differs between them — what a change of status must tell the site, and
@@ -7,8 +8,8 @@
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
-use super::fanout;
 use super::hold::{self, Unheld};
+use super::{fanout, stop};
 
 /// Whoever takes the work a tick finds.
 pub trait Handoff {
@@ -52,6 +53,9 @@ pub async fn tick(
     if fanout::settle_statuses(db, now).await? > 0 {
         to.statuses_changed().await;
     }
+    // Mailings enabled (owners unblocked) again: their stopped deliveries become pending
+    // and unheld, and are found below.
+    stop::resume(db, now).await?;
     let fresh = fanout::fan_out_due(db, now, settings.domain, settings.lease).await?;
     to.fanned_out(fresh).await?;
     let now = Utc::now();

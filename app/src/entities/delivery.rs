@@ -4,7 +4,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Where a delivery stands: waiting (first try or retry), sent, or given up.
+/// Where a delivery stands: waiting (first try or retry), sent, given up, or cancelled
+/// (its mailing was disabled or its owner blocked before it went out: pending again once
+/// both allow it, see `delivery::stop`).
 #[derive(
     Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
@@ -17,10 +19,12 @@ pub enum DeliveryStatus {
     Sent,
     #[sea_orm(string_value = "failed")]
     Failed,
+    #[sea_orm(string_value = "cancelled")]
+    Cancelled,
 }
 
 impl DeliveryStatus {
-    pub const ALL: [Self; 3] = [Self::Pending, Self::Sent, Self::Failed];
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Sent, Self::Failed, Self::Cancelled];
 
     /// The value stored in the database (and used in forms and JSON).
     pub fn as_str(&self) -> &'static str {
@@ -28,6 +32,7 @@ impl DeliveryStatus {
             Self::Pending => "pending",
             Self::Sent => "sent",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -37,6 +42,7 @@ impl DeliveryStatus {
             Self::Pending => "Pending",
             Self::Sent => "Sent",
             Self::Failed => "Failed",
+            Self::Cancelled => "Stopped",
         }
     }
 }

@@ -23,6 +23,9 @@ pub struct Progress {
     pub pending: u64,
     pub sent: u64,
     pub failed: u64,
+    /// Stopped before they went out (the mailing disabled, or its owner blocked): they go
+    /// out once it is enabled again.
+    pub cancelled: u64,
     pub total: u64,
     /// Share of deliveries settled (sent or failed), 0–100.
     pub percent: u64,
@@ -45,9 +48,10 @@ pub async fn progress(db: &DatabaseConnection, mailing_id: i32) -> Result<Progre
             DeliveryStatus::Pending => p.pending = n,
             DeliveryStatus::Sent => p.sent = n,
             DeliveryStatus::Failed => p.failed = n,
+            DeliveryStatus::Cancelled => p.cancelled = n,
         }
     }
-    p.total = p.pending + p.sent + p.failed;
+    p.total = p.pending + p.sent + p.failed + p.cancelled;
     p.percent = ((p.sent + p.failed) * 100)
         .checked_div(p.total)
         .unwrap_or(100);

@@ -23,6 +23,7 @@ mod ownership;
 mod poison;
 mod reports;
 mod send_cli;
+mod stop;
 mod transport;
 mod web;
 mod worker;

@@ -20,7 +20,7 @@ use sea_orm::EntityTrait;
 
 use crate::mailings::{create_mailing, insert_client, make_message};
 
-fn worker(app: &TestApp, log: &str) -> Child {
+pub(crate) fn worker(app: &TestApp, log: &str) -> Child {
     let mut env = app.env();
     if std::env::var("DEBUG_OUTAGE").is_ok() {
         env.push((
@@ -62,7 +62,7 @@ async fn deliveries(app: &TestApp) -> Vec<delivery::Model> {
 
 /// Waits up to `timeout` until `n` deliveries exist and all are sent; on a timeout, fails
 /// with where the deliveries stand and the worker's log.
-async fn all_sent(app: &TestApp, n: usize, timeout: Duration) -> Vec<delivery::Model> {
+pub(crate) async fn all_sent(app: &TestApp, n: usize, timeout: Duration) -> Vec<delivery::Model> {
     let deadline = Instant::now() + timeout;
     loop {
         let rows = deliveries(app).await;
@@ -109,7 +109,7 @@ async fn all_sent(app: &TestApp, n: usize, timeout: Duration) -> Vec<delivery::M
 
 /// Every delivery has exactly one successful attempt, and every client got exactly one
 /// e-mail.
-async fn each_sent_once(app: &TestApp, rows: &[delivery::Model]) {
+pub(crate) async fn each_sent_once(app: &TestApp, rows: &[delivery::Model]) {
     sent_once_but(app, rows, 0).await;
 }
 
