@@ -18,11 +18,13 @@ use super::tokens::{Purpose, TokenError};
 use super::{avatar, password, throttle};
 use crate::api::tokens as api_tokens;
 use crate::entities::user::{self, Role};
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::validation::{FieldErrors, SaveError};
+use crate::web::Page;
 use crate::web::client_ip::client_ip;
 use crate::web::error::see_other;
-use crate::web::forms::{FieldErrors, MultipartForm, SaveError};
-use crate::web::{AppError, Page};
+use crate::web::forms::MultipartForm;
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::Cache;
 use crate::entities::user;
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::AppError;
 
 /// How long a session lasts without activity that changes it.
 pub const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 3600);

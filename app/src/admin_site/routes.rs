@@ -14,10 +14,11 @@ use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, RequestBody, Resp
 use super::registry;
 use crate::accounts::session::{AuthUser, flash};
 use crate::entities::user;
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::Page;
 use crate::web::error::see_other;
 use crate::web::forms::MultipartForm;
-use crate::web::{AppError, Page};
 
 /// Largest upload an admin form takes (post images).
 const MAX_UPLOAD_BYTES: usize = crate::accounts::avatar::MAX_UPLOAD_BYTES;

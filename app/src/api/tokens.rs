@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use crate::entities::{api_token, user};
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::AppError;
-use crate::web::forms::{FieldErrors, SaveError};
+use crate::validation::{FieldErrors, SaveError};
 
 /// Every token starts with this, so it is recognisable in logs and secret scanners.
 pub const TOKEN_PREFIX: &str = "mlr_";

@@ -224,11 +224,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| anyhow::anyhow!("no account has the e-mail {email}"))?;
             match mailer::api::tokens::create(&db, user.id, &name).await {
                 Ok((_, token)) => println!("{token}"),
-                Err(mailer::web::forms::SaveError::Invalid(errors)) => {
+                Err(mailer::validation::SaveError::Invalid(errors)) => {
                     let why: Vec<String> = errors.0.into_values().flatten().collect();
                     anyhow::bail!("{}", why.join(" "));
                 }
-                Err(mailer::web::forms::SaveError::App(e)) => return Err(e.into()),
+                Err(mailer::validation::SaveError::App(e)) => return Err(e.into()),
             }
             Ok(ExitCode::SUCCESS)
         }

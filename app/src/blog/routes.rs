@@ -9,12 +9,13 @@ use serde::Deserialize;
 use super::service::{self, Article, ListPage};
 use super::{SECTION, views};
 use crate::cache::{Computed, Lookup};
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::Page;
 use crate::web::public::{
     CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, shared_body,
     with_marks,
 };
-use crate::web::{AppError, Page};
 
 const LIST_TEMPLATE: &str = "blog/list.html";
 const POST_TEMPLATE: &str = "blog/post.html";

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::entities::client;
+use crate::error::AppError;
+use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 use crate::spreadsheet::CsvTable;
-use crate::web::AppError;
-use crate::web::forms::{FieldErrors, SaveError};
-use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
+use crate::validation::{FieldErrors, SaveError};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate, serde::Serialize)]
 pub struct ClientInput {

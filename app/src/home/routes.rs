@@ -12,11 +12,12 @@ use super::SECTION;
 use super::service::{HomeData, home_data, next_change};
 use crate::blog::service::Summary;
 use crate::cache::{Computed, Lookup};
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::Page;
 use crate::web::public::{
     CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, with_marks,
 };
-use crate::web::{AppError, Page};
 
 const TEMPLATE: &str = "home/index.html";
 const CARD_TEMPLATE: &str = "home/post_card.html";

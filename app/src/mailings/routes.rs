@@ -15,11 +15,12 @@ use crate::accounts::session::{AuthUser, flash};
 use crate::delivery::schedule::status_at;
 use crate::entities::mailing::Periodicity;
 use crate::entities::{client, mailing, message};
+use crate::error::AppError;
+use crate::paging::ListQuery;
 use crate::state::AppState;
+use crate::validation::FieldErrors;
+use crate::web::Page;
 use crate::web::error::see_other;
-use crate::web::forms::FieldErrors;
-use crate::web::list::ListQuery;
-use crate::web::{AppError, Page};
 
 #[handler]
 pub async fn list_mailings(

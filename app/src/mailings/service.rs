@@ -12,11 +12,11 @@ use serde::Serialize;
 use crate::delivery::schedule::status_at;
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::{client, mailing_client, message};
+use crate::error::AppError;
+use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 use crate::state::AppState;
+use crate::validation::FieldErrors;
 use crate::validation::date_in_range;
-use crate::web::AppError;
-use crate::web::forms::FieldErrors;
-use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 
 /// `datetime-local` inputs carry no zone: times are UTC, and the form says so.
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use crate::entities::{client, mailing, message};
-use crate::web::AppError;
-use crate::web::forms::{FieldErrors, SaveError};
-use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
+use crate::error::AppError;
+use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
+use crate::validation::{FieldErrors, SaveError};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate, Serialize)]
 pub struct MessageInput {

@@ -29,9 +29,9 @@ use super::chart::Day;
 use super::range::{DateRange, ReportQuery};
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::{mailing, message, report_day};
+use crate::error::AppError;
 use crate::mailings::service as mailings;
 use crate::spreadsheet::CsvTable;
-use crate::web::AppError;
 
 /// The figures of one row of a report (or of the whole range).
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

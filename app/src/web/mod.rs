@@ -5,7 +5,6 @@ pub mod client_ip;
 pub mod csrf;
 pub mod error;
 pub mod forms;
-pub mod list;
 pub mod middleware;
 pub mod page;
 pub mod public;
@@ -21,7 +20,6 @@ use poem::session::{CookieConfig, ServerSession};
 use poem::web::cookie::SameSite;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Route, get, post};
 
-pub use error::AppError;
 pub use page::Page;
 
 use crate::accounts::{routes as accounts, session};

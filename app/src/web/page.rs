@@ -15,8 +15,8 @@ use poem::web::CsrfToken;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
 use crate::accounts::session::{Viewer, take_flashes};
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::AppError;
 
 /// Block rendered for htmx requests unless the handler names another one.
 pub const DEFAULT_BLOCK: &str = "content";

@@ -18,8 +18,8 @@ use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 
 use crate::accounts::session::{self, Viewer, has_flashes};
 use crate::cache::Lookup;
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::AppError;
 use crate::web::page::{render_error, wants_fragment};
 
 /// The response header that says whether the page (or its data) came from the cache.
