@@ -24,6 +24,7 @@ pub mod shutdown;
 pub mod spreadsheet;
 pub mod state;
 pub mod telemetry;
+pub mod templates;
 pub mod validation;
 pub mod web;
 

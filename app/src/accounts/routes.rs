@@ -8,6 +8,7 @@ use poem::web::{Data, Form, Multipart, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use validator::Validate;
 
+use super::api_tokens;
 use super::forms::{
     ChangePasswordForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm, normalize_email,
     optional, safe_next,
@@ -16,7 +17,6 @@ use super::service::{self, LoginError, NewAccount, Registration};
 use super::session::{AuthUser, flash, sign_in, sign_out};
 use super::tokens::{Purpose, TokenError};
 use super::{avatar, password, throttle};
-use crate::api::tokens as api_tokens;
 use crate::entities::user::{self, Role};
 use crate::error::AppError;
 use crate::state::AppState;

@@ -7,12 +7,12 @@
 //! through the same services as the pages, so the rules and the ownership checks are the
 //! same. Every error is JSON of one shape (`error::ErrorBody`).
 
+pub mod auth;
 pub mod clients;
 pub mod error;
 pub mod mailings;
 pub mod messages;
 pub mod text;
-pub mod tokens;
 
 use std::sync::Arc;
 

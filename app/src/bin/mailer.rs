@@ -222,7 +222,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let user = mailer::accounts::service::find_by_email(&db, &email)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no account has the e-mail {email}"))?;
-            match mailer::api::tokens::create(&db, user.id, &name).await {
+            match mailer::accounts::api_tokens::create(&db, user.id, &name).await {
                 Ok((_, token)) => println!("{token}"),
                 Err(mailer::validation::SaveError::Invalid(errors)) => {
                     let why: Vec<String> = errors.0.into_values().flatten().collect();

@@ -9,7 +9,6 @@ pub mod middleware;
 pub mod page;
 pub mod public;
 pub mod redirect;
-pub mod templates;
 
 use std::future::Future;
 use std::time::Duration;
