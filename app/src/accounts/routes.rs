@@ -14,7 +14,7 @@ use super::forms::{
     optional, safe_next,
 };
 use super::service::{self, LoginError, NewAccount, Registration};
-use super::session::{AuthUser, flash, sign_in, sign_out};
+use super::session::{AuthUser, sign_in, sign_out};
 use super::tokens::{Purpose, TokenError};
 use super::{avatar, password, throttle};
 use crate::entities::user::{self, Role};
@@ -24,6 +24,7 @@ use crate::validation::{FieldErrors, SaveError};
 use crate::web::Page;
 use crate::web::client_ip::client_ip;
 use crate::web::error::see_other;
+use crate::web::flash::flash;
 use crate::web::forms::MultipartForm;
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;

@@ -12,12 +12,13 @@ use poem::web::{Data, Multipart, Path};
 use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response, handler};
 
 use super::registry;
-use crate::accounts::session::{AuthUser, flash};
+use crate::accounts::session::AuthUser;
 use crate::entities::user;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::Page;
 use crate::web::error::see_other;
+use crate::web::flash::flash;
 use crate::web::forms::MultipartForm;
 
 /// Largest upload an admin form takes (post images).

@@ -11,13 +11,14 @@ use serde::Deserialize;
 
 use super::import::{self, ImportError};
 use super::service::{self, ClientInput};
-use crate::accounts::session::{AuthUser, flash};
+use crate::accounts::session::AuthUser;
 use crate::error::AppError;
 use crate::paging::ListQuery;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, SaveError};
 use crate::web::Page;
 use crate::web::error::see_other;
+use crate::web::flash::flash;
 use crate::web::forms::{FormMode, MultipartForm};
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;

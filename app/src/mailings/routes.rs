@@ -11,7 +11,7 @@ use poem::{IntoResponse, Response, handler};
 
 use super::report;
 use super::service::{self, MailingInput};
-use crate::accounts::session::{AuthUser, flash};
+use crate::accounts::session::AuthUser;
 use crate::delivery::schedule::status_at;
 use crate::entities::mailing::Periodicity;
 use crate::entities::{client, mailing, message};
@@ -21,6 +21,7 @@ use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::web::Page;
 use crate::web::error::see_other;
+use crate::web::flash::flash;
 
 #[handler]
 pub async fn list_mailings(

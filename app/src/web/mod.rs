@@ -4,6 +4,7 @@ pub mod assets;
 pub mod client_ip;
 pub mod csrf;
 pub mod error;
+pub mod flash;
 pub mod forms;
 pub mod middleware;
 pub mod page;
@@ -298,7 +299,10 @@ pub fn router(state: AppState) -> impl Endpoint {
         .data(state.clone())
         // Cached public pages go to visitors without a session before anything else runs
         // but the request log and the security headers.
-        .with(public::PublicPages(state))
+        .with(public::PublicPages {
+            state,
+            session_cookie: session::COOKIE_NAME,
+        })
         .around(middleware::security_headers)
         .around(middleware::log_requests)
 }

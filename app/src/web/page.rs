@@ -14,7 +14,7 @@ use poem::session::Session;
 use poem::web::CsrfToken;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
-use crate::accounts::session::{Viewer, take_flashes};
+use super::flash::take_flashes;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -68,10 +68,24 @@ impl IntoResponse for Page {
     }
 }
 
-/// Values every template sees (`request`, and later the user, CSRF token, flash messages).
-/// Middlewares add to it through the request's extensions.
+/// Values every template sees besides the handler's own: `request`, `csrf_token` and
+/// `flashes` (added here), and what middlewares put in the request's extensions before the
+/// handler runs (the signed-in user as [`VIEWER`], by the accounts' session middleware).
 #[derive(Clone, Default)]
 pub struct PageContext(pub BTreeMap<&'static str, Value>);
+
+/// The page context's entry for the signed-in visitor. A request that has one is personal:
+/// it never gets the page shared by anonymous visitors (`public::sees_anonymous_page`).
+pub const VIEWER: &str = "viewer";
+
+impl PageContext {
+    /// Does the request's page context hold a signed-in visitor?
+    pub fn has_viewer(req: &Request) -> bool {
+        req.extensions()
+            .get::<PageContext>()
+            .is_some_and(|ctx| ctx.0.contains_key(VIEWER))
+    }
+}
 
 /// Is this an htmx request that wants only a fragment?
 pub fn wants_fragment(req: &Request) -> bool {
@@ -92,17 +106,6 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
         .unwrap_or_default();
     if let Some(token) = req.extensions().get::<CsrfToken>() {
         base.0.insert("csrf_token", Value::from(token.0.clone()));
-    }
-    if let Some(Viewer(Some(user))) = req.extensions().get::<Viewer>() {
-        base.0.insert(
-            "viewer",
-            minijinja::context! {
-                id => user.id,
-                email => user.email.clone(),
-                role => user.role.as_str(),
-                avatar => user.avatar.clone(),
-            },
-        );
     }
     let mut response = match ep.call(req).await {
         Ok(r) => r.into_response(),

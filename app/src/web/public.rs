@@ -16,7 +16,8 @@ use poem::http::{HeaderValue, Method};
 use poem::session::Session;
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::accounts::session::{self, Viewer, has_flashes};
+use super::flash::has_flashes;
+use super::page::PageContext;
 use crate::cache::Lookup;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -29,10 +30,7 @@ const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 /// Does this visitor see the page everybody sees: nobody signed in, no message waiting,
 /// and the whole page rather than an htmx fragment?
 pub fn sees_anonymous_page(req: &Request) -> bool {
-    let signed_in = req
-        .extensions()
-        .get::<Viewer>()
-        .is_some_and(|v| v.0.is_some());
+    let signed_in = PageContext::has_viewer(req);
     let flash = req.extensions().get::<Session>().is_some_and(has_flashes);
     !signed_in && !flash && !wants_fragment(req)
 }
@@ -120,7 +118,11 @@ pub fn marks(cached: &str) -> Option<(Vec<usize>, &str)> {
 /// page renderer (the request log and the security headers still run). Everything else —
 /// other paths, a session cookie, htmx fragments, a page that does not exist, an error —
 /// goes on to the site as usual.
-pub struct PublicPages(pub AppState);
+pub struct PublicPages {
+    pub state: AppState,
+    /// The session cookie's name: a request that carries one goes on to the site.
+    pub session_cookie: &'static str,
+}
 
 impl<E: Endpoint> Middleware<E> for PublicPages {
     type Output = PublicPagesEndpoint<E>;
@@ -128,7 +130,8 @@ impl<E: Endpoint> Middleware<E> for PublicPages {
     fn transform(&self, inner: E) -> Self::Output {
         PublicPagesEndpoint {
             inner,
-            state: self.0.clone(),
+            state: self.state.clone(),
+            session_cookie: self.session_cookie,
         }
     }
 }
@@ -136,6 +139,7 @@ impl<E: Endpoint> Middleware<E> for PublicPages {
 pub struct PublicPagesEndpoint<E> {
     inner: E,
     state: AppState,
+    session_cookie: &'static str,
 }
 
 impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
@@ -144,7 +148,7 @@ impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         if req.method() == Method::GET
             && !wants_fragment(&req)
-            && !super::has_cookie(&req, session::COOKIE_NAME)
+            && !super::has_cookie(&req, self.session_cookie)
         {
             match serve_anonymous(&self.state, &req).await {
                 Ok(Some(response)) => return Ok(response),
