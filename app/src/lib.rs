@@ -20,6 +20,7 @@ pub mod mailings;
 pub mod messages;
 pub mod paging;
 pub mod reports;
+pub mod server;
 pub mod shutdown;
 pub mod spreadsheet;
 pub mod state;

@@ -22,6 +22,38 @@ use crate::entities::{admin_log, api_token, attempt, client, mailing, message, p
 use crate::mailings::service as mailings;
 use crate::state::AppState;
 use crate::validation::{LINE_BREAK, YEAR_OUT_OF_RANGE, breaks_line, year_in_range};
+use crate::web::Site;
+
+/// The admin's routes, in the site's route table (so the CSRF walk covers them).
+pub fn routes(site: Site) -> Site {
+    use poem::EndpointExt;
+    site.page("/admin", routes::admin_root)
+        .page("/admin/", routes::index.around(routes::no_store))
+        .form(
+            "/admin/:model/",
+            routes::changelist.around(routes::no_store),
+            routes::changelist_action.around(routes::no_store),
+        )
+        .form(
+            "/admin/:model/add/",
+            routes::add_form.around(routes::no_store),
+            routes::add.around(routes::no_store),
+        )
+        .form(
+            "/admin/:model/:id/change/",
+            routes::change_form.around(routes::no_store),
+            routes::change.around(routes::no_store),
+        )
+        .form(
+            "/admin/:model/:id/delete/",
+            routes::delete_form.around(routes::no_store),
+            routes::delete.around(routes::no_store),
+        )
+        .page(
+            "/admin/:model/:id/history/",
+            routes::history.around(routes::no_store),
+        )
+}
 
 impl AdminState for AppState {
     fn db(&self) -> &DatabaseConnection {

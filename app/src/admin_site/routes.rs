@@ -300,31 +300,3 @@ pub async fn history(
 ) -> Result<Response, AppError> {
     object_page(state, &user, &model, &id, ObjectPage::History).await
 }
-
-/// The admin's routes, in the site's route table (so the CSRF walk covers them).
-pub fn register(site: crate::web::Site) -> crate::web::Site {
-    use poem::EndpointExt;
-    site.page("/admin", admin_root)
-        .page("/admin/", index.around(no_store))
-        .form(
-            "/admin/:model/",
-            changelist.around(no_store),
-            changelist_action.around(no_store),
-        )
-        .form(
-            "/admin/:model/add/",
-            add_form.around(no_store),
-            add.around(no_store),
-        )
-        .form(
-            "/admin/:model/:id/change/",
-            change_form.around(no_store),
-            change.around(no_store),
-        )
-        .form(
-            "/admin/:model/:id/delete/",
-            delete_form.around(no_store),
-            delete.around(no_store),
-        )
-        .page("/admin/:model/:id/history/", history.around(no_store))
-}

@@ -188,7 +188,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (MAILER_BIND): {e}"))?;
-            mailer::web::serve(state, listener, mailer::shutdown::signal()).await?;
+            mailer::server::serve(state, listener, mailer::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Createsuperuser { email, role } => {

@@ -295,7 +295,7 @@ async fn role_model_action_matrix() {
     }
     assert!(checked > 50, "the matrix refused {checked} requests");
     // Every admin POST route is in the table the CSRF test walks.
-    let mutating = mailer::web::mutating_routes();
+    let mutating = mailer::server::mutating_routes();
     for route in [
         "/admin/:model/",
         "/admin/:model/add/",

@@ -634,7 +634,7 @@ async fn malformed_values_get_the_site_error_page(backend: Backend) {
     let admin = sign_in_new(&app, "root@example.com", Role::Superuser).await;
     let token = admin.csrf("/account/password").await;
     let mut walked = 0;
-    for (route, kind) in mailer::web::all_routes() {
+    for (route, kind) in mailer::server::all_routes() {
         if route.contains(':') {
             for value in MALFORMED {
                 let path = concrete(&route, value);
