@@ -60,7 +60,12 @@ pub fn anonymous_response(body: Body, lookup: Lookup) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    headers.insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    // What a page of the site would say (`page::add_vary`): the same URL answers htmx
+    // requests with a fragment, rendered per request.
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("HX-Request, HX-Target"),
+    );
     headers.insert(X_CACHE, HeaderValue::from_static(lookup.as_str()));
     response
 }
