@@ -1,6 +1,6 @@
-//! The back office at `/admin`: every model the admin crate shows, who may do what with
-//! each, and the custom actions. One place for all registrations; the generic machinery is
-//! in the `admin` crate, the HTTP glue in `routes`.
+//! The back office at `/admin`, as this site registers it with the generic `admin` crate:
+//! every model shown, who may do what with each, and the custom actions, all in this file;
+//! `routes` holds the HTTP glue and `routes(site)` puts its pages in the site's table.
 
 pub mod audit;
 pub mod images;

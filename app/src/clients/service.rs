@@ -1,4 +1,5 @@
-//! Client rules and queries; every finder takes the owner (DESIGN rule 3).
+//! Client rules and queries. Every finder takes the owner and starts from `owned(owner)`,
+//! so another user's client is a 404 by construction, not by a check someone may forget.
 
 use chrono::Utc;
 use sea_orm::{

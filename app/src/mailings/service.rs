@@ -1,4 +1,5 @@
-//! Mailing rules and queries; every finder takes the owner (DESIGN rule 3).
+//! Mailing rules and queries. Every finder takes the owner and filters by it in the
+//! query, so another user's mailing is a 404 by construction, not by a later check.
 
 use std::collections::{BTreeSet, HashMap};
 

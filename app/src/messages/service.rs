@@ -1,4 +1,5 @@
-//! Message rules and queries; every finder takes the owner (DESIGN rule 3).
+//! Message rules and queries. Every finder takes the owner and filters by it in the
+//! query, so another user's message is a 404 by construction, not by a later check.
 
 use std::collections::HashMap;
 

@@ -1,5 +1,5 @@
 //! Reports over one user's attempt log: per mailing and per message, per day, and the
-//! dashboard's lists. Every query takes the owner (DESIGN rule 3).
+//! dashboard's lists. Every query takes the owner and filters by it in the query itself.
 //!
 //! The sums come from `report_days`, the log rolled up per (mailing, message, UTC day) by a
 //! trigger on `attempts`, so a report reads one row per mailing and day however many

@@ -21,7 +21,7 @@ const MODELS: [&str; 7] = [
     "users", "mailings", "attempts", "clients", "messages", "posts", "log",
 ];
 
-/// The permission table the site promises (DESIGN rule 6, issue 7).
+/// The permission table the site promises (issue 7): deny by default, per model and action.
 fn allowed(role: Role, model: &str, perm: &str) -> bool {
     match role {
         // The audit log is read-only, for superusers alone.
