@@ -40,11 +40,11 @@ fn main() -> anyhow::Result<()> {
         let extra = Route::new()
             .at("/__bench/bare", get(bare))
             .at("/__bench/bare-3800", get(bare_page_sized));
-        let extra = mailer::web::Extra {
+        let extra = mailer::server::Extra {
             prefix: "/__bench/",
             routes: extra,
         };
-        mailer::web::serve_with(state, Some(extra), listener, mailer::shutdown::signal()).await
+        mailer::server::serve_with(state, Some(extra), listener, mailer::shutdown::signal()).await
     })
 }
 

@@ -9,7 +9,7 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::jobs::Queues;
 use crate::mail::Mailer;
-use crate::web::templates::Templates;
+use crate::templates::Templates;
 
 /// Shared by every request (poem hands each one a clone): one reference count to bump.
 #[derive(Clone)]

@@ -133,7 +133,7 @@ pub async fn spawn_app_with(
     let (tx, rx) = oneshot::channel::<()>();
     let server_state = state.clone();
     tokio::spawn(async move {
-        let _ = mailer::web::serve(server_state, listener, async {
+        let _ = mailer::server::serve(server_state, listener, async {
             let _ = rx.await;
         })
         .await;

@@ -8,21 +8,24 @@ use poem::web::{Data, Form, Multipart, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use validator::Validate;
 
+use super::api_tokens;
 use super::forms::{
     ChangePasswordForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm, normalize_email,
     optional, safe_next,
 };
 use super::service::{self, LoginError, NewAccount, Registration};
-use super::session::{AuthUser, flash, sign_in, sign_out};
+use super::session::{AuthUser, sign_in, sign_out};
 use super::tokens::{Purpose, TokenError};
 use super::{avatar, password, throttle};
-use crate::api::tokens as api_tokens;
 use crate::entities::user::{self, Role};
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::validation::{FieldErrors, SaveError};
+use crate::web::Page;
 use crate::web::client_ip::client_ip;
 use crate::web::error::see_other;
-use crate::web::forms::{FieldErrors, MultipartForm, SaveError};
-use crate::web::{AppError, Page};
+use crate::web::flash::flash;
+use crate::web::forms::MultipartForm;
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 

@@ -13,7 +13,7 @@ use super::tokens::{self, Purpose, TokenError};
 use super::{mails, password};
 use crate::entities::user::{self, Role};
 use crate::state::AppState;
-use crate::web::forms::FieldErrors;
+use crate::validation::FieldErrors;
 
 /// How long e-mailed links stay valid.
 pub const LINK_TTL: chrono::Duration = chrono::Duration::hours(1);

@@ -12,12 +12,13 @@ use poem::error::InternalServerError;
 use poem::session::{Session, SessionStorage};
 use poem::{Endpoint, FromRequest, Request, RequestBody};
 use sea_orm::EntityTrait;
-use serde::{Deserialize, Serialize};
 
 use crate::cache::Cache;
 use crate::entities::user;
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::AppError;
+use crate::web::flash::flash;
+use crate::web::page::{PageContext, VIEWER};
 
 /// How long a session lasts without activity that changes it.
 pub const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
@@ -25,7 +26,6 @@ pub const COOKIE_NAME: &str = "mailer_session";
 
 const USER_ID: &str = "uid";
 const SIGNED_IN_AT: &str = "signed_in_at";
-const FLASH: &str = "flash";
 
 pub struct CacheSessionStorage {
     cache: Cache,
@@ -94,42 +94,13 @@ pub fn sign_out(session: &Session) {
     session.renew();
 }
 
-/// A message shown once on the next page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Flash {
-    pub kind: String,
-    pub text: String,
-}
-
-pub fn flash(session: &Session, kind: &str, text: impl Into<String>) {
-    let mut list: Vec<Flash> = session.get(FLASH).unwrap_or_default();
-    list.push(Flash {
-        kind: kind.to_owned(),
-        text: text.into(),
-    });
-    session.set(FLASH, list);
-}
-
-/// Is a message waiting to be shown (without taking it)?
-pub fn has_flashes(session: &Session) -> bool {
-    session
-        .get::<Vec<Flash>>(FLASH)
-        .is_some_and(|list| !list.is_empty())
-}
-
-pub fn take_flashes(session: &Session) -> Vec<Flash> {
-    let list: Vec<Flash> = session.get(FLASH).unwrap_or_default();
-    if !list.is_empty() {
-        session.remove(FLASH);
-    }
-    list
-}
-
 /// The visitor: a signed-in, active, verified user, or nobody.
 #[derive(Clone, Default)]
 pub struct Viewer(pub Option<Arc<user::Model>>);
 
 /// Loads the session's user once per request and ends sessions that are no longer valid.
+/// A signed-in user goes into the page context as `viewer` (what the templates show of
+/// them, and what keeps the request off the shared anonymous page).
 pub async fn load_viewer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<E::Output> {
     let session = req.extensions().get::<Session>().cloned();
     let state = req.data::<AppState>().cloned();
@@ -144,6 +115,21 @@ pub async fn load_viewer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Res
             .map_err(AppError::from)?;
         match user {
             Some(user) if session_is_valid(&user, signed_in_at) => {
+                let mut page = req
+                    .extensions()
+                    .get::<PageContext>()
+                    .cloned()
+                    .unwrap_or_default();
+                page.0.insert(
+                    VIEWER,
+                    minijinja::context! {
+                        id => user.id,
+                        email => user.email.clone(),
+                        role => user.role.as_str(),
+                        avatar => user.avatar.clone(),
+                    },
+                );
+                req.extensions_mut().insert(page);
                 viewer = Viewer(Some(Arc::new(user)));
             }
             Some(user) => {

@@ -13,8 +13,8 @@ use poem::web::{Data, Path};
 use poem::{Response, handler};
 
 use crate::accounts::avatar::{self, AvatarError};
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::AppError;
 
 /// Widest and tallest stored image, in pixels.
 pub const MAX_SIDE: u32 = 1600;

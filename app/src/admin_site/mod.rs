@@ -1,6 +1,6 @@
-//! The back office at `/admin`: every model the admin crate shows, who may do what with
-//! each, and the custom actions. One place for all registrations; the generic machinery is
-//! in the `admin` crate, the HTTP glue in `routes`.
+//! The back office at `/admin`, as this site registers it with the generic `admin` crate:
+//! every model shown, who may do what with each, and the custom actions, all in this file;
+//! `routes` holds the HTTP glue and `routes(site)` puts its pages in the site's table.
 
 pub mod audit;
 pub mod images;
@@ -22,6 +22,38 @@ use crate::entities::{admin_log, api_token, attempt, client, mailing, message, p
 use crate::mailings::service as mailings;
 use crate::state::AppState;
 use crate::validation::{LINE_BREAK, YEAR_OUT_OF_RANGE, breaks_line, year_in_range};
+use crate::web::Site;
+
+/// The admin's routes, in the site's route table (so the CSRF walk covers them).
+pub fn routes(site: Site) -> Site {
+    use poem::EndpointExt;
+    site.page("/admin", routes::admin_root)
+        .page("/admin/", routes::index.around(routes::no_store))
+        .form(
+            "/admin/:model/",
+            routes::changelist.around(routes::no_store),
+            routes::changelist_action.around(routes::no_store),
+        )
+        .form(
+            "/admin/:model/add/",
+            routes::add_form.around(routes::no_store),
+            routes::add.around(routes::no_store),
+        )
+        .form(
+            "/admin/:model/:id/change/",
+            routes::change_form.around(routes::no_store),
+            routes::change.around(routes::no_store),
+        )
+        .form(
+            "/admin/:model/:id/delete/",
+            routes::delete_form.around(routes::no_store),
+            routes::delete.around(routes::no_store),
+        )
+        .page(
+            "/admin/:model/:id/history/",
+            routes::history.around(routes::no_store),
+        )
+}
 
 impl AdminState for AppState {
     fn db(&self) -> &DatabaseConnection {

@@ -12,12 +12,14 @@ use poem::web::{Data, Multipart, Path};
 use poem::{Body, Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response, handler};
 
 use super::registry;
-use crate::accounts::session::{AuthUser, flash};
+use crate::accounts::session::AuthUser;
 use crate::entities::user;
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::Page;
 use crate::web::error::see_other;
+use crate::web::flash::flash;
 use crate::web::forms::MultipartForm;
-use crate::web::{AppError, Page};
 
 /// Largest upload an admin form takes (post images).
 const MAX_UPLOAD_BYTES: usize = crate::accounts::avatar::MAX_UPLOAD_BYTES;
@@ -297,32 +299,4 @@ pub async fn history(
     Path((model, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     object_page(state, &user, &model, &id, ObjectPage::History).await
-}
-
-/// The admin's routes, in the site's route table (so the CSRF walk covers them).
-pub fn register(site: crate::web::Site) -> crate::web::Site {
-    use poem::EndpointExt;
-    site.page("/admin", admin_root)
-        .page("/admin/", index.around(no_store))
-        .form(
-            "/admin/:model/",
-            changelist.around(no_store),
-            changelist_action.around(no_store),
-        )
-        .form(
-            "/admin/:model/add/",
-            add_form.around(no_store),
-            add.around(no_store),
-        )
-        .form(
-            "/admin/:model/:id/change/",
-            change_form.around(no_store),
-            change.around(no_store),
-        )
-        .form(
-            "/admin/:model/:id/delete/",
-            delete_form.around(no_store),
-            delete.around(no_store),
-        )
-        .page("/admin/:model/:id/history/", history.around(no_store))
 }

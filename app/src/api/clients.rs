@@ -7,9 +7,9 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
+use super::auth::TokenAuth;
 use super::error::ApiResult;
 use super::text::Text;
-use super::tokens::TokenAuth;
 use super::{ApiTags, Created, Deleted, ListPage, SortDir, list_query, page_params};
 use crate::clients::service;
 use crate::entities::client;

@@ -9,8 +9,8 @@ use poem::http::header;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
-use crate::web::AppError;
-use crate::web::forms::{FieldErrors, SaveError};
+use crate::error::AppError;
+use crate::validation::{FieldErrors, SaveError};
 
 /// An error answer of the API.
 #[derive(Debug, Clone, Object, serde::Serialize)]
@@ -111,7 +111,7 @@ impl From<AppError> for ApiError {
             AppError::BadRequest(m) => ApiError::BadRequest(ErrorBody::new("bad_request", m)),
             AppError::LoginRequired(_) => ApiError::unauthorized("An API token is required."),
             AppError::Unavailable(e) => {
-                crate::web::error::log_unavailable(&e);
+                crate::error::log_unavailable(&e);
                 ApiError::Unavailable(ErrorBody::new(
                     "unavailable",
                     "The service cannot reach its storage right now. Try again in a few seconds.",

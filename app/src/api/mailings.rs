@@ -8,8 +8,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use sea_orm::EntityTrait;
 
+use super::auth::TokenAuth;
 use super::error::ApiResult;
-use super::tokens::TokenAuth;
 use super::{ApiTags, Created, Deleted, ListPage, SortDir, list_query, page_params};
 use crate::delivery::schedule::status_at;
 use crate::entities::mailing::{self, MailingStatus};

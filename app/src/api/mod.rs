@@ -7,12 +7,12 @@
 //! through the same services as the pages, so the rules and the ownership checks are the
 //! same. Every error is JSON of one shape (`error::ErrorBody`).
 
+pub mod auth;
 pub mod clients;
 pub mod error;
 pub mod mailings;
 pub mod messages;
 pub mod text;
-pub mod tokens;
 
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApiService, Tags};
 
-use crate::web::list::{ListQuery, PER_PAGE, Paginated};
+use crate::paging::{ListQuery, PER_PAGE, Paginated};
 use crate::web::middleware::limit_body;
 
 /// Largest request body the API reads (a message body is at most 100,000 characters).

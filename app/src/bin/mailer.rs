@@ -188,7 +188,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {bind} (MAILER_BIND): {e}"))?;
-            mailer::web::serve(state, listener, mailer::shutdown::signal()).await?;
+            mailer::server::serve(state, listener, mailer::shutdown::signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Createsuperuser { email, role } => {
@@ -222,13 +222,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let user = mailer::accounts::service::find_by_email(&db, &email)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no account has the e-mail {email}"))?;
-            match mailer::api::tokens::create(&db, user.id, &name).await {
+            match mailer::accounts::api_tokens::create(&db, user.id, &name).await {
                 Ok((_, token)) => println!("{token}"),
-                Err(mailer::web::forms::SaveError::Invalid(errors)) => {
+                Err(mailer::validation::SaveError::Invalid(errors)) => {
                     let why: Vec<String> = errors.0.into_values().flatten().collect();
                     anyhow::bail!("{}", why.join(" "));
                 }
-                Err(mailer::web::forms::SaveError::App(e)) => return Err(e.into()),
+                Err(mailer::validation::SaveError::App(e)) => return Err(e.into()),
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -12,6 +12,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::state::AppState;
+use crate::web::Site;
+
+/// The blog's list and posts, also served to anonymous visitors by the public fast path.
+pub fn routes(site: Site) -> Site {
+    site.public_page("/blog", routes::list_posts, routes::anonymous_list_page)
+        .public_page(
+            "/blog/:slug",
+            routes::show_post,
+            routes::anonymous_post_page,
+        )
+}
 
 /// The cache section holding every blog page.
 pub const SECTION: &str = "blog";

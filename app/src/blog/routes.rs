@@ -2,6 +2,7 @@
 //! else a page rendered from the cached data. Either way a post view is counted.
 
 use chrono::Utc;
+use futures::future::BoxFuture;
 use poem::web::{Data, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
@@ -9,12 +10,13 @@ use serde::Deserialize;
 use super::service::{self, Article, ListPage};
 use super::{SECTION, views};
 use crate::cache::{Computed, Lookup};
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::Page;
 use crate::web::public::{
     CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, shared_body,
     with_marks,
 };
-use crate::web::{AppError, Page};
 
 const LIST_TEMPLATE: &str = "blog/list.html";
 const POST_TEMPLATE: &str = "blog/post.html";
@@ -80,6 +82,35 @@ pub async fn anonymous_list(state: &AppState, page: u64) -> anyhow::Result<Optio
     Ok(html.map(|html| anonymous_response(shared_body(html), lookup)))
 }
 
+/// `anonymous_list` for the public fast path (`Site::public_page`), for `?page=N` (page 1
+/// without it); any other query goes on to `list_posts`, which judges it.
+pub fn anonymous_list_page<'a>(
+    state: &'a AppState,
+    req: &'a Request,
+    _params: &'a [&'a str],
+) -> BoxFuture<'a, anyhow::Result<Option<Response>>> {
+    Box::pin(async move {
+        match list_page(req) {
+            Some(page) => anonymous_list(state, page).await,
+            None => Ok(None),
+        }
+    })
+}
+
+/// `?page=N` of the list (1 without it); `None` for anything `list_posts` should judge.
+fn list_page(req: &Request) -> Option<u64> {
+    let Some(query) = req.uri().query() else {
+        return Some(1);
+    };
+    let mut page = Some(1);
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if key == "page" {
+            page = value.parse().ok();
+        }
+    }
+    page
+}
+
 fn list_context(list: &ListPage) -> minijinja::Value {
     minijinja::context! { list => minijinja::Value::from(minijinja::value::Serde(list)) }
 }
@@ -124,6 +155,20 @@ pub async fn show_post(
             .with_header(CACHE_HEADER, lookup.as_str())
             .into_response(),
     )
+}
+
+/// `anonymous_post` for the public fast path (`Site::public_page` of `/blog/:slug`).
+pub fn anonymous_post_page<'a>(
+    state: &'a AppState,
+    _req: &'a Request,
+    params: &'a [&'a str],
+) -> BoxFuture<'a, anyhow::Result<Option<Response>>> {
+    Box::pin(async move {
+        match params {
+            [slug] => anonymous_post(state, slug).await,
+            _ => Ok(None),
+        }
+    })
 }
 
 /// The post at `slug` as every anonymous visitor sees it, this view counted; `None` when

@@ -11,12 +11,15 @@ use serde::Deserialize;
 
 use super::import::{self, ImportError};
 use super::service::{self, ClientInput};
-use crate::accounts::session::{AuthUser, flash};
+use crate::accounts::session::AuthUser;
+use crate::error::AppError;
+use crate::paging::ListQuery;
 use crate::state::AppState;
+use crate::validation::{FieldErrors, SaveError};
+use crate::web::Page;
 use crate::web::error::see_other;
-use crate::web::forms::{FieldErrors, FormMode, MultipartForm, SaveError};
-use crate::web::list::ListQuery;
-use crate::web::{AppError, Page};
+use crate::web::flash::flash;
+use crate::web::forms::{FormMode, MultipartForm};
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 const IMPORT_TTL: std::time::Duration = std::time::Duration::from_secs(3600);

@@ -1,4 +1,5 @@
-//! Client rules and queries; every finder takes the owner (DESIGN rule 3).
+//! Client rules and queries. Every finder takes the owner and starts from `owned(owner)`,
+//! so another user's client is a 404 by construction, not by a check someone may forget.
 
 use chrono::Utc;
 use sea_orm::{
@@ -9,10 +10,10 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::entities::client;
+use crate::error::AppError;
+use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 use crate::spreadsheet::CsvTable;
-use crate::web::AppError;
-use crate::web::forms::{FieldErrors, SaveError};
-use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
+use crate::validation::{FieldErrors, SaveError};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate, serde::Serialize)]
 pub struct ClientInput {

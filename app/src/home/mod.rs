@@ -1,7 +1,8 @@
 //! The public home page: how many mailings there are, how many are active, how many
-//! different clients they reach, and three random published posts. Cached (see
-//! `crate::web::public`); `invalidate` is called wherever a mailing is created, changed,
-//! enabled or disabled, deleted, or changes status.
+//! different clients they reach, and three random published posts. Cached, and served to
+//! anonymous visitors by the public fast path (`crate::web::public`, with which `routes`
+//! registers it); `invalidate` is called wherever a mailing is created, changed, enabled or
+//! disabled, deleted, or changes status.
 //!
 //! Staleness is bounded three ways: explicit invalidation (in this process, and in every
 //! process sharing Redis); an expiry at the next moment a mailing starts or ends or a
@@ -17,6 +18,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::state::AppState;
+use crate::web::Site;
+
+/// The home page, also served to anonymous visitors by the public fast path.
+pub fn routes(site: Site) -> Site {
+    site.public_page("/", routes::home, routes::anonymous_page)
+}
 
 /// The cache section of the home page.
 pub const SECTION: &str = "home";

@@ -3,6 +3,7 @@
 //! else a page rendered from the cached data.
 
 use chrono::Utc;
+use futures::future::BoxFuture;
 use minijinja::Value;
 use poem::web::Data;
 use poem::{IntoResponse, Request, Response, handler};
@@ -12,11 +13,12 @@ use super::SECTION;
 use super::service::{HomeData, home_data, next_change};
 use crate::blog::service::Summary;
 use crate::cache::{Computed, Lookup};
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::Page;
 use crate::web::public::{
     CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, with_marks,
 };
-use crate::web::{AppError, Page};
 
 const TEMPLATE: &str = "home/index.html";
 const CARD_TEMPLATE: &str = "home/post_card.html";
@@ -69,6 +71,15 @@ pub async fn anonymous_home(state: &AppState) -> anyhow::Result<Response> {
     let cached = cached.ok_or_else(|| anyhow::anyhow!("the home page computed to nothing"))?;
     let page = with_random_cards(&cached).ok_or_else(|| anyhow::anyhow!("bad cached home page"))?;
     Ok(anonymous_response(page.into(), lookup))
+}
+
+/// `anonymous_home` for the public fast path (`Site::public_page`).
+pub fn anonymous_page<'a>(
+    state: &'a AppState,
+    _req: &'a Request,
+    _params: &'a [&'a str],
+) -> BoxFuture<'a, anyhow::Result<Option<Response>>> {
+    Box::pin(async move { anonymous_home(state).await.map(Some) })
 }
 
 /// The page (its cards' slot cut out) followed by every card, marked where the slot was,

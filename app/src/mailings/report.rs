@@ -13,10 +13,10 @@ use serde::Serialize;
 use crate::entities::attempt;
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::report_day;
+use crate::error::AppError;
+use crate::paging::{PER_PAGE, Paginated, paginate_sized};
 use crate::reports::chart::Day;
 use crate::spreadsheet::CsvTable;
-use crate::web::AppError;
-use crate::web::list::{PER_PAGE, Paginated, paginate_sized};
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Progress {

@@ -11,15 +11,17 @@ use poem::{IntoResponse, Response, handler};
 
 use super::report;
 use super::service::{self, MailingInput};
-use crate::accounts::session::{AuthUser, flash};
+use crate::accounts::session::AuthUser;
 use crate::delivery::schedule::status_at;
 use crate::entities::mailing::Periodicity;
 use crate::entities::{client, mailing, message};
+use crate::error::AppError;
+use crate::paging::ListQuery;
 use crate::state::AppState;
+use crate::validation::FieldErrors;
+use crate::web::Page;
 use crate::web::error::see_other;
-use crate::web::forms::FieldErrors;
-use crate::web::list::ListQuery;
-use crate::web::{AppError, Page};
+use crate::web::flash::flash;
 
 #[handler]
 pub async fn list_mailings(

@@ -1,4 +1,5 @@
-//! Mailing rules and queries; every finder takes the owner (DESIGN rule 3).
+//! Mailing rules and queries. Every finder takes the owner and filters by it in the
+//! query, so another user's mailing is a 404 by construction, not by a later check.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -12,11 +13,11 @@ use serde::Serialize;
 use crate::delivery::schedule::status_at;
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::{client, mailing_client, message};
+use crate::error::AppError;
+use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 use crate::state::AppState;
+use crate::validation::FieldErrors;
 use crate::validation::date_in_range;
-use crate::web::AppError;
-use crate::web::forms::FieldErrors;
-use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 
 /// `datetime-local` inputs carry no zone: times are UTC, and the form says so.
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";

@@ -2,3 +2,26 @@
 
 pub mod routes;
 pub mod service;
+
+use crate::web::Site;
+
+/// The message pages: list, create, show, edit, delete.
+pub fn routes(site: Site) -> Site {
+    site.page("/messages", routes::list_messages)
+        .form(
+            "/messages/new",
+            routes::new_message_form,
+            routes::create_message,
+        )
+        .page("/messages/:id", routes::show_message)
+        .form(
+            "/messages/:id/edit",
+            routes::edit_message_form,
+            routes::update_message,
+        )
+        .form(
+            "/messages/:id/delete",
+            routes::confirm_delete_message,
+            routes::delete_message,
+        )
+}

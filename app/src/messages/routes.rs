@@ -10,12 +10,15 @@ use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse, Response, handler};
 
 use super::service::{self, MessageInput};
-use crate::accounts::session::{AuthUser, flash};
+use crate::accounts::session::AuthUser;
+use crate::error::AppError;
+use crate::paging::ListQuery;
 use crate::state::AppState;
+use crate::validation::{FieldErrors, SaveError};
+use crate::web::Page;
 use crate::web::error::see_other;
-use crate::web::forms::{FieldErrors, FormMode, SaveError};
-use crate::web::list::ListQuery;
-use crate::web::{AppError, Page};
+use crate::web::flash::flash;
+use crate::web::forms::FormMode;
 
 const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 

@@ -1,4 +1,5 @@
-//! Message rules and queries; every finder takes the owner (DESIGN rule 3).
+//! Message rules and queries. Every finder takes the owner and filters by it in the
+//! query, so another user's message is a 404 by construction, not by a later check.
 
 use std::collections::HashMap;
 
@@ -11,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use crate::entities::{client, mailing, message};
-use crate::web::AppError;
-use crate::web::forms::{FieldErrors, SaveError};
-use crate::web::list::{ListQuery, PER_PAGE, Paginated, paginate_sized};
+use crate::error::AppError;
+use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
+use crate::validation::{FieldErrors, SaveError};
 
 #[derive(Debug, Clone, Default, Deserialize, Validate, Serialize)]
 pub struct MessageInput {

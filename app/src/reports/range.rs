@@ -4,8 +4,8 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::validation::FieldErrors;
 use crate::validation::date_in_range;
-use crate::web::forms::FieldErrors;
 
 /// A custom range may span at most this many days (a year, leap day included).
 pub const MAX_DAYS: u64 = 366;

@@ -11,9 +11,10 @@ use super::chart::chart_svg;
 use super::range::{self, ReportQuery};
 use super::service;
 use crate::accounts::session::AuthUser;
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::forms::FieldErrors;
-use crate::web::{AppError, Page};
+use crate::validation::FieldErrors;
+use crate::web::Page;
 
 /// The query string that keeps the range and the view (for sort links, tabs and the CSV).
 fn keep(query: &ReportQuery, range: Option<&range::DateRange>) -> String {

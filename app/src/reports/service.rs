@@ -1,5 +1,5 @@
 //! Reports over one user's attempt log: per mailing and per message, per day, and the
-//! dashboard's lists. Every query takes the owner (DESIGN rule 3).
+//! dashboard's lists. Every query takes the owner and filters by it in the query itself.
 //!
 //! The sums come from `report_days`, the log rolled up per (mailing, message, UTC day) by a
 //! trigger on `attempts`, so a report reads one row per mailing and day however many
@@ -29,9 +29,9 @@ use super::chart::Day;
 use super::range::{DateRange, ReportQuery};
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::{mailing, message, report_day};
+use crate::error::AppError;
 use crate::mailings::service as mailings;
 use crate::spreadsheet::CsvTable;
-use crate::web::AppError;
 
 /// The figures of one row of a report (or of the whole range).
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

@@ -1,87 +1,13 @@
-//! Form plumbing shared by every area: field errors for re-rendering a form with 422, and
-//! reading multipart forms (with one optional file) within a size limit.
+//! Form plumbing shared by every area: the `?validate=1` mode of a form POST, and reading
+//! multipart forms (with one optional file) within a size limit. Field errors and
+//! `SaveError` are domain types: `crate::validation`.
 
 use std::collections::BTreeMap;
 
 use poem::web::{Field, Multipart};
 
 use super::middleware::MAX_FORM_BODY_BYTES;
-use serde::Serialize;
-
-/// Messages per field name; `""` holds errors about the form as a whole.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct FieldErrors(pub BTreeMap<String, Vec<String>>);
-
-impl FieldErrors {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0
-            .entry(field.to_owned())
-            .or_default()
-            .push(message.into());
-    }
-
-    /// Adds every message of `other`.
-    pub fn merge(&mut self, other: FieldErrors) {
-        for (field, messages) in other.0 {
-            self.0.entry(field).or_default().extend(messages);
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn single(field: &str, message: impl Into<String>) -> Self {
-        let mut errors = Self::default();
-        errors.add(field, message);
-        errors
-    }
-
-    /// An error on each of `fields` (name, value) whose value holds a NUL character, which
-    /// no text needs and PostgreSQL cannot store.
-    pub fn refuse_nul(&mut self, fields: &[(&str, &str)]) {
-        for (name, value) in fields {
-            if value.contains('\0') {
-                self.add(name, "This text contains a NUL character.");
-            }
-        }
-    }
-
-    /// `Ok(())` when there is nothing to report.
-    pub fn into_result(self) -> Result<(), FieldErrors> {
-        if self.is_empty() { Ok(()) } else { Err(self) }
-    }
-}
-
-impl From<validator::ValidationErrors> for FieldErrors {
-    fn from(errors: validator::ValidationErrors) -> Self {
-        let mut out = FieldErrors::default();
-        for (field, list) in errors.field_errors() {
-            for error in list {
-                let message = error
-                    .message
-                    .as_ref()
-                    .map(|m| m.to_string())
-                    .unwrap_or_else(|| format!("This value is not valid ({}).", error.code));
-                out.add(field.as_ref(), message);
-            }
-        }
-        out
-    }
-}
-
-/// Why saving a form did not happen: the input (shown back with 422), or the system.
-pub enum SaveError {
-    Invalid(FieldErrors),
-    App(super::AppError),
-}
-
-impl From<sea_orm::DbErr> for SaveError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        SaveError::App(e.into())
-    }
-}
+use crate::validation::FieldErrors;
 
 /// The query of a form POST: `?validate=1` checks and shows errors, saves nothing (the
 /// inline validation while typing).

@@ -1,7 +1,9 @@
-//! The one Page responder (DESIGN rule 4). A handler returns `Page::new(template, ctx)`;
-//! the `render_pages` middleware renders it with the request in hand: the whole page, or
-//! only the named block for an htmx request that is neither boosted nor a history restore.
-//! Responses always carry `Vary: HX-Request` so caches keep the two apart.
+//! The one Page responder. A handler returns `Page::new(template, ctx)`; the
+//! `render_pages` middleware renders it with the request in hand: the whole page, or only
+//! a block of it for an htmx request that is neither boosted nor a history restore (the
+//! block named for the request's `HX-Target`, else the page's own). Every response of the
+//! site's pages says `Vary: HX-Request, HX-Target`, the headers that choice read, so a
+//! shared cache never serves a fragment for a page or one fragment for another.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,14 +11,14 @@ use std::sync::Arc;
 use minijinja::Value;
 use minijinja::value::Serde;
 use poem::error::ResponseError;
-use poem::http::{HeaderValue, StatusCode, header};
+use poem::http::{HeaderMap, HeaderValue, StatusCode, header};
 use poem::session::Session;
 use poem::web::CsrfToken;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
-use crate::accounts::session::{Viewer, take_flashes};
+use super::flash::take_flashes;
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::AppError;
 
 /// Block rendered for htmx requests unless the handler names another one.
 pub const DEFAULT_BLOCK: &str = "content";
@@ -68,10 +70,24 @@ impl IntoResponse for Page {
     }
 }
 
-/// Values every template sees (`request`, and later the user, CSRF token, flash messages).
-/// Middlewares add to it through the request's extensions.
+/// Values every template sees besides the handler's own: `request`, `csrf_token` and
+/// `flashes` (added here), and what middlewares put in the request's extensions before the
+/// handler runs (the signed-in user as [`VIEWER`], by the accounts' session middleware).
 #[derive(Clone, Default)]
 pub struct PageContext(pub BTreeMap<&'static str, Value>);
+
+/// The page context's entry for the signed-in visitor. A request that has one is personal:
+/// it never gets the page shared by anonymous visitors (`public::sees_anonymous_page`).
+pub const VIEWER: &str = "viewer";
+
+impl PageContext {
+    /// Does the request's page context hold a signed-in visitor?
+    pub fn has_viewer(req: &Request) -> bool {
+        req.extensions()
+            .get::<PageContext>()
+            .is_some_and(|ctx| ctx.0.contains_key(VIEWER))
+    }
+}
 
 /// Is this an htmx request that wants only a fragment?
 pub fn wants_fragment(req: &Request) -> bool {
@@ -93,17 +109,6 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     if let Some(token) = req.extensions().get::<CsrfToken>() {
         base.0.insert("csrf_token", Value::from(token.0.clone()));
     }
-    if let Some(Viewer(Some(user))) = req.extensions().get::<Viewer>() {
-        base.0.insert(
-            "viewer",
-            minijinja::context! {
-                id => user.id,
-                email => user.email.clone(),
-                role => user.role.as_str(),
-                avatar => user.avatar.clone(),
-            },
-        );
-    }
     let mut response = match ep.call(req).await {
         Ok(r) => r.into_response(),
         // Errors render the site's page here: `poem::Error::into_response` would replace
@@ -113,6 +118,7 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
             None => super::error::framework_error_page(&e),
         },
     };
+    add_vary(response.headers_mut());
     // htmx follows redirects inside its XHR; a fragment request must navigate instead.
     if fragment
         && response.status().is_redirection()
@@ -120,6 +126,7 @@ pub async fn render_pages<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result
     {
         let mut redirect = Response::builder().status(StatusCode::OK).finish();
         redirect.headers_mut().insert("HX-Redirect", location);
+        add_vary(redirect.headers_mut());
         return Ok(redirect);
     }
     let page = match response.extensions_mut().remove::<Page>() {
@@ -178,9 +185,37 @@ fn fill(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    headers.append(header::VARY, HeaderValue::from_static("HX-Request"));
+    add_vary(headers);
     response.set_body(body);
     response
+}
+
+/// The request headers the responder reads to choose what to send.
+pub const VARY_ON: [&str; 2] = ["HX-Request", "HX-Target"];
+
+/// Adds [`VARY_ON`] to the response's `Vary`, kept as one header with what it already
+/// named (e.g. `Accept-Encoding`), each name once.
+pub fn add_vary(headers: &mut HeaderMap) {
+    let mut names: Vec<String> = Vec::new();
+    for value in headers.get_all(header::VARY) {
+        let Ok(value) = value.to_str() else { continue };
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    if names.iter().any(|n| n == "*") {
+        return;
+    }
+    for name in VARY_ON {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name.to_owned());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
+        headers.insert(header::VARY, value);
+    }
 }
 
 /// Errors raised before the page layer runs (the session store or the viewer's lookup
@@ -210,4 +245,36 @@ pub fn render_error(state: &AppState, error: &AppError, path: &str) -> Response 
         ..page.ctx.clone()
     };
     fill(response, &page, state, None, ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vary(existing: &[&str]) -> Vec<String> {
+        let mut headers = HeaderMap::new();
+        for value in existing {
+            headers.append(header::VARY, HeaderValue::from_str(value).unwrap());
+        }
+        add_vary(&mut headers);
+        headers
+            .get_all(header::VARY)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn vary_names_each_header_once_in_one_value() {
+        assert_eq!(vary(&[]), ["HX-Request, HX-Target"]);
+        assert_eq!(
+            vary(&["Accept-Encoding"]),
+            ["Accept-Encoding, HX-Request, HX-Target"]
+        );
+        assert_eq!(
+            vary(&["hx-request", "Accept-Encoding, HX-Target"]),
+            ["hx-request, Accept-Encoding, HX-Target"]
+        );
+        assert_eq!(vary(&["*"]), ["*"]);
+    }
 }

@@ -10,16 +10,18 @@
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use minijinja::Value;
 use poem::http::header::{self, HeaderName};
 use poem::http::{HeaderValue, Method};
 use poem::session::Session;
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::accounts::session::{self, Viewer, has_flashes};
+use super::flash::has_flashes;
+use super::page::PageContext;
 use crate::cache::Lookup;
+use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::AppError;
 use crate::web::page::{render_error, wants_fragment};
 
 /// The response header that says whether the page (or its data) came from the cache.
@@ -29,10 +31,7 @@ const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 /// Does this visitor see the page everybody sees: nobody signed in, no message waiting,
 /// and the whole page rather than an htmx fragment?
 pub fn sees_anonymous_page(req: &Request) -> bool {
-    let signed_in = req
-        .extensions()
-        .get::<Viewer>()
-        .is_some_and(|v| v.0.is_some());
+    let signed_in = PageContext::has_viewer(req);
     let flash = req.extensions().get::<Session>().is_some_and(has_flashes);
     !signed_in && !flash && !wants_fragment(req)
 }
@@ -61,7 +60,12 @@ pub fn anonymous_response(body: Body, lookup: Lookup) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    headers.insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    // What a page of the site would say (`page::add_vary`): the same URL answers htmx
+    // requests with a fragment, rendered per request.
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("HX-Request, HX-Target"),
+    );
     headers.insert(X_CACHE, HeaderValue::from_static(lookup.as_str()));
     response
 }
@@ -114,13 +118,58 @@ pub fn marks(cached: &str) -> Option<(Vec<usize>, &str)> {
     (in_order && places).then_some((marks, html))
 }
 
+/// Renders the anonymous page of a registered path pattern, given the request and the
+/// values of the pattern's `:params` in order; `Ok(None)` sends the request on to the site
+/// (a query the page does not know, a post that does not exist, …).
+pub type Renderer = for<'a> fn(
+    &'a AppState,
+    &'a Request,
+    &'a [&'a str],
+) -> BoxFuture<'a, anyhow::Result<Option<Response>>>;
+
+/// A page served from the fast path: a path pattern as the route table writes it
+/// (`/blog/:slug`) and what renders it. Areas register these with
+/// `Site::public_page`, next to the page's own route.
+#[derive(Clone, Copy)]
+pub struct AnonymousPage {
+    pub pattern: &'static str,
+    pub render: Renderer,
+}
+
+impl AnonymousPage {
+    /// The values of the pattern's `:params` if `path` matches it. A parameter matches
+    /// only a plain segment (anything else takes the usual route, which judges it).
+    fn matches<'p>(&self, path: &'p str) -> Option<Vec<&'p str>> {
+        let mut params = Vec::new();
+        let mut segments = path.split('/');
+        for expected in self.pattern.split('/') {
+            let segment = segments.next()?;
+            if expected.starts_with(':') {
+                if !is_plain_segment(segment) {
+                    return None;
+                }
+                params.push(segment);
+            } else if segment != expected {
+                return None;
+            }
+        }
+        segments.next().is_none().then_some(params)
+    }
+}
+
 /// The fast path of the public pages: a GET from a visitor without a session cookie (so
 /// nobody signed in and no message waiting) gets the anonymous page straight from the
 /// cache, before the route tables, the request's data, CSRF, sessions, the viewer and the
 /// page renderer (the request log and the security headers still run). Everything else —
 /// other paths, a session cookie, htmx fragments, a page that does not exist, an error —
 /// goes on to the site as usual.
-pub struct PublicPages(pub AppState);
+pub struct PublicPages {
+    pub state: AppState,
+    /// The session cookie's name: a request that carries one goes on to the site.
+    pub session_cookie: &'static str,
+    /// The pages served here (`Site::anonymous_pages`).
+    pub pages: Vec<AnonymousPage>,
+}
 
 impl<E: Endpoint> Middleware<E> for PublicPages {
     type Output = PublicPagesEndpoint<E>;
@@ -128,7 +177,9 @@ impl<E: Endpoint> Middleware<E> for PublicPages {
     fn transform(&self, inner: E) -> Self::Output {
         PublicPagesEndpoint {
             inner,
-            state: self.0.clone(),
+            state: self.state.clone(),
+            session_cookie: self.session_cookie,
+            pages: self.pages.clone(),
         }
     }
 }
@@ -136,6 +187,8 @@ impl<E: Endpoint> Middleware<E> for PublicPages {
 pub struct PublicPagesEndpoint<E> {
     inner: E,
     state: AppState,
+    session_cookie: &'static str,
+    pages: Vec<AnonymousPage>,
 }
 
 impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
@@ -144,9 +197,9 @@ impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         if req.method() == Method::GET
             && !wants_fragment(&req)
-            && !super::has_cookie(&req, session::COOKIE_NAME)
+            && !super::has_cookie(&req, self.session_cookie)
         {
-            match serve_anonymous(&self.state, &req).await {
+            match self.serve_anonymous(&req).await {
                 Ok(Some(response)) => return Ok(response),
                 Ok(None) => {}
                 // The database is down: the site's 503 now, not a second wait for it below.
@@ -162,43 +215,24 @@ impl<E: Endpoint> Endpoint for PublicPagesEndpoint<E> {
     }
 }
 
-/// The anonymous page at the request's path, if it is one.
-async fn serve_anonymous(state: &AppState, req: &Request) -> anyhow::Result<Option<Response>> {
-    match req.uri().path() {
-        "/" => crate::home::routes::anonymous_home(state).await.map(Some),
-        "/blog" => match list_page(req) {
-            Some(page) => crate::blog::routes::anonymous_list(state, page).await,
-            None => Ok(None),
-        },
-        path => match path.strip_prefix("/blog/") {
-            Some(slug) if is_plain_slug(slug) => {
-                crate::blog::routes::anonymous_post(state, slug).await
+impl<E> PublicPagesEndpoint<E> {
+    /// The anonymous page at the request's path, if it is one.
+    async fn serve_anonymous(&self, req: &Request) -> anyhow::Result<Option<Response>> {
+        let path = req.uri().path();
+        for page in &self.pages {
+            if let Some(params) = page.matches(path) {
+                return (page.render)(&self.state, req, &params).await;
             }
-            _ => Ok(None),
-        },
-    }
-}
-
-/// `?page=N` of the blog list (1 without it); `None` for anything the list handler should
-/// judge itself.
-fn list_page(req: &Request) -> Option<u64> {
-    let Some(query) = req.uri().query() else {
-        return Some(1);
-    };
-    let mut page = Some(1);
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if key == "page" {
-            page = value.parse().ok();
         }
+        Ok(None)
     }
-    page
 }
 
-/// A slug as it appears in a URL without escapes (anything else takes the usual route).
-fn is_plain_slug(slug: &str) -> bool {
-    !slug.is_empty()
-        && slug.len() <= 200
-        && slug
+/// A path segment as it appears in a URL without escapes.
+fn is_plain_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment.len() <= 200
+        && segment
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
@@ -226,6 +260,38 @@ mod tests {
             "99999999999999999999999\nhello",
         ] {
             assert_eq!(marks(bad), None, "{bad:?}");
+        }
+    }
+
+    fn nothing<'a>(
+        _: &'a AppState,
+        _: &'a Request,
+        _: &'a [&'a str],
+    ) -> BoxFuture<'a, anyhow::Result<Option<Response>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    #[test]
+    fn patterns_match_plain_segments_only() {
+        let page = |pattern| AnonymousPage {
+            pattern,
+            render: nothing,
+        };
+        assert_eq!(page("/").matches("/"), Some(vec![]));
+        assert_eq!(page("/").matches("/blog"), None);
+        assert_eq!(page("/blog").matches("/blog"), Some(vec![]));
+        assert_eq!(page("/blog").matches("/blog/"), None);
+        let post = page("/blog/:slug");
+        assert_eq!(post.matches("/blog/hello-1.2_x"), Some(vec!["hello-1.2_x"]));
+        for other in [
+            "/blog",
+            "/blog/",
+            "/blog/a/b",
+            "/blog/h%C3%A9",
+            "/blogs/a",
+            "/",
+        ] {
+            assert_eq!(post.matches(other), None, "{other}");
         }
     }
 }

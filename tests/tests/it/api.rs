@@ -81,7 +81,7 @@ async fn new_user(app: &TestApp, email: &str) -> user::Model {
 /// A verified user and a token of theirs.
 pub async fn api_user(app: &TestApp, email: &str) -> (user::Model, Api) {
     let user = new_user(app, email).await;
-    let token = match mailer::api::tokens::create(&app.state.db, user.id, "tests").await {
+    let token = match mailer::accounts::api_tokens::create(&app.state.db, user.id, "tests").await {
         Ok((_, token)) => token,
         Err(_) => panic!("token for {email}"),
     };
@@ -151,7 +151,7 @@ async fn tokens_are_shown_once_stored_hashed_and_revocable(backend: Backend) {
         .expect("a token row");
     assert_eq!(row.user_id, ann.user.id);
     assert_eq!(row.name, "CI");
-    assert_eq!(row.token_hash, mailer::api::tokens::hash(&token));
+    assert_eq!(row.token_hash, mailer::accounts::api_tokens::hash(&token));
     assert_eq!(row.token_hash.len(), 64);
     assert!(!row.token_hash.contains(&token[4..]));
     assert!(token.starts_with(&row.prefix) && row.prefix.len() == 12);

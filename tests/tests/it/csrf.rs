@@ -28,7 +28,7 @@ async fn token_from(app: &TestApp, path: &str) -> String {
 async fn refuses_without_token(app: &TestApp, who: &str) {
     // The CSRF cookie is present (a page was loaded): only the token is missing.
     let good = token_from(app, "/login").await;
-    let routes = mailer::web::mutating_routes();
+    let routes = mailer::server::mutating_routes();
     assert!(
         routes.len() >= 10,
         "the route table lists the forms: {routes:?}"

@@ -174,7 +174,7 @@ async fn hostile_posts_never_answer_5xx(backend: Backend) {
     };
     let root = Browser::sign_in(&base, "root@example.com").await;
 
-    let mut routes: Vec<(String, RouteKind)> = mailer::web::all_routes()
+    let mut routes: Vec<(String, RouteKind)> = mailer::server::all_routes()
         .into_iter()
         .filter(|(_, kind)| kind.takes_post())
         .collect();

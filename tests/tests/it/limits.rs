@@ -303,7 +303,7 @@ async fn bodies_are_cut_at_their_limit_while_they_stream() {
 
     // The API: JSON in its error shape.
     let owner = mailer_tests::users::verified_user(&app, "api@example.com", Role::User).await;
-    let (_, api_token) = mailer::api::tokens::create(&app.state.db, owner.id, "limits")
+    let (_, api_token) = mailer::accounts::api_tokens::create(&app.state.db, owner.id, "limits")
         .await
         .unwrap_or_else(|_| panic!("an API token"));
     let bearer = format!("Bearer {api_token}");
@@ -634,7 +634,7 @@ async fn malformed_values_get_the_site_error_page(backend: Backend) {
     let admin = sign_in_new(&app, "root@example.com", Role::Superuser).await;
     let token = admin.csrf("/account/password").await;
     let mut walked = 0;
-    for (route, kind) in mailer::web::all_routes() {
+    for (route, kind) in mailer::server::all_routes() {
         if route.contains(':') {
             for value in MALFORMED {
                 let path = concrete(&route, value);
@@ -691,7 +691,7 @@ async fn malformed_values_get_the_site_error_page(backend: Backend) {
     assert_site_error(response, &[400], "confirm without import_id").await;
 
     // The API: its JSON error shape, for every operation of its document.
-    let (_, api_token) = mailer::api::tokens::create(&app.state.db, admin.user.id, "walk")
+    let (_, api_token) = mailer::accounts::api_tokens::create(&app.state.db, admin.user.id, "walk")
         .await
         .unwrap_or_else(|_| panic!("an API token"));
     let spec: Value = app.get("/api/openapi.json").await.json().await.unwrap();

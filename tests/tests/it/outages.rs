@@ -144,10 +144,11 @@ async fn a_dead_database_answers_the_sites_503_page_quickly_and_recovers() {
     };
     let visitor = sign_in_new(&app, "owner@example.com", Role::User).await;
     assert_eq!(visitor.get("/clients").await.status(), StatusCode::OK);
-    let token = match mailer::api::tokens::create(&app.state.db, visitor.user.id, "t").await {
-        Ok((_, token)) => token,
-        Err(_) => panic!("token"),
-    };
+    let token =
+        match mailer::accounts::api_tokens::create(&app.state.db, visitor.user.id, "t").await {
+            Ok((_, token)) => token,
+            Err(_) => panic!("token"),
+        };
 
     pg.kill().await;
     for path in ["/clients", "/dashboard", "/mailings"] {

@@ -34,7 +34,7 @@ async fn other_users_objects_are_404(backend: Backend) {
     );
 
     let mut checked = std::collections::BTreeMap::<&str, usize>::new();
-    for (route, kind) in mailer::web::all_routes() {
+    for (route, kind) in mailer::server::all_routes() {
         let (area, id) = if route.starts_with("/clients/:id") {
             ("clients", client)
         } else if route.starts_with("/messages/:id") {

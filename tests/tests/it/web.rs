@@ -1,7 +1,9 @@
 //! The web server's foundation: layout with htmx, fragments for htmx, static files,
 //! `/healthz`, error pages and headers — on the embedded default and on PostgreSQL + Redis.
 
+use mailer::entities::user::Role;
 use mailer_tests::html::{parse, parse_fragment};
+use mailer_tests::users::sign_in_new;
 use mailer_tests::{Backend, spawn_app};
 use reqwest::StatusCode;
 
@@ -11,7 +13,7 @@ async fn home_renders_layout_with_htmx(backend: Backend) {
     };
     let response = app.get("/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["vary"], "HX-Request");
+    assert_eq!(response.headers()["vary"], "HX-Request, HX-Target");
     assert!(
         response.headers()["content-type"]
             .to_str()
@@ -85,7 +87,7 @@ async fn htmx_requests_get_the_content_block_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fragment.headers()["vary"], "HX-Request");
+    assert_eq!(fragment.headers()["vary"], "HX-Request, HX-Target");
     let body = fragment.text().await.unwrap();
     let doc = parse_fragment(&body);
     assert!(doc.exists("h1"), "the content block is there");
@@ -105,6 +107,52 @@ async fn htmx_requests_get_the_content_block_only() {
         let doc = parse(&full.text().await.unwrap());
         assert!(doc.exists("header.site"), "{header} gets the full page");
     }
+}
+
+/// The names in a response's `Vary` (all its `Vary` headers, case kept).
+fn vary(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("vary")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap().split(','))
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// The responder chooses what to send by `HX-Request` and `HX-Target`, so every page it
+/// answers says it varies on both: a shared cache must not hand a fragment to a page load,
+/// nor one fragment to a request aimed at another element.
+#[tokio::test]
+async fn pages_vary_on_the_htmx_headers_they_read() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let both = ["HX-Request".to_owned(), "HX-Target".to_owned()];
+    // The cached public fast path, computed and then from the cache.
+    for expected_cache in ["miss", "hit"] {
+        let page = app.get("/").await;
+        assert_eq!(page.headers()["x-cache"], expected_cache);
+        assert_eq!(vary(&page), both, "anonymous home ({expected_cache})");
+    }
+    let visitor = sign_in_new(&app, "vary@example.com", Role::User).await;
+    let full = visitor.get("/clients").await;
+    assert_eq!(full.status(), StatusCode::OK);
+    assert_eq!(vary(&full), both, "full page");
+    let doc = parse(&full.text().await.unwrap());
+    assert!(doc.exists("header.site"));
+    // A fragment chosen by its target, and one chosen by HX-Request alone.
+    let rows = visitor.htmx_get("/clients", "client-rows").await;
+    assert_eq!(rows.status(), StatusCode::OK);
+    assert_eq!(vary(&rows), both, "fragment for a target");
+    assert!(!parse_fragment(&rows.text().await.unwrap()).exists("header.site"));
+    let content = visitor.htmx_get("/clients", "content").await;
+    assert_eq!(vary(&content), both, "default block");
+    // Anything the page layer answers: a redirect for a visitor without an account.
+    let anonymous = app.get("/clients").await;
+    assert!(anonymous.status().is_redirection());
+    assert_eq!(vary(&anonymous), both, "redirect");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! List pages: the query string every list understands (`q`, `sort`, `dir`, `page`) and
-//! one page of results with what the pager needs.
+//! Lists in pages: the query every list understands (`q`, `sort`, `dir`, `page`, `status`)
+//! and one page of results with what a pager needs. Services page with these; the site's
+//! list pages and the JSON API render them each their own way.
 
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
 use serde::{Deserialize, Serialize};

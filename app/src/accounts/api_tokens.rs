@@ -1,27 +1,24 @@
-//! Personal API tokens: made and revoked on the account page, shown once, stored as a hash.
+//! Personal API tokens, an account feature: made, listed and revoked on the account page
+//! (and by `mailer token create`), shown once, stored as a hash; `authenticate` finds the
+//! owner of one. The API's bearer extractor that calls it is `api::auth`.
 //!
 //! A token is 32 random bytes (256 bits), so it cannot be guessed or brute-forced from its
 //! hash: a plain SHA-256 is enough, and it is looked up by an index on every request.
 //! Argon2 (for passwords, which are low-entropy) would cost ~0.1 s of CPU per API call for
 //! no gain; an HMAC under `SECRET_KEY` would kill every token whenever the key is rotated.
 
-use std::sync::Arc;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{Duration, Utc};
-use poem::Request;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
 
-use super::error::ApiError;
 use crate::entities::{api_token, user};
-use crate::state::AppState;
-use crate::web::AppError;
-use crate::web::forms::{FieldErrors, SaveError};
+use crate::error::AppError;
+use crate::validation::{FieldErrors, SaveError};
 
 /// Every token starts with this, so it is recognisable in logs and secret scanners.
 pub const TOKEN_PREFIX: &str = "mlr_";
@@ -180,28 +177,4 @@ pub async fn authenticate(
             .await?;
     }
     Ok(Ok(owner))
-}
-
-/// The account an API request acts for (from `Authorization: Bearer <token>`).
-#[derive(poem_openapi::SecurityScheme)]
-#[oai(
-    rename = "token",
-    ty = "bearer",
-    bearer_format = "mlr_…",
-    checker = "check_token"
-)]
-pub struct TokenAuth(pub Arc<user::Model>);
-
-async fn check_token(
-    req: &Request,
-    bearer: poem_openapi::auth::Bearer,
-) -> poem::Result<Arc<user::Model>> {
-    let state = req
-        .data::<AppState>()
-        .ok_or_else(|| poem::Error::from(ApiError::internal()))?;
-    match authenticate(&state.db, bearer.token.trim()).await {
-        Ok(Ok(user)) => Ok(Arc::new(user)),
-        Ok(Err(refusal)) => Err(ApiError::unauthorized(refusal.message()).into()),
-        Err(e) => Err(ApiError::from(e).into()),
-    }
 }

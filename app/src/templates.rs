@@ -1,5 +1,6 @@
-//! The MiniJinja environment: templates from `templates/`, reloaded on each render when
-//! `templates_reload` is on, with the few globals every page uses.
+//! The MiniJinja environment: templates from `templates/` (the site's pages and the
+//! e-mails alike), reloaded on each render when `templates_reload` is on, with the few
+//! globals every page uses (`static_url` comes from the static files of `web::assets`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -42,7 +43,7 @@ impl Templates {
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
         env.add_function("static_url", |name: &str| {
-            Value::from_safe_string(super::assets::static_url(name))
+            Value::from_safe_string(crate::web::assets::static_url(name))
         });
         env.add_filter("truncate", truncate);
         Ok(Self {
