@@ -8,6 +8,7 @@ pub mod blog;
 pub mod cache;
 pub mod clients;
 pub mod config;
+pub mod consent;
 pub mod db;
 pub mod delivery;
 pub mod entities;

@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> impl Endpoint {
         )
         // Token-authenticated JSON: no session, no CSRF (no cookie is read).
         .nest("/api", crate::api::routes())
+        // A recipient's unsubscribe link: the signed token is the authority, no cookie.
+        .nest("/unsubscribe", crate::consent::routes::routes())
         .nest("/", pages)
         .data(state.clone())
         // Cached public pages go to visitors without a session before anything else runs

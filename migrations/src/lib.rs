@@ -19,6 +19,7 @@ mod m20261125_000010_report_indexes;
 mod m20261206_000011_delivery_write_path;
 mod m20261206_000012_attempt_log_references;
 mod m20261206_000013_attempt_log_indexes;
+mod m20261207_000014_suppressions;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_delivery_write_path::Migration),
             Box::new(m20261206_000012_attempt_log_references::Migration),
             Box::new(m20261206_000013_attempt_log_indexes::Migration),
+            Box::new(m20261207_000014_suppressions::Migration),
         ]
     }
 }
@@ -58,6 +60,7 @@ pub const TABLES: &[&str] = &[
     "admin_log",
     "api_tokens",
     "report_days",
+    "suppressions",
 ];
 
 /// `CREATE INDEX` for `columns` of `table`, named `idx_<table>_<col>_<col>`.

@@ -16,6 +16,8 @@ pub enum Purpose {
     Verify,
     ResetPassword,
     NewPassword,
+    /// A recipient's unsubscribe link (see `consent`): no expiry, no state.
+    Unsubscribe,
 }
 
 impl Purpose {
@@ -24,6 +26,7 @@ impl Purpose {
             Purpose::Verify => "verify",
             Purpose::ResetPassword => "reset",
             Purpose::NewPassword => "newpw",
+            Purpose::Unsubscribe => "unsub",
         }
     }
 }
@@ -64,6 +67,25 @@ fn mac(key: &SecretString, purpose: Purpose, payload: &str) -> Hmac<Sha256> {
     mac
 }
 
+/// `payload`, signed for `purpose`: anyone can read it, nobody without the key can make
+/// or change one.
+pub fn seal(key: &SecretString, purpose: Purpose, payload: &str) -> String {
+    let payload = B64.encode(payload);
+    let signature = B64.encode(mac(key, purpose, &payload).finalize().into_bytes());
+    format!("{payload}.{signature}")
+}
+
+/// The payload of a token [`seal`]ed for `purpose` under `key`.
+pub fn open(key: &SecretString, purpose: Purpose, token: &str) -> Result<String, TokenError> {
+    let (payload, signature) = token.split_once('.').ok_or(TokenError::Malformed)?;
+    let signature = B64.decode(signature).map_err(|_| TokenError::Malformed)?;
+    mac(key, purpose, payload)
+        .verify_slice(&signature)
+        .map_err(|_| TokenError::BadSignature)?;
+    let payload = B64.decode(payload).map_err(|_| TokenError::Malformed)?;
+    String::from_utf8(payload).map_err(|_| TokenError::Malformed)
+}
+
 pub fn sign(
     key: &SecretString,
     purpose: Purpose,
@@ -71,24 +93,17 @@ pub fn sign(
     fingerprint: &str,
     expires_at: DateTime<Utc>,
 ) -> String {
-    let payload = B64.encode(format!(
-        "{user_id}.{}.{fingerprint}",
-        expires_at.timestamp()
-    ));
-    let signature = B64.encode(mac(key, purpose, &payload).finalize().into_bytes());
-    format!("{payload}.{signature}")
+    seal(
+        key,
+        purpose,
+        &format!("{user_id}.{}.{fingerprint}", expires_at.timestamp()),
+    )
 }
 
 /// Checks the signature and the expiry; the caller compares the fingerprint with the
 /// account's current state.
 pub fn verify(key: &SecretString, purpose: Purpose, token: &str) -> Result<Claims, TokenError> {
-    let (payload, signature) = token.split_once('.').ok_or(TokenError::Malformed)?;
-    let signature = B64.decode(signature).map_err(|_| TokenError::Malformed)?;
-    mac(key, purpose, payload)
-        .verify_slice(&signature)
-        .map_err(|_| TokenError::BadSignature)?;
-    let payload = B64.decode(payload).map_err(|_| TokenError::Malformed)?;
-    let payload = String::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
+    let payload = open(key, purpose, token)?;
     let mut parts = payload.splitn(3, '.');
     let (Some(user_id), Some(expires_at), Some(fingerprint)) =
         (parts.next(), parts.next(), parts.next())

@@ -228,6 +228,8 @@ pub struct Progress {
     pub failed: u64,
     /// Stopped before they went out (the mailing disabled): sent once it is enabled again.
     pub cancelled: u64,
+    /// Not sent: the address is suppressed (unsubscribed, bounced, complained).
+    pub skipped: u64,
     pub total: u64,
     /// Share settled (sent or failed), 0–100.
     pub percent: u64,
@@ -499,6 +501,7 @@ impl MailingsApi {
                 sent: progress.sent,
                 failed: progress.failed,
                 cancelled: progress.cancelled,
+                skipped: progress.skipped,
                 total: progress.total,
                 percent: progress.percent,
             },

@@ -130,7 +130,7 @@ pub async fn send(
     let deliverer = Deliverer::new(
         db.clone(),
         Outbound::from_config(&state.config)?,
-        from,
+        (from, crate::consent::Links::of(state)),
         limits,
     );
     let counts = Cell::new(Progress {

@@ -8,7 +8,8 @@ use std::panic::AssertUnwindSafe;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use lettre::address::Envelope;
-use lettre::message::{Body, Mailbox, header::ContentType};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox};
 use sea_orm::sea_query::Expr;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -23,6 +24,7 @@ use super::Outbound;
 use super::gate::Admission;
 use super::stop;
 use super::transport::{Reply, SendError};
+use crate::consent::{Links, Recipient};
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::{client, mailing, message};
@@ -84,8 +86,8 @@ pub enum Outcome {
 }
 
 /// Takes the rows of `ids` that are pending, held by nobody, and may be sent (their
-/// mailing enabled, its owner active: [`stop::sendable`]), in one statement, and counts
-/// their try. Returns the rows as they are now.
+/// mailing enabled, its owner active, the address not suppressed: [`stop::claimable`]),
+/// in one statement, and counts their try. Returns the rows as they are now.
 async fn claim(
     db: &DatabaseConnection,
     ids: &[i64],
@@ -109,42 +111,85 @@ async fn claim(
                 .add(delivery::Column::ClaimedUntil.is_null())
                 .add(delivery::Column::ClaimedUntil.lt(now)),
         )
-        .filter(stop::sendable())
+        .filter(stop::claimable())
         .exec_with_returning(db)
         .await
 }
 
-/// A message with its body encoded (quoted-printable, say) once for all its recipients.
+/// A message to send to each of its recipients.
 struct Letter {
     message: message::Model,
-    body: Body,
 }
 
 impl Letter {
     fn new(message: message::Model) -> Self {
-        let body = Body::new(message.body.clone());
-        Self { message, body }
+        Self { message }
     }
 
-    /// The e-mail to `client` at `to` as bytes, with the delivery's Message-ID. The
-    /// envelope is given, so lettre does not parse it back out of the headers.
+    /// The e-mail to `client` at `to` as bytes, with the delivery's Message-ID and the
+    /// recipient's unsubscribe link: at the foot of the text, and in the `List-Unsubscribe`
+    /// headers (RFC 2369; RFC 8058's one-click POST, which Gmail and Yahoo require of bulk
+    /// senders). The envelope is given, so lettre does not parse it back out of the headers.
     fn render(
         &self,
         from: &Mailbox,
         client: &client::Model,
         to: &lettre::Address,
         message_id: &str,
+        unsubscribe: &str,
     ) -> anyhow::Result<Vec<u8>> {
         let envelope = Envelope::new(Some(from.email.clone()), vec![to.clone()])?;
+        let text = format!(
+            "{}\n\n-- \nTo stop getting these e-mails, unsubscribe: {unsubscribe}\n",
+            self.message.body.trim_end()
+        );
         let email = lettre::Message::builder()
             .envelope(envelope)
             .from(from.clone())
             .to(Mailbox::new(Some(client.full_name.clone()), to.clone()))
             .subject(self.message.subject.clone())
             .message_id(Some(message_id.to_owned()))
+            .header(ListUnsubscribe(format!("<{unsubscribe}>")))
+            .header(ListUnsubscribePost)
             .header(ContentType::TEXT_PLAIN)
-            .body(self.body.clone())?;
+            .body(Body::new(text))?;
         Ok(email.formatted())
+    }
+}
+
+/// `List-Unsubscribe` (RFC 2369): where the recipient's mail program unsubscribes them.
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post` (RFC 8058): the link takes a one-click POST.
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
     }
 }
 
@@ -152,6 +197,7 @@ impl Letter {
 /// is for good: the same row fails the same way on every try.
 fn build(
     from: &Mailbox,
+    links: &Links,
     client: &client::Model,
     letter: Option<&Letter>,
     message_id: &str,
@@ -170,8 +216,12 @@ fn build(
                 .into(),
         );
     }
+    let unsubscribe = links.unsubscribe_url(Recipient {
+        owner_id: client.owner_id,
+        client_id: client.id,
+    });
     let bytes = letter
-        .render(from, client, &to, message_id)
+        .render(from, client, &to, message_id, &unsubscribe)
         .map_err(|e| format!("cannot build the e-mail: {e:#}"))?;
     Ok((to, bytes))
 }
@@ -209,6 +259,8 @@ pub struct Deliverer {
     db: DatabaseConnection,
     outbound: Outbound,
     from: Mailbox,
+    /// The recipients' unsubscribe links.
+    links: Links,
     limits: Limits,
     recorder: mpsc::Sender<Results>,
 }
@@ -221,7 +273,12 @@ struct Results {
 
 impl Deliverer {
     /// Starts the recorder task (so this needs a Tokio runtime).
-    pub fn new(db: DatabaseConnection, outbound: Outbound, from: Mailbox, limits: Limits) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        outbound: Outbound,
+        (from, links): (Mailbox, Links),
+        limits: Limits,
+    ) -> Self {
         let (recorder, results) = mpsc::channel(64);
         let results = std::sync::Arc::new(tokio::sync::Mutex::new(results));
         // SQLite has one writer: more recorders would only queue on its lock.
@@ -236,6 +293,7 @@ impl Deliverer {
             db,
             outbound,
             from,
+            links,
             limits,
             recorder,
         }
@@ -325,7 +383,7 @@ impl Deliverer {
                         let letter = letter.as_ref();
                         let sending = attempt(
                             &self.outbound,
-                            &self.from,
+                            (&self.from, &self.links),
                             row.clone(),
                             client,
                             mailing,
@@ -542,14 +600,14 @@ async fn write_when_reachable(
 /// Sends one claimed delivery.
 async fn attempt(
     outbound: &Outbound,
-    from: &Mailbox,
+    (from, links): (&Mailbox, &Links),
     row: delivery::Model,
     client: &client::Model,
     mailing: &mailing::Model,
     letter: Option<&Letter>,
 ) -> Tried {
     let mut probe_failed = false;
-    let result = match build(from, client, letter, &row.message_id_header) {
+    let result = match build(from, links, client, letter, &row.message_id_header) {
         Err(text) => Err(SendError::Permanent { code: 0, text }),
         Ok((to, bytes)) => match outbound.admit().await {
             Admission::Paused(wait) => return Tried::Paused { row, wait },

@@ -3,24 +3,26 @@
 //! way the mailing was disabled or the owner blocked (their pages, the API, the admin) and
 //! whatever job already names it.
 //!
-//! - The claim takes only [`sendable`] rows. The rare group where some row was not taken
-//!   asks once more ([`cancel_stopped`]): the rows of a stopped mailing end `cancelled`,
-//!   with the reason, instead of waiting for a job that would never send them. In-flight
-//!   sends (claimed before the stop) finish.
+//! - The claim takes only [`claimable`] rows: [`sendable`] ones whose address is not
+//!   [`suppressed`]. The rare group where some row was not taken asks once more
+//!   ([`cancel_stopped`]): the rows of a stopped mailing end `cancelled`, with the reason,
+//!   and suppressed addresses `skipped`, instead of waiting for a job that would never send
+//!   them. In-flight sends (claimed before the stop) finish.
 //! - Every scheduler tick [`resume`]s the cancelled deliveries whose mailing is enabled
 //!   and whose owner is active again: they are pending and unheld, and the tick's sweep
 //!   queues them, each once (a claim takes a row once).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::entities::delivery::{self, DeliveryStatus};
-use crate::entities::{mailing, user};
+use crate::entities::{client, mailing, suppression, user};
 
-/// Why a delivery was cancelled (its `last_error`).
+/// Why a delivery was cancelled or skipped (its `last_error`).
 pub const MAILING_DISABLED: &str = "stopped: the mailing was disabled";
 pub const OWNER_BLOCKED: &str = "stopped: the mailing's owner was blocked";
+pub const SUPPRESSED: &str = "skipped: the address is on the suppression list";
 
 /// Ids per statement at most (bound parameters stay far below the backends' limits).
 const CHUNK: usize = 500;
@@ -59,6 +61,41 @@ pub fn sendable() -> SimpleExpr {
     )
 }
 
+/// The delivery row's client has an address on its owner's suppression list (it
+/// unsubscribed, bounced or complained; see `consent`).
+pub fn suppressed() -> SimpleExpr {
+    let (c, s) = (Alias::new("stop_c"), Alias::new("stop_s"));
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from_as(client::Entity, c.clone())
+            .join_as(
+                JoinType::InnerJoin,
+                suppression::Entity,
+                s.clone(),
+                Condition::all()
+                    .add(
+                        Expr::col((s.clone(), suppression::Column::Email))
+                            .eq(Func::lower(Expr::col((c.clone(), client::Column::Email)))),
+                    )
+                    .add(
+                        Expr::col((s.clone(), suppression::Column::OwnerId))
+                            .equals((c.clone(), client::Column::OwnerId)),
+                    ),
+            )
+            .and_where(
+                Expr::col((c, client::Column::Id))
+                    .equals((delivery::Entity, delivery::Column::ClientId)),
+            )
+            .to_owned(),
+    )
+}
+
+/// What the claim takes besides a free pending row: [`sendable`], and not [`suppressed`].
+pub fn claimable() -> Condition {
+    Condition::all().add(sendable()).add(suppressed().not())
+}
+
 /// Pending rows held by no worker.
 fn unclaimed(now: DateTime<Utc>) -> Condition {
     Condition::all()
@@ -70,42 +107,49 @@ fn unclaimed(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Cancels the rows of `ids` that are pending, held by no worker, and whose mailing is
-/// disabled or whose owner is blocked (with that reason). Returns their ids.
+/// Ends the rows of `ids` that are pending, held by no worker, and may not be sent: those
+/// whose address is suppressed are skipped for good; those whose mailing is disabled or
+/// whose owner is blocked are cancelled (with that reason) until both allow them again.
+/// Returns how many rows it ended.
 pub async fn cancel_stopped<C: ConnectionTrait>(
     db: &C,
     ids: &[i64],
     now: DateTime<Utc>,
-) -> Result<Vec<i64>, DbErr> {
+) -> Result<u64, DbErr> {
     let m = Alias::new("stop_m");
     let disabled =
         mailing_where(Condition::all().add(Expr::col((m, mailing::Column::IsEnabled)).eq(false)));
     let reason = Expr::case(disabled, MAILING_DISABLED).finally(OWNER_BLOCKED);
-    let mut cancelled = Vec::new();
+    let mut ended = 0;
     for chunk in ids.chunks(CHUNK) {
-        let rows = delivery::Entity::update_many()
-            .col_expr(
-                delivery::Column::Status,
-                Expr::value(DeliveryStatus::Cancelled.as_str()),
-            )
-            .col_expr(delivery::Column::LastError, reason.clone().into())
-            .col_expr(
-                delivery::Column::ClaimedUntil,
-                Expr::value(None::<DateTime<Utc>>),
-            )
-            .col_expr(
-                delivery::Column::NextTryAt,
-                Expr::value(None::<DateTime<Utc>>),
-            )
-            .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
-            .filter(unclaimed(now))
+        let end = |status: DeliveryStatus, why: SimpleExpr| {
+            delivery::Entity::update_many()
+                .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
+                .col_expr(delivery::Column::LastError, why)
+                .col_expr(
+                    delivery::Column::ClaimedUntil,
+                    Expr::value(None::<DateTime<Utc>>),
+                )
+                .col_expr(
+                    delivery::Column::NextTryAt,
+                    Expr::value(None::<DateTime<Utc>>),
+                )
+                .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+                .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+                .filter(unclaimed(now))
+        };
+        ended += end(DeliveryStatus::Skipped, Expr::value(SUPPRESSED))
+            .filter(suppressed())
+            .exec(db)
+            .await?
+            .rows_affected;
+        ended += end(DeliveryStatus::Cancelled, reason.clone().into())
             .filter(sendable().not())
-            .exec_with_returning(db)
-            .await?;
-        cancelled.extend(rows.into_iter().map(|r| r.id));
+            .exec(db)
+            .await?
+            .rows_affected;
     }
-    Ok(cancelled)
+    Ok(ended)
 }
 
 /// Cancelled deliveries whose mailing is enabled and whose owner is active again become

@@ -4,9 +4,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Where a delivery stands: waiting (first try or retry), sent, given up, or cancelled
-/// (its mailing was disabled or its owner blocked before it went out: pending again once
-/// both allow it, see `delivery::stop`).
+/// Where a delivery stands: waiting (first try or retry), sent, given up, cancelled (its
+/// mailing was disabled or its owner blocked before it went out: pending again once both
+/// allow it, see `delivery::stop`), or skipped (its address is suppressed).
 #[derive(
     Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
@@ -21,10 +21,19 @@ pub enum DeliveryStatus {
     Failed,
     #[sea_orm(string_value = "cancelled")]
     Cancelled,
+    /// Not sent, for good: its address is on the owner's suppression list.
+    #[sea_orm(string_value = "skipped")]
+    Skipped,
 }
 
 impl DeliveryStatus {
-    pub const ALL: [Self; 4] = [Self::Pending, Self::Sent, Self::Failed, Self::Cancelled];
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Sent,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Skipped,
+    ];
 
     /// The value stored in the database (and used in forms and JSON).
     pub fn as_str(&self) -> &'static str {
@@ -33,6 +42,7 @@ impl DeliveryStatus {
             Self::Sent => "sent",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Skipped => "skipped",
         }
     }
 
@@ -43,6 +53,7 @@ impl DeliveryStatus {
             Self::Sent => "Sent",
             Self::Failed => "Failed",
             Self::Cancelled => "Stopped",
+            Self::Skipped => "Skipped",
         }
     }
 }

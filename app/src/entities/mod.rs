@@ -10,6 +10,7 @@ pub mod mailing_client;
 pub mod message;
 pub mod post;
 pub mod report_day;
+pub mod suppression;
 pub mod user;
 
 /// The Entity types under short names, plus the enumerated column types.
@@ -24,5 +25,6 @@ pub mod prelude {
     pub use super::message::Entity as Message;
     pub use super::post::Entity as Post;
     pub use super::report_day::Entity as ReportDay;
+    pub use super::suppression::{Entity as Suppression, Reason as SuppressionReason};
     pub use super::user::{Entity as User, Role};
 }

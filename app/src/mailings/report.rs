@@ -26,6 +26,8 @@ pub struct Progress {
     /// Stopped before they went out (the mailing disabled, or its owner blocked): they go
     /// out once it is enabled again.
     pub cancelled: u64,
+    /// Not sent because the address is suppressed (unsubscribed, bounced, complained).
+    pub skipped: u64,
     pub total: u64,
     /// Share of deliveries settled (sent or failed), 0–100.
     pub percent: u64,
@@ -49,10 +51,11 @@ pub async fn progress(db: &DatabaseConnection, mailing_id: i32) -> Result<Progre
             DeliveryStatus::Sent => p.sent = n,
             DeliveryStatus::Failed => p.failed = n,
             DeliveryStatus::Cancelled => p.cancelled = n,
+            DeliveryStatus::Skipped => p.skipped = n,
         }
     }
-    p.total = p.pending + p.sent + p.failed + p.cancelled;
-    p.percent = ((p.sent + p.failed) * 100)
+    p.total = p.pending + p.sent + p.failed + p.cancelled + p.skipped;
+    p.percent = ((p.sent + p.failed + p.skipped) * 100)
         .checked_div(p.total)
         .unwrap_or(100);
     Ok(p)

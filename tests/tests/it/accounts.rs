@@ -283,7 +283,9 @@ pub(crate) fn password_link(
     let path = match purpose {
         Purpose::ResetPassword => "/password/reset",
         Purpose::NewPassword => "/password/new",
-        Purpose::Verify => panic!("verification links have a fingerprint of their own"),
+        Purpose::Verify | Purpose::Unsubscribe => {
+            panic!("only password links are made here")
+        }
     };
     let fingerprint = tokens::fingerprint(&user.password_hash);
     let token = tokens::sign(

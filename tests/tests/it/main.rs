@@ -8,6 +8,7 @@ mod api;
 mod blog;
 mod cli;
 mod clients;
+mod consent;
 mod csrf;
 mod delivery;
 mod entities;

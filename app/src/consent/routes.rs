@@ -1,0 +1,129 @@
+//! The recipient's side of an unsubscribe link, outside the site's sessions and CSRF guard:
+//! the recipient has no account, and a mail provider's one-click POST (RFC 8058) carries no
+//! cookie. The signed token in the path is the whole authority.
+//!
+//! - `GET /unsubscribe/{token}` shows what the button does and changes nothing (mail
+//!   scanners follow links);
+//! - `POST /unsubscribe/{token}` — the page's button or the provider's one-click —
+//!   unsubscribes at once, idempotently;
+//! - `POST /unsubscribe/{token}/undo` takes it back.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Html, Path};
+use poem::{IntoResponse, Response, Route, get, handler, post};
+use serde::Serialize;
+
+use super::service::{self, Standing};
+use super::{Recipient, read_token};
+use crate::state::AppState;
+
+/// The routes, nested under `/unsubscribe` by the server.
+pub fn routes() -> Route {
+    Route::new()
+        .at("/:token", get(ask).post(unsubscribe))
+        .at("/:token/undo", post(undo))
+}
+
+#[derive(Serialize)]
+struct View<'a> {
+    /// `ask`, `unsubscribed`, `resubscribed`, `gone`, `invalid` or `unavailable`.
+    step: &'a str,
+    token: &'a str,
+    email: Option<String>,
+    /// Suppressed for another reason (a bounce, a complaint): nothing to undo.
+    reason: Option<&'static str>,
+}
+
+fn page(state: &AppState, status: StatusCode, view: &View<'_>) -> Response {
+    let ctx = minijinja::Value::from(minijinja::value::Serde(view));
+    match state
+        .templates
+        .render("consent/unsubscribe.html", None, ctx)
+    {
+        Ok(html) => Html(html).with_status(status).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the unsubscribe page");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response()
+        }
+    }
+}
+
+/// Runs `act` for the token's recipient and shows where they stand after it as `step`.
+async fn respond<F, Fut>(state: &AppState, token: &str, step: &str, act: F) -> Response
+where
+    F: FnOnce(Recipient) -> Fut,
+    Fut: Future<Output = Result<Option<Standing>, sea_orm::DbErr>>,
+{
+    let view = |step, email, reason| View {
+        step,
+        token,
+        email,
+        reason,
+    };
+    let Ok(who) = read_token(&state.secret_key, token) else {
+        return page(state, StatusCode::NOT_FOUND, &view("invalid", None, None));
+    };
+    match act(who).await {
+        Ok(None) => page(state, StatusCode::OK, &view("gone", None, None)),
+        Ok(Some(standing)) => {
+            let other = standing
+                .suppressed
+                .filter(|r| *r != crate::entities::suppression::Reason::Unsubscribed)
+                .map(|r| r.label());
+            let step = match (step, standing.suppressed) {
+                // Asked, and already unsubscribed: say so, with the undo.
+                ("ask", Some(_)) => "unsubscribed",
+                _ => step,
+            };
+            page(
+                state,
+                StatusCode::OK,
+                &view(step, Some(mask(&standing.email)), other),
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "unsubscribe link: database error");
+            page(
+                state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &view("unavailable", None, None),
+            )
+        }
+    }
+}
+
+#[handler]
+async fn ask(Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
+    respond(state, &token, "ask", |who| {
+        service::standing(&state.db, who)
+    })
+    .await
+}
+
+#[handler]
+async fn unsubscribe(Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
+    respond(state, &token, "unsubscribed", |who| {
+        service::unsubscribe(&state.db, who)
+    })
+    .await
+}
+
+#[handler]
+async fn undo(Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
+    respond(state, &token, "resubscribed", |who| {
+        service::resubscribe(&state.db, who)
+    })
+    .await
+}
+
+/// `ann@example.com` → `a***@example.com`: the recipient recognises it, a passer-by who
+/// got hold of the link learns little.
+fn mask(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
+}
