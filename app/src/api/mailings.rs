@@ -11,7 +11,7 @@ use sea_orm::EntityTrait;
 use super::auth::TokenAuth;
 use super::error::ApiResult;
 use super::{ApiTags, Created, Deleted, ListPage, SortDir, list_query, page_params};
-use crate::delivery::schedule::status_at;
+use crate::delivery::schedule::shown_status;
 use crate::entities::mailing::{self, MailingStatus};
 use crate::entities::{attempt, message};
 use crate::mailings::{report, service};
@@ -49,13 +49,15 @@ impl Periodicity {
     }
 }
 
-/// Where a mailing is by the clock: before its start, between start and end, after.
+/// Where a mailing is: before its start, between start and end, after (or with nothing
+/// left to send), or disabled — the same state the pages show, and the list's filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]
 pub enum Status {
     Created,
     Running,
     Finished,
+    Disabled,
 }
 
 impl From<MailingStatus> for Status {
@@ -145,7 +147,11 @@ fn out(m: mailing::Model, subject: String, client_ids: Vec<i32>) -> MailingOut {
         message_id: m.message_id,
         subject,
         client_ids,
-        status: status_at(&m, Utc::now()).into(),
+        status: if m.is_enabled {
+            shown_status(&m, Utc::now()).into()
+        } else {
+            Status::Disabled
+        },
         start_at: m.start_at,
         end_at: m.end_at,
         periodicity: m.periodicity.into(),

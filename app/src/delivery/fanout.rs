@@ -197,7 +197,8 @@ pub async fn fan_out_due(
     Ok(ids)
 }
 
-/// Status follows the clock: started mailings are running, ended ones finished. Returns
+/// Status follows the clock and the work: started mailings are running; ended ones, and
+/// those with no occurrence to come and no delivery left to try, finished. Returns
 /// how many mailings changed status (the caller clears the home page's cache when any did).
 pub async fn settle_statuses(
     db: &DatabaseConnection,
@@ -226,5 +227,35 @@ pub async fn settle_statuses(
         .filter(mailing::Column::Status.eq(MailingStatus::Created))
         .exec(db)
         .await?;
-    Ok(finished.rows_affected + started.rows_affected)
+    // Nothing left to send: no occurrence to come (a once-mailing that fanned out, a
+    // periodic one whose next occurrence would fall after its end) and no delivery left to
+    // try (pending, or stopped and waiting to be resumed).
+    let done = {
+        use sea_orm::sea_query::{Expr, ExprTrait, Query};
+        let left = Query::select()
+            .expr(Expr::val(1))
+            .from(delivery::Entity)
+            .and_where(
+                Expr::col((delivery::Entity, delivery::Column::MailingId))
+                    .equals((mailing::Entity, mailing::Column::Id)),
+            )
+            .and_where(
+                Expr::col((delivery::Entity, delivery::Column::Status)).is_in([
+                    DeliveryStatus::Pending.as_str(),
+                    DeliveryStatus::Cancelled.as_str(),
+                ]),
+            )
+            .to_owned();
+        mailing::Entity::update_many()
+            .col_expr(
+                mailing::Column::Status,
+                MailingStatus::Finished.as_str().into(),
+            )
+            .filter(mailing::Column::Status.eq(MailingStatus::Running))
+            .filter(mailing::Column::NextRunAt.is_null())
+            .filter(Expr::exists(left).not())
+            .exec(db)
+            .await?
+    };
+    Ok(finished.rows_affected + started.rows_affected + done.rows_affected)
 }

@@ -80,6 +80,19 @@ pub fn status_at(mailing: &mailing::Model, now: DateTime<Utc>) -> MailingStatus 
     }
 }
 
+/// The status a mailing shows: by the clock, except that one the scheduler found done (no
+/// occurrence to come, no delivery left to try: see `fanout::settle_statuses`) is finished
+/// before its end date. Whether it is disabled is shown instead of this (see
+/// `mailings::service::with_status`).
+pub fn shown_status(mailing: &mailing::Model, now: DateTime<Utc>) -> MailingStatus {
+    match status_at(mailing, now) {
+        MailingStatus::Running if mailing.status == MailingStatus::Finished => {
+            MailingStatus::Finished
+        }
+        status => status,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;

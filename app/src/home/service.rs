@@ -9,6 +9,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::blog::service::{self as blog, Summary};
+use crate::entities::mailing::MailingStatus;
 use crate::entities::{client, mailing, mailing_client};
 
 /// Published posts drawn per computation; each view shows three of them.
@@ -17,7 +18,7 @@ const POST_POOL: u64 = 12;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HomeData {
     pub mailings: u64,
-    /// Enabled and inside [start, end) now: status "running" by the clock.
+    /// Enabled, inside [start, end) now, and not done yet: the mailings shown "running".
     pub active_mailings: u64,
     /// Different e-mail addresses among the clients of all mailings.
     pub unique_clients: u64,
@@ -31,6 +32,8 @@ pub async fn home_data<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result
         .filter(mailing::Column::IsEnabled.eq(true))
         .filter(mailing::Column::StartAt.lte(now))
         .filter(mailing::Column::EndAt.gt(now))
+        // Nothing left to send (the scheduler's tick said so, and cleared this cache).
+        .filter(mailing::Column::Status.ne(MailingStatus::Finished))
         .count(db)
         .await?;
     let in_mailings = Query::select()

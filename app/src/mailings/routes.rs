@@ -12,7 +12,7 @@ use poem::{IntoResponse, Response, handler};
 use super::report;
 use super::service::{self, MailingInput};
 use crate::accounts::session::AuthUser;
-use crate::delivery::schedule::status_at;
+use crate::delivery::schedule::shown_status;
 use crate::entities::mailing::Periodicity;
 use crate::entities::{client, mailing, message};
 use crate::error::AppError;
@@ -145,7 +145,7 @@ pub async fn show_mailing(
         "mailings/detail.html",
         context! {
             mailing => Value::from(Serde(&mailing)),
-            status => status_at(&mailing, Utc::now()).as_str(),
+            status => shown_status(&mailing, Utc::now()).as_str(),
             periodicity => mailing.periodicity.label(),
             message => Value::from(Serde(&message)),
             clients => Value::from(Serde(&clients)),

@@ -5,12 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 use serde::Serialize;
 
-use crate::delivery::schedule::status_at;
+use crate::delivery::schedule::{shown_status, status_at};
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::{client, mailing_client, message};
 use crate::error::AppError;
@@ -184,18 +184,31 @@ pub async fn find_owned(
         .ok_or(AppError::NotFound)
 }
 
-/// Status filter by the clock, so the list agrees with what each row shows.
+/// Status filter as each row shows it (`shown_status`): a disabled mailing is disabled and
+/// nothing else, so the counts of the four add up to all mailings.
 pub fn with_status(
     select: Select<mailing::Entity>,
     status: &str,
     now: DateTime<Utc>,
 ) -> Select<mailing::Entity> {
+    let enabled = mailing::Column::IsEnabled.eq(true);
+    let done = mailing::Column::Status.eq(MailingStatus::Finished);
     match status {
-        "created" => select.filter(mailing::Column::StartAt.gt(now)),
+        "created" => select
+            .filter(enabled)
+            .filter(mailing::Column::StartAt.gt(now)),
         "running" => select
+            .filter(enabled)
             .filter(mailing::Column::StartAt.lte(now))
-            .filter(mailing::Column::EndAt.gt(now)),
-        "finished" => select.filter(mailing::Column::EndAt.lte(now)),
+            .filter(mailing::Column::EndAt.gt(now))
+            .filter(mailing::Column::Status.ne(MailingStatus::Finished)),
+        "finished" => select.filter(enabled).filter(
+            Condition::any().add(mailing::Column::EndAt.lte(now)).add(
+                Condition::all()
+                    .add(done)
+                    .add(mailing::Column::StartAt.lte(now)),
+            ),
+        ),
         "disabled" => select.filter(mailing::Column::IsEnabled.eq(false)),
         _ => select,
     }
@@ -268,7 +281,7 @@ pub async fn list_sized(
         .items
         .into_iter()
         .map(|m| Row {
-            status: status_at(&m, now),
+            status: shown_status(&m, now),
             subject: subjects.get(&m.message_id).cloned().unwrap_or_default(),
             clients: counts.get(&m.id).copied().unwrap_or(0) as u64,
             mailing: m,

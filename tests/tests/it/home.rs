@@ -234,7 +234,9 @@ async fn the_workers_status_tick_clears_the_home_page_on_redis() {
         },
     )
     .await;
-    assert_eq!(seen, numbers(1, 1, 0));
+    // Started, and with no client and no occurrence to come, done in the same tick: the
+    // page counts it as a mailing, not as a running one.
+    assert_eq!(seen, numbers(1, 0, 0));
 }
 
 async fn random_posts_are_published_ones(backend: Backend) {
