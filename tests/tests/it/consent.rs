@@ -5,12 +5,11 @@
 
 use std::time::Duration;
 
-use chrono::Duration as Span;
 use mailer::delivery::stop::SUPPRESSED;
+use mailer::entities::client;
 use mailer::entities::delivery::{self, DeliveryStatus};
 use mailer::entities::suppression::{self, Reason};
 use mailer::entities::user::Role;
-use mailer::entities::{client, mailing};
 use mailer_tests::app::eventually;
 use mailer_tests::html::parse;
 use mailer_tests::smtp::ReceivedMail;
@@ -19,8 +18,9 @@ use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, ModelTrait, QueryFilter};
 
-use crate::mailings::{create_mailing, insert_client, make_message};
+use crate::mailings::insert_client;
 use crate::outage::worker;
+use crate::stop::mailing_now;
 
 /// A once-mailing of `v` to `clients` that starts now, and waits until none of its
 /// deliveries is pending. Returns its rows.
@@ -30,24 +30,7 @@ async fn send_to(
     clients: &[i32],
     subject: &str,
 ) -> Vec<delivery::Model> {
-    let message = make_message(app, v.user.id, subject).await;
-    let created = create_mailing(
-        v,
-        message.id,
-        clients,
-        -Span::minutes(1),
-        Span::days(1),
-        "once",
-    )
-    .await;
-    assert_eq!(created.status(), StatusCode::SEE_OTHER);
-    let id = mailing::Entity::find()
-        .filter(mailing::Column::MessageId.eq(message.id))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = mailing_now(app, v, clients, subject).await;
     eventually(Duration::from_secs(30), "the mailing settled", || async {
         let rows = delivery::Entity::find()
             .filter(delivery::Column::MailingId.eq(id))

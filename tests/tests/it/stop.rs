@@ -49,7 +49,7 @@ async fn bulk_clients(app: &TestApp, owner: i32, n: usize) -> Vec<i32> {
 }
 
 /// A once-mailing of `v` to `clients` that starts now; its id.
-async fn mailing_now(app: &TestApp, v: &Visitor, clients: &[i32], subject: &str) -> i32 {
+pub(crate) async fn mailing_now(app: &TestApp, v: &Visitor, clients: &[i32], subject: &str) -> i32 {
     let message = make_message(app, v.user.id, subject).await;
     let created = create_mailing(
         v,
