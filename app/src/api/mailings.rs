@@ -14,6 +14,7 @@ use super::{ApiTags, Created, Deleted, ListPage, SortDir, list_query, page_param
 use crate::delivery::schedule::shown_status;
 use crate::entities::mailing::{self, MailingStatus};
 use crate::entities::{attempt, message};
+use crate::error::AppError;
 use crate::mailings::{report, service};
 use crate::state::AppState;
 
@@ -430,21 +431,37 @@ impl MailingsApi {
 
     /// Send now
     ///
-    /// One extra occurrence at this instant, to every client, through the worker. 409
-    /// while the mailing is disabled.
+    /// One extra occurrence (this second), to every client, through the worker. 409 while
+    /// the mailing is disabled, while a send of it is still going (nothing more is
+    /// queued), and when recipients already got it unless `again=true` says to send it to
+    /// them a second time.
     #[oai(path = "/:id/send", method = "post", operation_id = "send_mailing_now")]
     async fn send_now(
         &self,
         state: Data<&AppState>,
         auth: TokenAuth,
         id: Path<i32>,
+        /// Send even though recipients already got this mailing.
+        again: Query<Option<bool>>,
     ) -> ApiResult<Accepted> {
         let mailing = service::find_owned(&state.db, auth.0.id, id.0).await?;
-        let occurrence_at = service::send_now(&state, &mailing).await?;
-        Ok(Accepted::Accepted(Json(SendQueued {
-            mailing_id: mailing.id,
-            occurrence_at,
-        })))
+        match service::send_now(&state, &mailing, again.0.unwrap_or(false)).await? {
+            service::SendNow::Queued(occurrence_at) => Ok(Accepted::Accepted(Json(SendQueued {
+                mailing_id: mailing.id,
+                occurrence_at,
+            }))),
+            service::SendNow::AlreadySending => Err(AppError::Conflict(format!(
+                "Mailing #{} is still being sent: nothing more was queued.",
+                mailing.id
+            ))
+            .into()),
+            service::SendNow::WouldRepeat(n) => Err(AppError::Conflict(format!(
+                "{n} recipient(s) already got mailing #{}; send with again=true to send it \
+                 to them a second time.",
+                mailing.id
+            ))
+            .into()),
+        }
     }
 
     /// Attempts of a mailing

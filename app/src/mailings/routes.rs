@@ -192,14 +192,36 @@ pub async fn send_mailing_now(
     session: &Session,
     AuthUser(user): AuthUser,
     Path(id): Path<i32>,
+    body: String,
 ) -> Result<Response, AppError> {
     let mailing = service::find_owned(&state.db, user.id, id).await?;
-    service::send_now(state, &mailing).await?;
-    flash(
-        session,
-        "success",
-        format!("Mailing #{id} is being sent now."),
-    );
+    let again = form_urlencoded::parse(body.as_bytes()).any(|(k, v)| k == "again" && v == "yes");
+    match service::send_now(state, &mailing, again).await? {
+        service::SendNow::Queued(_) => {
+            flash(
+                session,
+                "success",
+                format!("Mailing #{id} is being sent now."),
+            );
+        }
+        service::SendNow::AlreadySending => {
+            flash(
+                session,
+                "info",
+                format!("Mailing #{id} is still being sent: nothing more was queued."),
+            );
+        }
+        service::SendNow::WouldRepeat(recipients) => {
+            return Ok(Page::new(
+                "mailings/confirm_send.html",
+                context! {
+                    mailing => Value::from(Serde(&mailing)),
+                    recipients => recipients,
+                },
+            )
+            .into_response());
+        }
+    }
     Ok(see_other(&format!("/mailings/{id}")))
 }
 

@@ -416,17 +416,56 @@ pub async fn send_if_due(state: &AppState, mailing: &mailing::Model) -> Result<b
     Ok(due)
 }
 
-/// "Send now": one extra occurrence at this instant, to every client, through the worker.
-/// Refused while the mailing is disabled. Returns the occurrence queued.
+/// What "Send now" did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendNow {
+    /// An extra occurrence at this second, to every client, queued for the worker.
+    Queued(DateTime<Utc>),
+    /// A send of this mailing is still going: nothing more was queued (a second click).
+    AlreadySending,
+    /// This many of its recipients already got it: sending again needs `again`.
+    WouldRepeat(u64),
+}
+
+/// "Send now": one extra occurrence, to every client, through the worker. Refused while
+/// the mailing is disabled; does nothing while a send of it is still going; asks first
+/// (`again`) when recipients already got it. The occurrence is the current second, so a
+/// double click makes one send even before the first one's deliveries exist.
 pub async fn send_now(
     state: &crate::state::AppState,
     mailing: &mailing::Model,
-) -> Result<DateTime<Utc>, AppError> {
+    again: bool,
+) -> Result<SendNow, AppError> {
+    use crate::entities::delivery::DeliveryStatus;
+    use sea_orm::{PaginatorTrait, QuerySelect};
     if !mailing.is_enabled {
         return Err(AppError::Conflict(format!(
             "Mailing #{} is disabled; enable it before sending.",
             mailing.id
         )));
+    }
+    let of_mailing = || {
+        crate::entities::delivery::Entity::find()
+            .filter(crate::entities::delivery::Column::MailingId.eq(mailing.id))
+    };
+    let sending = of_mailing()
+        .filter(crate::entities::delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .count(&state.db)
+        .await?;
+    if sending > 0 {
+        return Ok(SendNow::AlreadySending);
+    }
+    if !again {
+        let got_it = of_mailing()
+            .select_only()
+            .column(crate::entities::delivery::Column::ClientId)
+            .filter(crate::entities::delivery::Column::Status.eq(DeliveryStatus::Sent))
+            .distinct()
+            .count(&state.db)
+            .await?;
+        if got_it > 0 {
+            return Ok(SendNow::WouldRepeat(got_it));
+        }
     }
     let occurrence = Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now);
     state
@@ -437,7 +476,7 @@ pub async fn send_now(
             occurrence,
         })
         .await?;
-    Ok(occurrence)
+    Ok(SendNow::Queued(occurrence))
 }
 
 pub async fn set_enabled(

@@ -190,8 +190,18 @@ async fn mailing_sends_at_once_to_every_client(backend: Backend) {
         "{csv}"
     );
 
-    // "Send now": an extra occurrence to every client, and the progress poll follows it.
-    let sent = v.post_form(&format!("/mailings/{}/send", m.id), &[]).await;
+    // "Send now" on a mailing that was sent: it says how many would get it again and asks
+    // first, queueing nothing.
+    let ask = v.post_form(&format!("/mailings/{}/send", m.id), &[]).await;
+    assert_eq!(ask.status(), StatusCode::OK);
+    let ask = parse(&ask.text().await.unwrap());
+    assert_eq!(ask.text("#repeat-count strong").as_deref(), Some("3"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(app.smtp.messages().len(), 3, "asking sent nothing");
+    // Confirmed: an extra occurrence to every client, and the progress poll follows it.
+    let sent = v
+        .post_form(&format!("/mailings/{}/send", m.id), &[("again", "yes")])
+        .await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     let mails = app.smtp.wait_for_messages(6, Duration::from_secs(30)).await;
     let ids: std::collections::HashSet<String> = mails

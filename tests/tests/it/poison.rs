@@ -137,7 +137,10 @@ async fn a_poison_client_fails_alone_and_the_worker_goes_on(backend: Backend) {
         .unwrap()
         .unwrap();
     let sent = v
-        .post_form(&format!("/mailings/{}/send", mailing.id), &[])
+        .post_form(
+            &format!("/mailings/{}/send", mailing.id),
+            &[("again", "yes")],
+        )
         .await;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);
     app.smtp.wait_for_messages(8, Duration::from_secs(60)).await;

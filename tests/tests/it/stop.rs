@@ -11,6 +11,7 @@ use mailer::entities::mailing::MailingStatus;
 use mailer::entities::user::Role;
 use mailer::entities::{client, mailing};
 use mailer_tests::app::eventually;
+use mailer_tests::html::parse;
 use mailer_tests::smtp::Behavior;
 use mailer_tests::users::{Visitor, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
@@ -160,7 +161,7 @@ async fn disabling_stops_a_send_and_enabling_resumes_it(backend: Backend) {
         .text()
         .await
         .unwrap();
-    let page = mailer_tests::html::parse(&page);
+    let page = parse(&page);
     assert_eq!(
         page.text("#progress-cancelled"),
         Some(cancelled.to_string()),
@@ -330,4 +331,61 @@ async fn a_sent_once_mailing_is_finished_sqlite() {
 #[tokio::test]
 async fn a_sent_once_mailing_is_finished_postgres() {
     a_sent_once_mailing_is_finished(Backend::Postgres).await;
+}
+
+/// "Send now" again while the first send is still going does nothing: one extra
+/// occurrence, each client gets it once more, and the owner is told why.
+async fn a_second_send_now_while_sending_does_nothing(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let clients = bulk_clients(&app, v.user.id, 3).await;
+    let id = mailing_now(&app, &v, &clients, "Twice").await;
+    let _worker = worker(&app, "worker.log");
+    all_sent(&app, 3, Duration::from_secs(30)).await;
+    app.smtp
+        .set_default(Behavior::Delay(Duration::from_millis(1_500)));
+    let first = v
+        .post_form(&format!("/mailings/{id}/send"), &[("again", "yes")])
+        .await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    eventually(Duration::from_secs(10), "the extra occurrence", || async {
+        (rows_of(&app, id).await.len() == 6).then_some(())
+    })
+    .await;
+    let second = v
+        .post_form(&format!("/mailings/{id}/send"), &[("again", "yes")])
+        .await;
+    assert_eq!(second.status(), StatusCode::SEE_OTHER);
+    let page = parse(
+        &v.get(&format!("/mailings/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        page.text(".flash.info")
+            .is_some_and(|t| t.contains("still being sent")),
+        "the owner is told why nothing happened"
+    );
+    all_sent(&app, 6, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(rows_of(&app, id).await.len(), 6, "one extra occurrence");
+    assert_eq!(
+        app.smtp.messages().len(),
+        6,
+        "each client got it twice, not three times"
+    );
+}
+
+#[tokio::test]
+async fn a_second_send_now_while_sending_does_nothing_sqlite() {
+    a_second_send_now_while_sending_does_nothing(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_second_send_now_while_sending_does_nothing_postgres() {
+    a_second_send_now_while_sending_does_nothing(Backend::Postgres).await;
 }
