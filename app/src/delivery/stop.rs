@@ -96,6 +96,27 @@ pub fn claimable() -> Condition {
     Condition::all().add(sendable()).add(suppressed().not())
 }
 
+/// Sets rows to `status` with `why` as their last error, held by nobody (no claim, no
+/// queued job's mark): the one shape of every change this module makes.
+fn set_free(
+    status: DeliveryStatus,
+    why: SimpleExpr,
+    now: DateTime<Utc>,
+) -> sea_orm::UpdateMany<delivery::Entity> {
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
+        .col_expr(delivery::Column::LastError, why)
+        .col_expr(
+            delivery::Column::ClaimedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            delivery::Column::NextTryAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+}
+
 /// Pending rows held by no worker.
 fn unclaimed(now: DateTime<Utc>) -> Condition {
     Condition::all()
@@ -123,18 +144,7 @@ pub async fn cancel_stopped<C: ConnectionTrait>(
     let mut ended = 0;
     for chunk in ids.chunks(CHUNK) {
         let end = |status: DeliveryStatus, why: SimpleExpr| {
-            delivery::Entity::update_many()
-                .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
-                .col_expr(delivery::Column::LastError, why)
-                .col_expr(
-                    delivery::Column::ClaimedUntil,
-                    Expr::value(None::<DateTime<Utc>>),
-                )
-                .col_expr(
-                    delivery::Column::NextTryAt,
-                    Expr::value(None::<DateTime<Utc>>),
-                )
-                .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+            set_free(status, why, now)
                 .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
                 .filter(unclaimed(now))
         };
@@ -155,21 +165,7 @@ pub async fn cancel_stopped<C: ConnectionTrait>(
 /// Cancelled deliveries whose mailing is enabled and whose owner is active again become
 /// pending, held by nobody: the sweep of the same tick queues them. Returns how many.
 pub async fn resume<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let resumed = delivery::Entity::update_many()
-        .col_expr(
-            delivery::Column::Status,
-            Expr::value(DeliveryStatus::Pending.as_str()),
-        )
-        .col_expr(delivery::Column::LastError, Expr::value(None::<String>))
-        .col_expr(
-            delivery::Column::ClaimedUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(
-            delivery::Column::NextTryAt,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+    let resumed = set_free(DeliveryStatus::Pending, Expr::value(None::<String>), now)
         .filter(delivery::Column::Status.eq(DeliveryStatus::Cancelled))
         .filter(sendable())
         .exec(db)

@@ -51,16 +51,20 @@ async fn bulk_clients(app: &TestApp, owner: i32, n: usize) -> Vec<i32> {
 
 /// A once-mailing of `v` to `clients` that starts now; its id.
 pub(crate) async fn mailing_now(app: &TestApp, v: &Visitor, clients: &[i32], subject: &str) -> i32 {
+    mailing_between(app, v, clients, subject, -Span::minutes(1), Span::days(1)).await
+}
+
+/// A once-mailing of `v` to `clients` from `start` to `end` (from now); its id.
+async fn mailing_between(
+    app: &TestApp,
+    v: &Visitor,
+    clients: &[i32],
+    subject: &str,
+    start: Span,
+    end: Span,
+) -> i32 {
     let message = make_message(app, v.user.id, subject).await;
-    let created = create_mailing(
-        v,
-        message.id,
-        clients,
-        -Span::minutes(1),
-        Span::days(1),
-        "once",
-    )
-    .await;
+    let created = create_mailing(v, message.id, clients, start, end, "once").await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     mailing::Entity::find()
         .filter(mailing::Column::MessageId.eq(message.id))
@@ -219,24 +223,15 @@ async fn blocking_the_owner_stops_their_mail_and_unblocking_resumes_it(backend: 
     let clients = bulk_clients(&app, v.user.id, n).await;
     let id = mailing_now(&app, &v, &clients[..n - 10], "Block me").await;
     // Due 6 s from now (the form takes whole minutes), to the last 10 clients.
-    let message = make_message(&app, v.user.id, "Later").await;
-    let created = create_mailing(
+    let later = mailing_between(
+        &app,
         &v,
-        message.id,
         &clients[n - 10..],
+        "Later",
         Span::days(1),
         Span::days(2),
-        "once",
     )
     .await;
-    assert_eq!(created.status(), StatusCode::SEE_OTHER);
-    let later = mailing::Entity::find()
-        .filter(mailing::Column::MessageId.eq(message.id))
-        .one(&app.state.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
     let due = tokio::time::Instant::now() + Duration::from_secs(6);
     let starts = Utc::now() + Span::seconds(6);
     mailing::Entity::update_many()
