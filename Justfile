@@ -68,9 +68,9 @@ lint:
 fmt:
     cargo fmt --all
 
-# Delivery benchmark: N deliveries (default 20,000) through postfix's smtp-sink, next to smtp-source's own rate in the same run, and the worker's peak RSS (needs PostgreSQL and Redis)
-bench-delivery n="20000":
-    tests/bench/delivery.sh {{ n }}
+# Delivery benchmark: N deliveries (default 20,000) through postfix's smtp-sink, next to smtp-source's own rate in the same run, and the worker's peak RSS (needs PostgreSQL and Redis); dkim=ed25519|rsa signs every message
+bench-delivery n="20000" dkim="":
+    tests/bench/delivery.sh {{ n }} {{ dkim }}
 
 # End-to-end story in Debian's chromium (playwright-core) against the real server and worker on the embedded default; screenshots go to tests/screenshots/
 e2e:

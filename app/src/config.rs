@@ -80,6 +80,9 @@ pub struct Config {
     pub pages: PagesConfig,
     pub throttle: ThrottleConfig,
     pub proxies: ProxiesConfig,
+    pub bounces: BouncesConfig,
+    /// DKIM signing of every outgoing e-mail (`MAILER_DKIM__*`, all three or none).
+    pub dkim: crate::dkim::DkimSettings,
 }
 
 /// Limits on failed sign-ins and on account e-mails (`MAILER_THROTTLE__*`). An attacker
@@ -240,6 +243,93 @@ mod ip_ranges {
     }
 }
 
+/// Bounces, complaints and unsubscribes by mail (`MAILER_BOUNCES__*`; see `bounces`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BouncesConfig {
+    /// The inbound address: mailing e-mails go out with the envelope sender
+    /// `<local>+<delivery>.<mac>@<domain>` (VERP), and `List-Unsubscribe` names
+    /// `unsubscribe+<token>@<domain>`. Defaults to `bounces@` the domain of `mail_from`.
+    pub address: Option<String>,
+    /// Soft bounces (mailbox full, deferred to the end) of one address before it is
+    /// suppressed as bounced.
+    pub soft_limit: u32,
+    /// Shared secret of `POST /bounces/inbound` (`Authorization: Bearer …`); the endpoint
+    /// answers 404 without it.
+    #[serde(serialize_with = "expose_opt")]
+    pub secret: Option<SecretString>,
+    /// The IMAP server holding the bounce mailbox; no processing without it.
+    pub imap_host: Option<String>,
+    /// Defaults to 993 with TLS, 143 without.
+    pub imap_port: Option<u16>,
+    /// Implicit TLS (`imaps`); off only for a server on the same host or in tests.
+    pub imap_tls: bool,
+    pub imap_user: String,
+    #[serde(serialize_with = "expose_opt")]
+    pub imap_password: Option<SecretString>,
+    /// The folder read; handled mail goes to `<processed_folder>`, mail that could not be
+    /// understood to `<unparsed_folder>`.
+    pub imap_mailbox: String,
+    pub processed_folder: String,
+    pub unparsed_folder: String,
+    /// How often the worker reads the mailbox, in seconds.
+    pub poll_secs: u64,
+}
+
+impl Default for BouncesConfig {
+    fn default() -> Self {
+        Self {
+            address: None,
+            soft_limit: 3,
+            secret: None,
+            imap_host: None,
+            imap_port: None,
+            imap_tls: true,
+            imap_user: String::new(),
+            imap_password: None,
+            imap_mailbox: "INBOX".into(),
+            processed_folder: "Processed".into(),
+            unparsed_folder: "Unparsed".into(),
+            poll_secs: 60,
+        }
+    }
+}
+
+impl BouncesConfig {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_secs(self.poll_secs)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(address) = &self.address {
+            address
+                .parse::<lettre::Address>()
+                .map_err(|e| invalid("MAILER_BOUNCES__ADDRESS", format!("not an address ({e})")))?;
+        }
+        if self.soft_limit == 0 || self.poll_secs == 0 {
+            return Err(invalid(
+                "MAILER_BOUNCES__SOFT_LIMIT / MAILER_BOUNCES__POLL_SECS",
+                "must be at least 1",
+            ));
+        }
+        if let Some(secret) = &self.secret
+            && secret.expose_secret().len() < 16
+        {
+            return Err(invalid(
+                "MAILER_BOUNCES__SECRET",
+                "must be at least 16 characters",
+            ));
+        }
+        if self.imap_host.is_some() && self.imap_user.is_empty() {
+            return Err(invalid(
+                "MAILER_BOUNCES__IMAP_USER",
+                "is required with MAILER_BOUNCES__IMAP_HOST",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The cached public pages: home and blog (`MAILER_PAGES__*`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -385,6 +475,8 @@ impl Default for Config {
             pages: PagesConfig::default(),
             throttle: ThrottleConfig::default(),
             proxies: ProxiesConfig::default(),
+            bounces: BouncesConfig::default(),
+            dkim: crate::dkim::DkimSettings::default(),
         }
     }
 }
@@ -557,7 +649,11 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        self.throttle.validate()
+        self.dkim
+            .check()
+            .map_err(|(setting, reason)| invalid(setting, reason))?;
+        self.throttle.validate()?;
+        self.bounces.validate()
     }
 
     pub fn database_kind(&self) -> Result<DatabaseKind, ConfigError> {
@@ -649,6 +745,16 @@ mod tests {
             (
                 "[throttle]\nslowdown_ms = 60000",
                 "MAILER_THROTTLE__SLOWDOWN_MS",
+            ),
+            (
+                "[bounces]\naddress = \"not an address\"",
+                "MAILER_BOUNCES__ADDRESS",
+            ),
+            ("[bounces]\nsoft_limit = 0", "MAILER_BOUNCES__SOFT_LIMIT"),
+            ("[bounces]\nsecret = \"short\"", "MAILER_BOUNCES__SECRET"),
+            (
+                "[bounces]\nimap_host = \"imap.example.com\"",
+                "MAILER_BOUNCES__IMAP_USER",
             ),
         ];
         for (toml, names) in cases {

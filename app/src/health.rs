@@ -1,5 +1,6 @@
 //! `/healthz`: which database, queue, cache and mail modes are in use, and whether each
-//! answers right now. 200 when all do, 503 otherwise — for load balancers and humans.
+//! answers right now. 200 when all do, 503 otherwise — for load balancers and humans. It
+//! also says whether outgoing mail is DKIM-signed.
 
 use std::time::Duration;
 
@@ -27,6 +28,15 @@ pub struct Health {
     pub queue: Component,
     pub cache: Component,
     pub mail: Component,
+    /// Whether outgoing mail is DKIM-signed, and with what (never the key).
+    pub dkim: Dkim,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Dkim {
+    pub signing: bool,
+    #[serde(flatten)]
+    pub with: Option<crate::dkim::SigningInfo>,
 }
 
 async fn bounded(check: impl Future<Output = bool>) -> bool {
@@ -75,6 +85,10 @@ pub async fn check(state: &AppState) -> Health {
         mail: Component {
             mode: mode_name(state.mailer.mode()),
             ok: mail,
+        },
+        dkim: Dkim {
+            signing: state.dkim.is_some(),
+            with: state.dkim.as_ref().map(|s| s.info()),
         },
     }
 }

@@ -2,6 +2,7 @@
 //! outbox folder with their links printed to the log, so a newcomer can click them.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
@@ -10,13 +11,21 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::dkim::{SignError, Signer};
 use crate::jobs::MailJob;
 
 /// A send that took longer than this failed (lettre's own timeout covers only the connect).
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
-pub enum Mailer {
+pub struct Mailer {
+    way: Way,
+    /// DKIM-signs every e-mail when configured.
+    dkim: Option<Arc<Signer>>,
+}
+
+#[derive(Clone)]
+enum Way {
     Outbox {
         dir: PathBuf,
         from: Mailbox,
@@ -50,6 +59,8 @@ pub enum MailError {
     Timeout(Duration),
     #[error("outbox: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Sign(#[from] SignError),
 }
 
 impl MailError {
@@ -57,7 +68,7 @@ impl MailError {
     /// address will fail the same way every time.
     pub fn is_transient(&self) -> bool {
         match self {
-            MailError::Address(_) | MailError::Build(_) => false,
+            MailError::Address(_) | MailError::Build(_) | MailError::Sign(_) => false,
             MailError::Smtp(e) => !e.is_permanent(),
             MailError::Timeout(_) | MailError::Io(_) => true,
         }
@@ -65,9 +76,10 @@ impl MailError {
 }
 
 impl Mailer {
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+    /// `dkim`: the process's signer (see `AppState`), when signing is on.
+    pub fn from_config(config: &Config, dkim: Option<Arc<Signer>>) -> anyhow::Result<Self> {
         let from: Mailbox = config.sender()?;
-        Ok(match &config.smtp_url {
+        let way = match &config.smtp_url {
             Some(url) => {
                 let url = url.expose_secret();
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -80,33 +92,34 @@ impl Mailer {
                     _ => 587,
                 });
                 let server = format!("{}:{port}", parsed.host_str().unwrap_or("localhost"));
-                Mailer::Smtp {
+                Way::Smtp {
                     transport,
                     from,
                     server,
                     implicit_tls: parsed.scheme() == "smtps",
                 }
             }
-            None => Mailer::Outbox {
+            None => Way::Outbox {
                 dir: config.outbox_dir(),
                 from,
             },
-        })
+        };
+        Ok(Self { way, dkim })
     }
 
     pub fn mode(&self) -> MailMode {
-        match self {
-            Mailer::Outbox { .. } => MailMode::Outbox,
-            Mailer::Smtp { .. } => MailMode::Smtp,
+        match self.way {
+            Way::Outbox { .. } => MailMode::Outbox,
+            Way::Smtp { .. } => MailMode::Smtp,
         }
     }
 
     /// Can mail go out right now? (SMTP answers, or the outbox folder is writable.)
     pub async fn ping(&self) -> bool {
-        match self {
-            Mailer::Outbox { dir, .. } => tokio::fs::create_dir_all(dir).await.is_ok(),
+        match &self.way {
+            Way::Outbox { dir, .. } => tokio::fs::create_dir_all(dir).await.is_ok(),
             // A new connection, not one from the pool: is the server accepting right now?
-            Mailer::Smtp {
+            Way::Smtp {
                 server,
                 implicit_tls,
                 ..
@@ -121,9 +134,9 @@ impl Mailer {
     }
 
     pub async fn send(&self, job: &MailJob) -> Result<(), MailError> {
-        match self {
-            Mailer::Outbox { dir, from } => {
-                let message = build(from, job)?;
+        match &self.way {
+            Way::Outbox { dir, from } => {
+                let message = self.build(from, job)?;
                 tokio::fs::create_dir_all(dir).await?;
                 let name = format!(
                     "{}-{}.eml",
@@ -142,16 +155,26 @@ impl Mailer {
                 );
                 Ok(())
             }
-            Mailer::Smtp {
+            Way::Smtp {
                 transport, from, ..
             } => {
-                let message = build(from, job)?;
+                let message = self.build(from, job)?;
                 match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
                     Ok(result) => result.map(drop).map_err(MailError::from),
                     Err(_) => Err(MailError::Timeout(SEND_TIMEOUT)),
                 }
             }
         }
+    }
+
+    /// The e-mail of `job`, signed when DKIM is on. It has a Message-ID of the sender's
+    /// domain: a relay would otherwise add one after the signature.
+    fn build(&self, from: &Mailbox, job: &MailJob) -> Result<Message, MailError> {
+        let mut message = build(from, job)?;
+        if let Some(signer) = &self.dkim {
+            signer.sign(&mut message)?;
+        }
+        Ok(message)
     }
 }
 
@@ -174,10 +197,16 @@ fn build(from: &Mailbox, job: &MailJob) -> Result<Message, MailError> {
         .to
         .parse()
         .map_err(|_| MailError::Address(job.to.clone()))?;
+    let message_id = format!(
+        "<{}@{}>",
+        uuid::Uuid::new_v4().simple(),
+        from.email.domain()
+    );
     let builder = Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(job.subject.clone());
+        .subject(job.subject.clone())
+        .message_id(Some(message_id));
     let message = match &job.html {
         Some(html) => builder.multipart(MultiPart::alternative_plain_html(
             job.text.clone(),

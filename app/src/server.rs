@@ -23,6 +23,7 @@ fn site() -> Site {
     let site = crate::blog::routes(site);
     let site = crate::accounts::routes(site);
     let site = crate::clients::routes(site);
+    let site = crate::consent::routes(site);
     let site = crate::messages::routes(site);
     let site = crate::mailings::routes(site);
     crate::reports::routes(site)
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> impl Endpoint {
     Route::new()
         .at("/healthz", get(crate::health::healthz))
         .at("/static/*name", get(assets::serve_static))
+        .at("/favicon.ico", get(assets::serve_favicon))
         .at(
             "/media/avatars/:name",
             get(crate::accounts::routes::serve_avatar),
@@ -93,6 +95,8 @@ pub fn router(state: AppState) -> impl Endpoint {
         .nest("/api", crate::api::routes())
         // A recipient's unsubscribe link: the signed token is the authority, no cookie.
         .nest("/unsubscribe", crate::consent::routes::routes())
+        // An MTA's pipe posting raw bounces: a shared secret is the authority, no cookie.
+        .nest("/bounces", crate::bounces::routes::routes())
         .nest("/", pages)
         .data(state.clone())
         // Cached public pages go to visitors without a session before anything else runs

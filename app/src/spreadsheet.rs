@@ -98,3 +98,47 @@ mod tests {
         }
     }
 }
+
+/// Why an uploaded CSV file cannot be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImportError {
+    #[error("The file is empty.")]
+    Empty,
+    #[error("The file is larger than 10 MB.")]
+    TooLarge,
+    #[error("The file is not UTF-8 text. In your spreadsheet choose \"CSV UTF-8\" when saving.")]
+    NotUtf8,
+    #[error("The file could not be read as CSV: {0}")]
+    Csv(String),
+}
+
+/// Largest CSV file an import takes.
+pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+
+/// An uploaded CSV file as records: UTF-8 (a BOM is dropped), `;` or `,` (whichever the
+/// first line has more of), rows of any length, no header assumed.
+pub fn read_upload(bytes: &[u8]) -> Result<(csv::Reader<&[u8]>, u8), ImportError> {
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| ImportError::NotUtf8)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(ImportError::Empty);
+    }
+    let first_line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    Ok((reader, delimiter))
+}

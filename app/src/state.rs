@@ -22,6 +22,8 @@ pub struct Shared {
     pub cache: Cache,
     pub queues: Queues,
     pub mailer: Mailer,
+    /// Signs every outgoing e-mail when `MAILER_DKIM__*` is set (the key read once, here).
+    pub dkim: Option<Arc<crate::dkim::Signer>>,
     pub templates: Templates,
     pub secret_key: SecretString,
 }
@@ -29,10 +31,7 @@ pub struct Shared {
 impl AppState {
     /// Connects to everything the config names and applies pending migrations.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = crate::db::connect(&config).await?;
-        crate::db::migrate(&db)
-            .await
-            .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
+        let db = crate::db::connect_migrated(&config).await?;
         Self::with_db(config, db).await
     }
 
@@ -41,7 +40,8 @@ impl AppState {
         let secret_key = secret_key(&config)?;
         let cache = Cache::from_config(&config).await?;
         let queues = Queues::connect(&config, &db).await?;
-        let mailer = Mailer::from_config(&config)?;
+        let dkim = config.dkim.signer()?;
+        let mailer = Mailer::from_config(&config, dkim.clone())?;
         let templates = Templates::new(config.templates_dir(), config.templates_reload)?;
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
@@ -49,6 +49,7 @@ impl AppState {
             cache,
             queues,
             mailer,
+            dkim,
             templates,
             secret_key,
         })))

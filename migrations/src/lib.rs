@@ -20,6 +20,7 @@ mod m20261206_000011_delivery_write_path;
 mod m20261206_000012_attempt_log_references;
 mod m20261206_000013_attempt_log_indexes;
 mod m20261207_000014_suppressions;
+mod m20261207_000015_feedback;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_attempt_log_references::Migration),
             Box::new(m20261206_000013_attempt_log_indexes::Migration),
             Box::new(m20261207_000014_suppressions::Migration),
+            Box::new(m20261207_000015_feedback::Migration),
         ]
     }
 }
@@ -61,6 +63,8 @@ pub const TABLES: &[&str] = &[
     "api_tokens",
     "report_days",
     "suppressions",
+    "feedback",
+    "global_suppressions",
 ];
 
 /// `CREATE INDEX` for `columns` of `table`, named `idx_<table>_<col>_<col>`.

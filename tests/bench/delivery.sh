@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `just bench-delivery [N]`: how fast mailer-worker sends, next to what the SMTP sink itself
-# takes in the same run.
+# `just bench-delivery [N] [ed25519|rsa]`: how fast mailer-worker sends, next to what the SMTP
+# sink itself takes in the same run; with a second argument (or BENCH_DKIM), every message
+# is DKIM-signed with a key `mailer dkim generate` makes for the run.
 #
 # 1. postfix's smtp-sink listens on a free port (Debian's postfix package, installed if
 #    missing; the postfix daemon itself is never started).
@@ -14,12 +15,20 @@
 #    and stolen time from /proc/stat).
 # Knobs: BENCH_CONCURRENCY (the worker's deliveries in flight, default 256),
 # BENCH_THREADS (its Tokio threads), BENCH_PG_SSLMODE (default disable: a local database),
+# BENCH_DKIM (ed25519 or rsa: sign every message), BENCH_PROFILE (default release; debug
+# checks the script quickly, its figures mean nothing),
 # BENCH_LOG_LEVEL and BENCH_KEEP_LOG=<file> (keep its log;
 # `BENCH_LOG_LEVEL=warn,mailer::delivery=debug` logs each group's claim, send and record times).
 # Everything it made (database, Redis keys, processes, temp dir) is removed at the end.
 set -euo pipefail
 
 N="${1:-20000}"
+DKIM="${2:-${BENCH_DKIM:-}}"
+case "$DKIM" in
+    "" | ed25519 | rsa) ;;
+    *) echo "DKIM algorithm must be ed25519 or rsa, not $DKIM"; exit 1 ;;
+esac
+PROFILE="${BENCH_PROFILE:-release}"
 CONNECTIONS=10
 CONCURRENCY="${BENCH_CONCURRENCY:-256}"
 PG="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
@@ -36,8 +45,12 @@ need psql || { echo "psql is needed (postgresql-client)"; exit 1; }
 pg_isready -h 127.0.0.1 -q || { echo "PostgreSQL is not up on 127.0.0.1:5432"; exit 1; }
 redis-cli -u "$REDIS" ping >/dev/null || { echo "Redis is not up at $REDIS"; exit 1; }
 
-cargo build --release --bins --quiet
-BIN="$TARGET/release"
+if [ "$PROFILE" = release ]; then
+    cargo build --release --bins --quiet
+else
+    cargo build --bins --quiet
+fi
+BIN="$TARGET/$PROFILE"
 
 WORK="$(mktemp -d)"
 DB="mailer_bench_$$"
@@ -97,6 +110,11 @@ export SECRET_KEY="bench-secret-key-bench-secret-key-0123456789" MAILER_DATA_DIR
 export SMTP_URL="smtp://127.0.0.1:$PORT" MAILER_LOG_LEVEL="${BENCH_LOG_LEVEL:-warn}"
 export MAILER_WORKER__SMTP_CONNECTIONS="$CONNECTIONS" MAILER_WORKER__CONCURRENCY="$CONCURRENCY"
 export MAILER_WORKER__TICK_INTERVAL_SECS=1 MAILER_WORKER__POLL_INTERVAL_MS=50
+if [ -n "$DKIM" ]; then
+    "$BIN/mailer" dkim generate --selector bench --domain example.com --algorithm "$DKIM" \
+        --out "$WORK/dkim.pem" >/dev/null 2>&1
+    export MAILER_DKIM__SELECTOR=bench MAILER_DKIM__DOMAIN=example.com MAILER_DKIM__KEY_FILE="$WORK/dkim.pem"
+fi
 "$BIN/mailer" migrate >/dev/null
 MAILER_SUPERUSER_PASSWORD="Quartz-Lantern-$$-Fjord" "$BIN/mailer" createsuperuser --email bench@example.com >/dev/null
 q() { psql "$DATABASE_URL" -qAtc "$1"; }
@@ -163,6 +181,7 @@ WALL=$(python3 -c "print(round($end - $start, 1))")
 RATIO=$(python3 -c "print(round(100 * $OUR_RATE / $SOURCE_RATE))")
 echo
 printf '%-34s %s\n' "deliveries sent / failed" "$SENT / $FAILED"
+printf '%-34s %s\n' "DKIM" "${DKIM:-off}"
 printf '%-34s %s\n' "smtp-source ($CONNECTIONS connections)" "$SOURCE_RATE messages/s (best of ${SOURCE_RATES[*]})"
 printf '%-34s %s\n' "mailer-worker ($CONNECTIONS connections)" "$OUR_RATE messages/s (first to last attempt)"
 printf '%-34s %s\n' "ratio" "$RATIO% of smtp-source"

@@ -61,7 +61,10 @@ async function step(name, fn) {
 
 /** The decoded text of every part of an .eml file (7bit, quoted-printable or base64). */
 function mailText(raw) {
-  const parts = raw.split(/\r?\n--[^\r\n]+\r?\n/);
+  // Split at the MIME boundary only: a text body's "-- " signature line is not one.
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(raw)?.[1];
+  const escaped = boundary?.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const parts = escaped ? raw.split(new RegExp(`\\r?\\n--${escaped}(?:--)?\\r?\\n`)) : [raw];
   return parts
     .map((part) => {
       const split = part.search(/\r?\n\r?\n/);
@@ -289,6 +292,36 @@ async function readReport(page) {
   await shot(page, "e2e-mailing-report.png");
 }
 
+/**
+ * A recipient unsubscribes from the link in their e-mail (a fresh browser: no account, no
+ * cookie); the owner then sees it in the client list, the suppression list and the report.
+ */
+async function recipientUnsubscribes(browser, page) {
+  const link = await linkFromOutbox("grace@example.com", "/unsubscribe/");
+  const stranger = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const recipient = await stranger.newPage();
+  await recipient.goto(link);
+  assert.equal(await recipient.locator("article").getAttribute("data-step"), "ask", "GET only asks");
+  await recipient.getByRole("button", { name: "Unsubscribe", exact: true }).click();
+  await recipient.locator("article[data-step='unsubscribed']").waitFor();
+  await shot(recipient, "e2e-unsubscribed.png");
+  await stranger.close();
+
+  await page.goto(url("/clients?status=unsubscribed"));
+  const rows = await page.locator("#client-rows tbody tr td:nth-child(2)").allTextContents();
+  assert.deepEqual(rows, ["grace@example.com"]);
+  assert.equal(await page.locator("#client-rows .badge.state-unsubscribed").count(), 1);
+  await shot(page, "e2e-client-states.png");
+  await page.goto(url("/suppressions"));
+  assert.equal(await page.locator("#suppression-rows tbody tr").count(), 1);
+  assert.equal(await page.locator("#suppression-rows a[href$='/delete']").count(), 0, "no Remove for an unsubscribe");
+  await shot(page, "e2e-suppressions.png");
+  await page.goto(url("/reports?range=today"));
+  assert.equal(await page.locator("#total-unsubscribes").textContent(), "1");
+  await page.locator("svg.chart circle.said title").first().waitFor({ state: "attached" });
+  await shot(page, "e2e-reports.png");
+}
+
 async function phoneWidth(browser, storageState, mailingPath) {
   const phone = await browser.newContext({
     storageState,
@@ -427,6 +460,9 @@ async function main() {
     });
     await step("watch its live progress reach done", () => watchProgress(page));
     await step("read the report", () => readReport(page));
+    await step("a recipient unsubscribes by the link; the owner sees it everywhere", () =>
+      recipientUnsubscribes(browser, page),
+    );
     await step("mailing page at phone width", async () =>
       phoneWidth(browser, await context.storageState(), mailing),
     );

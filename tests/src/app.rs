@@ -231,7 +231,37 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
     if let Some(dir) = &config.templates_dir {
         env.push(("MAILER_TEMPLATES_DIR".to_owned(), dir.display().to_string()));
     }
+    let bounces = &config.bounces;
+    if let Some(host) = &bounces.imap_host {
+        for (name, value) in [
+            ("MAILER_BOUNCES__IMAP_HOST", host.clone()),
+            (
+                "MAILER_BOUNCES__IMAP_PORT",
+                bounces.imap_port.unwrap_or(143).to_string(),
+            ),
+            ("MAILER_BOUNCES__IMAP_TLS", bounces.imap_tls.to_string()),
+            ("MAILER_BOUNCES__IMAP_USER", bounces.imap_user.clone()),
+            ("MAILER_BOUNCES__POLL_SECS", bounces.poll_secs.to_string()),
+        ] {
+            env.push((name.to_owned(), value));
+        }
+    }
+    let dkim = &config.dkim;
     for (name, value) in [
+        ("MAILER_DKIM__SELECTOR", dkim.selector.clone()),
+        ("MAILER_DKIM__DOMAIN", dkim.domain.clone()),
+        (
+            "MAILER_DKIM__KEY_FILE",
+            dkim.key_file.as_ref().map(|f| f.display().to_string()),
+        ),
+    ] {
+        if let Some(v) = value {
+            env.push((name.to_owned(), v));
+        }
+    }
+    for (name, value) in [
+        ("MAILER_BOUNCES__IMAP_PASSWORD", &bounces.imap_password),
+        ("MAILER_BOUNCES__SECRET", &bounces.secret),
         ("REDIS_URL", &config.redis_url),
         ("SMTP_URL", &config.smtp_url),
         ("SECRET_KEY", &config.secret_key),

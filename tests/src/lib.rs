@@ -2,6 +2,7 @@
 //! services, a fake SMTP server, and HTML helpers.
 
 pub mod app;
+pub mod dovecot;
 pub mod html;
 pub mod instances;
 pub mod queue;

@@ -209,6 +209,8 @@ struct State {
     go_ahead_delay: Duration,
     script: VecDeque<Behavior>,
     greylist: Option<Greylist>,
+    /// Recipients (lower case) refused at `RCPT TO` with this reply, every time.
+    refused: std::collections::HashMap<String, String>,
     /// Per recipient: how often it was refused, and when first.
     greylisted: std::collections::HashMap<String, (usize, tokio::time::Instant)>,
     messages: Vec<ReceivedMail>,
@@ -255,6 +257,12 @@ impl Shared {
         }
         st.script.pop_front();
         Some(next)
+    }
+
+    /// The reply that refuses the recipient of this `RCPT TO:` argument, if one does.
+    fn refusal(&self, path: &str) -> Option<String> {
+        let recipient = parse_path(path).to_ascii_lowercase();
+        self.state().refused.get(&recipient).cloned()
     }
 
     /// Whether greylisting refuses `recipient` now (and counts the refusal).
@@ -304,6 +312,7 @@ impl FakeSmtp {
                 go_ahead_delay: Duration::ZERO,
                 script: VecDeque::new(),
                 greylist: None,
+                refused: std::collections::HashMap::new(),
                 greylisted: std::collections::HashMap::new(),
                 messages: Vec::new(),
                 connections: 0,
@@ -359,6 +368,22 @@ impl FakeSmtp {
     }
 
     /// Greylists every recipient from now on (`None` turns it off); see [`Greylist`].
+    /// Refuses `recipient` at `RCPT TO` with `reply` (e.g. `550 5.1.1 <a@b>: User
+    /// unknown`, or `452 4.2.2 Mailbox full`) every time, until [`FakeSmtp::accept_recipient`].
+    pub fn refuse_recipient(&self, recipient: &str, reply: &str) {
+        self.shared()
+            .state()
+            .refused
+            .insert(recipient.to_ascii_lowercase(), reply.to_owned());
+    }
+
+    pub fn accept_recipient(&self, recipient: &str) {
+        self.shared()
+            .state()
+            .refused
+            .remove(&recipient.to_ascii_lowercase());
+    }
+
     pub fn greylist(&self, rule: Option<Greylist>) {
         self.shared().state().greylist = rule;
     }
@@ -623,6 +648,7 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
         // ASCII upper-casing keeps byte offsets identical to `line`.
         let upper = line.to_ascii_uppercase();
         let verb = upper.split_whitespace().next().unwrap_or("");
+        let custom: String;
         let reply: &str = match verb {
             "EHLO" => {
                 tx = Transaction::default();
@@ -656,6 +682,13 @@ async fn serve(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                     "503 5.5.1 Need MAIL before RCPT\r\n"
                 } else if tx.rejected {
                     "550 5.1.1 Mailbox unavailable\r\n"
+                } else if let Some(refusal) = shared.refusal(&line["RCPT TO:".len()..]) {
+                    if refusal.starts_with('5') {
+                        shared.count(|s| s.perm_failed += 1);
+                        tx.rejected = true;
+                    }
+                    custom = format!("{refusal}\r\n");
+                    &custom
                 } else if shared.greylists(&parse_path(&line["RCPT TO:".len()..])) {
                     "451 4.7.1 Greylisted, please try again later\r\n"
                 } else if tx.to.is_empty() && shared.take_message_step(true).is_some() {

@@ -96,7 +96,11 @@ impl DeliveryContext {
             deliverer: Deliverer::new(
                 state.db.clone(),
                 Outbound::from_config(&state.config)?,
-                (state.config.sender()?, mailer::consent::Links::of(state)),
+                (
+                    state.config.sender()?,
+                    mailer::consent::Links::of(state),
+                    state.dkim.clone(),
+                ),
                 Limits::from_config(config),
             ),
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),

@@ -49,6 +49,9 @@ pub async fn run(
         delivery.clone(),
     );
     let ticker = spawn_ticker(delivery, Duration::from_secs(config.tick_interval_secs));
+    // The bounce mailbox, when one is configured.
+    let bounces = mailer::bounces::imap::configured(&state.config.bounces)
+        .then(|| tokio::spawn(mailer::bounces::imap::run(state.clone(), stop.subscribe())));
     tracing::info!(
         queue = ?state.queues.mode(),
         concurrency = settings.concurrency,
@@ -62,6 +65,9 @@ pub async fn run(
         .run_with_signal(stop_signal(shutdown, deaths, stop, asked.clone()))
         .await;
     let _ = ticker.await;
+    if let Some(bounces) = bounces {
+        let _ = bounces.await;
+    }
     wait_for_groups(&groups, config.shutdown_timeout()).await;
     verdict(watchdog.first_death(), asked.load(Ordering::SeqCst), result)
 }

@@ -441,6 +441,7 @@ async fn account_page(
             new_token => new_token.as_ref().map(|(_, token)| token.clone()),
             new_token_name => new_token.map(|(name, _)| name),
             errors => Value::from(Serde(errors)),
+            dkim => state.dkim.as_ref().map(|s| Value::from(Serde(s.info()))),
         },
     ))
 }

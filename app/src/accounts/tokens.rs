@@ -18,6 +18,10 @@ pub enum Purpose {
     NewPassword,
     /// A recipient's unsubscribe link (see `consent`): no expiry, no state.
     Unsubscribe,
+    /// The VERP envelope sender of a delivery (see `bounces`).
+    ReturnPath,
+    /// A recipient's `mailto:` unsubscribe address (see `bounces`).
+    UnsubscribeMail,
 }
 
 impl Purpose {
@@ -27,6 +31,8 @@ impl Purpose {
             Purpose::ResetPassword => "reset",
             Purpose::NewPassword => "newpw",
             Purpose::Unsubscribe => "unsub",
+            Purpose::ReturnPath => "verp",
+            Purpose::UnsubscribeMail => "unsubmail",
         }
     }
 }
@@ -73,6 +79,26 @@ pub fn seal(key: &SecretString, purpose: Purpose, payload: &str) -> String {
     let payload = B64.encode(payload);
     let signature = B64.encode(mac(key, purpose, &payload).finalize().into_bytes());
     format!("{payload}.{signature}")
+}
+
+/// A short signature of `payload` for `purpose`: the HMAC truncated to 8 bytes, in lower
+/// case hex (16 characters) — for e-mail addresses, whose local part is short (64 octets)
+/// and whose case some servers do not keep.
+pub fn short_tag(key: &SecretString, purpose: Purpose, payload: &str) -> String {
+    let full = mac(key, purpose, payload).finalize().into_bytes();
+    full[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `tag` is [`short_tag`] of `payload` (any case), compared in constant time.
+pub fn check_short_tag(key: &SecretString, purpose: Purpose, payload: &str, tag: &str) -> bool {
+    let expected = short_tag(key, purpose, payload);
+    let tag = tag.to_ascii_lowercase();
+    expected.len() == tag.len()
+        && expected
+            .bytes()
+            .zip(tag.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// The payload of a token [`seal`]ed for `purpose` under `key`.

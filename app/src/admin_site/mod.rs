@@ -3,6 +3,7 @@
 //! `routes` holds the HTTP glue and `routes(site)` puts its pages in the site's table.
 
 pub mod audit;
+pub mod consent;
 pub mod images;
 pub mod routes;
 
@@ -61,7 +62,7 @@ impl AdminState for AppState {
     }
 }
 
-const MANAGER: &str = "manager";
+pub(crate) const MANAGER: &str = "manager";
 const CONTENT_MANAGER: &str = "content_manager";
 const SUPERUSER: &str = "superuser";
 
@@ -92,6 +93,8 @@ fn build() -> Registry<AppState> {
         .register(mailings())
         .register(attempts())
         .register(clients())
+        .register(consent::suppressions())
+        .register(consent::global_suppressions())
         .register(messages())
         .register(posts())
         .register(audit_log())
@@ -146,7 +149,7 @@ fn audit_log() -> ModelAdmin<admin_log::Entity, AppState> {
         .disable(Perm::Delete)
 }
 
-type Problems<C> = Vec<(Option<C>, String)>;
+pub(crate) type Problems<C> = Vec<(Option<C>, String)>;
 
 fn users() -> ModelAdmin<user::Entity, AppState> {
     use user::Column as C;
@@ -629,7 +632,10 @@ fn posts() -> ModelAdmin<post::Entity, AppState> {
 /// "Hello, World!" → "hello-world"; ASCII letters and digits only.
 pub fn slugify(title: &str) -> String {
     let mut slug = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
+    // "Привет, мир" → "privet-mir": letters of any script become their closest ASCII
+    // (deunicode's tables), so a Cyrillic title gives a readable address.
+    let ascii = deunicode::deunicode(title);
+    for c in ascii.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_alphanumeric() {
             slug.push(c);
         } else if !slug.ends_with('-') && !slug.is_empty() {
@@ -714,4 +720,21 @@ async fn after_post_change(state: &AppState, event: &ChangeEvent) {
 /// A mailing changed or deleted in the admin: the home page's counts go.
 async fn after_mailing_change(state: &AppState, _event: &ChangeEvent) {
     crate::home::invalidate(state).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn slugs_are_readable_in_any_script() {
+        assert_eq!(slugify("Autumn sale: 20% off!"), "autumn-sale-20-off");
+        assert_eq!(slugify("Привет, мир"), "privet-mir");
+        assert_eq!(
+            slugify("Осенняя распродажа — скидки"),
+            "osenniaia-rasprodazha-skidki"
+        );
+        assert_eq!(slugify("Grüße aus Köln"), "grusse-aus-koln");
+        assert_eq!(slugify("!!!"), "");
+    }
 }

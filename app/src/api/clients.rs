@@ -12,7 +12,7 @@ use super::error::ApiResult;
 use super::text::Text;
 use super::{ApiTags, Created, Deleted, ListPage, SortDir, list_query, page_params};
 use crate::clients::service;
-use crate::entities::client;
+use crate::consent::service as consent;
 use crate::state::AppState;
 
 /// A recipient.
@@ -27,10 +27,52 @@ pub struct ClientOut {
     pub comment: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether the address is mailed: `active`, or why not.
+    pub state: ClientState,
+    /// Since when the address is not mailed (absent while active).
+    pub state_since: Option<DateTime<Utc>>,
 }
 
-impl From<client::Model> for ClientOut {
-    fn from(c: client::Model) -> Self {
+/// Where a client's address stands: `active` (mailed), `unsubscribed` (only the recipient
+/// can undo it), `bounced`, `complained` (marked a message as spam), or `listed` (on your
+/// suppression list or the instance's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "ClientState", rename_all = "snake_case")]
+pub enum ClientState {
+    Active,
+    Unsubscribed,
+    Bounced,
+    Complained,
+    Listed,
+}
+
+impl From<consent::State> for ClientState {
+    fn from(s: consent::State) -> Self {
+        match s {
+            consent::State::Active => Self::Active,
+            consent::State::Unsubscribed => Self::Unsubscribed,
+            consent::State::Bounced => Self::Bounced,
+            consent::State::Complained => Self::Complained,
+            consent::State::Listed => Self::Listed,
+        }
+    }
+}
+
+impl ClientState {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Unsubscribed => "unsubscribed",
+            Self::Bounced => "bounced",
+            Self::Complained => "complained",
+            Self::Listed => "listed",
+        }
+    }
+}
+
+impl From<service::Listed> for ClientOut {
+    fn from(l: service::Listed) -> Self {
+        let c = l.client;
         Self {
             id: c.id,
             email: c.email,
@@ -38,6 +80,8 @@ impl From<client::Model> for ClientOut {
             comment: c.comment,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            state: l.state.state.into(),
+            state_since: l.state.since,
         }
     }
 }
@@ -112,8 +156,17 @@ impl ClientsApi {
         q: Query<Option<String>>,
         sort: Query<Option<ClientSort>>,
         dir: Query<Option<SortDir>>,
+        /// Only clients whose address is in this state.
+        #[oai(name = "state")]
+        in_state: Query<Option<ClientState>>,
     ) -> ApiResult<Json<ListPage<ClientOut>>> {
-        let query = list_query(page.0, q.0, sort.0.map(ClientSort::key), dir.0, None);
+        let query = list_query(
+            page.0,
+            q.0,
+            sort.0.map(ClientSort::key),
+            dir.0,
+            in_state.0.map(ClientState::key),
+        );
         let found = service::list_sized(&state.db, auth.0.id, &query, per_page.0).await?;
         Ok(Json(ListPage::from_page(found)))
     }
@@ -128,6 +181,7 @@ impl ClientsApi {
     ) -> ApiResult<Created<ClientOut>> {
         let client = service::create(&state.db, auth.0.id, body.0.into()).await?;
         let location = format!("/api/v1/clients/{}", client.id);
+        let client = service::listed(&state.db, client).await?;
         Ok(Created::Created(Json(client.into()), location))
     }
 
@@ -139,7 +193,7 @@ impl ClientsApi {
         auth: TokenAuth,
         id: Path<i32>,
     ) -> ApiResult<Json<ClientOut>> {
-        let client = service::find_owned(&state.db, auth.0.id, id.0).await?;
+        let client = service::find_listed(&state.db, auth.0.id, id.0).await?;
         Ok(Json(client.into()))
     }
 
@@ -153,6 +207,7 @@ impl ClientsApi {
         body: Json<ClientIn>,
     ) -> ApiResult<Json<ClientOut>> {
         let client = service::update(&state.db, auth.0.id, id.0, body.0.into()).await?;
+        let client = service::listed(&state.db, client).await?;
         Ok(Json(client.into()))
     }
 

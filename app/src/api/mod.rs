@@ -12,6 +12,7 @@ pub mod clients;
 pub mod error;
 pub mod mailings;
 pub mod messages;
+pub mod suppressions;
 pub mod text;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub enum ApiTags {
     Messages,
     /// Your mailings, their attempts and reports.
     Mailings,
+    /// Addresses none of your mailings sends to.
+    Suppressions,
 }
 
 /// Sort direction.
@@ -125,6 +128,7 @@ pub fn routes() -> impl Endpoint {
             clients::ClientsApi,
             messages::MessagesApi,
             mailings::MailingsApi,
+            suppressions::SuppressionsApi,
         ),
         "Mailer API",
         env!("CARGO_PKG_VERSION"),

@@ -64,6 +64,21 @@ enum Command {
         #[arg(long)]
         due: bool,
     },
+    /// Read the bounce mailbox (MAILER_BOUNCES__IMAP_*) once, as the worker does every
+    /// MAILER_BOUNCES__POLL_SECS: record its bounces, complaints and unsubscribes, move them
+    /// to the processed folder and what cannot be used to the unparsed one. Ends with
+    /// `processed N, unparsed M, failed F`; exit code 1 when the mailbox cannot be read or a
+    /// message failed on a database error.
+    Bounces {
+        /// One round, then exit (the only mode; the worker runs the loop).
+        #[arg(long, required = true)]
+        once: bool,
+    },
+    /// DKIM keys: `mailer dkim generate` makes one and prints the DNS record to publish.
+    Dkim {
+        #[command(subcommand)]
+        action: DkimAction,
+    },
     /// Add a large attempt log to one user's account, to measure the reports
     /// (PostgreSQL only). The seeded mailings are disabled: nothing is mailed.
     SeedAttempts {
@@ -77,6 +92,30 @@ enum Command {
         days: u32,
         #[arg(long, default_value_t = 20)]
         mailings: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum DkimAction {
+    /// Write a new private key (PKCS#8 PEM, readable by its owner only) and print the DNS
+    /// TXT record that publishes it. Then set MAILER_DKIM__SELECTOR, MAILER_DKIM__DOMAIN and
+    /// MAILER_DKIM__KEY_FILE, and every e-mail is signed.
+    Generate {
+        /// The selector: the record is `<selector>._domainkey.<domain>`.
+        #[arg(long)]
+        selector: String,
+        /// The signing domain: the domain of MAILER_MAIL_FROM (or a parent of it).
+        #[arg(long)]
+        domain: String,
+        /// ed25519 (small and fast; RFC 8463) or rsa (2048 bits; checked by every receiver).
+        #[arg(long, value_enum)]
+        algorithm: mailer::dkim::Algorithm,
+        /// Where to write the private key.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -128,6 +167,16 @@ enum MigrateAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Needs no configuration (it is how part of one is made).
+    if let Command::Dkim { action } = cli.command {
+        return match dkim(action) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut config = match Config::load() {
         Ok(c) => c,
         Err(e) => {
@@ -160,8 +209,45 @@ fn main() -> ExitCode {
     }
 }
 
+/// `mailer dkim generate`: the key to FILE, the DNS record to stdout, what next to stderr.
+fn dkim(action: DkimAction) -> anyhow::Result<()> {
+    let DkimAction::Generate {
+        selector,
+        domain,
+        algorithm,
+        out,
+        force,
+    } = action;
+    for (what, name) in [("--selector", &selector), ("--domain", &domain)] {
+        anyhow::ensure!(
+            mailer::dkim::is_dns_name(name),
+            "{what}: {name:?} is not a DNS name (letters, digits, '-', '.')"
+        );
+    }
+    let key = mailer::dkim::Key::generate(algorithm)?;
+    key.write(&out, force)?;
+    let (name, strings) = key.dns_record(&selector, &domain);
+    let quoted: Vec<String> = strings.iter().map(|s| format!("\"{s}\"")).collect();
+    eprintln!(
+        "Wrote the {} private key to {} (keep it secret). Publish this DNS TXT record:",
+        algorithm.key_type(),
+        out.display()
+    );
+    println!("{name} TXT {}", quoted.join(" "));
+    eprintln!(
+        "Then set MAILER_DKIM__SELECTOR={selector} MAILER_DKIM__DOMAIN={domain} \
+         MAILER_DKIM__KEY_FILE={}",
+        out.display()
+    );
+    Ok(())
+}
+
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Dkim { action } => {
+            dkim(action)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Send { mailing, due } => {
             let target = match mailing {
                 Some(id) if !due => Target::Mailing(id),
@@ -176,6 +262,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 println!("nothing to send: {reason}");
             }
             println!("{summary}");
+            Ok(if summary.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Bounces { once: _ } => {
+            let state = AppState::build(config).await?;
+            let summary = mailer::bounces::imap::process_once(&state).await?;
+            println!(
+                "processed {}, unparsed {}, failed {}",
+                summary.processed, summary.unparsed, summary.failed
+            );
             Ok(if summary.failed > 0 {
                 ExitCode::FAILURE
             } else {
@@ -201,8 +300,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     first
                 }
             };
-            let db = mailer::db::connect(&config).await?;
-            mailer::db::migrate(&db).await?;
+            let db = mailer::db::connect_migrated(&config).await?;
             let user = mailer::accounts::service::create_staff(&db, &email, &password, role.into())
                 .await?;
             println!(
@@ -216,8 +314,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Token {
             action: TokenAction::Create { email, name },
         } => {
-            let db = mailer::db::connect(&config).await?;
-            mailer::db::migrate(&db).await?;
+            let db = mailer::db::connect_migrated(&config).await?;
             let email = mailer::accounts::forms::normalize_email(&email);
             let user = mailer::accounts::service::find_by_email(&db, &email)
                 .await?
@@ -238,8 +335,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             days,
             mailings,
         } => {
-            let db = mailer::db::connect(&config).await?;
-            mailer::db::migrate(&db).await?;
+            let db = mailer::db::connect_migrated(&config).await?;
             let owner = mailer::reports::seed::owner_id(&db, &email).await?;
             let plan = mailer::reports::seed::SeedPlan {
                 count,

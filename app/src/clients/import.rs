@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::Serialize;
 use validator::ValidateEmail;
@@ -14,7 +13,7 @@ use crate::spreadsheet;
 use crate::validation::breaks_line;
 
 /// Largest file accepted, and how many rows the preview shows.
-pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_BYTES: usize = spreadsheet::MAX_IMPORT_BYTES;
 pub const PREVIEW_ROWS: usize = 50;
 const BATCH: usize = 500;
 
@@ -56,25 +55,7 @@ impl Preview {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ImportError {
-    #[error("The file is empty.")]
-    Empty,
-    #[error("The file is larger than 10 MB.")]
-    TooLarge,
-    #[error("The file is not UTF-8 text. In your spreadsheet choose \"CSV UTF-8\" when saving.")]
-    NotUtf8,
-    #[error("The file could not be read as CSV: {0}")]
-    Csv(String),
-}
-
-fn detect_delimiter(first_line: &str) -> u8 {
-    if first_line.matches(';').count() > first_line.matches(',').count() {
-        b';'
-    } else {
-        b','
-    }
-}
+pub use crate::spreadsheet::ImportError;
 
 #[derive(Clone, Copy)]
 struct Columns {
@@ -116,24 +97,7 @@ pub async fn preview(
     owner: i32,
     bytes: &[u8],
 ) -> Result<Preview, ImportError> {
-    if bytes.len() > MAX_BYTES {
-        return Err(ImportError::TooLarge);
-    }
-    let text = std::str::from_utf8(bytes).map_err(|_| ImportError::NotUtf8)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(ImportError::Empty);
-    }
-    let first_line = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or_default();
-    let delimiter = detect_delimiter(first_line);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+    let (mut reader, delimiter) = spreadsheet::read_upload(bytes)?;
 
     let existing: HashSet<String> = client::Entity::find()
         .select_only()
@@ -247,21 +211,11 @@ pub async fn commit(
             ..Default::default()
         })
         .collect();
-    let mut inserted = 0;
-    for chunk in rows.chunks(BATCH) {
-        let result = client::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([client::Column::OwnerId, client::Column::Email])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await;
-        match result {
-            Ok(n) => inserted += n,
-            Err(sea_orm::DbErr::RecordNotInserted) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(inserted)
+    crate::db::insert_new(
+        db,
+        rows,
+        [client::Column::OwnerId, client::Column::Email],
+        BATCH,
+    )
+    .await
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 use serde::Deserialize;
 use validator::Validate;
 
+use crate::consent::service::{self as consent, AddressState};
 use crate::entities::client;
 use crate::error::AppError;
 use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
@@ -81,11 +82,30 @@ pub fn sorted(select: Select<client::Entity>, query: &ListQuery) -> Select<clien
         .order_by(client::Column::Id, Order::Asc)
 }
 
+/// A client as lists show it: with where its address stands (active, unsubscribed,
+/// bounced, complained or suppressed, and since when).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    #[serde(flatten)]
+    pub client: client::Model,
+    #[serde(flatten)]
+    pub state: AddressState,
+}
+
+/// Applies the list's state filter (`status`: `active`, `unsubscribed`, `bounced`,
+/// `complained`, `listed`; anything else shows every client).
+pub fn in_state(select: Select<client::Entity>, query: &ListQuery) -> Select<client::Entity> {
+    match consent::State::parse(&query.status) {
+        Some(state) => select.filter(consent::in_state(state)),
+        None => select,
+    }
+}
+
 pub async fn list(
     db: &DatabaseConnection,
     owner: i32,
     query: &ListQuery,
-) -> Result<Paginated<client::Model>, AppError> {
+) -> Result<Paginated<Listed>, AppError> {
     list_sized(db, owner, query, PER_PAGE).await
 }
 
@@ -95,9 +115,51 @@ pub async fn list_sized(
     owner: i32,
     query: &ListQuery,
     per_page: u64,
-) -> Result<Paginated<client::Model>, AppError> {
-    let select = sorted(search(owned(owner), query), query);
-    Ok(paginate_sized(db, select, query.page(), per_page).await?)
+) -> Result<Paginated<Listed>, AppError> {
+    let select = sorted(in_state(search(owned(owner), query), query), query);
+    let page = paginate_sized(db, select, query.page(), per_page).await?;
+    with_states(db, owner, page.items)
+        .await
+        .map(|items| Paginated {
+            items,
+            page: page.page,
+            pages: page.pages,
+            total: page.total,
+            per_page: page.per_page,
+        })
+}
+
+/// `clients` of `owner` with their addresses' states.
+pub async fn with_states(
+    db: &DatabaseConnection,
+    owner: i32,
+    clients: Vec<client::Model>,
+) -> Result<Vec<Listed>, AppError> {
+    let emails: Vec<&str> = clients.iter().map(|c| c.email.as_str()).collect();
+    let states = consent::states(db, owner, &emails).await?;
+    Ok(clients
+        .into_iter()
+        .map(|client| {
+            let state = states
+                .get(&client.email.to_lowercase())
+                .cloned()
+                .unwrap_or(AddressState::ACTIVE);
+            Listed { client, state }
+        })
+        .collect())
+}
+
+/// One client of `owner` with its address's state.
+pub async fn find_listed(db: &DatabaseConnection, owner: i32, id: i32) -> Result<Listed, AppError> {
+    let client = find_owned(db, owner, id).await?;
+    listed(db, client).await
+}
+
+/// `client` with its address's state.
+pub async fn listed(db: &DatabaseConnection, client: client::Model) -> Result<Listed, AppError> {
+    let owner = client.owner_id;
+    let mut found = with_states(db, owner, vec![client]).await?;
+    found.pop().ok_or(AppError::NotFound)
 }
 
 pub async fn count(db: &DatabaseConnection, owner: i32) -> Result<u64, AppError> {
@@ -213,10 +275,23 @@ pub async fn export_csv(
     owner: i32,
     query: &ListQuery,
 ) -> Result<Vec<u8>, AppError> {
-    let rows = sorted(search(owned(owner), query), query).all(db).await?;
-    let mut table = CsvTable::new(&["email", "full_name", "comment"])?;
-    for c in rows {
-        table.row([&c.email, &c.full_name, &c.comment])?;
+    let rows = sorted(in_state(search(owned(owner), query), query), query)
+        .all(db)
+        .await?;
+    let rows = with_states(db, owner, rows).await?;
+    let mut table = CsvTable::new(&["email", "full_name", "comment", "state", "since"])?;
+    for Listed { client: c, state } in rows {
+        let since = state
+            .since
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        table.row([
+            c.email.as_str(),
+            &c.full_name,
+            &c.comment,
+            state.state.as_str(),
+            &since,
+        ])?;
     }
     Ok(table.into_bytes()?)
 }

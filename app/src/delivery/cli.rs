@@ -130,7 +130,7 @@ pub async fn send(
     let deliverer = Deliverer::new(
         db.clone(),
         Outbound::from_config(&state.config)?,
-        (from, crate::consent::Links::of(state)),
+        (from, crate::consent::Links::of(state), state.dkim.clone()),
         limits,
     );
     let counts = Cell::new(Progress {

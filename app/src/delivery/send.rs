@@ -24,7 +24,11 @@ use super::Outbound;
 use super::gate::Admission;
 use super::stop;
 use super::transport::{Reply, SendError};
+use crate::bounces::classify_reply;
+use crate::bounces::service::record_bounce;
+use crate::consent::service::Feedback;
 use crate::consent::{Links, Recipient};
+use crate::dkim::Signer;
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::{client, mailing, message};
@@ -38,6 +42,9 @@ pub struct Limits {
     /// recorded to its end even when its job's timeout fires meanwhile, so a lease that
     /// runs out means its holder is gone and another worker may take the row.
     pub lease: chrono::Duration,
+    /// Soft bounces that suppress an address (`MAILER_BOUNCES__SOFT_LIMIT`; set from the
+    /// deliverer's links).
+    pub soft_bounces: u32,
 }
 
 impl Limits {
@@ -46,6 +53,7 @@ impl Limits {
         Self {
             max_tries: config.max_tries(),
             lease: chrono::Duration::seconds(timeout.saturating_add(5)),
+            soft_bounces: 3,
         }
     }
 }
@@ -129,30 +137,40 @@ impl Letter {
     /// The e-mail to `client` at `to` as bytes, with the delivery's Message-ID and the
     /// recipient's unsubscribe link: at the foot of the text, and in the `List-Unsubscribe`
     /// headers (RFC 2369; RFC 8058's one-click POST, which Gmail and Yahoo require of bulk
-    /// senders). The envelope is given, so lettre does not parse it back out of the headers.
+    /// senders), which also name the recipient's `mailto:` unsubscribe address. The envelope
+    /// is given, so lettre does not parse it back out of the headers; its sender is the
+    /// delivery's VERP return path (`bounces`). DKIM-signed by `dkim` when signing is on (the
+    /// Date header lettre adds is signed too).
+    #[allow(clippy::too_many_arguments)]
     fn render(
         &self,
-        from: &Mailbox,
+        (from, dkim): (&Mailbox, Option<&Signer>),
         client: &client::Model,
         to: &lettre::Address,
         message_id: &str,
         unsubscribe: &str,
+        (return_path, unsubscribe_mail): (&lettre::Address, &str),
     ) -> anyhow::Result<Vec<u8>> {
-        let envelope = Envelope::new(Some(from.email.clone()), vec![to.clone()])?;
+        let envelope = Envelope::new(Some(return_path.clone()), vec![to.clone()])?;
         let text = format!(
             "{}\n\n-- \nTo stop getting these e-mails, unsubscribe: {unsubscribe}\n",
             self.message.body.trim_end()
         );
-        let email = lettre::Message::builder()
+        let mut email = lettre::Message::builder()
             .envelope(envelope)
             .from(from.clone())
             .to(Mailbox::new(Some(client.full_name.clone()), to.clone()))
             .subject(self.message.subject.clone())
             .message_id(Some(message_id.to_owned()))
-            .header(ListUnsubscribe(format!("<{unsubscribe}>")))
+            .header(ListUnsubscribe(format!(
+                "<{unsubscribe}>, <mailto:{unsubscribe_mail}?subject=unsubscribe>"
+            )))
             .header(ListUnsubscribePost)
             .header(ContentType::TEXT_PLAIN)
             .body(Body::new(text))?;
+        if let Some(signer) = dkim {
+            signer.sign(&mut email)?;
+        }
         Ok(email.formatted())
     }
 }
@@ -193,15 +211,16 @@ impl Header for ListUnsubscribePost {
     }
 }
 
-/// The e-mail of one delivery and its recipient, or why it cannot be built. Each reason
-/// is for good: the same row fails the same way on every try.
+/// The e-mail of one delivery, its envelope sender (the delivery's VERP return path) and
+/// its recipient, or why it cannot be built. Each reason is for good: the same row fails
+/// the same way on every try.
 fn build(
-    from: &Mailbox,
+    (from, dkim): (&Mailbox, Option<&Signer>),
     links: &Links,
-    client: &client::Model,
+    (client, mailing_id, delivery_id): (&client::Model, i32, i64),
     letter: Option<&Letter>,
     message_id: &str,
-) -> Result<(lettre::Address, Vec<u8>), String> {
+) -> Result<(lettre::Address, lettre::Address, Vec<u8>), String> {
     let letter = letter.ok_or("the message was deleted")?;
     let to = client
         .email
@@ -216,14 +235,29 @@ fn build(
                 .into(),
         );
     }
-    let unsubscribe = links.unsubscribe_url(Recipient {
+    let recipient = Recipient {
         owner_id: client.owner_id,
         client_id: client.id,
-    });
+        mailing_id: Some(mailing_id),
+    };
+    let unsubscribe = links.unsubscribe_url(recipient);
+    let unsubscribe_mail = links.inbound.unsubscribe_address(recipient);
+    let return_path = links
+        .inbound
+        .return_path(delivery_id)
+        .parse::<lettre::Address>()
+        .unwrap_or_else(|_| from.email.clone());
     let bytes = letter
-        .render(from, client, &to, message_id, &unsubscribe)
+        .render(
+            (from, dkim),
+            client,
+            &to,
+            message_id,
+            &unsubscribe,
+            (&return_path, &unsubscribe_mail),
+        )
         .map_err(|e| format!("cannot build the e-mail: {e:#}"))?;
-    Ok((to, bytes))
+    Ok((return_path, to, bytes))
 }
 
 /// Deliveries per claim and group commit at most (bound parameters stay far below the
@@ -261,6 +295,8 @@ pub struct Deliverer {
     from: Mailbox,
     /// The recipients' unsubscribe links.
     links: Links,
+    /// DKIM-signs every e-mail when configured.
+    dkim: Option<std::sync::Arc<Signer>>,
     limits: Limits,
     recorder: mpsc::Sender<Results>,
 }
@@ -276,9 +312,13 @@ impl Deliverer {
     pub fn new(
         db: DatabaseConnection,
         outbound: Outbound,
-        (from, links): (Mailbox, Links),
+        (from, links, dkim): (Mailbox, Links, Option<std::sync::Arc<Signer>>),
         limits: Limits,
     ) -> Self {
+        let limits = Limits {
+            soft_bounces: links.inbound.soft_limit(),
+            ..limits
+        };
         let (recorder, results) = mpsc::channel(64);
         let results = std::sync::Arc::new(tokio::sync::Mutex::new(results));
         // SQLite has one writer: more recorders would only queue on its lock.
@@ -294,6 +334,7 @@ impl Deliverer {
             outbound,
             from,
             links,
+            dkim,
             limits,
             recorder,
         }
@@ -383,7 +424,7 @@ impl Deliverer {
                         let letter = letter.as_ref();
                         let sending = attempt(
                             &self.outbound,
-                            (&self.from, &self.links),
+                            (&self.from, &self.links, self.dkim.as_deref()),
                             row.clone(),
                             client,
                             mailing,
@@ -600,19 +641,25 @@ async fn write_when_reachable(
 /// Sends one claimed delivery.
 async fn attempt(
     outbound: &Outbound,
-    (from, links): (&Mailbox, &Links),
+    (from, links, dkim): (&Mailbox, &Links, Option<&Signer>),
     row: delivery::Model,
     client: &client::Model,
     mailing: &mailing::Model,
     letter: Option<&Letter>,
 ) -> Tried {
     let mut probe_failed = false;
-    let result = match build(from, links, client, letter, &row.message_id_header) {
+    let result = match build(
+        (from, dkim),
+        links,
+        (client, row.mailing_id, row.id),
+        letter,
+        &row.message_id_header,
+    ) {
         Err(text) => Err(SendError::Permanent { code: 0, text }),
-        Ok((to, bytes)) => match outbound.admit().await {
+        Ok((sender, to, bytes)) => match outbound.admit().await {
             Admission::Paused(wait) => return Tried::Paused { row, wait },
             Admission::Go(permit) => {
-                let result = outbound.send(from.email.clone(), to, bytes).await;
+                let result = outbound.send(sender, to, bytes).await;
                 probe_failed = permit.record(&result);
                 result
             }
@@ -697,12 +744,20 @@ struct Writes {
     changed: Vec<delivery::ActiveModel>,
     /// Rows paused before their send: their try is refunded.
     given_back: Vec<i64>,
+    /// What failed rows' replies say about their addresses (a mailbox that does not
+    /// exist, a full one): rare, recorded one by one.
+    bounces: Vec<Feedback>,
+    /// Soft bounces that suppress an address.
+    soft_limit: u32,
 }
 
 /// One outcome per result, in their order, and the writes that record them.
 fn plan(tried: Vec<Tried>, limits: Limits) -> Planned {
     let mut outcomes = Vec::with_capacity(tried.len());
-    let mut writes = Writes::default();
+    let mut writes = Writes {
+        soft_limit: limits.soft_bounces,
+        ..Writes::default()
+    };
     for t in tried {
         match t {
             Tried::Gone(id) => outcomes.push((id, Outcome::Skipped)),
@@ -717,6 +772,8 @@ fn plan(tried: Vec<Tried>, limits: Limits) -> Planned {
                 at,
                 probe_failed,
             } => {
+                let (owner_id, mailing_id) = (attempt.owner_id, attempt.mailing_id);
+                let recipient = attempt.recipient.clone();
                 writes.attempts.push(*attempt);
                 let id = row.id;
                 let tries = if probe_failed {
@@ -739,6 +796,17 @@ fn plan(tried: Vec<Tried>, limits: Limits) -> Planned {
                 active.updated_at = Set(at);
                 active.last_error = Set(Some(text.clone()));
                 if error.is_permanent() || tries >= limits.max_tries {
+                    let deferred = matches!(error, SendError::Deferred { .. });
+                    if let Some(kind) = classify_reply(error.code(), &text, deferred) {
+                        writes.bounces.push(Feedback {
+                            owner_id,
+                            email: recipient,
+                            kind,
+                            delivery_id: Some(id),
+                            mailing_id: Some(mailing_id),
+                            detail: Some(format!("{} {text}", error.code().unwrap_or_default())),
+                        });
+                    }
                     active.status = Set(DeliveryStatus::Failed);
                     outcomes.push((id, Outcome::Failed(text)));
                 } else {
@@ -786,6 +854,23 @@ async fn write(db: &DatabaseConnection, lot: &[&Writes]) -> Result<(), sea_orm::
             .filter(delivery::Column::Id.is_in(given_back))
             .exec(&txn)
             .await?;
+    }
+    // A bounce that cannot be recorded (its mailing deleted meanwhile) must not take the
+    // lot's results with it: each goes in a savepoint of its own.
+    let bounces: Vec<(Feedback, u32)> = lot
+        .iter()
+        .flat_map(|w| w.bounces.iter().map(|fb| (fb.clone(), w.soft_limit)))
+        .collect();
+    for (fb, limit) in bounces {
+        let savepoint = txn.begin().await?;
+        let delivery_id = fb.delivery_id;
+        match record_bounce(&savepoint, fb, limit).await {
+            Ok(_) => savepoint.commit().await?,
+            Err(e) => {
+                tracing::warn!(error = %e, ?delivery_id, "cannot record a bounce");
+                savepoint.rollback().await?;
+            }
+        }
     }
     // The attempts go last: their insert takes the mailing's `report_days` row (the
     // trigger), which concurrent recorders wait for until this commits.
@@ -1051,6 +1136,7 @@ mod tests {
             Limits {
                 max_tries: 6,
                 lease: chrono::Duration::seconds(10),
+                soft_bounces: 3,
             },
         );
         assert!(matches!(outcomes[..], [(1, Outcome::Failed(_))]));

@@ -13,11 +13,12 @@
 //!   queues them, each once (a claim takes a row once).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
+use crate::consent::service as consent;
 use crate::entities::delivery::{self, DeliveryStatus};
-use crate::entities::{client, mailing, suppression, user};
+use crate::entities::{client, mailing, user};
 
 /// Why a delivery was cancelled or skipped (its `last_error`).
 pub const MAILING_DISABLED: &str = "stopped: the mailing was disabled";
@@ -62,30 +63,22 @@ pub fn sendable() -> SimpleExpr {
 }
 
 /// The delivery row's client has an address on its owner's suppression list (it
-/// unsubscribed, bounced or complained; see `consent`).
+/// unsubscribed, bounced or complained, or the owner listed it) or on the instance's
+/// global list (kept by the managers); see `consent`.
 pub fn suppressed() -> SimpleExpr {
-    let (c, s) = (Alias::new("stop_c"), Alias::new("stop_s"));
+    let c = Alias::new("stop_c");
     Expr::exists(
         Query::select()
             .expr(Expr::val(1))
             .from_as(client::Entity, c.clone())
-            .join_as(
-                JoinType::InnerJoin,
-                suppression::Entity,
-                s.clone(),
-                Condition::all()
-                    .add(
-                        Expr::col((s.clone(), suppression::Column::Email))
-                            .eq(Func::lower(Expr::col((c.clone(), client::Column::Email)))),
-                    )
-                    .add(
-                        Expr::col((s.clone(), suppression::Column::OwnerId))
-                            .equals((c.clone(), client::Column::OwnerId)),
-                    ),
-            )
             .and_where(
-                Expr::col((c, client::Column::Id))
+                Expr::col((c.clone(), client::Column::Id))
                     .equals((delivery::Entity, delivery::Column::ClientId)),
+            )
+            .cond_where(
+                Condition::any()
+                    .add(consent::listed_by_owner(&c, None))
+                    .add(consent::listed_globally(&c)),
             )
             .to_owned(),
     )

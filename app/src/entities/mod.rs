@@ -5,6 +5,8 @@ pub mod api_token;
 pub mod attempt;
 pub mod client;
 pub mod delivery;
+pub mod feedback;
+pub mod global_suppression;
 pub mod mailing;
 pub mod mailing_client;
 pub mod message;
@@ -20,6 +22,8 @@ pub mod prelude {
     pub use super::attempt::{AttemptStatus, Entity as Attempt};
     pub use super::client::Entity as Client;
     pub use super::delivery::{DeliveryStatus, Entity as Delivery};
+    pub use super::feedback::{Entity as Feedback, Kind as FeedbackKind};
+    pub use super::global_suppression::Entity as GlobalSuppression;
     pub use super::mailing::{Entity as Mailing, MailingStatus, Periodicity};
     pub use super::mailing_client::Entity as MailingClient;
     pub use super::message::Entity as Message;

@@ -19,6 +19,9 @@ pub enum Reason {
     /// The recipient marked a message as spam.
     #[sea_orm(string_value = "complained")]
     Complained,
+    /// Put on the list by hand (the owner's page, a CSV import, the API, the admin).
+    #[sea_orm(string_value = "listed")]
+    Listed,
 }
 
 impl Reason {
@@ -27,6 +30,7 @@ impl Reason {
             Self::Unsubscribed => "unsubscribed",
             Self::Bounced => "bounced",
             Self::Complained => "complained",
+            Self::Listed => "listed",
         }
     }
 
@@ -35,6 +39,7 @@ impl Reason {
             Self::Unsubscribed => "Unsubscribed",
             Self::Bounced => "Bounced",
             Self::Complained => "Complained",
+            Self::Listed => "Listed",
         }
     }
 }

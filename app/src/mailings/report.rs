@@ -194,6 +194,7 @@ pub async fn report(
                 day,
                 successes,
                 failures,
+                said: Default::default(),
             })
             .collect(),
     })

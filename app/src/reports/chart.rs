@@ -6,11 +6,51 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Day {
     pub day: NaiveDate,
     pub successes: u64,
     pub failures: u64,
+    /// What recipients and their servers said back that day.
+    pub said: Said,
+}
+
+/// Unsubscribes, bounces (hard and soft) and complaints: the feedback log, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Said {
+    pub unsubscribes: u64,
+    pub bounces: u64,
+    pub complaints: u64,
+}
+
+impl Said {
+    pub fn total(&self) -> u64 {
+        self.unsubscribes + self.bounces + self.complaints
+    }
+
+    pub fn add(&mut self, other: &Said) {
+        self.unsubscribes += other.unsubscribes;
+        self.bounces += other.bounces;
+        self.complaints += other.complaints;
+    }
+
+    /// In words, for a bar's title: "2 unsubscribes, 1 bounce".
+    pub fn words(&self) -> String {
+        let part = |n: u64, one: &str, many: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {many}")),
+        };
+        [
+            part(self.unsubscribes, "unsubscribe", "unsubscribes"),
+            part(self.bounces, "bounce", "bounces"),
+            part(self.complaints, "complaint", "complaints"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }
 
 const H: usize = 200;
@@ -42,7 +82,7 @@ pub fn chart_svg(days: &[Day]) -> String {
     let label_every = n.div_ceil(((width - 2 * PAD) / 44).max(1));
     let numbers_fit = slot >= 26.0;
     let mut svg = format!(
-        r##"<svg class="chart{wide}" viewBox="0 0 {width} {H}"{size} role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Attempts per day from {first} to {last}: successes solid, failures hatched</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="fail-bg"/><line x1="0" y1="0" x2="0" y2="6" class="fail-line"/></pattern></defs><g class="legend"><rect class="ok" x="{PAD}" y="6" width="14" height="14"/><text x="{lx1}" y="17">Successes (solid)</text><rect fill="url(#hatch)" class="fail" x="{lx2}" y="6" width="14" height="14"/><text x="{lx3}" y="17">Failures (hatched)</text><text x="{right}" y="17" text-anchor="end" class="label">highest day: {max}</text></g><line class="axis" x1="{PAD}" y1="{base}" x2="{right}" y2="{base}"/>"##,
+        r##"<svg class="chart{wide}" viewBox="0 0 {width} {H}"{size} role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Attempts per day from {first} to {last}: successes solid, failures hatched</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="fail-bg"/><line x1="0" y1="0" x2="0" y2="6" class="fail-line"/></pattern></defs><g class="legend"><rect class="ok" x="{PAD}" y="6" width="14" height="14"/><text x="{lx1}" y="17">Successes (solid)</text><rect fill="url(#hatch)" class="fail" x="{lx2}" y="6" width="14" height="14"/><text x="{lx3}" y="17">Failures (hatched)</text><circle class="said" cx="{lx4}" cy="13" r="5"/><text x="{lx5}" y="17">Opt-outs, bounces (dot)</text><text x="{right}" y="17" text-anchor="end" class="label">highest day: {max}</text></g><line class="axis" x1="{PAD}" y1="{base}" x2="{right}" y2="{base}"/>"##,
         // Past 640 units the chart keeps its size and its box scrolls (see app.css).
         wide = if width > 640 { " wide" } else { "" },
         size = if width > 640 {
@@ -55,6 +95,8 @@ pub fn chart_svg(days: &[Day]) -> String {
         lx1 = PAD + 20,
         lx2 = PAD + 140,
         lx3 = PAD + 160,
+        lx4 = PAD + 287,
+        lx5 = PAD + 297,
         right = width - PAD,
         max = max as u64,
     );
@@ -79,6 +121,16 @@ pub fn chart_svg(days: &[Day]) -> String {
                 ty = (base - hs - hf - 4.0).max((TOP + 8) as f64),
             ));
         }
+        if d.said.total() > 0 {
+            // A dot over the bar, its size by the day's count; its title says what.
+            let r = (3.0 + (d.said.total() as f64).ln()).clamp(3.0, 8.0);
+            svg.push_str(&format!(
+                r#"<circle class="said" cx="{tx:.1}" cy="{cy:.1}" r="{r:.1}"><title>{day}: {words}</title></circle>"#,
+                day = d.day,
+                words = d.said.words(),
+                cy = (base - hs - hf - r - 2.0).max((TOP + 4) as f64),
+            ));
+        }
         if i % label_every == 0 {
             svg.push_str(&format!(
                 r#"<text x="{tx:.1}" y="{ly}" text-anchor="middle" class="label">{label}</text>"#,
@@ -101,6 +153,7 @@ mod tests {
             day: NaiveDate::from_ymd_opt(2026, 11, d).unwrap_or_default(),
             successes,
             failures,
+            said: Said::default(),
         }
     }
 
@@ -121,10 +174,28 @@ mod tests {
                     + chrono::Duration::days(i),
                 successes: 1,
                 failures: 0,
+                said: Said::default(),
             })
             .collect();
         let svg = chart_svg(&days);
         assert!(svg.contains(r#"width="2968""#), "{}", &svg[..200]);
+    }
+
+    #[test]
+    fn a_day_with_feedback_gets_a_titled_dot() {
+        let mut with = day(2, 5, 0);
+        with.said = Said {
+            unsubscribes: 2,
+            bounces: 1,
+            complaints: 0,
+        };
+        let svg = chart_svg(&[day(1, 3, 0), with]);
+        assert_eq!(
+            svg.matches(r#"<circle class="said" cx"#).count(),
+            2,
+            "legend and one day"
+        );
+        assert!(svg.contains("<title>2026-11-02: 2 unsubscribes, 1 bounce</title>"));
     }
 
     #[test]

@@ -138,11 +138,22 @@ pub async fn dashboard(
     let any_mailing = statuses
         .iter()
         .any(|(key, _, n)| *key != "disabled" && *n > 0);
+    // A new user is led step by step: clients first, then a message, then the mailing.
+    let (clients, messages) = if any_mailing {
+        (1, 1)
+    } else {
+        tokio::try_join!(
+            crate::clients::service::count(db, user.id),
+            crate::messages::service::count(db, user.id),
+        )?
+    };
     Ok(Page::new(
         "dashboard/index.html",
         context! {
             statuses => Value::from(Serde(&statuses)),
             any_mailing => any_mailing,
+            has_clients => clients > 0,
+            has_messages => messages > 0,
             next => Value::from(Serde(&next)),
             failures => Value::from(Serde(&failures)),
             week => Value::from(Serde(&report)),

@@ -25,9 +25,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::chart::Day;
+use super::chart::{Day, Said};
 use super::range::{DateRange, ReportQuery};
 use crate::entities::attempt::{self, AttemptStatus};
+use crate::entities::feedback::{self, Kind};
 use crate::entities::{mailing, message, report_day};
 use crate::error::AppError;
 use crate::mailings::service as mailings;
@@ -44,6 +45,8 @@ pub struct Figures {
     /// Successes ÷ attempts, 0–100; None without attempts.
     pub success_rate: Option<f64>,
     pub last: Option<LastAttempt>,
+    /// Unsubscribes, bounces and complaints recorded in the range.
+    pub said: Said,
 }
 
 impl Figures {
@@ -192,7 +195,59 @@ async fn days(
                 day,
                 successes,
                 failures: attempts.saturating_sub(successes),
+                said: Said::default(),
             }
+        })
+        .collect())
+}
+
+/// One event of the feedback log in the range: which mailing and message it answers, what
+/// it was, and its day.
+struct Heard {
+    mailing_id: Option<i32>,
+    message_id: Option<i32>,
+    said: Said,
+    day: NaiveDate,
+}
+
+/// A feedback row as read: mailing, message, kind, when.
+type HeardRow = (Option<i32>, Option<i32>, Kind, DateTime<Utc>);
+
+/// The feedback log of `owner` in `range` (unsubscribes, bounces, complaints; a
+/// resubscribe counts nowhere). Few rows next to the attempts: read as they are.
+async fn heard(
+    db: &DatabaseConnection,
+    owner: i32,
+    range: &DateRange,
+) -> Result<Vec<Heard>, AppError> {
+    let rows: Vec<HeardRow> = feedback::Entity::find()
+        .select_only()
+        .column(feedback::Column::MailingId)
+        .column(feedback::Column::MessageId)
+        .column(feedback::Column::Kind)
+        .column(feedback::Column::CreatedAt)
+        .filter(feedback::Column::OwnerId.eq(owner))
+        .filter(feedback::Column::CreatedAt.gte(range.start()))
+        .filter(feedback::Column::CreatedAt.lt(range.end()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(mailing_id, message_id, kind, at)| {
+            let mut said = Said::default();
+            match kind {
+                Kind::Unsubscribed => said.unsubscribes = 1,
+                Kind::Bounced | Kind::SoftBounced => said.bounces = 1,
+                Kind::Complained => said.complaints = 1,
+                Kind::Resubscribed => return None,
+            }
+            Some(Heard {
+                mailing_id,
+                message_id,
+                said,
+                day: at.date_naive(),
+            })
         })
         .collect())
 }
@@ -258,7 +313,11 @@ pub async fn report(
     range: DateRange,
     query: &ReportQuery,
 ) -> Result<Report, AppError> {
-    let (groups, days) = tokio::try_join!(groups(db, owner, &range), days(db, owner, &range))?;
+    let (groups, mut days, heard) = tokio::try_join!(
+        groups(db, owner, &range),
+        days(db, owner, &range),
+        heard(db, owner, &range)
+    )?;
     let attempts = last_attempts(db, owner, &groups).await?;
 
     let mut total = Figures::default();
@@ -266,11 +325,19 @@ pub async fn report(
         total.add(g);
     }
     total.last = latest(groups.iter(), &attempts);
+    for h in &heard {
+        total.said.add(&h.said);
+        // `days` holds every day of the range in order: the offset finds the day.
+        let offset = usize::try_from((h.day - range.from).num_days()).ok();
+        if let Some(d) = offset.and_then(|i| days.get_mut(i)) {
+            d.said.add(&h.said);
+        }
+    }
 
     let mut rows = if query.by_message() {
-        message_rows(db, owner, &groups, &attempts).await?
+        message_rows(db, owner, &groups, &attempts, &heard).await?
     } else {
-        mailing_rows(db, owner, &groups, &attempts).await?
+        mailing_rows(db, owner, &groups, &attempts, &heard).await?
     };
     sort_rows(&mut rows, &query.sort, query.descending());
     Ok(Report {
@@ -286,12 +353,15 @@ fn row(
     id: Option<i32>,
     name: String,
     link: Option<String>,
-    groups: &[&Group],
+    (groups, heard): (&[&Group], &[&Heard]),
     attempts: &[attempt::Model],
 ) -> Row {
     let mut figures = Figures::default();
     for g in groups {
         figures.add(g);
+    }
+    for h in heard {
+        figures.said.add(&h.said);
     }
     figures.last = latest(groups.iter().copied(), attempts);
     Row {
@@ -318,15 +388,24 @@ async fn subjects(
         .collect())
 }
 
+/// A row's attempt groups and feedback.
+type Parts<'a> = (Vec<&'a Group>, Vec<&'a Heard>);
+
 async fn mailing_rows(
     db: &DatabaseConnection,
     owner: i32,
     groups: &[Group],
     attempts: &[attempt::Model],
+    heard: &[Heard],
 ) -> Result<Vec<Row>, AppError> {
-    let mut by_mailing: BTreeMap<i32, Vec<&Group>> = BTreeMap::new();
+    let mut by_mailing: BTreeMap<i32, Parts<'_>> = BTreeMap::new();
     for g in groups {
-        by_mailing.entry(g.mailing_id).or_default().push(g);
+        by_mailing.entry(g.mailing_id).or_default().0.push(g);
+    }
+    for h in heard {
+        if let Some(id) = h.mailing_id {
+            by_mailing.entry(id).or_default().1.push(h);
+        }
     }
     let found = mailings::owned(owner)
         .filter(mailing::Column::Id.is_in(by_mailing.keys().copied()))
@@ -336,7 +415,7 @@ async fn mailing_rows(
     let message_of: HashMap<i32, i32> = found.iter().map(|m| (m.id, m.message_id)).collect();
     Ok(by_mailing
         .into_iter()
-        .map(|(id, groups)| {
+        .map(|(id, (groups, heard))| {
             let subject = message_of
                 .get(&id)
                 .and_then(|m| subjects.get(m))
@@ -346,7 +425,7 @@ async fn mailing_rows(
                 Some(id),
                 format!("#{id} {subject}").trim_end().to_owned(),
                 Some(format!("/mailings/{id}#report-title")),
-                &groups,
+                (&groups, &heard),
                 attempts,
             )
         })
@@ -358,28 +437,32 @@ async fn message_rows(
     owner: i32,
     groups: &[Group],
     attempts: &[attempt::Model],
+    heard: &[Heard],
 ) -> Result<Vec<Row>, AppError> {
-    let mut by_message: BTreeMap<Option<i32>, Vec<&Group>> = BTreeMap::new();
+    let mut by_message: BTreeMap<Option<i32>, Parts<'_>> = BTreeMap::new();
     for g in groups {
-        by_message.entry(g.message_id).or_default().push(g);
+        by_message.entry(g.message_id).or_default().0.push(g);
+    }
+    for h in heard.iter().filter(|h| h.mailing_id.is_some()) {
+        by_message.entry(h.message_id).or_default().1.push(h);
     }
     let subjects = subjects(db, owner, by_message.keys().flatten().copied()).await?;
     Ok(by_message
         .into_iter()
-        .map(|(id, groups)| {
+        .map(|(id, (groups, heard))| {
             let name = id
                 .and_then(|id| subjects.get(&id).cloned())
                 .unwrap_or_else(|| "(deleted message)".into());
             let link = id
                 .filter(|id| subjects.contains_key(id))
                 .map(|id| format!("/messages/{id}"));
-            row(id, name, link, &groups, attempts)
+            row(id, name, link, (&groups, &heard), attempts)
         })
         .collect())
 }
 
 /// The sort keys of the table; anything else sorts by last attempt, newest first.
-pub const SORT_KEYS: [&str; 7] = [
+pub const SORT_KEYS: [&str; 10] = [
     "name",
     "deliveries",
     "successes",
@@ -387,6 +470,9 @@ pub const SORT_KEYS: [&str; 7] = [
     "rate",
     "retries",
     "last",
+    "unsubscribes",
+    "bounces",
+    "complaints",
 ];
 
 fn sort_rows(rows: &mut [Row], key: &str, descending: bool) {
@@ -398,6 +484,9 @@ fn sort_rows(rows: &mut [Row], key: &str, descending: bool) {
             "successes" => fa.successes.cmp(&fb.successes),
             "failures" => fa.failures.cmp(&fb.failures),
             "retries" => fa.retries.cmp(&fb.retries),
+            "unsubscribes" => fa.said.unsubscribes.cmp(&fb.said.unsubscribes),
+            "bounces" => fa.said.bounces.cmp(&fb.said.bounces),
+            "complaints" => fa.said.complaints.cmp(&fb.said.complaints),
             "rate" => fa
                 .success_rate
                 .partial_cmp(&fb.success_rate)
@@ -429,6 +518,9 @@ pub fn csv(report: &Report, by_message: bool) -> Result<Vec<u8>, AppError> {
         "Failures",
         "Success rate",
         "Retries",
+        "Unsubscribes",
+        "Bounces",
+        "Complaints",
         "Last attempt (UTC)",
         "Last status",
         "Last reply",
@@ -443,6 +535,9 @@ pub fn csv(report: &Report, by_message: bool) -> Result<Vec<u8>, AppError> {
             f.failures.to_string(),
             r.rate.clone(),
             f.retries.to_string(),
+            f.said.unsubscribes.to_string(),
+            f.said.bounces.to_string(),
+            f.said.complaints.to_string(),
             last.map(|l| l.at.format("%Y-%m-%d %H:%M:%S").to_string())
                 .unwrap_or_default(),
             last.map(|l| l.status.as_str().to_owned())

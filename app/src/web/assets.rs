@@ -34,6 +34,7 @@ static ASSETS: LazyLock<HashMap<&'static str, Asset>> = LazyLock::new(|| {
         asset!("vendor/pico-2.1.1.min.css", "text/css; charset=utf-8"),
         asset!("app.css", "text/css; charset=utf-8"),
         asset!("app.js", "text/javascript; charset=utf-8"),
+        asset!("favicon.svg", "image/svg+xml"),
     ]
     .into_iter()
     .map(|(name, body, content_type)| {
@@ -84,4 +85,17 @@ pub fn serve_static(Path(name): Path<String>, req: &Request) -> Response {
         return builder.status(StatusCode::NOT_MODIFIED).finish();
     }
     builder.content_type(asset.content_type).body(asset.body)
+}
+
+/// `/favicon.ico`, which browsers and crawlers ask for whatever the page links: the site's
+/// icon (an SVG, which browsers take by its content type), kept for a day.
+#[handler]
+pub fn serve_favicon() -> Response {
+    match ASSETS.get("favicon.svg") {
+        Some(asset) => Response::builder()
+            .header(header::CACHE_CONTROL, "public, max-age=86400")
+            .content_type(asset.content_type)
+            .body(asset.body),
+        None => Response::builder().status(StatusCode::NOT_FOUND).finish(),
+    }
 }

@@ -283,7 +283,7 @@ pub(crate) fn password_link(
     let path = match purpose {
         Purpose::ResetPassword => "/password/reset",
         Purpose::NewPassword => "/password/new",
-        Purpose::Verify | Purpose::Unsubscribe => {
+        Purpose::Verify | Purpose::Unsubscribe | Purpose::ReturnPath | Purpose::UnsubscribeMail => {
             panic!("only password links are made here")
         }
     };

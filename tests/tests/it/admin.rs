@@ -5,7 +5,9 @@
 
 use chrono::Utc;
 use mailer::entities::user::Role;
-use mailer::entities::{admin_log, attempt, client, mailing, message, post, user};
+use mailer::entities::{
+    admin_log, attempt, client, global_suppression, mailing, message, post, suppression, user,
+};
 use mailer_tests::html::{Doc, parse};
 use mailer_tests::users::{Visitor, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
@@ -17,8 +19,16 @@ use sea_orm::{
 
 use crate::mailings::client_message_mailing;
 
-const MODELS: [&str; 7] = [
-    "users", "mailings", "attempts", "clients", "messages", "posts", "log",
+const MODELS: [&str; 9] = [
+    "users",
+    "mailings",
+    "attempts",
+    "clients",
+    "messages",
+    "posts",
+    "log",
+    "suppressions",
+    "global_suppressions",
 ];
 
 /// The permission table the site promises (issue 7): deny by default, per model and action.
@@ -28,13 +38,19 @@ fn allowed(role: Role, model: &str, perm: &str) -> bool {
         Role::Superuser if model == "log" => perm == "view",
         Role::Superuser => !matches!(
             (model, perm),
-            ("mailings", "add") | ("attempts", "add") | ("attempts", "change")
+            ("mailings", "add")
+                | ("attempts", "add")
+                | ("attempts", "change")
+                // The recipients' word: nobody in the admin lifts an unsubscribe.
+                | ("suppressions", "add" | "change" | "delete")
         ),
         Role::Manager => matches!(
             (model, perm),
             ("users", "view" | "block" | "unblock")
                 | ("mailings", "view" | "disable" | "enable")
                 | ("attempts", "view")
+                | ("suppressions", "view")
+                | ("global_suppressions", "view" | "add" | "change" | "delete")
         ),
         Role::ContentManager => model == "posts",
         Role::User => false,
@@ -104,6 +120,28 @@ async fn world(backend: Backend) -> Option<World> {
     .await
     .unwrap();
     let post = make_post(&app, "Hello", "hello", false).await;
+    let suppression = suppression::ActiveModel {
+        owner_id: Set(ann.user.id),
+        email: Set("gone@client.com".into()),
+        reason: Set(suppression::Reason::Unsubscribed),
+        detail: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let global = global_suppression::ActiveModel {
+        email: Set("trap@spam.example".into()),
+        reason: Set(suppression::Reason::Complained),
+        detail: Set(Some("a spam trap".into())),
+        added_by: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
     let log = admin_log::ActiveModel {
         actor_id: Set(None),
         actor_email: Set("gone@example.com".into()),
@@ -126,6 +164,8 @@ async fn world(backend: Backend) -> Option<World> {
         ("messages", message.id.to_string()),
         ("posts", post.id.to_string()),
         ("log", log.id.to_string()),
+        ("suppressions", suppression.id.to_string()),
+        ("global_suppressions", global.id.to_string()),
     ]
     .into_iter()
     .collect();
@@ -149,6 +189,8 @@ async fn snapshot(app: &TestApp) -> String {
             message::Entity::find().all(db).await.unwrap(),
             post::Entity::find().all(db).await.unwrap(),
             admin_log::Entity::find().count(db).await.unwrap(),
+            suppression::Entity::find().all(db).await.unwrap(),
+            global_suppression::Entity::find().all(db).await.unwrap(),
         )
     )
 }

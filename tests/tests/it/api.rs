@@ -658,6 +658,62 @@ async fn mailings_endpoints(backend: Backend) {
     assert_eq!(queued["mailing_id"], running_id);
     assert!(queued["occurrence_at"].is_string());
 
+    // While a send is still going, another asks nothing more (409); once recipients got it,
+    // only an explicit `again=true` sends it to them a second time.
+    use mailer::entities::delivery::{self, DeliveryStatus};
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = chrono::Utc::now();
+    let row = delivery::ActiveModel {
+        mailing_id: Set(i32::try_from(running_id).unwrap()),
+        client_id: Set(i32::try_from(clients[0]).unwrap()),
+        occurrence_at: Set(now),
+        status: Set(DeliveryStatus::Pending),
+        tries: Set(0),
+        claimed_until: Set(None),
+        next_try_at: Set(None),
+        message_id_header: Set("<api-test@example.com>".into()),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let (status, body) = api
+        .post(&format!("/mailings/{running_id}/send"), json!(null))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("still being sent")
+    );
+    let mut sent: delivery::ActiveModel = row.into();
+    sent.status = Set(DeliveryStatus::Sent);
+    sent.sent_at = Set(Some(now));
+    sent.update(&app.state.db).await.unwrap();
+    let (status, body) = api
+        .post(&format!("/mailings/{running_id}/send"), json!(null))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 recipient(s) already got"),
+        "{body}"
+    );
+    let (status, body) = api
+        .post(
+            &format!("/mailings/{running_id}/send?again=true"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
     // Attempts (newest first, paged) and the report.
     let running_i32 = i32::try_from(running_id).unwrap();
     add_attempt(&app, ann.id, running_i32, "a@example.com", false).await;

@@ -361,10 +361,10 @@ async fn csv_import_previews_then_imports_and_exports() {
     );
     let text = export.text().await.unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.remove(0), "email,full_name,comment");
+    assert_eq!(lines.remove(0), "email,full_name,comment,state,since");
     lines.sort();
     assert_eq!(lines.len(), 3);
-    assert!(lines.contains(&"maria@example.com,Мария,with ; semicolon"));
+    assert!(lines.contains(&"maria@example.com,Мария,with ; semicolon,active,"));
 }
 
 #[tokio::test]

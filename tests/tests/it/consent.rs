@@ -65,9 +65,11 @@ fn token_in(mails: &[ReceivedMail], to: &str) -> String {
         "RFC 8058 one-click"
     );
     let link = header(mail, "List-Unsubscribe").expect("List-Unsubscribe header");
+    // `<https://…>, <mailto:…>`: the link comes first.
     let url = link
         .strip_prefix('<')
-        .and_then(|l| l.strip_suffix('>'))
+        .and_then(|l| l.split_once('>'))
+        .map(|(url, _)| url)
         .unwrap_or_else(|| panic!("not <url>: {link}"));
     let (_, token) = url
         .split_once("/unsubscribe/")
@@ -199,6 +201,7 @@ async fn recipient_unsubscribes_with_one_click_and_is_not_mailed_again(backend: 
             mailer::consent::Recipient {
                 owner_id: v.user.id,
                 client_id: ann_again,
+                mailing_id: None,
             },
         )
     ));

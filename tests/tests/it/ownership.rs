@@ -116,7 +116,7 @@ async fn other_users_objects_are_404(backend: Backend) {
         assert_eq!(doc.count("tbody tr"), 0, "{path} lists only own rows");
     }
     let export = eve.get("/clients/export.csv").await.text().await.unwrap();
-    assert_eq!(export.trim(), "email,full_name,comment");
+    assert_eq!(export.trim(), "email,full_name,comment,state,since");
     let form = eve.get("/mailings/new").await.text().await.unwrap();
     let form = mailer_tests::html::parse(&form);
     assert_eq!(

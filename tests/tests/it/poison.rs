@@ -709,7 +709,9 @@ async fn csv_exports_neutralise_formulas_and_import_back_unchanged() {
         ids.push(id);
     }
 
-    let exported = csv_records(&v, "/clients/export.csv").await;
+    // The first three columns; the state columns after them are plain words.
+    let whole = csv_records(&v, "/clients/export.csv").await;
+    let exported: Vec<Vec<String>> = whole.iter().map(|r| r[..3].to_vec()).collect();
     assert_eq!(exported[0], ["email", "full_name", "comment"]);
     let find = |email: &str| {
         exported
@@ -766,7 +768,7 @@ async fn csv_exports_neutralise_formulas_and_import_back_unchanged() {
         .collect();
     expected.sort();
     assert_eq!(imported, expected);
-    assert_eq!(csv_records(&w, "/clients/export.csv").await, exported);
+    assert_eq!(csv_records(&w, "/clients/export.csv").await, whole);
 
     // The attempt log and the reports.
     let message = make_message(&app, v.user.id, "-Sale").await;
@@ -796,9 +798,9 @@ async fn csv_exports_neutralise_formulas_and_import_back_unchanged() {
     let report = csv_records(&v, "/reports/export.csv?view=messages").await;
     assert_eq!(report.len(), 2, "{report:?}");
     assert_eq!(report[1][0], "'-Sale");
-    assert_eq!(report[1][8], format!("'{reply}"));
+    assert_eq!(report[1][11], format!("'{reply}"));
     let report = csv_records(&v, "/reports/export.csv").await;
-    assert_eq!(report[1][8], format!("'{reply}"));
+    assert_eq!(report[1][11], format!("'{reply}"));
 }
 
 /// On the embedded default (outbox, no SMTP) an attempt's reply names the outbox file, not

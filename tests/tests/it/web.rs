@@ -232,3 +232,44 @@ async fn healthz_reports_modes_sqlite() {
 async fn healthz_reports_modes_postgres() {
     healthz_reports_modes(Backend::Postgres, ["postgres", "redis", "redis", "smtp"]).await;
 }
+
+/// Rough edges a new user hit: no favicon (a 404 on every page), the API docs link opening
+/// a blank page (a boosted navigation), and a dashboard that asked for a mailing before
+/// there was anything to mail.
+#[tokio::test]
+async fn favicon_docs_link_and_onboarding() {
+    use mailer::entities::user::Role;
+    use mailer_tests::users::sign_in_new;
+    let Some(app) = mailer_tests::spawn_app(mailer_tests::Backend::Sqlite).await else {
+        return;
+    };
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status(), reqwest::StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    let home = mailer_tests::html::parse(&app.get("/").await.text().await.unwrap());
+    let linked = home.attr("link[rel='icon']", "href").expect("an icon link");
+    assert_eq!(
+        app.get(&linked).await.status(),
+        reqwest::StatusCode::OK,
+        "{linked}"
+    );
+
+    let v = sign_in_new(&app, "new@example.com", Role::User).await;
+    let account = mailer_tests::html::parse(&v.get("/account").await.text().await.unwrap());
+    assert_eq!(
+        account.attr("a[href='/api/docs']", "hx-boost").as_deref(),
+        Some("false"),
+        "Swagger UI is a whole page of its own"
+    );
+
+    let next_step = || async {
+        let doc = mailer_tests::html::parse(&v.get("/dashboard").await.text().await.unwrap());
+        doc.attr("#onboarding a[role='button']", "href")
+    };
+    assert_eq!(next_step().await.as_deref(), Some("/clients/new"));
+    let client = crate::mailings::insert_client(&app, v.user.id, "ann@example.com").await;
+    assert_eq!(next_step().await.as_deref(), Some("/messages/new"));
+    let message = crate::mailings::make_message(&app, v.user.id, "Hello").await;
+    assert_eq!(next_step().await.as_deref(), Some("/mailings/new"));
+    let _ = (client, message);
+}
