@@ -15,6 +15,18 @@ pub async fn enqueue(
     subject: &str,
     ctx: Value,
 ) -> anyhow::Result<()> {
+    enqueue_to(state, to, &to.email, template, subject, ctx).await
+}
+
+/// [`enqueue`] to another address of the user's (one they are confirming).
+pub async fn enqueue_to(
+    state: &AppState,
+    to: &user::Model,
+    address: &str,
+    template: &str,
+    subject: &str,
+    ctx: Value,
+) -> anyhow::Result<()> {
     let ctx = context! {
         ..ctx,
         ..context! { user => Value::from(Serde(to)), site_url => state.config.public_url(), subject => subject }
@@ -29,7 +41,7 @@ pub async fn enqueue(
         .queues
         .mail
         .push(MailJob {
-            to: to.email.clone(),
+            to: address.to_owned(),
             subject: subject.to_owned(),
             text,
             html: Some(html),

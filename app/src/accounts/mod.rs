@@ -7,6 +7,7 @@ pub mod forms;
 pub mod mails;
 pub mod password;
 pub mod routes;
+pub mod sender;
 pub mod service;
 pub mod session;
 pub mod throttle;
@@ -46,6 +47,12 @@ pub fn routes(site: Site) -> Site {
             routes::profile_form,
             routes::update_profile,
         )
+        .form(
+            "/account/sender",
+            routes::sender_form,
+            routes::update_sender,
+        )
+        .page("/account/reply-to/:token", routes::confirm_reply_to)
         .form(
             "/account/password",
             routes::change_password_form,

@@ -16,7 +16,7 @@ use super::forms::{
 use super::service::{self, LoginError, NewAccount, Registration};
 use super::session::{AuthUser, sign_in, sign_out};
 use super::tokens::{Purpose, TokenError};
-use super::{avatar, password, throttle};
+use super::{avatar, password, sender, throttle};
 use crate::entities::user::{self, Role};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -442,6 +442,11 @@ async fn account_page(
             new_token_name => new_token.map(|(name, _)| name),
             errors => Value::from(Serde(errors)),
             dkim => state.dkim.as_ref().map(|s| Value::from(Serde(s.info()))),
+            sender_from => state
+                .config
+                .sender()
+                .map(|instance| sender::from_mailbox(user, &instance).to_string())
+                .unwrap_or_default(),
         },
     ))
 }
@@ -633,4 +638,74 @@ pub async fn serve_avatar(
             "public, max-age=31536000, immutable",
         )
         .body(bytes))
+}
+
+fn sender_page(user: &user::Model, form: &sender::SenderForm, errors: &FieldErrors) -> Page {
+    Page::new(
+        "accounts/sender.html",
+        context! {
+            form => Value::from(Serde(form)),
+            errors => Value::from(Serde(errors)),
+            confirmed_reply_to => user.reply_to.clone(),
+        },
+    )
+}
+
+#[handler]
+pub fn sender_form(AuthUser(user): AuthUser) -> Page {
+    let form = sender::SenderForm {
+        sender_name: user.sender_name.clone(),
+        reply_to: user.reply_to.clone().unwrap_or_default(),
+        postal_address: user.postal_address.clone(),
+    };
+    sender_page(&user, &form, &FieldErrors::default())
+}
+
+/// Saves the sender identity; a new reply-to address waits for its link.
+#[handler]
+pub async fn update_sender(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Form(form): Form<sender::SenderForm>,
+) -> Result<Response, AppError> {
+    let checked = match sender::check(&form) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            return Ok(sender_page(&user, &form, &errors)
+                .status(UNPROCESSABLE)
+                .into_response());
+        }
+    };
+    let (_, change) = sender::save(state, &user, checked).await?;
+    let message = match change {
+        sender::ReplyTo::Unchanged => "Your sender details are saved.".to_owned(),
+        sender::ReplyTo::Cleared => "Saved. Replies now go to the From address.".to_owned(),
+        sender::ReplyTo::Pending {
+            address,
+            mailed: true,
+        } => format!("Saved. We sent a link to {address}: replies go there once it is opened."),
+        sender::ReplyTo::Pending {
+            address,
+            mailed: false,
+        } => format!(
+            "Saved. A link was sent to {address} a short while ago: open it, or try again \
+             later for a new one."
+        ),
+    };
+    flash(session, "success", message);
+    Ok(see_other("/account#sender"))
+}
+
+/// Follows the link mailed to a new reply-to address; works without signing in (the
+/// address may be a colleague's or a shared mailbox).
+#[handler]
+pub async fn confirm_reply_to(Data(state): Data<&AppState>, Path(token): Path<String>) -> Page {
+    match sender::confirm(state, &token).await {
+        Ok(user) => Page::new(
+            "accounts/reply_to_confirmed.html",
+            context! { address => user.reply_to, account => user.email },
+        ),
+        Err(e) => link_error(e),
+    }
 }

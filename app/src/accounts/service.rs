@@ -78,6 +78,9 @@ async fn insert_user(
         created_at: Set(now),
         updated_at: Set(now),
         last_login: Set(None),
+        sender_name: Set(String::new()),
+        reply_to: Set(None),
+        postal_address: Set(String::new()),
         ..Default::default()
     }
     .insert(db)

@@ -22,6 +22,8 @@ pub enum Purpose {
     ReturnPath,
     /// A recipient's `mailto:` unsubscribe address (see `bounces`).
     UnsubscribeMail,
+    /// Confirms a user's reply-to address (see `accounts::sender`).
+    ReplyTo,
 }
 
 impl Purpose {
@@ -33,6 +35,7 @@ impl Purpose {
             Purpose::Unsubscribe => "unsub",
             Purpose::ReturnPath => "verp",
             Purpose::UnsubscribeMail => "unsubmail",
+            Purpose::ReplyTo => "replyto",
         }
     }
 }

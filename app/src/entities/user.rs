@@ -82,6 +82,16 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_login: Option<DateTimeUtc>,
+    /// The display name of this user's mailings (beside the instance's own From address);
+    /// empty: the instance's name.
+    #[sea_orm(column_type = "String(StringLen::N(100))")]
+    pub sender_name: String,
+    /// Where replies to this user's mailings go; set only once confirmed by a link.
+    #[sea_orm(column_type = "String(StringLen::N(254))")]
+    pub reply_to: Option<String>,
+    /// The postal line at the foot of each mailing (bulk-mail laws ask for one); may be empty.
+    #[sea_orm(column_type = "String(StringLen::N(300))")]
+    pub postal_address: String,
     #[sea_orm(has_many)]
     pub clients: HasMany<super::client::Entity>,
     #[sea_orm(has_many)]

@@ -283,7 +283,11 @@ pub(crate) fn password_link(
     let path = match purpose {
         Purpose::ResetPassword => "/password/reset",
         Purpose::NewPassword => "/password/new",
-        Purpose::Verify | Purpose::Unsubscribe | Purpose::ReturnPath | Purpose::UnsubscribeMail => {
+        Purpose::Verify
+        | Purpose::Unsubscribe
+        | Purpose::ReturnPath
+        | Purpose::UnsubscribeMail
+        | Purpose::ReplyTo => {
             panic!("only password links are made here")
         }
     };

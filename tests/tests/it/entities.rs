@@ -37,6 +37,9 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         created_at: Set(now),
         updated_at: Set(now),
         last_login: Set(None),
+        sender_name: Set("Shop".into()),
+        reply_to: Set(Some("help@example.com".into())),
+        postal_address: Set(String::new()),
     }
     .insert(db)
     .await?;
@@ -56,6 +59,9 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
             created_at: now,
             updated_at: now,
             last_login: None,
+            sender_name: "Shop".into(),
+            reply_to: Some("help@example.com".into()),
+            postal_address: String::new(),
         }
     );
     assert_eq!(found, u, "insert() returns what find_by_id() reads");

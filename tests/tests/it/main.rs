@@ -26,6 +26,7 @@ mod ownership;
 mod poison;
 mod reports;
 mod send_cli;
+mod sender;
 mod stop;
 mod suppressions;
 mod transport;

@@ -53,7 +53,26 @@ async fn up_down_up(db: &DatabaseConnection) {
                 .expect("has_index")
         }
     };
-    // The newest adds the feedback log and the global suppression list: one step down
+    // The newest adds the sender identity's columns to users: one step down drops them,
+    // and no table.
+    let tables = existing_tables(db).await;
+    let has_column = |column: &'static str| async move {
+        db.execute_unprepared(&format!("SELECT {column} FROM users WHERE 1 = 0"))
+            .await
+            .is_ok()
+    };
+    for column in ["sender_name", "reply_to", "postal_address"] {
+        assert!(has_column(column).await, "{column}");
+    }
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the sender identity");
+    for column in ["sender_name", "reply_to", "postal_address"] {
+        assert!(!has_column(column).await, "{column} is dropped");
+    }
+    assert_eq!(existing_tables(db).await, tables);
+
+    // The one before adds the feedback log and the global suppression list: one step down
     // drops those two tables, and only them.
     Migrator::down(db, Some(1))
         .await
