@@ -138,12 +138,7 @@ impl Mailer {
             Way::Outbox { dir, from } => {
                 let message = self.build(from, job)?;
                 tokio::fs::create_dir_all(dir).await?;
-                let name = format!(
-                    "{}-{}.eml",
-                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
-                    uuid::Uuid::new_v4().simple()
-                );
-                let path = dir.join(name);
+                let path = dir.join(outbox_name());
                 tokio::fs::write(&path, message.formatted()).await?;
                 let links = links(&job.text);
                 tracing::info!(
@@ -160,6 +155,33 @@ impl Mailer {
             } => {
                 let message = self.build(from, job)?;
                 match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
+                    Ok(result) => result.map(drop).map_err(MailError::from),
+                    Err(_) => Err(MailError::Timeout(SEND_TIMEOUT)),
+                }
+            }
+        }
+    }
+
+    /// Sends an e-mail already built (and signed, when DKIM is on) to `to`, with the
+    /// instance's address as the envelope sender: into the outbox, or over SMTP at once.
+    pub async fn send_raw(&self, to: &lettre::Address, bytes: &[u8]) -> Result<(), MailError> {
+        match &self.way {
+            Way::Outbox { dir, .. } => {
+                tokio::fs::create_dir_all(dir).await?;
+                let path = dir.join(outbox_name());
+                tokio::fs::write(&path, bytes).await?;
+                tracing::info!(%to, file = %path.display(), "mail written to the outbox");
+                Ok(())
+            }
+            Way::Smtp {
+                transport, from, ..
+            } => {
+                let envelope =
+                    lettre::address::Envelope::new(Some(from.email.clone()), vec![to.clone()])
+                        .map_err(|e| MailError::Build(e.into()))?;
+                match tokio::time::timeout(SEND_TIMEOUT, transport.send_raw(&envelope, bytes))
+                    .await
+                {
                     Ok(result) => result.map(drop).map_err(MailError::from),
                     Err(_) => Err(MailError::Timeout(SEND_TIMEOUT)),
                 }
@@ -219,6 +241,15 @@ fn build(from: &Mailbox, job: &MailJob) -> Result<Message, MailError> {
         )?,
     };
     Ok(message)
+}
+
+/// A new file name in the outbox: the time first, so the folder lists in sending order.
+pub fn outbox_name() -> String {
+    format!(
+        "{}-{}.eml",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// Every http(s) link in a text, for the log line of an outbox mail.

@@ -96,11 +96,7 @@ impl Outbound {
                     text: format!("outbox: {e}"),
                 };
                 tokio::fs::create_dir_all(dir).await.map_err(transient)?;
-                let name = format!(
-                    "{}-{}.eml",
-                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
-                    uuid::Uuid::new_v4().simple()
-                );
+                let name = crate::mail::outbox_name();
                 tokio::fs::write(dir.join(&name), &message)
                     .await
                     .map_err(transient)?;
