@@ -315,6 +315,24 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = anyhow::Result<Option<Computed>>>,
     {
+        let found = self.lookup_or_compute(section, field, compute).await;
+        if let Ok((_, lookup)) = &found {
+            metrics::counter!(crate::monitoring::CACHE_LOOKUPS, "result" => lookup.as_str())
+                .increment(1);
+        }
+        found
+    }
+
+    async fn lookup_or_compute<F, Fut>(
+        &self,
+        section: &str,
+        field: &str,
+        compute: F,
+    ) -> anyhow::Result<(Option<Arc<str>>, Lookup)>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = anyhow::Result<Option<Computed>>>,
+    {
         match self.section_get(section, field).await {
             Ok(Some(value)) => return Ok((Some(value), Lookup::Hit)),
             Ok(None) => {}

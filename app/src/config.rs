@@ -56,6 +56,10 @@ pub struct Config {
     /// Signs sessions, CSRF tokens and e-mail links. Required outside the embedded default.
     #[serde(serialize_with = "expose_opt")]
     pub secret_key: Option<SecretString>,
+    /// When set, `/metrics` answers Prometheus scrapes that carry
+    /// `Authorization: Bearer <token>`; unset, `/metrics` is a 404.
+    #[serde(serialize_with = "expose_opt")]
+    pub metrics_token: Option<SecretString>,
     /// Folder for the SQLite file, the generated secret key, uploads and the outbox.
     pub data_dir: PathBuf,
     /// Where mail is written when there is no `SMTP_URL`; defaults to `<data_dir>/outbox`.
@@ -402,6 +406,9 @@ pub struct WorkerConfig {
     pub breaker_cooldown_max_secs: u64,
     /// Messages per second each worker process sends at most (0 = no limit).
     pub messages_per_second: f64,
+    /// `host:port` where the worker serves its Prometheus `/metrics` (no token: keep it on
+    /// a private address); unset, it serves none.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for WorkerConfig {
@@ -422,6 +429,7 @@ impl Default for WorkerConfig {
             breaker_cooldown_ms: 2_000,
             breaker_cooldown_max_secs: 5,
             messages_per_second: 0.0,
+            metrics_bind: None,
         }
     }
 }
@@ -461,6 +469,7 @@ impl Default for Config {
             redis_prefix: "mailer".into(),
             smtp_url: None,
             secret_key: None,
+            metrics_token: None,
             data_dir: PathBuf::from("var"),
             outbox_dir: None,
             templates_dir: None,

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod mail;
 pub mod mailings;
 pub mod messages;
+pub mod monitoring;
 pub mod paging;
 pub mod reports;
 pub mod server;

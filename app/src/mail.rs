@@ -178,9 +178,8 @@ impl Mailer {
             } => {
                 let envelope =
                     lettre::address::Envelope::new(Some(from.email.clone()), vec![to.clone()])
-                        .map_err(|e| MailError::Build(e.into()))?;
-                match tokio::time::timeout(SEND_TIMEOUT, transport.send_raw(&envelope, bytes))
-                    .await
+                        .map_err(MailError::Build)?;
+                match tokio::time::timeout(SEND_TIMEOUT, transport.send_raw(&envelope, bytes)).await
                 {
                     Ok(result) => result.map(drop).map_err(MailError::from),
                     Err(_) => Err(MailError::Timeout(SEND_TIMEOUT)),

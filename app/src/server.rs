@@ -46,6 +46,7 @@ pub fn all_routes() -> Vec<(String, RouteKind)> {
 
 /// The whole application as one endpoint.
 pub fn router(state: AppState) -> impl Endpoint {
+    crate::monitoring::install();
     let secure = state.config.secure_cookies;
     let cookies = CookieConfig::default()
         .name(session::COOKIE_NAME)
@@ -81,6 +82,12 @@ pub fn router(state: AppState) -> impl Endpoint {
     // Static files, avatars, the health check and the API carry no session or CSRF cookie.
     Route::new()
         .at("/healthz", get(crate::health::healthz))
+        .at(
+            "/metrics",
+            get(crate::monitoring::Scrape {
+                token: state.config.metrics_token.clone(),
+            }),
+        )
         .at("/static/*name", get(assets::serve_static))
         .at("/favicon.ico", get(assets::serve_favicon))
         .at(
@@ -108,6 +115,7 @@ pub fn router(state: AppState) -> impl Endpoint {
         })
         .around(middleware::security_headers)
         .around(middleware::log_requests)
+        .around(crate::monitoring::measure)
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish (bounded).

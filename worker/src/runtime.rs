@@ -48,6 +48,10 @@ pub async fn run(
         state.mailer.clone(),
         delivery.clone(),
     );
+    let metrics = match config.metrics_bind {
+        Some(addr) => Some(mailer::monitoring::serve_worker_metrics(addr).await?),
+        None => None,
+    };
     let ticker = spawn_ticker(delivery, Duration::from_secs(config.tick_interval_secs));
     // The bounce mailbox, when one is configured.
     let bounces = mailer::bounces::imap::configured(&state.config.bounces)
@@ -65,6 +69,9 @@ pub async fn run(
         .run_with_signal(stop_signal(shutdown, deaths, stop, asked.clone()))
         .await;
     let _ = ticker.await;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     if let Some(bounces) = bounces {
         let _ = bounces.await;
     }
@@ -268,7 +275,13 @@ fn spawn_ticker(ctx: DeliveryContext, every: Duration) -> tokio::task::JoinHandl
 /// would be scheduled any more, with the process still up.
 async fn tick_contained(ctx: &DeliveryContext) {
     match std::panic::AssertUnwindSafe(tick(ctx)).catch_unwind().await {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => {
+            if ctx.state.config.worker.metrics_bind.is_some()
+                && let Ok(due) = mailer::delivery::hold::pending_count(&ctx.state.db).await
+            {
+                metrics::gauge!(mailer::monitoring::DELIVERIES_DUE).set(due as f64);
+            }
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %format!("{e:#}"), "scheduler tick failed");
         }

@@ -122,8 +122,8 @@ pub async fn register(
     // A taken address gets the same answer: its owner is told by mail instead.
     if let Registration::Created(user) = service::register(state, new_account).await? {
         let user = match avatar_png {
-            Some(png) => save_avatar(state, user, &png).await?,
-            None => user,
+            Some(png) => save_avatar(state, *user, &png).await?,
+            None => *user,
         };
         service::send_verification(state, &user).await?;
     }

@@ -91,7 +91,7 @@ async fn insert_user(
 /// has an account is for its owner to know.
 pub enum Registration {
     /// A new account, still to confirm.
-    Created(user::Model),
+    Created(Box<user::Model>),
     /// The address has an account; its owner is told by mail.
     Taken,
 }
@@ -107,7 +107,7 @@ pub async fn register(state: &AppState, account: NewAccount) -> anyhow::Result<R
     }
     let email = account.email.clone();
     match insert_user(&state.db, account, hash).await {
-        Ok(user) => Ok(Registration::Created(user)),
+        Ok(user) => Ok(Registration::Created(Box::new(user))),
         // A registration of the same address at the same moment won.
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             if let Some(owner) = find_by_email(&state.db, &email).await? {

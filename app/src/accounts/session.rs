@@ -131,6 +131,7 @@ pub async fn load_viewer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Res
                 );
                 req.extensions_mut().insert(page);
                 viewer = Viewer(Some(Arc::new(user)));
+                metrics::counter!(crate::monitoring::SESSIONS, "kind" => "signed_in").increment(1);
             }
             Some(user) => {
                 sign_out(&session);
@@ -143,6 +144,9 @@ pub async fn load_viewer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Res
             }
             None => sign_out(&session),
         }
+    }
+    if viewer.0.is_none() {
+        metrics::counter!(crate::monitoring::SESSIONS, "kind" => "anonymous").increment(1);
     }
     req.extensions_mut().insert(viewer);
     ep.call(req).await

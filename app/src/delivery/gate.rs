@@ -180,6 +180,7 @@ impl SendGate {
         if server_answered {
             if !matches!(*state, State::Closed { .. }) {
                 tracing::info!("SMTP server answers again: sending resumes");
+                metrics::gauge!(crate::monitoring::BREAKER_OPEN).set(0.0);
             }
             *state = State::Closed { failures: 0 };
             return;
@@ -195,6 +196,7 @@ impl SendGate {
                         error,
                         "SMTP server keeps failing: sending paused"
                     );
+                    metrics::gauge!(crate::monitoring::BREAKER_OPEN).set(1.0);
                     *state = State::Open {
                         until: Instant::now() + config.cooldown,
                         cooldown: config.cooldown,

@@ -100,6 +100,16 @@ impl Unheld {
     }
 }
 
+/// How many deliveries wait to be sent (pending, whoever holds them): the worker's
+/// `mailer_deliveries_due` gauge.
+pub async fn pending_count<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
+        .count(db)
+        .await
+}
+
 /// The pending deliveries nobody holds at `now` (oldest first; at most `limit`, if given).
 pub async fn unheld<C: ConnectionTrait>(
     db: &C,

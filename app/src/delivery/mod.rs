@@ -89,7 +89,13 @@ impl Outbound {
         message: Vec<u8>,
     ) -> Result<Reply, SendError> {
         match &self.target {
-            Target::Smtp(pool) => pool.send(&from, &[to], message).await,
+            Target::Smtp(pool) => {
+                let started = std::time::Instant::now();
+                let result = pool.send(&from, &[to], message).await;
+                metrics::histogram!(crate::monitoring::SMTP_REPLY)
+                    .record(started.elapsed().as_secs_f64());
+                result
+            }
             Target::Outbox(dir) => {
                 let transient = |e: std::io::Error| SendError::Transient {
                     code: None,

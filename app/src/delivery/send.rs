@@ -379,7 +379,9 @@ impl Deliverer {
             return Ok(outcomes);
         }
         if let Some(wait) = self.outbound.gate().paused_for() {
-            return Ok(ids.iter().map(|&id| (id, Outcome::Paused(wait))).collect());
+            let outcomes: Vec<_> = ids.iter().map(|&id| (id, Outcome::Paused(wait))).collect();
+            count(&outcomes);
+            return Ok(outcomes);
         }
         let started = std::time::Instant::now();
         let rows = claim(&self.db, ids, Utc::now(), self.limits.lease).await?;
@@ -396,6 +398,7 @@ impl Deliverer {
             stop::cancel_stopped(&self.db, &left, Utc::now()).await?;
         }
         if rows.is_empty() {
+            count(&outcomes);
             return Ok(outcomes);
         }
         // By primary key: a join through the deliveries lets the planner hash a whole
@@ -439,6 +442,9 @@ impl Deliverer {
         let tried = futures::future::join_all(sends).await;
         let sent = started.elapsed();
         outcomes.extend(self.record(tried).await?);
+        metrics::histogram!(crate::monitoring::RECORDER_LAG)
+            .record((started.elapsed() - sent).as_secs_f64());
+        count(&outcomes);
         tracing::debug!(
             deliveries = ids.len(),
             claim_and_read_ms = read.as_secs_f64() * 1e3,
@@ -461,6 +467,31 @@ impl Deliverer {
             .await
             .map_err(|_| stopped())?
             .map_err(sea_orm::DbErr::Custom)
+    }
+}
+
+/// Adds a group's outcomes to the worker's metrics.
+fn count(outcomes: &[(i64, Outcome)]) {
+    let (mut sent, mut failed, mut retried, mut skipped, mut paused) = (0, 0, 0, 0, 0);
+    for (_, outcome) in outcomes {
+        match outcome {
+            Outcome::Sent => sent += 1,
+            Outcome::Failed(_) => failed += 1,
+            Outcome::Retry { .. } => retried += 1,
+            Outcome::Skipped => skipped += 1,
+            Outcome::Paused(_) => paused += 1,
+        }
+    }
+    for (outcome, n) in [
+        ("sent", sent),
+        ("failed", failed),
+        ("retried", retried),
+        ("skipped", skipped),
+        ("paused", paused),
+    ] {
+        if n > 0 {
+            metrics::counter!(crate::monitoring::DELIVERIES, "outcome" => outcome).increment(n);
+        }
     }
 }
 

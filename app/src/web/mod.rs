@@ -15,7 +15,9 @@ pub mod page;
 pub mod public;
 pub mod redirect;
 
-use poem::{IntoEndpoint, Route, get, post};
+use std::sync::Arc;
+
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, get, post};
 
 pub use page::Page;
 use public::{AnonymousPage, Renderer};
@@ -69,7 +71,7 @@ impl Site {
     }
 
     pub(crate) fn page(mut self, path: &str, ep: impl IntoEndpoint<Endpoint: 'static>) -> Self {
-        self.route = self.route.at(path, get(ep));
+        self.route = self.route.at(path, labelled(path, get(ep)));
         self.paths.push((path.to_owned(), RouteKind::Page));
         self
     }
@@ -81,7 +83,7 @@ impl Site {
         show: impl IntoEndpoint<Endpoint: 'static>,
         handle: impl IntoEndpoint<Endpoint: 'static>,
     ) -> Self {
-        self.route = self.route.at(path, get(show).post(handle));
+        self.route = self.route.at(path, labelled(path, get(show).post(handle)));
         self.paths.push((path.to_owned(), RouteKind::Form));
         self
     }
@@ -108,10 +110,19 @@ impl Site {
         path: &str,
         handle: impl IntoEndpoint<Endpoint: 'static>,
     ) -> Self {
-        self.route = self.route.at(path, post(handle));
+        self.route = self.route.at(path, labelled(path, post(handle)));
         self.paths.push((path.to_owned(), RouteKind::Action));
         self
     }
+}
+
+/// `ep`, naming its route template (`path`) for the request metrics.
+fn labelled<E: Endpoint + 'static>(path: &str, ep: E) -> impl Endpoint + 'static {
+    let label: Arc<str> = Arc::from(path);
+    ep.around(move |ep, req| {
+        crate::monitoring::RouteLabel::set(&req, &label);
+        async move { ep.call(req).await }
+    })
 }
 
 /// Does the request carry a cookie named `name`? (The `Cookie` header itself: middleware

@@ -221,6 +221,7 @@ impl<E> PublicPagesEndpoint<E> {
         let path = req.uri().path();
         for page in &self.pages {
             if let Some(params) = page.matches(path) {
+                crate::monitoring::RouteLabel::set(req, &Arc::from(page.pattern));
                 return (page.render)(&self.state, req, &params).await;
             }
         }

@@ -19,6 +19,7 @@ mod home;
 mod limits;
 mod mailings;
 mod messages;
+mod metrics;
 mod migrations;
 mod outage;
 mod outages;
