@@ -14,6 +14,7 @@ use crate::delete::DeletePreview;
 use crate::form::FormData;
 use crate::model::ModelAdmin;
 use crate::object::ObjectRef;
+use crate::object_tools::ObjectTools;
 use crate::params::{FormInput, ListParams, Selection};
 use crate::perm::Grants;
 use crate::{Actor, AdminError, AdminState, BoxFuture};
@@ -32,6 +33,10 @@ pub(crate) struct Meta<'a> {
     pub plural: &'a str,
     pub grants: &'a Grants,
     pub actions: Vec<ActionMeta>,
+    /// The custom actions also offered on an object's page, with their button labels.
+    pub object_actions: Vec<ActionMeta>,
+    /// The object's page template, when not the default one.
+    pub change_template: Option<&'static str>,
 }
 
 /// Who acts, and where their actions are recorded.
@@ -72,6 +77,13 @@ pub(crate) trait AnyAdmin<S>: Send + Sync {
         id: Option<&'a str>,
         view_only: bool,
     ) -> BoxFuture<'a, Result<FormData, AdminError>>;
+    /// What the object's page shows `actor` besides the form (permissions not applied).
+    fn object_tools<'a>(
+        &'a self,
+        st: &'a S,
+        actor: &'a Actor,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<ObjectTools, AdminError>>;
     fn save<'a>(
         &'a self,
         st: &'a S,
@@ -114,6 +126,15 @@ where
                     label: a.label.clone(),
                 })
                 .collect(),
+            object_actions: self
+                .object_actions
+                .iter()
+                .map(|a| ActionMeta {
+                    name: a.name.clone(),
+                    label: a.label.clone(),
+                })
+                .collect(),
+            change_template: self.change_template,
         }
     }
 
@@ -171,6 +192,15 @@ where
             self.form_impl(st, current.as_ref(), None, BTreeMap::new(), view_only)
                 .await
         })
+    }
+
+    fn object_tools<'a>(
+        &'a self,
+        st: &'a S,
+        actor: &'a Actor,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<ObjectTools, AdminError>> {
+        Box::pin(self.object_tools_impl(st, actor, id))
     }
 
     fn save<'a>(

@@ -36,8 +36,17 @@ pub(crate) struct FieldData {
     pub image_url: Option<String>,
     pub errors: Vec<String>,
     pub help: Option<String>,
+    /// A link after the help text.
+    pub help_link: Option<HelpLink>,
     pub maxlength: Option<u32>,
     pub nullable: bool,
+}
+
+/// A link after a field's help text.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct HelpLink {
+    pub text: String,
+    pub url: String,
 }
 
 /// A titled group of fields.
@@ -192,6 +201,10 @@ where
                     image_url,
                     errors: errors.remove(info.name).unwrap_or_default(),
                     help: self.help.get(info.name).cloned(),
+                    help_link: self.help_links.get(info.name).map(|(text, url)| HelpLink {
+                        text: text.clone(),
+                        url: url.clone(),
+                    }),
                     maxlength: field::max_length(&info.column_type),
                     nullable: info.nullable,
                 });

@@ -17,7 +17,8 @@
 //! declared options and hooks), `changelist.rs` with `filters.rs` and `search.rs`
 //! (`views/main.py`, `filters.py`), `form.rs` (the add and change forms and the save),
 //! `delete.rs`, `actions.rs` (`actions.py`), `audit.rs` (the trail, `LogEntry`);
-//! `object.rs` is what they share about one object, `field.rs` the widgets and parsing by
+//! `object.rs` is what they share about one object, `object_tools.rs` what an object's
+//! page offers besides its form, `field.rs` the widgets and parsing by
 //! column type, `params.rs` what a request says, `perm.rs` who may do what, `view.rs` what
 //! comes back, `erased.rs` the entity-free trait the registry calls them through.
 
@@ -31,6 +32,7 @@ mod filters;
 mod form;
 mod model;
 mod object;
+mod object_tools;
 mod params;
 mod perm;
 mod registry;
@@ -85,4 +87,7 @@ pub enum AdminError {
     Conflict(String),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
+    /// The application's own code (a page's extra context) failed.
+    #[error("{0}")]
+    Hook(ActionError),
 }

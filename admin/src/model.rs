@@ -36,6 +36,15 @@ type CleanFn<E> = Arc<
         + Sync,
 >;
 type ChangeHook<S> = Arc<dyn for<'a> Fn(&'a S, &'a ChangeEvent) -> BoxFuture<'a, ()> + Send + Sync>;
+type ShownFn<E> = Arc<dyn Fn(&Actor, &<E as EntityTrait>::Model) -> bool + Send + Sync>;
+type ContextFn<E, S> = Arc<
+    dyn for<'a> Fn(
+            &'a S,
+            &'a <E as EntityTrait>::Model,
+        ) -> BoxFuture<'a, Result<serde_json::Value, ActionError>>
+        + Send
+        + Sync,
+>;
 
 /// Titled groups of form fields.
 pub(crate) type Fieldsets<C> = Vec<(Option<String>, Vec<C>)>;
@@ -62,6 +71,13 @@ pub(crate) struct Action<E: EntityTrait, S> {
     pub name: String,
     pub label: String,
     pub run: ActionFn<E, S>,
+}
+
+/// A custom action offered as a button on an object's page, while `shown` says so.
+pub(crate) struct ObjectAction<E: EntityTrait> {
+    pub name: String,
+    pub label: String,
+    pub shown: ShownFn<E>,
 }
 
 /// A column shown in the list that is computed from the row.
@@ -310,6 +326,8 @@ pub struct ModelAdmin<E: EntityTrait, S> {
     pub(crate) fieldsets: Fieldsets<E::Column>,
     pub(crate) labels: BTreeMap<&'static str, String>,
     pub(crate) help: BTreeMap<&'static str, String>,
+    /// Column → (text, address) of a link after its help text.
+    pub(crate) help_links: BTreeMap<&'static str, (String, String)>,
     pub(crate) blank: BTreeSet<&'static str>,
     pub(crate) long_text: BTreeSet<&'static str>,
     pub(crate) secret: BTreeSet<&'static str>,
@@ -320,6 +338,9 @@ pub struct ModelAdmin<E: EntityTrait, S> {
     pub(crate) images: BTreeMap<&'static str, ImageField<S>>,
     pub(crate) related: Vec<Related>,
     pub(crate) actions: Vec<Action<E, S>>,
+    pub(crate) object_actions: Vec<ObjectAction<E>>,
+    pub(crate) change_template: Option<&'static str>,
+    pub(crate) change_context: Option<ContextFn<E, S>>,
     pub(crate) clean: Option<CleanFn<E>>,
     pub(crate) on_change: Option<ChangeHook<S>>,
     pub(crate) repr: Option<ComputedFn<E>>,
@@ -343,6 +364,7 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
             fieldsets: Vec::new(),
             labels: BTreeMap::new(),
             help: BTreeMap::new(),
+            help_links: BTreeMap::new(),
             blank: BTreeSet::new(),
             long_text: BTreeSet::new(),
             secret: BTreeSet::new(),
@@ -353,6 +375,9 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
             images: BTreeMap::new(),
             related: Vec::new(),
             actions: Vec::new(),
+            object_actions: Vec::new(),
+            change_template: None,
+            change_context: None,
             clean: None,
             on_change: None,
             repr: None,
@@ -431,6 +456,13 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
         self
     }
 
+    /// A link after the field's help text (e.g. to a syntax hint).
+    pub fn help_link(mut self, column: E::Column, text: &str, url: &str) -> Self {
+        self.help_links
+            .insert(column.as_str(), (text.to_owned(), url.to_owned()));
+        self
+    }
+
     /// An empty string is a valid value of this (non-null) text column.
     pub fn allow_blank(mut self, column: E::Column) -> Self {
         self.blank.insert(column.as_str());
@@ -504,6 +536,42 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
             label: label.to_owned(),
             run: Arc::new(run),
         });
+        self
+    }
+
+    /// Offers the bulk action `name` as a button labelled `label` on the page of each object
+    /// for which `shown(actor, object)` holds (Block on an active user, Unblock on a blocked
+    /// one). It is the same action: the same permission, confirmation, code and audit entry,
+    /// for that one object, and it comes back to the object's page.
+    pub fn object_action<F>(mut self, name: &str, label: &str, shown: F) -> Self
+    where
+        F: Fn(&Actor, &E::Model) -> bool + Send + Sync + 'static,
+    {
+        self.object_actions.push(ObjectAction {
+            name: name.to_owned(),
+            label: label.to_owned(),
+            shown: Arc::new(shown),
+        });
+        self
+    }
+
+    /// The template of the object's page instead of `admin/change_form.html` (which it
+    /// usually extends, filling the `object_extra` block with what `change_context` gives).
+    pub fn change_form_template(mut self, template: &'static str) -> Self {
+        self.change_template = Some(template);
+        self
+    }
+
+    /// More for the object's page: computed from the object, put in the page's context as
+    /// `extra` (links to related pages, a summary, …).
+    pub fn change_context<F>(mut self, context: F) -> Self
+    where
+        F: for<'a> Fn(&'a S, &'a E::Model) -> BoxFuture<'a, Result<serde_json::Value, ActionError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.change_context = Some(Arc::new(context));
         self
     }
 

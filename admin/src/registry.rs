@@ -21,6 +21,18 @@ const CONFIRM_SHOWN: u64 = 100;
 /// How many entries "recent actions" shows.
 const RECENT: u64 = 10;
 
+/// An action the actor may run, as asked: on what, confirmed or not, and where it goes.
+struct Asked<'a> {
+    action: &'a str,
+    label: String,
+    selection: Selection,
+    confirmed: bool,
+    /// Where to come back to (the list, or the object's page).
+    back: String,
+    /// Where the confirmation page posts.
+    post_url: String,
+}
+
 /// All the model admins of a site.
 pub struct Registry<S> {
     base: String,
@@ -112,7 +124,8 @@ impl<S: AdminState> Registry<S> {
         format!("{}/{model}/", self.base)
     }
 
-    fn object_url(&self, model: &str, id: &str, page: &str) -> String {
+    /// `/admin/<model>/<id>/<page>/`.
+    pub fn object_url(&self, model: &str, id: &str, page: &str) -> String {
         let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
         format!("{}/{model}/{id}/{page}/", self.base)
     }
@@ -235,6 +248,26 @@ impl<S: AdminState> Registry<S> {
         Ok(actions)
     }
 
+    /// The actor may run `action` on `model`: Forbidden for one of its actions they were not
+    /// granted, BadRequest for an action the model does not have.
+    fn require_action(&self, actor: &Actor, model: &str, action: &str) -> Result<(), AdminError> {
+        let m = self.model(model)?;
+        let perm = if action == DELETE_SELECTED {
+            Perm::Delete
+        } else {
+            Perm::action(action)
+        };
+        if self.can(&actor.role, model, &perm) {
+            return Ok(());
+        }
+        let known = action == DELETE_SELECTED || m.meta().actions.iter().any(|a| a.name == action);
+        Err(if known {
+            AdminError::Forbidden
+        } else {
+            AdminError::BadRequest(format!("No action {action:?}."))
+        })
+    }
+
     /// POST to `/admin/<model>/`: a bulk action. Without `confirm=yes` it answers the
     /// confirmation page listing the objects; with it, it runs the action.
     pub async fn changelist_action(
@@ -256,20 +289,7 @@ impl<S: AdminState> Registry<S> {
                 kind: "error",
             });
         };
-        let perm = if action == DELETE_SELECTED {
-            Perm::Delete
-        } else {
-            Perm::action(action)
-        };
-        if !self.can(&actor.role, model, &perm) {
-            let known =
-                action == DELETE_SELECTED || m.meta().actions.iter().any(|a| a.name == action);
-            return Err(if known {
-                AdminError::Forbidden
-            } else {
-                AdminError::BadRequest(format!("No action {action:?}."))
-            });
-        }
+        self.require_action(actor, model, action)?;
         let selection = if input.get("select_across") == Some("1") {
             Selection::Across(params.clone())
         } else {
@@ -289,7 +309,85 @@ impl<S: AdminState> Registry<S> {
             .find(|a| a["name"] == action)
             .map(|a| a["label"].as_str().unwrap_or(action).to_owned())
             .unwrap_or_else(|| action.to_owned());
-        if input.get("confirm") != Some("yes") {
+        let post_url = back.clone();
+        self.confirm_or_run(
+            st,
+            actor,
+            model,
+            Asked {
+                action,
+                label,
+                selection,
+                confirmed: input.get("confirm") == Some("yes"),
+                back,
+                post_url,
+            },
+        )
+        .await
+    }
+
+    /// POST `/admin/<model>/<id>/action/`: one of the model's object actions (`action`) on
+    /// this object — the bulk action itself, for one object: asked first, then run, then
+    /// back to the object's page.
+    pub async fn object_action(
+        &self,
+        st: &S,
+        actor: &Actor,
+        model: &str,
+        id: &str,
+        input: &FormInput,
+    ) -> Result<Outcome, AdminError> {
+        self.require(actor, model, &Perm::View)?;
+        let m = self.model(model)?;
+        let action = input.get("action").unwrap_or("");
+        let Some(offered) = m
+            .meta()
+            .object_actions
+            .into_iter()
+            .find(|a| a.name == action)
+        else {
+            return Err(AdminError::BadRequest(format!("No action {action:?}.")));
+        };
+        self.require_action(actor, model, action)?;
+        let selection = Selection::Ids(vec![id.to_owned()]);
+        if m.select(st, &selection, 1).await?.0 == 0 {
+            return Err(AdminError::NotFound);
+        }
+        self.confirm_or_run(
+            st,
+            actor,
+            model,
+            Asked {
+                action,
+                label: offered.label,
+                selection,
+                confirmed: input.get("confirm") == Some("yes"),
+                back: self.object_url(model, id, "change"),
+                post_url: self.object_url(model, id, "action"),
+            },
+        )
+        .await
+    }
+
+    /// The confirmation page of an allowed action, or, once confirmed, the action run and
+    /// a redirect back with its message.
+    async fn confirm_or_run(
+        &self,
+        st: &S,
+        actor: &Actor,
+        model: &str,
+        asked: Asked<'_>,
+    ) -> Result<Outcome, AdminError> {
+        let m = self.model(model)?;
+        let Asked {
+            action,
+            label,
+            selection,
+            confirmed,
+            back,
+            post_url,
+        } = asked;
+        if !confirmed {
             let (total, shown) = m.select(st, &selection, CONFIRM_SHOWN).await?;
             if total == 0 {
                 return Ok(Outcome::Redirect {
@@ -309,7 +407,7 @@ impl<S: AdminState> Registry<S> {
                 "more": total.saturating_sub(shown.len() as u64),
                 "selected": selected,
                 "select_across": matches!(selection, Selection::Across(_)),
-                "query": params.query_with(&[]),
+                "post_url": post_url,
                 "back": back,
                 "is_delete": action == DELETE_SELECTED,
             });
@@ -354,13 +452,32 @@ impl<S: AdminState> Registry<S> {
         })
     }
 
-    fn form_view(
+    /// A page of the application's own inside the admin (a report, a related list): the
+    /// admin's layout context around `extra`, for an actor who may do `perm` on `model`
+    /// (Django's `admin_view` and `each_context`).
+    pub fn page(
         &self,
+        actor: &Actor,
+        model: &str,
+        perm: &Perm,
+        template: &'static str,
+        extra: Json,
+    ) -> Result<View, AdminError> {
+        self.require(actor, model, perm)?;
+        Ok(View::new(template, self.context(actor, Some(model), extra)))
+    }
+
+    /// The add or change form; an object's page also gets the object actions the actor
+    /// may run on it and the model's extra context, in the model's template.
+    async fn form_view(
+        &self,
+        st: &S,
         actor: &Actor,
         model: &str,
         form: crate::form::FormData,
         mode: &str,
-    ) -> View {
+    ) -> Result<View, AdminError> {
+        let m = self.model(model)?;
         let object = form.object.clone();
         let urls = object.as_ref().map(|o| {
             json!({
@@ -373,23 +490,50 @@ impl<S: AdminState> Registry<S> {
             Some(o) => self.object_url(model, &o.id, "change"),
             None => format!("{}add/", self.list_url(model)),
         };
+        let (object_actions, extra) = match &object {
+            Some(o) => {
+                let tools = m.object_tools(st, actor, &o.id).await?;
+                let actions: Vec<Json> = tools
+                    .actions
+                    .into_iter()
+                    .filter(|a| self.can(&actor.role, model, &Perm::action(&a.name)))
+                    .map(|a| {
+                        json!({
+                            "name": a.name,
+                            "label": a.label,
+                            "url": self.object_url(model, &o.id, "action"),
+                        })
+                    })
+                    .collect();
+                (actions, tools.extra)
+            }
+            None => (Vec::new(), Json::Null),
+        };
         let status = if form.has_errors { 422 } else { 200 };
-        View::new(
-            "admin/change_form.html",
+        let template = m.meta().change_template.unwrap_or("admin/change_form.html");
+        Ok(View::new(
+            template,
             self.context(
                 actor,
                 Some(model),
-                json!({ "form": form, "mode": mode, "urls": urls, "action_url": action_url }),
+                json!({
+                    "form": form,
+                    "mode": mode,
+                    "urls": urls,
+                    "action_url": action_url,
+                    "object_actions": object_actions,
+                    "extra": extra,
+                }),
             ),
         )
-        .status(status)
+        .status(status))
     }
 
     /// GET `/admin/<model>/add/`.
     pub async fn add_form(&self, st: &S, actor: &Actor, model: &str) -> Result<View, AdminError> {
         self.require(actor, model, &Perm::Add)?;
         let form = self.model(model)?.form(st, None, false).await?;
-        Ok(self.form_view(actor, model, form, "add"))
+        self.form_view(st, actor, model, form, "add").await
     }
 
     /// GET `/admin/<model>/<id>/change/`: the form, or the object read-only for a role that
@@ -405,7 +549,7 @@ impl<S: AdminState> Registry<S> {
         let can_change = self.can(&actor.role, model, &Perm::Change);
         let form = self.model(model)?.form(st, Some(id), !can_change).await?;
         let mode = if can_change { "change" } else { "view" };
-        Ok(self.form_view(actor, model, form, mode))
+        self.form_view(st, actor, model, form, mode).await
     }
 
     /// POST to the add (`id` = None) or change form.
@@ -448,12 +592,12 @@ impl<S: AdminState> Registry<S> {
                     kind: "success",
                 })
             }
-            Err(form) => Ok(Outcome::Render(self.form_view(
-                actor,
-                model,
-                form,
-                if id.is_some() { "change" } else { "add" },
-            ))),
+            Err(form) => {
+                let mode = if id.is_some() { "change" } else { "add" };
+                Ok(Outcome::Render(
+                    self.form_view(st, actor, model, form, mode).await?,
+                ))
+            }
         }
     }
 

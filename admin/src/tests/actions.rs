@@ -82,7 +82,7 @@ async fn bulk_actions_ask_first_then_run_and_audit() {
         panic!("confirmation");
     };
     assert_eq!(confirm.context["total"], 1);
-    assert_eq!(confirm.context["query"], "?kind=novel");
+    assert_eq!(confirm.context["post_url"], "/admin/books/?kind=novel");
     let across = form(&[
         ("action", "delete_selected"),
         ("select_across", "1"),
@@ -117,4 +117,121 @@ async fn bulk_actions_ask_first_then_run_and_audit() {
         panic!("an action's error is a message");
     };
     assert_eq!((message.as_str(), kind), ("Nothing doing.", "error"));
+}
+
+/// An object action is the bulk action for one object, offered on its page while it
+/// applies: the same permission, confirmation and audit entry, then back to the page.
+#[tokio::test]
+async fn object_actions_are_the_bulk_action_for_one_object() {
+    let (toy, admin, sink) = setup().await;
+    let draft = add_book(&toy, "Draft", None, "novel", false).await;
+    let public = add_book(&toy, "Public", None, "novel", true).await;
+    let (editor, reader) = (actor("editor"), actor("reader"));
+    let id = draft.id.to_string();
+
+    let page = admin
+        .change_form(&toy, &editor, "books", &id)
+        .await
+        .unwrap();
+    let offered = page.context["object_actions"].as_array().unwrap();
+    assert_eq!(offered.len(), 1);
+    assert_eq!(offered[0]["name"], "publish");
+    assert_eq!(offered[0]["label"], "Publish");
+    assert_eq!(offered[0]["url"], format!("/admin/books/{id}/action/"));
+    let other = admin
+        .change_form(&toy, &editor, "books", &public.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(
+        other.context["object_actions"],
+        serde_json::json!([]),
+        "no longer applies"
+    );
+    let read_only = admin
+        .change_form(&toy, &reader, "books", &id)
+        .await
+        .unwrap();
+    assert_eq!(
+        read_only.context["object_actions"],
+        serde_json::json!([]),
+        "not granted: not offered"
+    );
+
+    let refused = admin
+        .object_action(
+            &toy,
+            &reader,
+            "books",
+            &id,
+            &form(&[("action", "publish"), ("confirm", "yes")]),
+        )
+        .await;
+    assert!(matches!(refused, Err(crate::AdminError::Forbidden)));
+    let unknown = admin
+        .object_action(
+            &toy,
+            &editor,
+            "books",
+            &id,
+            &form(&[("action", "fail"), ("confirm", "yes")]),
+        )
+        .await;
+    assert!(
+        matches!(unknown, Err(crate::AdminError::BadRequest(_))),
+        "not an object action"
+    );
+    let missing = admin
+        .object_action(
+            &toy,
+            &editor,
+            "books",
+            "9999",
+            &form(&[("action", "publish")]),
+        )
+        .await;
+    assert!(matches!(missing, Err(crate::AdminError::NotFound)));
+
+    let Outcome::Render(confirm) = admin
+        .object_action(&toy, &editor, "books", &id, &form(&[("action", "publish")]))
+        .await
+        .unwrap()
+    else {
+        panic!("a confirmation first");
+    };
+    assert_eq!(confirm.template, "admin/action_confirm.html");
+    assert_eq!(
+        confirm.context["post_url"],
+        format!("/admin/books/{id}/action/")
+    );
+    assert_eq!(confirm.context["selected"], serde_json::json!([id]));
+    assert!(
+        sink.entries().is_empty(),
+        "nothing ran before the confirmation"
+    );
+
+    let Outcome::Redirect { to, message, kind } = admin
+        .object_action(
+            &toy,
+            &editor,
+            "books",
+            &id,
+            &form(&[("action", "publish"), ("confirm", "yes")]),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("ran");
+    };
+    assert_eq!(to, format!("/admin/books/{id}/change/"));
+    assert_eq!((message.as_str(), kind), ("Published 1 books.", "success"));
+    let after = book::Entity::find_by_id(draft.id)
+        .one(&toy.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(after.is_public);
+    let entries = sink.entries();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, "action:publish");
+    assert_eq!(entries[0].object_id, id);
 }

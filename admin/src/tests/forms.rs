@@ -3,7 +3,7 @@
 
 use sea_orm::EntityTrait;
 
-use super::{actor, add_author, book, book_count, form, setup};
+use super::{actor, add_author, add_book, book, book_count, form, setup};
 use crate::Outcome;
 
 #[tokio::test]
@@ -174,4 +174,33 @@ async fn forms_validate_beside_the_fields_and_audit_changes() {
     let events = toy.events.lock().unwrap().clone();
     assert_eq!(events.len(), 2);
     assert_eq!(events[1].action, "change");
+}
+
+/// An object's page in the model's own template, with the application's context; help
+/// text with its link.
+#[tokio::test]
+async fn object_pages_take_the_models_template_and_context() {
+    let (toy, admin, _sink) = setup().await;
+    let author = add_author(&toy, "Akhmatova").await;
+    add_book(&toy, "Evening", Some(author.id), "poetry", false).await;
+    let editor = actor("editor");
+    let page = admin
+        .change_form(&toy, &editor, "authors", &author.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(page.template, "admin/authors/change_form.html");
+    assert_eq!(page.context["extra"]["books"], 1);
+
+    let add = admin.add_form(&toy, &editor, "books").await.unwrap();
+    assert_eq!(add.template, "admin/change_form.html");
+    let blurb = add.context["form"]["fieldsets"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "blurb")
+        .unwrap()
+        .clone();
+    assert_eq!(blurb["help"], "Markdown.");
+    assert_eq!(blurb["help_link"]["text"], "Syntax");
+    assert_eq!(blurb["help_link"]["url"], "/help/markdown");
 }

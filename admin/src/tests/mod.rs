@@ -172,6 +172,8 @@ fn books_admin() -> ModelAdmin<book::Entity, Toy> {
         )
         .fieldset("Publishing", &[C::IsPublic, C::PublishedAt, C::SecretCode])
         .readonly_fields(&[C::SecretCode])
+        .help_text(C::Blurb, "Markdown.")
+        .help_link(C::Blurb, "Syntax", "/help/markdown")
         .initial(C::IsPublic, "on")
         .initial(C::Kind, "novel")
         .allow_blank(C::Blurb)
@@ -203,6 +205,7 @@ fn books_admin() -> ModelAdmin<book::Entity, Toy> {
                 Ok(format!("Published {n} books."))
             })
         })
+        .object_action("publish", "Publish", |_actor, b| !b.is_public)
         .action("fail", "Always fails", |_st, _actor, _books| {
             Box::pin(async { Err("Nothing doing.".into()) })
         })
@@ -233,6 +236,18 @@ fn authors_admin() -> ModelAdmin<author::Entity, Toy> {
             book::Column::AuthorId,
             book::Column::Title,
         ))
+        .change_form_template("admin/authors/change_form.html")
+        .change_context(|st: &Toy, a: &author::Model| {
+            let author = a.id;
+            Box::pin(async move {
+                use sea_orm::{ColumnTrait, QueryFilter};
+                let books = book::Entity::find()
+                    .filter(book::Column::AuthorId.eq(author))
+                    .count(&st.db)
+                    .await?;
+                Ok(serde_json::json!({ "books": books }))
+            })
+        })
         .permit("editor", &[Perm::View, Perm::Delete])
         .disable(Perm::Add)
 }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod consent;
 pub mod images;
+pub mod mailing_pages;
 pub mod routes;
 
 use std::sync::LazyLock;
@@ -54,7 +55,26 @@ pub fn routes(site: Site) -> Site {
             "/admin/:model/:id/history/",
             routes::history.around(routes::no_store),
         )
+        .action(
+            "/admin/:model/:id/action/",
+            routes::object_action.around(routes::no_store),
+        )
+        .page(
+            "/admin/mailings/:id/recipients/",
+            mailing_pages::recipients_page.around(routes::no_store),
+        )
+        .page(
+            "/admin/mailings/:id/report/",
+            mailing_pages::report_page.around(routes::no_store),
+        )
+        .page(
+            MARKDOWN_HELP,
+            routes::markdown_help.around(routes::no_store),
+        )
 }
+
+/// The short Markdown syntax hint the post form links to.
+const MARKDOWN_HELP: &str = "/admin/posts/markdown/";
 
 impl AdminState for AppState {
     fn db(&self) -> &DatabaseConnection {
@@ -222,6 +242,13 @@ fn users() -> ModelAdmin<user::Entity, AppState> {
             "Unblock selected users",
             |state, actor, users| Box::pin(set_users_active(state, actor, users, true)),
         )
+        // The same actions as buttons on a user's page: the one that applies to them.
+        .object_action("block", "Block", |actor, u| {
+            u.is_active && may_block(actor, u).is_ok()
+        })
+        .object_action("unblock", "Unblock", |actor, u| {
+            !u.is_active && may_block(actor, u).is_ok()
+        })
         .permit(
             MANAGER,
             &[Perm::View, Perm::action("block"), Perm::action("unblock")],
@@ -266,8 +293,20 @@ fn clean_user(u: &mut user::ActiveModel, ctx: &SaveContext) -> Result<(), Proble
     }
 }
 
-/// Blocks or unblocks; blocking signs the user out at once (`set_active`). Nobody blocks
-/// themselves, and only a superuser touches a superuser's account.
+/// Nobody blocks (or unblocks) themselves, and only a superuser a superuser; the reason
+/// otherwise.
+fn may_block(actor: &Actor, u: &user::Model) -> Result<(), &'static str> {
+    if i64::from(u.id) == actor.id {
+        Err("your own account")
+    } else if u.role == Role::Superuser && actor.role != SUPERUSER {
+        Err("a superuser")
+    } else {
+        Ok(())
+    }
+}
+
+/// Blocks or unblocks; blocking signs the user out at once (`set_active`), and the claim
+/// then stops their queued deliveries. Only the users `may_block` allows.
 async fn set_users_active(
     state: &AppState,
     actor: &Actor,
@@ -277,12 +316,8 @@ async fn set_users_active(
     let mut done = 0;
     let mut skipped = Vec::new();
     for u in users {
-        if i64::from(u.id) == actor.id {
-            skipped.push(format!("{} (your own account)", u.email));
-            continue;
-        }
-        if u.role == Role::Superuser && actor.role != SUPERUSER {
-            skipped.push(format!("{} (a superuser)", u.email));
+        if let Err(why) = may_block(actor, &u) {
+            skipped.push(format!("{} ({why})", u.email));
             continue;
         }
         set_active(&state.db, u, active).await?;
@@ -369,6 +404,9 @@ fn mailings() -> ModelAdmin<mailing::Entity, AppState> {
             attempt::Column::MailingId,
             attempt::Column::Recipient,
         ))
+        // Its recipients and a link to its report under the fields.
+        .change_form_template("admin/mailings/change_form.html")
+        .change_context(|state, m| Box::pin(mailing_pages::change_context(state, m)))
         .disable(Perm::Add)
         .action(
             "disable",
@@ -590,6 +628,12 @@ fn posts() -> ModelAdmin<post::Entity, AppState> {
             C::PublishedAt,
             "UTC. Empty when published: now. A future date schedules the post.",
         )
+        .help_text(
+            C::Body,
+            "Markdown: **bold**, *italic*, [a link](https://…), # a heading, - a list; \
+             a blank line starts a new paragraph.",
+        )
+        .help_link(C::Body, "Markdown syntax", MARKDOWN_HELP)
         .allow_blank(C::Slug)
         .foreign_key(
             C::AuthorId,

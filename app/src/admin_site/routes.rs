@@ -39,7 +39,7 @@ pub async fn no_store<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Res
     Ok(response)
 }
 
-fn actor(user: &user::Model) -> Actor {
+pub(super) fn actor(user: &user::Model) -> Actor {
     Actor {
         id: i64::from(user.id),
         email: user.email.clone(),
@@ -53,13 +53,18 @@ fn query_pairs(req: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
-fn app_error(e: AdminError) -> AppError {
+pub(super) fn app_error(e: AdminError) -> AppError {
     match e {
         AdminError::NotFound => AppError::NotFound,
         AdminError::Forbidden => AppError::Forbidden,
         AdminError::BadRequest(m) => AppError::BadRequest(m),
         AdminError::Conflict(m) => AppError::Conflict(m),
         AdminError::Db(e) => e.into(),
+        // The site's own code behind an admin page: its error, as it is.
+        AdminError::Hook(e) => match e.downcast::<AppError>() {
+            Ok(e) => *e,
+            Err(e) => AppError::Unexpected(anyhow::anyhow!(e)),
+        },
     }
 }
 
@@ -292,6 +297,29 @@ pub async fn delete(
     Ok(answer(session, outcome))
 }
 
+/// POST `/admin/<model>/<id>/action/`: an object action from the object's page.
+#[handler]
+pub async fn object_action(
+    req: &Request,
+    body: Body,
+    session: &Session,
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path((model, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let actor = actor(&user);
+    // Permission first: a refused request is not read further.
+    registry()
+        .require(&actor, &model, &Perm::View)
+        .map_err(app_error)?;
+    let input = read_form(req, body).await?;
+    let outcome = registry()
+        .object_action(state, &actor, &model, &id, &input)
+        .await
+        .map_err(app_error)?;
+    Ok(answer(session, outcome))
+}
+
 #[handler]
 pub async fn history(
     Data(state): Data<&AppState>,
@@ -299,4 +327,28 @@ pub async fn history(
     Path((model, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     object_page(state, &user, &model, &id, ObjectPage::History).await
+}
+
+/// A page of this site's own in the admin's layout, for an actor who may view `model`.
+pub(super) fn own_page(
+    actor: &Actor,
+    model: &str,
+    template: &'static str,
+    context: serde_json::Value,
+) -> Result<Response, AppError> {
+    let view = registry()
+        .page(actor, model, &Perm::View, template, context)
+        .map_err(app_error)?;
+    Ok(render(view))
+}
+
+/// `/admin/posts/markdown/`: the short Markdown hint the post form links to.
+#[handler]
+pub async fn markdown_help(AuthUser(user): AuthUser) -> Result<Response, AppError> {
+    own_page(
+        &actor(&user),
+        "posts",
+        "admin/posts/markdown.html",
+        serde_json::json!({}),
+    )
 }

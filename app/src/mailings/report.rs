@@ -88,6 +88,16 @@ pub struct Report {
     pub days: Vec<Day>,
 }
 
+/// How many days a mailing's chart shows: the latest ones with attempts.
+const CHART_DAYS: usize = 30;
+
+impl Report {
+    /// The chart of the latest days with attempts, as SVG markup.
+    pub fn chart_svg(&self) -> String {
+        crate::reports::chart::chart_svg(&self.days[self.days.len().saturating_sub(CHART_DAYS)..])
+    }
+}
+
 pub async fn report(
     db: &DatabaseConnection,
     mailing_id: i32,

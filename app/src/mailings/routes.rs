@@ -138,9 +138,7 @@ pub async fn show_mailing(
         .await?;
     let progress = report::progress(&state.db, id).await?;
     let report = report::report(&state.db, id, query.page.unwrap_or(1)).await?;
-    // The 30 latest days with attempts.
-    let chart =
-        crate::reports::chart::chart_svg(&report.days[report.days.len().saturating_sub(30)..]);
+    let chart = report.chart_svg();
     Ok(Page::new(
         "mailings/detail.html",
         context! {

@@ -6,7 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -304,6 +305,26 @@ pub async fn client_ids(db: &DatabaseConnection, mailing_id: i32) -> Result<Vec<
         .into_tuple::<i32>()
         .all(db)
         .await?)
+}
+
+/// One page of the mailing's recipients, by name. Not scoped to an owner: the caller
+/// has found the mailing as its owner, or is staff allowed to see every mailing.
+pub async fn recipients(
+    db: &DatabaseConnection,
+    mailing_id: i32,
+    page: u64,
+    per_page: u64,
+) -> Result<Paginated<client::Model>, AppError> {
+    let ids = mailing_client::Entity::find()
+        .select_only()
+        .column(mailing_client::Column::ClientId)
+        .filter(mailing_client::Column::MailingId.eq(mailing_id))
+        .into_query();
+    let select = client::Entity::find()
+        .filter(client::Column::Id.in_subquery(ids))
+        .order_by_asc(client::Column::FullName)
+        .order_by_asc(client::Column::Id);
+    Ok(paginate_sized(db, select, page, per_page).await?)
 }
 
 async fn replace_clients<C: sea_orm::ConnectionTrait>(

@@ -4,10 +4,13 @@
 //! parsed HTML.
 
 use chrono::Utc;
+use mailer::delivery::stop::OWNER_BLOCKED;
+use mailer::entities::delivery::{self, DeliveryStatus};
 use mailer::entities::user::Role;
 use mailer::entities::{
     admin_log, attempt, client, global_suppression, mailing, message, post, suppression, user,
 };
+use mailer_tests::app::eventually;
 use mailer_tests::html::{Doc, parse};
 use mailer_tests::users::{Visitor, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
@@ -17,7 +20,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::mailings::client_message_mailing;
+use crate::mailings::{client_message_mailing, insert_named_client};
 
 const MODELS: [&str; 9] = [
     "users",
@@ -62,6 +65,26 @@ fn custom_actions(model: &str) -> &'static [&'static str] {
         "users" => &["block", "unblock"],
         "mailings" => &["disable", "enable"],
         "posts" => &["publish", "unpublish"],
+        _ => &[],
+    }
+}
+
+/// The custom actions also offered as buttons on an object's page (Ann's: she is active).
+fn object_actions(model: &str) -> &'static [&'static str] {
+    match model {
+        "users" => &["block"],
+        _ => &[],
+    }
+}
+
+/// The admin pages of this site's own, shown to whoever may view the model.
+fn extra_pages(model: &str) -> &'static [&'static str] {
+    match model {
+        "mailings" => &[
+            "/admin/mailings/:id/recipients/",
+            "/admin/mailings/:id/report/",
+        ],
+        "posts" => &["/admin/posts/markdown/"],
         _ => &[],
     }
 }
@@ -266,6 +289,27 @@ async fn role_model_action_matrix() {
                     allowed(*role, model, "change"),
                     "{role:?} gets a Save button on {model} only with the change permission"
                 );
+                // The object's buttons: the actions the role may run on it (Ann is active).
+                let offered: Vec<&str> = object_actions(model)
+                    .iter()
+                    .copied()
+                    .filter(|a| allowed(*role, model, a))
+                    .collect();
+                assert_eq!(
+                    object_buttons(&doc),
+                    offered,
+                    "{role:?} object buttons on {model}"
+                );
+                assert_eq!(
+                    doc.exists("#report-link"),
+                    model == "mailings",
+                    "{role:?}: a mailing's page links to its report"
+                );
+            }
+            // The admin's own pages of an object or model follow its view permission.
+            for extra in extra_pages(model) {
+                let response = v.get(&extra.replace(":id", id)).await;
+                assert_eq!(response.status(), expect("view"), "{role:?} GET {extra}");
             }
             let add = v.get(&format!("/admin/{model}/add/")).await;
             assert_eq!(add.status(), expect("add"), "{role:?} add {model}");
@@ -319,6 +363,21 @@ async fn role_model_action_matrix() {
                     refused.push((format!("/admin/{model}/"), fields));
                 }
             }
+            for action in object_actions(model) {
+                let path = format!("/admin/{model}/{id}/action/");
+                if allowed(*role, model, action) {
+                    let ask = v.post_form(&path, &[("action", action)]).await;
+                    assert_eq!(
+                        ask.status(),
+                        StatusCode::OK,
+                        "{role:?} {action} one {model}"
+                    );
+                    let doc = body(ask).await;
+                    assert_eq!(doc.count(".confirm .objects li"), 1);
+                } else {
+                    refused.push((path, vec![("action", *action), ("confirm", "yes")]));
+                }
+            }
             for (path, fields) in &refused {
                 let response = v.post_form(path, fields).await;
                 assert_eq!(
@@ -343,6 +402,7 @@ async fn role_model_action_matrix() {
         "/admin/:model/add/",
         "/admin/:model/:id/change/",
         "/admin/:model/:id/delete/",
+        "/admin/:model/:id/action/",
     ] {
         assert!(
             mutating.iter().any(|r| r == route),
@@ -1040,4 +1100,454 @@ async fn search_filter_sort_and_pages_sqlite() {
 #[tokio::test]
 async fn search_filter_sort_and_pages_postgres() {
     search_filter_sort_and_pages(Backend::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// A user's page: the Block / Unblock button
+
+/// The object-action buttons on a page, by action name.
+fn object_buttons(doc: &Doc) -> Vec<String> {
+    doc.attrs(".object-actions button[data-action]", "data-action")
+}
+
+/// Signs `email` in on a fresh browser: the status of the login POST.
+async fn try_login(app: &TestApp, email: &str) -> StatusCode {
+    let client = mailer_tests::users::new_client();
+    let page = client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = parse(&page)
+        .attr("input[name='csrf_token']", "value")
+        .unwrap();
+    client
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", mailer_tests::users::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn delivery_row(app: &TestApp, id: i64) -> delivery::Model {
+    delivery::Entity::find_by_id(id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// A manager blocks Ann from her page, with the bulk action's confirmation and effects:
+/// her session ends, she cannot sign in, her queued delivery is stopped (cancelled, not
+/// sent), the log records it; the button then says Unblock, which sends the delivery.
+/// A content manager has neither the page nor the action.
+async fn block_and_unblock_from_a_users_page(backend: Backend) {
+    let Some(w) = world(backend).await else {
+        return;
+    };
+    let app = &w.app;
+    let manager = sign_in_new(app, "manager@example.com", Role::Manager).await;
+    let content = sign_in_new(app, "content@example.com", Role::ContentManager).await;
+    let ann_id = w.ids["users"].clone();
+    let page = format!("/admin/users/{ann_id}/change/");
+    let action = format!("/admin/users/{ann_id}/action/");
+    // A delivery of Ann's mailing, queued and not sent yet.
+    let mailing_id: i32 = w.ids["mailings"].parse().unwrap();
+    let client_id: i32 = w.ids["clients"].parse().unwrap();
+    let queued = delivery::ActiveModel {
+        mailing_id: Set(mailing_id),
+        client_id: Set(client_id),
+        occurrence_at: Set(Utc::now() - chrono::Duration::minutes(1)),
+        status: Set(DeliveryStatus::Pending),
+        tries: Set(0),
+        claimed_until: Set(None),
+        next_try_at: Set(None),
+        message_id_header: Set(format!("<queued-{mailing_id}@test>")),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+
+    let doc = body(manager.get(&page).await).await;
+    assert_eq!(object_buttons(&doc), ["block"], "an active user: Block");
+    assert_eq!(doc.text(".object-actions button").as_deref(), Some("Block"));
+    assert_eq!(
+        doc.attr(".object-actions form", "action").as_deref(),
+        Some(action.as_str())
+    );
+    assert!(doc.exists(".object-actions form input[name='csrf_token']"));
+    let own = body(
+        manager
+            .get(&format!("/admin/users/{}/change/", manager.user.id))
+            .await,
+    )
+    .await;
+    assert!(
+        object_buttons(&own).is_empty(),
+        "nobody is offered to block themselves"
+    );
+
+    // A content manager: no page, no action, nothing changes.
+    assert_eq!(content.get(&page).await.status(), StatusCode::FORBIDDEN);
+    let refused = content
+        .post_form(&action, &[("action", "block"), ("confirm", "yes")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        user::Entity::find_by_id(w.ann.user.id)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active
+    );
+    // Not an object action of users, and no such user.
+    let unknown = manager
+        .post_form(
+            &action,
+            &[("action", "delete_selected"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let missing = manager
+        .post_form(
+            "/admin/users/999999/action/",
+            &[("action", "block"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // It asks first, like the bulk action, and asking changes nothing.
+    let ask = manager.post_form(&action, &[("action", "block")]).await;
+    assert_eq!(ask.status(), StatusCode::OK);
+    let confirm = body(ask).await;
+    assert_eq!(confirm.texts(".confirm .objects li"), ["ann@example.com"]);
+    assert_eq!(
+        confirm.attr(".confirm form", "action").as_deref(),
+        Some(action.as_str())
+    );
+    assert!(confirm.exists(".confirm input[name='confirm'][value='yes']"));
+    assert!(
+        user::Entity::find_by_id(w.ann.user.id)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active
+    );
+
+    let done = manager
+        .post_form(&action, &[("action", "block"), ("confirm", "yes")])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        done.headers()["location"],
+        page.as_str(),
+        "back to her page"
+    );
+    let after = body(manager.get(&page).await).await;
+    assert_eq!(
+        after
+            .text(".flash.success")
+            .as_deref()
+            .map(|t| t.trim_end_matches(" ×")),
+        Some("Blocked 1 user.")
+    );
+    assert_eq!(
+        object_buttons(&after),
+        ["unblock"],
+        "a blocked user: Unblock"
+    );
+    assert_eq!(
+        after.text(".object-actions button").as_deref(),
+        Some("Unblock")
+    );
+    assert_eq!(
+        w.ann.get("/clients").await.status(),
+        StatusCode::SEE_OTHER,
+        "her session ended at once"
+    );
+    assert_eq!(
+        try_login(app, "ann@example.com").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a blocked user cannot sign in"
+    );
+    let row = admin_log::Entity::find()
+        .filter(admin_log::Column::Model.eq("users"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.action.as_str(), row.object_id.as_str()),
+        ("action:block", ann_id.as_str())
+    );
+    assert_eq!(row.actor_email, "manager@example.com");
+
+    // The queued delivery is stopped at the claim, as for the bulk action.
+    let _worker = crate::outage::worker(app, "worker.log");
+    let stopped = eventually(
+        std::time::Duration::from_secs(60),
+        "the queued delivery is cancelled",
+        || async {
+            let d = delivery_row(app, queued.id).await;
+            (d.status == DeliveryStatus::Cancelled).then_some(d)
+        },
+    )
+    .await;
+    assert_eq!(stopped.last_error.as_deref(), Some(OWNER_BLOCKED));
+    assert!(app.smtp.messages().is_empty(), "nothing went out");
+
+    let undone = manager
+        .post_form(&action, &[("action", "unblock"), ("confirm", "yes")])
+        .await;
+    assert_eq!(undone.status(), StatusCode::SEE_OTHER);
+    let back = body(manager.get(&page).await).await;
+    assert_eq!(object_buttons(&back), ["block"]);
+    assert_eq!(
+        try_login(app, "ann@example.com").await,
+        StatusCode::SEE_OTHER
+    );
+    eventually(
+        std::time::Duration::from_secs(60),
+        "the delivery resumes and is sent",
+        || async {
+            (delivery_row(app, queued.id).await.status == DeliveryStatus::Sent).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(app.smtp.messages().len(), 1, "sent once");
+}
+
+#[tokio::test]
+async fn block_and_unblock_from_a_users_page_sqlite() {
+    block_and_unblock_from_a_users_page(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn block_and_unblock_from_a_users_page_postgres() {
+    block_and_unblock_from_a_users_page(Backend::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// A mailing in the admin: its recipients and its report, read only
+
+/// A mailing of Ann to 50 clients sent by `mailer send`, one address refused: a manager
+/// sees 20 recipients and "and 30 more" on its page, all 50 a page at a time, and a report
+/// whose numbers are the deliveries'; a plain user and a content manager get neither.
+async fn mailing_admin_shows_recipients_and_report(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ann = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let manager = sign_in_new(&app, "manager@example.com", Role::Manager).await;
+    let content = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
+    let mut clients = Vec::new();
+    for i in 0..50 {
+        clients.push(
+            insert_named_client(
+                &app,
+                ann.user.id,
+                &format!("r{i:02}@example.com"),
+                &format!("Client {i:02}"),
+            )
+            .await,
+        );
+    }
+    let id = crate::stop::mailing_now(&app, &ann, &clients, "Fifty").await;
+    app.smtp
+        .refuse_recipient("r07@example.com", "550 5.1.1 no such user");
+    crate::send_cli::mailer_send(&app, &["--mailing", &id.to_string()]).await;
+    let deliveries = delivery::Entity::find()
+        .filter(delivery::Column::MailingId.eq(id))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let count = |s: DeliveryStatus| deliveries.iter().filter(|d| d.status == s).count();
+    assert_eq!(
+        (count(DeliveryStatus::Sent), count(DeliveryStatus::Failed)),
+        (49, 1),
+        "{deliveries:#?}"
+    );
+    let attempts = attempt::Entity::find()
+        .filter(attempt::Column::MailingId.eq(id))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    let successes = attempts
+        .iter()
+        .filter(|a| a.status == attempt::AttemptStatus::Success)
+        .count();
+
+    let page = body(manager.get(&format!("/admin/mailings/{id}/change/")).await).await;
+    assert_eq!(page.count("#recipient-chips .chip"), 20, "the chips fold");
+    assert_eq!(
+        page.text("#recipient-chips .chip").as_deref(),
+        Some("Client 00 <r00@example.com>")
+    );
+    assert_eq!(
+        page.text("#recipients-more").as_deref(),
+        Some("and 30 more")
+    );
+    assert_eq!(
+        page.text("#recipients-title").as_deref(),
+        Some("Recipients (50)")
+    );
+    let recipients_url = format!("/admin/mailings/{id}/recipients/");
+    let report_url = format!("/admin/mailings/{id}/report/");
+    assert_eq!(
+        page.attr("#recipients-link", "href").as_deref(),
+        Some(recipients_url.as_str())
+    );
+    assert_eq!(
+        page.attr("#report-link", "href").as_deref(),
+        Some(report_url.as_str())
+    );
+
+    let first = body(manager.get(&recipients_url).await).await;
+    assert_eq!(first.count("table.recipients tbody tr"), 20);
+    assert!(first.exists(".pager a[rel='next']"));
+    let last = body(manager.get(&format!("{recipients_url}?page=3")).await).await;
+    assert_eq!(last.count("table.recipients tbody tr"), 10);
+    assert_eq!(
+        last.text("table.recipients tbody tr:last-child td:nth-child(2)")
+            .as_deref(),
+        Some("r49@example.com")
+    );
+
+    let report = manager.get(&report_url).await;
+    assert_eq!(report.status(), StatusCode::OK);
+    assert_eq!(report.headers()["cache-control"], "no-store");
+    let report = body(report).await;
+    let number = |css: &str| -> usize { report.text(css).unwrap().trim().parse().unwrap() };
+    assert_eq!(number("#progress-sent"), count(DeliveryStatus::Sent));
+    assert_eq!(number("#progress-failed"), count(DeliveryStatus::Failed));
+    assert_eq!(number("#progress-pending"), count(DeliveryStatus::Pending));
+    assert_eq!(number("#report-attempts"), attempts.len());
+    assert_eq!(number("#report-successes"), successes);
+    assert_eq!(number("#report-failures"), attempts.len() - successes);
+    assert!(
+        report.exists(".chart-box svg"),
+        "the chart is drawn, not escaped"
+    );
+    assert_eq!(
+        report.count("table.striped tbody tr"),
+        20,
+        "a page of recipients"
+    );
+    assert_eq!(
+        report.count(".admin-main form"),
+        0,
+        "read only: nothing to submit"
+    );
+
+    // Only staff who may view mailings.
+    for (who, v) in [("a user", &ann), ("a content manager", &content)] {
+        for path in [&report_url, &recipients_url] {
+            assert_eq!(
+                v.get(path).await.status(),
+                StatusCode::FORBIDDEN,
+                "{who}: {path}"
+            );
+        }
+    }
+    assert_eq!(app.get(&report_url).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        manager.get("/admin/mailings/999999/report/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn mailing_admin_shows_recipients_and_report_sqlite() {
+    mailing_admin_shows_recipients_and_report(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn mailing_admin_shows_recipients_and_report_postgres() {
+    mailing_admin_shows_recipients_and_report(Backend::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// The post form: Markdown explained, the site's own validation messages
+
+async fn post_form_explains_markdown_and_validates_on_the_server(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let editor = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
+    let manager = sign_in_new(&app, "manager@example.com", Role::Manager).await;
+    let form = body(editor.get("/admin/posts/add/").await).await;
+    assert!(
+        form.exists("#admin-form[novalidate]"),
+        "no browser bubbles: the server's messages"
+    );
+    assert!(form.text("#h-body").unwrap().contains("Markdown"));
+    let hint = form.attr("#h-body a", "href").unwrap();
+    assert_eq!(hint, "/admin/posts/markdown/");
+    let hint_page = editor.get(&hint).await;
+    assert_eq!(hint_page.status(), StatusCode::OK);
+    assert_eq!(
+        body(hint_page).await.text("h1").as_deref(),
+        Some("Markdown syntax")
+    );
+    assert_eq!(manager.get(&hint).await.status(), StatusCode::FORBIDDEN);
+
+    // A blank title (spaces only) comes back with the error beside the field.
+    let invalid = editor
+        .post_multipart("/admin/posts/add/", post_form("   ", "", None))
+        .await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let invalid = body(invalid).await;
+    assert_eq!(
+        invalid.text("#e-title").as_deref(),
+        Some("This field is required.")
+    );
+    assert_eq!(
+        invalid.attr("#f-title", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(invalid.exists("#admin-form[novalidate]"));
+    assert!(
+        invalid
+            .text("#admin-form .flash.error")
+            .unwrap()
+            .contains("Please correct the errors below.")
+    );
+    // A form without the field at all: the same, not a 500.
+    let missing = editor
+        .post_multipart(
+            "/admin/posts/add/",
+            Form::new().text("body", "No title here."),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body(missing).await.text("#e-title").as_deref(),
+        Some("This field is required.")
+    );
+    assert_eq!(post::Entity::find().count(&app.state.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn post_form_explains_markdown_and_validates_on_the_server_sqlite() {
+    post_form_explains_markdown_and_validates_on_the_server(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn post_form_explains_markdown_and_validates_on_the_server_postgres() {
+    post_form_explains_markdown_and_validates_on_the_server(Backend::Postgres).await;
 }
