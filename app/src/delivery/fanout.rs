@@ -5,7 +5,7 @@
 //! happen in one transaction: a crash loses neither.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QuerySelect, TransactionTrait,
@@ -130,14 +130,18 @@ pub async fn insert_deliveries<C: ConnectionTrait>(
     domain: &str,
     held: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
-    // `message_id_header` in SQL: the same text for the same (mailing, client, occurrence).
-    let message_id = Expr::cust_with_values(
-        r#"$1 || CAST("clients"."id" AS TEXT) || $2"#,
-        [
-            format!("<m{mailing_id}.c"),
-            format!(".o{}@{domain}>", occurrence.timestamp()),
-        ],
-    );
+    // `message_id_header` in SQL: the same text as `message_id_header()`. (Not
+    // `Expr::cust_with_values`: on SQLite its `$1` would be the statement's first value.)
+    let concat = BinOper::Custom("||");
+    let message_id = Expr::val(format!("<m{mailing_id}.c"))
+        .binary(
+            concat,
+            Expr::col((client::Entity, client::Column::Id)).cast_as("TEXT"),
+        )
+        .binary(
+            concat,
+            Expr::val(format!(".o{}@{domain}>", occurrence.timestamp())),
+        );
     let rows = Query::select()
         .expr(Expr::val(mailing_id))
         .column((client::Entity, client::Column::Id))
