@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::blog::service::{self as blog, Summary};
 use crate::entities::mailing::MailingStatus;
-use crate::entities::{client, mailing, mailing_client};
+use crate::entities::{client, client_tag, mailing, mailing_client, mailing_tag};
 
 /// Published posts drawn per computation; each view shows three of them.
 const POST_POOL: u64 = 12;
@@ -36,15 +36,32 @@ pub async fn home_data<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result
         .filter(mailing::Column::Status.ne(MailingStatus::Finished))
         .count(db)
         .await?;
-    let in_mailings = Query::select()
+    let picked = Query::select()
         .column(mailing_client::Column::ClientId)
         .from(mailing_client::Entity)
         .to_owned();
+    // And the clients carrying a tag some mailing targets.
+    let tagged = {
+        use sea_orm::sea_query::ExprTrait;
+        Query::select()
+            .column((client_tag::Entity, client_tag::Column::ClientId))
+            .from(client_tag::Entity)
+            .inner_join(
+                mailing_tag::Entity,
+                Expr::col((mailing_tag::Entity, mailing_tag::Column::TagId))
+                    .equals((client_tag::Entity, client_tag::Column::TagId)),
+            )
+            .to_owned()
+    };
     // Addresses are stored lower-cased, so equal addresses are equal strings.
     let unique_clients = client::Entity::find()
         .select_only()
         .column_as(Expr::cust(r#"COUNT(DISTINCT "clients"."email")"#), "n")
-        .filter(client::Column::Id.in_subquery(in_mailings))
+        .filter(
+            Condition::any()
+                .add(client::Column::Id.in_subquery(picked))
+                .add(client::Column::Id.in_subquery(tagged)),
+        )
         .into_tuple::<i64>()
         .one(db)
         .await?

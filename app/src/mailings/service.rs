@@ -290,7 +290,10 @@ pub struct Row {
     pub mailing: mailing::Model,
     pub status: MailingStatus,
     pub subject: String,
+    /// Clients picked by hand.
     pub clients: u64,
+    /// Names of the tags it targets.
+    pub tags: Vec<String>,
 }
 
 pub async fn list(
@@ -347,6 +350,20 @@ pub async fn list_sized(
         .await?
         .into_iter()
         .collect();
+    let mut tags: HashMap<i32, Vec<String>> = HashMap::new();
+    for (mailing_id, name) in mailing_tag::Entity::find()
+        .select_only()
+        .column(mailing_tag::Column::MailingId)
+        .column(tag::Column::Name)
+        .inner_join(tag::Entity)
+        .filter(mailing_tag::Column::MailingId.is_in(page.items.iter().map(|m| m.id)))
+        .order_by_asc(tag::Column::Name)
+        .into_tuple::<(i32, String)>()
+        .all(db)
+        .await?
+    {
+        tags.entry(mailing_id).or_default().push(name);
+    }
     let items = page
         .items
         .into_iter()
@@ -354,6 +371,7 @@ pub async fn list_sized(
             status: shown_status(&m, now),
             subject: subjects.get(&m.message_id).cloned().unwrap_or_default(),
             clients: counts.get(&m.id).copied().unwrap_or(0) as u64,
+            tags: tags.remove(&m.id).unwrap_or_default(),
             mailing: m,
         })
         .collect();
