@@ -100,8 +100,16 @@ fn shown(key: &str) -> String {
     s.replace('\0', "")
 }
 
-fn too_many() -> String {
-    format!("At most {MAX_KEYS} attributes a client.")
+/// The attributes read, or every problem found (too many being one).
+fn verdict(out: Attributes, mut problems: Vec<String>) -> Result<Attributes, Vec<String>> {
+    if out.len() > MAX_KEYS {
+        problems.push(format!("At most {MAX_KEYS} attributes a client."));
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 fn capitalized(message: &str) -> String {
@@ -125,14 +133,7 @@ pub fn check_map(given: &Attributes) -> Result<Attributes, Vec<String>> {
             problems.push(format!("“{key}” is given twice (names ignore case)."));
         }
     }
-    if out.len() > MAX_KEYS {
-        problems.push(too_many());
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    verdict(out, problems)
 }
 
 /// Parses the form's text: one `key: value` per line, blank lines skipped. Each problem
@@ -165,14 +166,7 @@ pub fn parse_lines(text: &str) -> Result<Attributes, Vec<String>> {
             out.insert(key, value.to_owned());
         }
     }
-    if out.len() > MAX_KEYS {
-        problems.push(too_many());
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    verdict(out, problems)
 }
 
 /// A CSV column header as an attribute key: lower-cased, each run of other characters

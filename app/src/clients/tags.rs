@@ -209,19 +209,3 @@ pub fn carrying(owner: i32, name: &str) -> SimpleExpr {
             .to_owned(),
     )
 }
-
-/// How many clients carry each of the owner's tags.
-pub async fn counts<C: ConnectionTrait>(db: &C, owner: i32) -> Result<HashMap<i32, i64>, DbErr> {
-    Ok(client_tag::Entity::find()
-        .select_only()
-        .column(client_tag::Column::TagId)
-        .column_as(client_tag::Column::ClientId.count(), "n")
-        .inner_join(tag::Entity)
-        .filter(tag::Column::OwnerId.eq(owner))
-        .group_by(client_tag::Column::TagId)
-        .into_tuple::<(i32, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
-}

@@ -5,7 +5,9 @@
 //! happen in one transaction: a crash loses neither.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{
+    BinOper, Expr, ExprTrait, OnConflict, Query, SelectStatement, SimpleExpr,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QuerySelect, TransactionTrait,
@@ -77,17 +79,19 @@ pub async fn fan_out(
     pending_ids(db, mailing.id, occurrence).await
 }
 
-/// The clients an occurrence of `mailing_id` goes to, as a condition on `clients`: those
-/// picked by hand and those carrying any of the mailing's tags — resolved when it runs, so
-/// a client tagged since the mailing was made is in — and only its owner's.
-pub fn recipients(mailing_id: i32) -> SimpleExpr {
-    let id = || Expr::col((client::Entity, client::Column::Id));
-    let picked = Query::select()
-        .column(mailing_client::Column::ClientId)
+/// `SELECT client_id` of the clients picked by hand for mailings (every mailing's: narrow
+/// it with a condition on `mailing_clients.mailing_id`).
+pub fn picked_clients() -> SelectStatement {
+    Query::select()
+        .column((mailing_client::Entity, mailing_client::Column::ClientId))
         .from(mailing_client::Entity)
-        .and_where(Expr::col(mailing_client::Column::MailingId).eq(mailing_id))
-        .to_owned();
-    let tagged = Query::select()
+        .to_owned()
+}
+
+/// `SELECT client_id` of the clients carrying a tag that mailings target (every
+/// mailing's: narrow it with a condition on `mailing_tags.mailing_id`).
+pub fn tagged_clients() -> SelectStatement {
+    Query::select()
         .column((client_tag::Entity, client_tag::Column::ClientId))
         .from(client_tag::Entity)
         .inner_join(
@@ -95,6 +99,20 @@ pub fn recipients(mailing_id: i32) -> SimpleExpr {
             Expr::col((mailing_tag::Entity, mailing_tag::Column::TagId))
                 .equals((client_tag::Entity, client_tag::Column::TagId)),
         )
+        .to_owned()
+}
+
+/// The clients an occurrence of `mailing_id` goes to, as a condition on `clients`: those
+/// picked by hand and those carrying any of the mailing's tags — resolved when it runs, so
+/// a client tagged since the mailing was made is in — and only its owner's.
+pub fn recipients(mailing_id: i32) -> SimpleExpr {
+    let id = || Expr::col((client::Entity, client::Column::Id));
+    let picked = picked_clients()
+        .and_where(
+            Expr::col((mailing_client::Entity, mailing_client::Column::MailingId)).eq(mailing_id),
+        )
+        .to_owned();
+    let tagged = tagged_clients()
         .and_where(Expr::col((mailing_tag::Entity, mailing_tag::Column::MailingId)).eq(mailing_id))
         .to_owned();
     let owner = Query::select()

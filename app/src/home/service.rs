@@ -1,7 +1,7 @@
 //! The home page's numbers, counted over every user's mailings.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -9,8 +9,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::blog::service::{self as blog, Summary};
+use crate::delivery::fanout;
 use crate::entities::mailing::MailingStatus;
-use crate::entities::{client, client_tag, mailing, mailing_client, mailing_tag};
+use crate::entities::{client, mailing};
 
 /// Published posts drawn per computation; each view shows three of them.
 const POST_POOL: u64 = 12;
@@ -36,23 +37,9 @@ pub async fn home_data<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result
         .filter(mailing::Column::Status.ne(MailingStatus::Finished))
         .count(db)
         .await?;
-    let picked = Query::select()
-        .column(mailing_client::Column::ClientId)
-        .from(mailing_client::Entity)
-        .to_owned();
-    // And the clients carrying a tag some mailing targets.
-    let tagged = {
-        use sea_orm::sea_query::ExprTrait;
-        Query::select()
-            .column((client_tag::Entity, client_tag::Column::ClientId))
-            .from(client_tag::Entity)
-            .inner_join(
-                mailing_tag::Entity,
-                Expr::col((mailing_tag::Entity, mailing_tag::Column::TagId))
-                    .equals((client_tag::Entity, client_tag::Column::TagId)),
-            )
-            .to_owned()
-    };
+    // Picked by hand, or carrying a tag some mailing targets.
+    let picked = fanout::picked_clients();
+    let tagged = fanout::tagged_clients();
     // Addresses are stored lower-cased, so equal addresses are equal strings.
     let unique_clients = client::Entity::find()
         .select_only()

@@ -427,18 +427,12 @@ async fn replace_tags<C: sea_orm::ConnectionTrait>(
         .filter(mailing_tag::Column::MailingId.eq(mailing_id))
         .exec(db)
         .await?;
-    let rows: Vec<mailing_tag::ActiveModel> = ids
-        .iter()
-        .map(|tag_id| mailing_tag::ActiveModel {
-            mailing_id: Set(mailing_id),
-            tag_id: Set(*tag_id),
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        mailing_tag::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
+    let rows = ids.iter().map(|tag_id| mailing_tag::ActiveModel {
+        mailing_id: Set(mailing_id),
+        tag_id: Set(*tag_id),
+    });
+    let key = [mailing_tag::Column::MailingId, mailing_tag::Column::TagId];
+    crate::db::insert_new(db, rows.collect(), key, 500).await?;
     Ok(())
 }
 
@@ -451,18 +445,15 @@ async fn replace_clients<C: sea_orm::ConnectionTrait>(
         .filter(mailing_client::Column::MailingId.eq(mailing_id))
         .exec(db)
         .await?;
-    let rows: Vec<mailing_client::ActiveModel> = ids
-        .iter()
-        .map(|client_id| mailing_client::ActiveModel {
-            mailing_id: Set(mailing_id),
-            client_id: Set(*client_id),
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        mailing_client::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
+    let rows = ids.iter().map(|client_id| mailing_client::ActiveModel {
+        mailing_id: Set(mailing_id),
+        client_id: Set(*client_id),
+    });
+    let key = [
+        mailing_client::Column::MailingId,
+        mailing_client::Column::ClientId,
+    ];
+    crate::db::insert_new(db, rows.collect(), key, 500).await?;
     Ok(())
 }
 

@@ -481,6 +481,27 @@ async fn deliveries_of(
         .unwrap()
 }
 
+const DOMAIN: &str = "mail.example.test";
+
+/// Runs the fan-out (as the scheduler's tick does) a minute after `occurrence` and returns
+/// that occurrence's deliveries.
+async fn fan_out_at(
+    app: &TestApp,
+    mailing_id: i32,
+    occurrence: DateTime<Utc>,
+) -> Vec<delivery::Model> {
+    let mailing = mailing::Entity::find_by_id(mailing_id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = occurrence + Duration::minutes(1);
+    fanout::fan_out(&app.state.db, &mailing, now, DOMAIN, Duration::seconds(60))
+        .await
+        .unwrap();
+    deliveries_of(app, mailing_id, occurrence).await
+}
+
 fn client_ids(rows: &[delivery::Model]) -> Vec<i32> {
     let mut ids: Vec<i32> = rows.iter().map(|d| d.client_id).collect();
     ids.sort();
@@ -537,33 +558,15 @@ async fn a_tagged_mailing_reaches_clients_tagged_later(backend: Backend) {
     );
 
     // The first occurrence: the picked client (also tagged) once, and the tagged one.
-    let load = || async {
-        mailing::Entity::find_by_id(mailing_id)
-            .one(&app.state.db)
-            .await
-            .unwrap()
-            .unwrap()
-    };
-    let lease = Duration::seconds(60);
-    let domain = "mail.example.test";
     let first = start;
-    fanout::fan_out(
-        &app.state.db,
-        &load().await,
-        first + Duration::minutes(1),
-        domain,
-        lease,
-    )
-    .await
-    .unwrap();
-    let rows = deliveries_of(&app, mailing_id, first).await;
+    let rows = fan_out_at(&app, mailing_id, first).await;
     let mut expected = vec![ids["picked@example.com"], ids["tagged@example.com"]];
     expected.sort();
     assert_eq!(client_ids(&rows), expected);
     for d in &rows {
         assert_eq!(
             d.message_id_header,
-            fanout::message_id_header(mailing_id, d.client_id, first, domain)
+            fanout::message_id_header(mailing_id, d.client_id, first, DOMAIN)
         );
         assert_eq!(d.status, delivery::DeliveryStatus::Pending);
         assert_eq!(d.tries, 0);
@@ -580,16 +583,7 @@ async fn a_tagged_mailing_reaches_clients_tagged_later(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let second = first + Duration::days(1);
-    fanout::fan_out(
-        &app.state.db,
-        &load().await,
-        second + Duration::minutes(1),
-        domain,
-        lease,
-    )
-    .await
-    .unwrap();
-    let rows = deliveries_of(&app, mailing_id, second).await;
+    let rows = fan_out_at(&app, mailing_id, second).await;
     let mut expected = vec![ids["picked@example.com"], ids["tagged@example.com"], later];
     expected.sort();
     assert_eq!(client_ids(&rows), expected);
@@ -598,7 +592,7 @@ async fn a_tagged_mailing_reaches_clients_tagged_later(backend: Backend) {
 
     // Fanned out again (a retried job, "send now" twice): nothing more.
     let now = Utc::now();
-    fanout::insert_deliveries(&app.state.db, mailing_id, second, now, domain, now)
+    fanout::insert_deliveries(&app.state.db, mailing_id, second, now, DOMAIN, now)
         .await
         .unwrap();
     assert_eq!(deliveries_of(&app, mailing_id, second).await.len(), 3);
