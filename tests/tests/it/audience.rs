@@ -111,6 +111,15 @@ async fn attributes_and_tags_through_the_form(backend: Backend) {
         "one line each: {edit}"
     );
     let edit = parse(&edit);
+    // The admin shows them, read-only.
+    let root = sign_in_new(&app, "root@example.com", Role::Superuser).await;
+    let change = root
+        .get(&format!("/admin/clients/{}/change/", ivan.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(change.contains("Kazan"), "{change}");
     assert_eq!(
         edit.attr("input#f-tags", "value").as_deref(),
         Some("customers, vip")
@@ -798,4 +807,65 @@ async fn mailings_target_only_their_owners_tags_sqlite() {
 #[tokio::test]
 async fn mailings_target_only_their_owners_tags_postgres() {
     mailings_target_only_their_owners_tags(Backend::Postgres).await;
+}
+
+async fn a_tag_of_ten_thousand_fans_out_at_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let db = &app.state.db;
+    let now = Utc::now();
+    let rows: Vec<client::ActiveModel> = (0..10_000)
+        .map(|i| client::ActiveModel {
+            owner_id: sea_orm::Set(v.user.id),
+            email: sea_orm::Set(format!("c{i}@example.com")),
+            full_name: sea_orm::Set(format!("C {i}")),
+            comment: sea_orm::Set(String::new()),
+            created_at: sea_orm::Set(now),
+            updated_at: sea_orm::Set(now),
+            ..Default::default()
+        })
+        .collect();
+    let key = [client::Column::OwnerId, client::Column::Email];
+    mailer::db::insert_new(db, rows, key, 500).await.unwrap();
+    let tags = mailer::clients::tags::ensure(db, v.user.id, &["all".to_owned()])
+        .await
+        .unwrap();
+    let ids: Vec<i32> = client::Entity::find()
+        .filter(client::Column::OwnerId.eq(v.user.id))
+        .all(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    let pairs: Vec<(i32, i32)> = ids.iter().map(|c| (*c, tags[0].id)).collect();
+    mailer::clients::tags::link(db, &pairs).await.unwrap();
+    let message = make_message(&app, v.user.id, "All").await;
+    let made = mailing_form(&v, "/mailings/new", message.id, &[ids[0]], &[tags[0].id]).await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER);
+    let mailing = mailing::Entity::find()
+        .filter(mailing::Column::OwnerId.eq(v.user.id))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let rows = fan_out_at(&app, mailing.id, mailing.start_at).await;
+    let elapsed = started.elapsed();
+    assert_eq!(rows.len(), 10_000, "each client once");
+    eprintln!("fan-out of 10,000 tagged clients on {backend:?}: {elapsed:?}");
+    // Not a benchmark: a guard against a statement per client.
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_tag_of_ten_thousand_fans_out_at_once_sqlite() {
+    a_tag_of_ten_thousand_fans_out_at_once(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_tag_of_ten_thousand_fans_out_at_once_postgres() {
+    a_tag_of_ten_thousand_fans_out_at_once(Backend::Postgres).await;
 }
