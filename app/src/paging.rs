@@ -1,4 +1,5 @@
-//! Lists in pages: the query every list understands (`q`, `sort`, `dir`, `page`, `status`)
+//! Lists in pages: the query every list understands (`q`, `sort`, `dir`, `page`, `status`,
+//! and `tag` where the rows have tags)
 //! and one page of results with what a pager needs. Services page with these; the site's
 //! list pages and the JSON API render them each their own way.
 
@@ -21,6 +22,9 @@ pub struct ListQuery {
     pub page: Option<u64>,
     #[serde(default)]
     pub status: String,
+    /// A tag name (the clients list); empty for none.
+    #[serde(default)]
+    pub tag: String,
 }
 
 impl ListQuery {

@@ -21,6 +21,7 @@ mod m20261206_000012_attempt_log_references;
 mod m20261206_000013_attempt_log_indexes;
 mod m20261207_000014_suppressions;
 mod m20261207_000015_feedback;
+mod m20261207_000016_audience;
 mod m20261207_000017_sender;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_attempt_log_indexes::Migration),
             Box::new(m20261207_000014_suppressions::Migration),
             Box::new(m20261207_000015_feedback::Migration),
+            Box::new(m20261207_000016_audience::Migration),
             Box::new(m20261207_000017_sender::Migration),
         ]
     }
@@ -67,6 +69,9 @@ pub const TABLES: &[&str] = &[
     "suppressions",
     "feedback",
     "global_suppressions",
+    "tags",
+    "client_tags",
+    "mailing_tags",
 ];
 
 /// `CREATE INDEX` for `columns` of `table`, named `idx_<table>_<col>_<col>`.

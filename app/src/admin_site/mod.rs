@@ -517,10 +517,12 @@ fn clients() -> ModelAdmin<client::Entity, AppState> {
             C::Email,
             C::FullName,
             C::Comment,
+            C::Attributes,
             C::CreatedAt,
             C::UpdatedAt,
         ])
-        .readonly_fields(&[C::CreatedAt, C::UpdatedAt])
+        // Attributes are checked by the clients service: shown here, edited there.
+        .readonly_fields(&[C::Attributes, C::CreatedAt, C::UpdatedAt])
         .label(C::OwnerId, "Owner")
         .label(C::Email, "E-mail")
         .allow_blank(C::Comment)

@@ -1,6 +1,8 @@
 //! `/api/v1/clients`: the token owner's recipients, through `clients::service` (the same
 //! rules and 404s as the pages).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -31,6 +33,10 @@ pub struct ClientOut {
     pub state: ClientState,
     /// Since when the address is not mailed (absent while active).
     pub state_since: Option<DateTime<Utc>>,
+    /// Custom attributes, name → value (names are lower-case).
+    pub attributes: BTreeMap<String, String>,
+    /// Tag names, sorted.
+    pub tags: Vec<String>,
 }
 
 /// Where a client's address stands: `active` (mailed), `unsubscribed` (only the recipient
@@ -74,6 +80,8 @@ impl From<service::Listed> for ClientOut {
     fn from(l: service::Listed) -> Self {
         let c = l.client;
         Self {
+            attributes: crate::clients::attributes(&c),
+            tags: l.tags,
             id: c.id,
             email: c.email,
             full_name: c.full_name,
@@ -88,7 +96,8 @@ impl From<service::Listed> for ClientOut {
 
 /// A recipient to create or replace. The rules (a valid address of at most 254
 /// characters, unique among your clients; a name of 1–200 characters on one line; a
-/// comment under 2,000; no NUL anywhere) give 422 with the messages per field.
+/// comment under 2,000; no NUL anywhere; attributes and tags as below) give 422 with the
+/// messages per field.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "ClientInput")]
 pub struct ClientIn {
@@ -96,6 +105,14 @@ pub struct ClientIn {
     pub full_name: Text,
     #[oai(default)]
     pub comment: Text,
+    /// Custom attributes, name → value: at most 50; a name is 1–40 letters a–z, digits
+    /// and `_`, starting with a letter (lower-cased; not `email`, `full_name`,
+    /// `comment`, `tags`, `state` or `since`); a value is one line of up to 1,000
+    /// characters. Absent: left as they are (none for a new client); `{}` removes them.
+    pub attributes: Option<BTreeMap<String, Text>>,
+    /// Tag names (1–50 characters, no `,` or `;`, lower-cased), made when new; at most 50.
+    /// Absent: left as they are; `[]` removes them.
+    pub tags: Option<Vec<Text>>,
 }
 
 impl From<ClientIn> for service::ClientInput {
@@ -104,6 +121,12 @@ impl From<ClientIn> for service::ClientInput {
             email: c.email.into(),
             full_name: c.full_name.into(),
             comment: c.comment.into(),
+            attributes: c.attributes.map(|map| {
+                service::AttributesIn::Map(map.into_iter().map(|(k, v)| (k, v.0)).collect())
+            }),
+            tags: c
+                .tags
+                .map(|names| service::TagsIn::List(names.into_iter().map(|t| t.0).collect())),
         }
     }
 }
@@ -159,14 +182,18 @@ impl ClientsApi {
         /// Only clients whose address is in this state.
         #[oai(name = "state")]
         in_state: Query<Option<ClientState>>,
+        /// Only clients carrying this tag (its name).
+        #[oai(validator(max_length = 200))]
+        tag: Query<Option<String>>,
     ) -> ApiResult<Json<ListPage<ClientOut>>> {
-        let query = list_query(
+        let mut query = list_query(
             page.0,
             q.0,
             sort.0.map(ClientSort::key),
             dir.0,
             in_state.0.map(ClientState::key),
         );
+        query.tag = tag.0.unwrap_or_default();
         let found = service::list_sized(&state.db, auth.0.id, &query, per_page.0).await?;
         Ok(Json(ListPage::from_page(found)))
     }

@@ -10,6 +10,7 @@ use sea_orm::EntityTrait;
 
 use super::auth::TokenAuth;
 use super::error::ApiResult;
+use super::text::Text;
 use super::{ApiTags, Created, Deleted, ListPage, SortDir, list_query, page_params};
 use crate::delivery::schedule::shown_status;
 use crate::entities::mailing::{self, MailingStatus};
@@ -119,7 +120,10 @@ pub struct MailingOut {
     pub message_id: i32,
     /// The message's subject.
     pub subject: String,
+    /// The clients picked by hand.
     pub client_ids: Vec<i32>,
+    /// The tags it targets, by name: every client carrying one at each occurrence.
+    pub tags: Vec<String>,
     pub start_at: DateTime<Utc>,
     pub end_at: DateTime<Utc>,
     pub periodicity: Periodicity,
@@ -133,21 +137,27 @@ pub struct MailingOut {
 }
 
 async fn mailing_out(state: &AppState, m: mailing::Model) -> ApiResult<MailingOut> {
-    let client_ids = service::client_ids(&state.db, m.id).await?;
     let subject = message::Entity::find_by_id(m.message_id)
         .one(&state.db)
         .await?
         .map(|msg| msg.subject)
         .unwrap_or_default();
-    Ok(out(m, subject, client_ids))
+    out(state, m, subject).await
 }
 
-fn out(m: mailing::Model, subject: String, client_ids: Vec<i32>) -> MailingOut {
-    MailingOut {
+async fn out(state: &AppState, m: mailing::Model, subject: String) -> ApiResult<MailingOut> {
+    let client_ids = service::client_ids(&state.db, m.id).await?;
+    let tags = service::tags_of(&state.db, m.id)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    Ok(MailingOut {
         id: m.id,
         message_id: m.message_id,
         subject,
         client_ids,
+        tags,
         status: if m.is_enabled {
             shown_status(&m, Utc::now()).into()
         } else {
@@ -160,18 +170,24 @@ fn out(m: mailing::Model, subject: String, client_ids: Vec<i32>) -> MailingOut {
         next_run_at: m.next_run_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    }
+    })
 }
 
-/// A mailing to create or replace. The message and the clients must be yours, at least
-/// one client, both times in the years 1 to 9999 and the end after the start (times are
-/// kept to the second), or 422 with the messages per field. A mailing created inside
-/// [start, end) sends at once.
+/// A mailing to create or replace. The message, the clients and the tags must be yours,
+/// at least one client or tag, both times in the years 1 to 9999 and the end after the
+/// start (times are kept to the second), or 422 with the messages per field. A mailing
+/// created inside [start, end) sends at once.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "MailingInput")]
 pub struct MailingIn {
     pub message_id: i32,
+    /// Clients picked by hand.
+    #[oai(default)]
     pub client_ids: Vec<i32>,
+    /// Names of your tags: every client carrying one of them when an occurrence goes out
+    /// (a client both picked and tagged gets it once).
+    #[oai(default)]
+    pub tags: Vec<Text>,
     pub start_at: DateTime<Utc>,
     pub end_at: DateTime<Utc>,
     pub periodicity: Periodicity,
@@ -187,6 +203,8 @@ impl MailingIn {
         service::MailingInput {
             message_id: self.message_id.to_string(),
             client_ids: self.client_ids.clone(),
+            tag_ids: Vec::new(),
+            tag_names: self.tags.iter().map(|t| t.0.clone()).collect(),
             start_at: self.start_at.format(SECONDS).to_string(),
             end_at: self.end_at.format(SECONDS).to_string(),
             periodicity: self.periodicity.as_str().to_owned(),
@@ -350,8 +368,7 @@ impl MailingsApi {
         let found = service::list_sized(&state.db, auth.0.id, &query, per_page.0).await?;
         let mut items = Vec::with_capacity(found.items.len());
         for row in found.items {
-            let client_ids = service::client_ids(&state.db, row.mailing.id).await?;
-            items.push(out(row.mailing, row.subject, client_ids));
+            items.push(out(&state, row.mailing, row.subject).await?);
         }
         Ok(Json(ListPage {
             items,

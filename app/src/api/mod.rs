@@ -118,6 +118,7 @@ pub fn list_query(
         },
         page: Some(page),
         status: status.unwrap_or_default().to_owned(),
+        tag: String::new(),
     }
 }
 

@@ -1,13 +1,18 @@
 //! CSV import of clients: parse (UTF-8, `;` or `,`, with or without a header row), preview
-//! with an error per bad row and the duplicates counted, then insert in batches.
+//! with an error per bad row and the duplicates counted, then insert in batches. With a
+//! header row, a `tags` column (names separated by `,` or `;`) sets tags, and every other
+//! column becomes an attribute named after its header (`Plan Type` → `plan_type`); a
+//! header that cannot be a name is reported and its column skipped.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::Serialize;
 use validator::ValidateEmail;
 
+use super::attributes::{self, Attributes};
+use super::tags;
 use crate::entities::client;
 use crate::spreadsheet;
 use crate::validation::breaks_line;
@@ -24,9 +29,19 @@ pub struct Row {
     pub email: String,
     pub full_name: String,
     pub comment: String,
+    /// From the columns beyond the known ones; empty cells are left out.
+    pub attributes: Attributes,
+    pub tags: Vec<String>,
     pub error: Option<String>,
     /// Already in the address book, or earlier in the same file.
     pub duplicate: bool,
+}
+
+/// A column of the file that is not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedColumn {
+    pub header: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -38,6 +53,11 @@ pub struct Preview {
     pub duplicates: usize,
     pub had_header: bool,
     pub delimiter: String,
+    /// The attribute names the extra columns fill, in file order.
+    pub attribute_columns: Vec<String>,
+    /// Whether a column sets tags.
+    pub has_tags: bool,
+    pub skipped_columns: Vec<SkippedColumn>,
 }
 
 impl Preview {
@@ -57,16 +77,81 @@ impl Preview {
 
 pub use crate::spreadsheet::ImportError;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Default)]
 struct Columns {
     email: usize,
     name: Option<usize>,
     comment: Option<usize>,
+    tags: Option<usize>,
+    /// (column, attribute name).
+    extra: Vec<(usize, String)>,
+    skipped: Vec<SkippedColumn>,
 }
 
+/// Columns of our own export that the import does not read back (the service sets them).
+const DERIVED: [&str; 2] = ["state", "since"];
+
 /// A header row names its columns; common spellings (and Russian ones) are understood.
+/// The other columns become attributes, or are skipped with the reason.
 fn header_columns(record: &csv::StringRecord) -> Option<Columns> {
     let names: Vec<String> = record.iter().map(|c| c.trim().to_lowercase()).collect();
+    let mut columns = known_columns(&names)?;
+    let known: HashSet<usize> = [
+        Some(columns.email),
+        columns.name,
+        columns.comment,
+        columns.tags,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut taken: HashMap<String, String> = HashMap::new();
+    for (i, header) in record.iter().enumerate() {
+        let header = spreadsheet::unescape(header.trim()).to_owned();
+        if known.contains(&i) || header.is_empty() {
+            continue;
+        }
+        let skip = |reason: String| SkippedColumn {
+            header: header.clone(),
+            reason,
+        };
+        if DERIVED.contains(&header.to_lowercase().as_str()) {
+            columns
+                .skipped
+                .push(skip("set by the service, not imported".into()));
+            continue;
+        }
+        let Some(key) = attributes::key_from_header(&header) else {
+            columns.skipped.push(skip(
+                "not usable as an attribute name: use letters a–z, digits and _, \
+                 starting with a letter"
+                    .into(),
+            ));
+            continue;
+        };
+        if let Some(first) = taken.get(&key) {
+            columns.skipped.push(skip(format!(
+                "the same attribute name ({key}) as the column “{first}”"
+            )));
+        } else if attributes::RESERVED.contains(&key.as_str()) {
+            columns
+                .skipped
+                .push(skip(format!("“{key}” is one of the client's own fields")));
+        } else if columns.extra.len() >= attributes::MAX_KEYS {
+            columns.skipped.push(skip(format!(
+                "more than {} attribute columns",
+                attributes::MAX_KEYS
+            )));
+        } else {
+            taken.insert(key.clone(), header.clone());
+            columns.extra.push((i, key));
+        }
+    }
+    Some(columns)
+}
+
+/// The columns the import knows by name (`None` without an e-mail column: no header).
+fn known_columns(names: &[String]) -> Option<Columns> {
     let find = |options: &[&str]| names.iter().position(|n| options.contains(&n.as_str()));
     let email = find(&[
         "email",
@@ -88,6 +173,8 @@ fn header_columns(record: &csv::StringRecord) -> Option<Columns> {
             "комментарий",
             "примечание",
         ]),
+        tags: find(&["tags", "tag", "теги", "метки"]),
+        ..Columns::default()
     })
 }
 
@@ -118,6 +205,7 @@ pub async fn preview(
         email: 0,
         name: Some(1),
         comment: Some(2),
+        ..Columns::default()
     };
     let mut seen = HashSet::new();
     for (index, record) in reader.records().enumerate() {
@@ -129,6 +217,9 @@ pub async fn preview(
         if index == 0
             && let Some(header) = header_columns(&record)
         {
+            preview.attribute_columns = header.extra.iter().map(|(_, k)| k.clone()).collect();
+            preview.has_tags = header.tags.is_some();
+            preview.skipped_columns = header.skipped.clone();
             columns = header;
             preview.had_header = true;
             continue;
@@ -145,6 +236,23 @@ pub async fn preview(
         let email = cell(Some(columns.email)).to_lowercase();
         let full_name = cell(columns.name);
         let comment = cell(columns.comment);
+        let mut attributes = Attributes::new();
+        let mut problem = None;
+        for (i, key) in &columns.extra {
+            let value = cell(Some(*i));
+            if value.is_empty() {
+                continue;
+            }
+            problem = problem.or_else(|| attributes::value_problem(key, &value));
+            attributes.insert(key.clone(), value);
+        }
+        let tags = match tags::parse_list(&cell(columns.tags)) {
+            Ok(names) => names,
+            Err(problems) => {
+                problem = problem.or_else(|| problems.into_iter().next());
+                Vec::new()
+            }
+        };
         let error = if [&email, &full_name, &comment]
             .iter()
             .any(|c| c.contains('\0'))
@@ -160,7 +268,7 @@ pub async fn preview(
         } else if breaks_line(&full_name) {
             Some("The name has a line break: keep it on one line.".to_owned())
         } else {
-            None
+            problem.map(|p| sentence(&p))
         };
         let duplicate =
             error.is_none() && (existing.contains(&email) || !seen.insert(email.clone()));
@@ -175,6 +283,8 @@ pub async fn preview(
             email,
             full_name,
             comment,
+            attributes,
+            tags,
             error,
             duplicate,
         });
@@ -185,18 +295,35 @@ pub async fn preview(
     Ok(preview)
 }
 
-/// Inserts the valid, new rows of a preview in batches; returns how many were added.
-/// Addresses added meanwhile by another request are skipped by the unique index.
+/// A problem as a sentence: capitalised, with a full stop.
+fn sentence(problem: &str) -> String {
+    let mut chars = problem.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+/// Inserts the valid, new rows of a preview in batches, with their tags (made when new);
+/// returns how many were added. Addresses added meanwhile by another request are
+/// skipped by the unique index.
 pub async fn commit(
     db: &DatabaseConnection,
     owner: i32,
     preview: &Preview,
 ) -> Result<u64, sea_orm::DbErr> {
     let now = Utc::now();
-    let rows: Vec<client::ActiveModel> = preview
-        .rows
-        .iter()
-        .filter(|r| r.error.is_none() && !r.duplicate)
+    let new_rows = || {
+        preview
+            .rows
+            .iter()
+            .filter(|r| r.error.is_none() && !r.duplicate)
+    };
+    let rows: Vec<client::ActiveModel> = new_rows()
         .map(|r| client::ActiveModel {
             owner_id: Set(owner),
             email: Set(r.email.clone()),
@@ -206,16 +333,57 @@ pub async fn commit(
                 r.full_name.clone()
             }),
             comment: Set(r.comment.clone()),
+            attributes: Set(attributes::to_json(&r.attributes)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         })
         .collect();
-    crate::db::insert_new(
+    let inserted = crate::db::insert_new(
         db,
         rows,
         [client::Column::OwnerId, client::Column::Email],
         BATCH,
     )
-    .await
+    .await?;
+    let tagged: Vec<&Row> = new_rows().filter(|r| !r.tags.is_empty()).collect();
+    if tagged.is_empty() {
+        return Ok(inserted);
+    }
+    let names: Vec<String> = tagged
+        .iter()
+        .flat_map(|r| r.tags.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let tag_ids: HashMap<String, i32> = tags::ensure(db, owner, &names)
+        .await?
+        .into_iter()
+        .map(|t| (t.name, t.id))
+        .collect();
+    let mut client_ids: HashMap<String, i32> = HashMap::new();
+    for chunk in tagged.chunks(BATCH) {
+        let found: Vec<(i32, String)> = client::Entity::find()
+            .select_only()
+            .column(client::Column::Id)
+            .column(client::Column::Email)
+            .filter(client::Column::OwnerId.eq(owner))
+            .filter(client::Column::Email.is_in(chunk.iter().map(|r| r.email.clone())))
+            .into_tuple()
+            .all(db)
+            .await?;
+        client_ids.extend(found.into_iter().map(|(id, email)| (email, id)));
+    }
+    let mut pairs: Vec<(i32, i32)> = Vec::new();
+    for row in &tagged {
+        if let Some(client_id) = client_ids.get(&row.email) {
+            pairs.extend(
+                row.tags
+                    .iter()
+                    .filter_map(|n| tag_ids.get(n).map(|t| (*client_id, *t))),
+            );
+        }
+    }
+    tags::link(db, &pairs).await?;
+    Ok(inserted)
 }

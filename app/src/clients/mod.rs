@@ -1,9 +1,14 @@
-//! Clients: a user's recipients — list with search, sort and pages, forms, CSV import and
-//! export. Every query is scoped to the owner.
+//! Clients: a user's recipients — list with search, sort, tag filter and pages, forms,
+//! CSV import and export; their custom attributes and tags. Every query is scoped to the
+//! owner.
 
+pub mod attributes;
 pub mod import;
 pub mod routes;
 pub mod service;
+pub mod tags;
+
+pub use attributes::attributes;
 
 use crate::web::Site;
 

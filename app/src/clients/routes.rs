@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::import::{self, ImportError};
 use super::service::{self, ClientInput};
+use super::tags;
 use crate::accounts::session::AuthUser;
 use crate::error::AppError;
 use crate::paging::ListQuery;
@@ -32,9 +33,15 @@ pub async fn list_clients(
 ) -> Result<Page, AppError> {
     let page = service::list(&state.db, user.id, &query).await?;
     let total = service::count(&state.db, user.id).await?;
+    let tags = tags::owned(&state.db, user.id).await?;
     Ok(Page::new(
         "clients/list.html",
-        context! { page => Value::from(Serde(&page)), query => Value::from(Serde(&query)), total_clients => total },
+        context! {
+            page => Value::from(Serde(&page)),
+            query => Value::from(Serde(&query)),
+            total_clients => total,
+            tags => Value::from(Serde(&tags)),
+        },
     )
     .fragment("client-rows", "rows"))
 }
@@ -103,11 +110,7 @@ pub async fn edit_client_form(
     Path(id): Path<i32>,
 ) -> Result<Page, AppError> {
     let client = service::find_owned(&state.db, user.id, id).await?;
-    let input = ClientInput {
-        email: client.email,
-        full_name: client.full_name,
-        comment: client.comment,
-    };
+    let input = ClientInput::of(&client, service::tag_names(&state.db, id).await?);
     Ok(form_page(Some(id), &input, &FieldErrors::default()))
 }
 

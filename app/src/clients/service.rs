@@ -4,11 +4,13 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, Select, Set, TransactionTrait,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use validator::Validate;
 
+use super::attributes::{self, Attributes};
+use super::tags;
 use crate::consent::service::{self as consent, AddressState};
 use crate::entities::client;
 use crate::error::AppError;
@@ -40,6 +42,78 @@ pub struct ClientInput {
     #[serde(default)]
     #[validate(length(max = 2000, message = "Keep the comment under 2,000 characters."))]
     pub comment: String,
+    /// Absent: left as they are (none for a new client).
+    #[serde(default)]
+    pub attributes: Option<AttributesIn>,
+    /// Absent: left as they are (none for a new client).
+    #[serde(default)]
+    pub tags: Option<TagsIn>,
+}
+
+/// Attributes as they came: the form's `key: value` lines, or the API's object. Shown
+/// back in a form as lines.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(from = "String", into = "String")]
+pub enum AttributesIn {
+    Lines(String),
+    Map(Attributes),
+}
+
+impl From<String> for AttributesIn {
+    fn from(s: String) -> Self {
+        Self::Lines(s)
+    }
+}
+
+impl From<AttributesIn> for String {
+    fn from(a: AttributesIn) -> Self {
+        match a {
+            AttributesIn::Lines(s) => s,
+            AttributesIn::Map(m) => attributes::to_lines(&m),
+        }
+    }
+}
+
+impl AttributesIn {
+    fn resolve(&self) -> Result<Attributes, Vec<String>> {
+        match self {
+            Self::Lines(text) => attributes::parse_lines(text),
+            Self::Map(map) => attributes::check_map(map),
+        }
+    }
+}
+
+/// Tags as they came: the form's comma-separated text, or the API's array. Shown back in
+/// a form as text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(from = "String", into = "String")]
+pub enum TagsIn {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl From<String> for TagsIn {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+
+impl From<TagsIn> for String {
+    fn from(t: TagsIn) -> Self {
+        match t {
+            TagsIn::Text(s) => s,
+            TagsIn::List(names) => names.join(", "),
+        }
+    }
+}
+
+impl TagsIn {
+    fn resolve(&self) -> Result<Vec<String>, Vec<String>> {
+        match self {
+            Self::Text(text) => tags::parse_list(text),
+            Self::List(names) => tags::check_names(names),
+        }
+    }
 }
 
 impl ClientInput {
@@ -49,8 +123,26 @@ impl ClientInput {
             email: self.email.trim().to_lowercase(),
             full_name: self.full_name.trim().to_owned(),
             comment: self.comment.trim().to_owned(),
+            ..self
         }
     }
+
+    /// The form of an existing client.
+    pub fn of(client: &client::Model, tags: Vec<String>) -> Self {
+        Self {
+            email: client.email.clone(),
+            full_name: client.full_name.clone(),
+            comment: client.comment.clone(),
+            attributes: Some(AttributesIn::Map(attributes::attributes(client))),
+            tags: Some(TagsIn::List(tags)),
+        }
+    }
+}
+
+/// The attributes and tags of a checked input (`None`: leave them as they are).
+struct Audience {
+    attributes: Option<Attributes>,
+    tags: Option<Vec<String>>,
 }
 
 pub fn owned(owner: i32) -> Select<client::Entity> {
@@ -90,6 +182,8 @@ pub struct Listed {
     pub client: client::Model,
     #[serde(flatten)]
     pub state: AddressState,
+    /// Its tag names, sorted.
+    pub tags: Vec<String>,
 }
 
 /// Applies the list's state filter (`status`: `active`, `unsubscribed`, `bounced`,
@@ -116,8 +210,7 @@ pub async fn list_sized(
     query: &ListQuery,
     per_page: u64,
 ) -> Result<Paginated<Listed>, AppError> {
-    let select = sorted(in_state(search(owned(owner), query), query), query);
-    let page = paginate_sized(db, select, query.page(), per_page).await?;
+    let page = paginate_sized(db, listing(owner, query), query.page(), per_page).await?;
     with_states(db, owner, page.items)
         .await
         .map(|items| Paginated {
@@ -129,7 +222,7 @@ pub async fn list_sized(
         })
 }
 
-/// `clients` of `owner` with their addresses' states.
+/// `clients` of `owner` with their addresses' states and their tags.
 pub async fn with_states(
     db: &DatabaseConnection,
     owner: i32,
@@ -137,6 +230,8 @@ pub async fn with_states(
 ) -> Result<Vec<Listed>, AppError> {
     let emails: Vec<&str> = clients.iter().map(|c| c.email.as_str()).collect();
     let states = consent::states(db, owner, &emails).await?;
+    let ids: Vec<i32> = clients.iter().map(|c| c.id).collect();
+    let mut tags = tags::of_clients(db, &ids).await?;
     Ok(clients
         .into_iter()
         .map(|client| {
@@ -144,9 +239,35 @@ pub async fn with_states(
                 .get(&client.email.to_lowercase())
                 .cloned()
                 .unwrap_or(AddressState::ACTIVE);
-            Listed { client, state }
+            let tags = tags.remove(&client.id).unwrap_or_default();
+            Listed {
+                client,
+                state,
+                tags,
+            }
         })
         .collect())
+}
+
+/// Applies the list's tag filter (`tag`: a tag name; empty shows every client).
+pub fn tagged(
+    select: Select<client::Entity>,
+    owner: i32,
+    query: &ListQuery,
+) -> Select<client::Entity> {
+    if query.tag.trim().is_empty() {
+        select
+    } else {
+        select.filter(tags::carrying(owner, &query.tag))
+    }
+}
+
+/// The list's rows before paging: search, state and tag filters, sort.
+fn listing(owner: i32, query: &ListQuery) -> Select<client::Entity> {
+    sorted(
+        tagged(in_state(search(owned(owner), query), query), owner, query),
+        query,
+    )
 }
 
 /// One client of `owner` with its address's state.
@@ -183,8 +304,24 @@ async fn check(
     owner: i32,
     input: &ClientInput,
     except: Option<i32>,
-) -> Result<(), FieldErrors> {
+) -> Result<Audience, FieldErrors> {
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    let mut audience = Audience {
+        attributes: None,
+        tags: None,
+    };
+    match input.attributes.as_ref().map(AttributesIn::resolve) {
+        Some(Ok(map)) => audience.attributes = Some(map),
+        Some(Err(problems)) => problems
+            .into_iter()
+            .for_each(|p| errors.add("attributes", p)),
+        None => {}
+    }
+    match input.tags.as_ref().map(TagsIn::resolve) {
+        Some(Ok(names)) => audience.tags = Some(names),
+        Some(Err(problems)) => problems.into_iter().for_each(|p| errors.add("tags", p)),
+        None => {}
+    }
     errors.refuse_nul(&[
         ("email", &input.email),
         ("full_name", &input.full_name),
@@ -201,7 +338,7 @@ async fn check(
             Err(e) => errors.add("", format!("Could not check the address: {e}")),
         }
     }
-    errors.into_result()
+    errors.into_result().map(|()| audience)
 }
 
 /// Validation only (for inline feedback while typing).
@@ -223,21 +360,46 @@ pub async fn create(
     input: ClientInput,
 ) -> Result<client::Model, SaveError> {
     let input = input.normalized();
-    check(db, owner, &input, None)
+    let audience = check(db, owner, &input, None)
         .await
         .map_err(SaveError::Invalid)?;
     let now = Utc::now();
-    Ok(client::ActiveModel {
+    let txn = db.begin().await?;
+    let client = client::ActiveModel {
         owner_id: Set(owner),
         email: Set(input.email),
         full_name: Set(input.full_name),
         comment: Set(input.comment),
+        attributes: Set(attributes::to_json(
+            &audience.attributes.clone().unwrap_or_default(),
+        )),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    save_tags(&txn, owner, client.id, &audience).await?;
+    txn.commit().await?;
+    Ok(client)
+}
+
+/// Gives the client the input's tags (made when new), when the input has any say.
+async fn save_tags<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    owner: i32,
+    client_id: i32,
+    audience: &Audience,
+) -> Result<(), sea_orm::DbErr> {
+    if let Some(names) = &audience.tags {
+        let ids: Vec<i32> = tags::ensure(db, owner, names)
+            .await?
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        tags::set_for_client(db, client_id, &ids).await?;
+    }
+    Ok(())
 }
 
 pub async fn update(
@@ -248,15 +410,30 @@ pub async fn update(
 ) -> Result<client::Model, SaveError> {
     let existing = find_owned(db, owner, id).await.map_err(SaveError::App)?;
     let input = input.normalized();
-    check(db, owner, &input, Some(id))
+    let audience = check(db, owner, &input, Some(id))
         .await
         .map_err(SaveError::Invalid)?;
+    let txn = db.begin().await?;
     let mut active: client::ActiveModel = existing.into();
     active.email = Set(input.email);
     active.full_name = Set(input.full_name);
     active.comment = Set(input.comment);
+    if let Some(map) = &audience.attributes {
+        active.attributes = Set(attributes::to_json(map));
+    }
     active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    let client = active.update(&txn).await?;
+    save_tags(&txn, owner, id, &audience).await?;
+    txn.commit().await?;
+    Ok(client)
+}
+
+/// The tag names of one client.
+pub async fn tag_names(db: &DatabaseConnection, client_id: i32) -> Result<Vec<String>, AppError> {
+    Ok(tags::of_clients(db, &[client_id])
+        .await?
+        .remove(&client_id)
+        .unwrap_or_default())
 }
 
 pub async fn delete(
@@ -269,29 +446,57 @@ pub async fn delete(
     Ok(existing)
 }
 
-/// The owner's clients as CSV (`email,full_name,comment`), honouring the list's search.
+/// The owner's clients as CSV (`email,full_name,comment,state,since`; then `tags` when
+/// any of them has a tag, and one column per attribute name any of them has), honouring
+/// the list's search and filters. The import reads it back: tags and attributes
+/// included, state and since skipped.
 pub async fn export_csv(
     db: &DatabaseConnection,
     owner: i32,
     query: &ListQuery,
 ) -> Result<Vec<u8>, AppError> {
-    let rows = sorted(in_state(search(owned(owner), query), query), query)
-        .all(db)
-        .await?;
+    let rows = listing(owner, query).all(db).await?;
     let rows = with_states(db, owner, rows).await?;
-    let mut table = CsvTable::new(&["email", "full_name", "comment", "state", "since"])?;
-    for Listed { client: c, state } in rows {
+    let attrs: Vec<Attributes> = rows
+        .iter()
+        .map(|l| attributes::attributes(&l.client))
+        .collect();
+    let keys: std::collections::BTreeSet<&str> = attrs
+        .iter()
+        .flat_map(|a| a.keys().map(String::as_str))
+        .collect();
+    let any_tags = rows.iter().any(|l| !l.tags.is_empty());
+    let mut header = vec!["email", "full_name", "comment", "state", "since"];
+    if any_tags {
+        header.push("tags");
+    }
+    header.extend(keys.iter().copied());
+    let mut table = CsvTable::new(&header)?;
+    for (listed, attrs) in rows.iter().zip(&attrs) {
+        let Listed {
+            client: c,
+            state,
+            tags,
+        } = listed;
         let since = state
             .since
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
-        table.row([
-            c.email.as_str(),
-            &c.full_name,
-            &c.comment,
-            state.state.as_str(),
-            &since,
-        ])?;
+        let mut cells = vec![
+            c.email.clone(),
+            c.full_name.clone(),
+            c.comment.clone(),
+            state.state.as_str().to_owned(),
+            since,
+        ];
+        if any_tags {
+            cells.push(tags.join(", "));
+        }
+        cells.extend(
+            keys.iter()
+                .map(|k| attrs.get(*k).cloned().unwrap_or_default()),
+        );
+        table.row(cells)?;
     }
     Ok(table.into_bytes()?)
 }

@@ -1,20 +1,23 @@
 //! Occurrence fan-out: a due mailing is claimed (its `next_run_at` moved on in the same
 //! statement that checks it, so two workers never both take it), and one delivery row per
-//! client is inserted for the occurrence — UNIQUE (mailing, client, occurrence) makes a
-//! repeat harmless. Both happen in one transaction: a crash loses neither.
+//! recipient — hand-picked, or carrying one of its tags at that moment — is inserted for
+//! the occurrence; UNIQUE (mailing, client, occurrence) makes a repeat harmless. Both
+//! happen in one transaction: a crash loses neither.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{
+    BinOper, Expr, ExprTrait, OnConflict, Query, SelectStatement, SimpleExpr,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use super::hold::held_until;
 use super::schedule::{latest_due, next_after};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::mailing::{self, MailingStatus};
-use crate::entities::mailing_client;
+use crate::entities::{client, client_tag, mailing_client, mailing_tag};
 
 /// The deterministic Message-ID of a delivery: the same on every try, so a receiving
 /// server (or the recipient) can tell a retry from a second e-mail.
@@ -76,9 +79,67 @@ pub async fn fan_out(
     pending_ids(db, mailing.id, occurrence).await
 }
 
-/// One pending delivery per client of the mailing for `occurrence` (existing ones stay),
-/// held until `held` for the job that will send it: the tick's sweep leaves it alone until
-/// then (see [`hold`](super::hold)).
+/// `SELECT client_id` of the clients picked by hand for mailings (every mailing's: narrow
+/// it with a condition on `mailing_clients.mailing_id`).
+pub fn picked_clients() -> SelectStatement {
+    Query::select()
+        .column((mailing_client::Entity, mailing_client::Column::ClientId))
+        .from(mailing_client::Entity)
+        .to_owned()
+}
+
+/// `SELECT client_id` of the clients carrying a tag that mailings target (every
+/// mailing's: narrow it with a condition on `mailing_tags.mailing_id`).
+pub fn tagged_clients() -> SelectStatement {
+    Query::select()
+        .column((client_tag::Entity, client_tag::Column::ClientId))
+        .from(client_tag::Entity)
+        .inner_join(
+            mailing_tag::Entity,
+            Expr::col((mailing_tag::Entity, mailing_tag::Column::TagId))
+                .equals((client_tag::Entity, client_tag::Column::TagId)),
+        )
+        .to_owned()
+}
+
+/// The clients an occurrence of `mailing_id` goes to, as a condition on `clients`: those
+/// picked by hand and those carrying any of the mailing's tags — resolved when it runs, so
+/// a client tagged since the mailing was made is in — and only its owner's.
+pub fn recipients(mailing_id: i32) -> SimpleExpr {
+    let id = || Expr::col((client::Entity, client::Column::Id));
+    let picked = picked_clients()
+        .and_where(
+            Expr::col((mailing_client::Entity, mailing_client::Column::MailingId)).eq(mailing_id),
+        )
+        .to_owned();
+    let tagged = tagged_clients()
+        .and_where(Expr::col((mailing_tag::Entity, mailing_tag::Column::MailingId)).eq(mailing_id))
+        .to_owned();
+    let owner = Query::select()
+        .column(mailing::Column::OwnerId)
+        .from(mailing::Entity)
+        .and_where(Expr::col(mailing::Column::Id).eq(mailing_id))
+        .to_owned();
+    id().in_subquery(picked)
+        .or(id().in_subquery(tagged))
+        .and(Expr::col((client::Entity, client::Column::OwnerId)).in_subquery(owner))
+}
+
+/// How many clients an occurrence of `mailing_id` would go to now.
+pub async fn recipient_count<C: ConnectionTrait>(
+    db: &C,
+    mailing_id: i32,
+) -> Result<u64, sea_orm::DbErr> {
+    client::Entity::find()
+        .filter(recipients(mailing_id))
+        .count(db)
+        .await
+}
+
+/// One pending delivery per recipient of the mailing ([`recipients`]) for `occurrence`
+/// (existing ones stay: a repeat adds nothing), held until `held` for the job that will
+/// send it: the tick's sweep leaves it alone until then (see [`hold`](super::hold)).
+/// One `INSERT … SELECT`, however many recipients.
 pub async fn insert_deliveries<C: ConnectionTrait>(
     db: &C,
     mailing_id: i32,
@@ -87,61 +148,69 @@ pub async fn insert_deliveries<C: ConnectionTrait>(
     domain: &str,
     held: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
-    let clients: Vec<i32> = mailing_client::Entity::find()
-        .select_only()
-        .column(mailing_client::Column::ClientId)
-        .filter(mailing_client::Column::MailingId.eq(mailing_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let rows: Vec<delivery::ActiveModel> = clients
-        .into_iter()
-        .map(|client_id| delivery::ActiveModel {
-            mailing_id: Set(mailing_id),
-            client_id: Set(client_id),
-            occurrence_at: Set(occurrence),
-            status: Set(DeliveryStatus::Pending),
-            tries: Set(0),
-            claimed_until: Set(None),
-            next_try_at: Set(Some(held)),
-            message_id_header: Set(message_id_header(mailing_id, client_id, occurrence, domain)),
-            last_error: Set(None),
-            sent_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        let result = delivery::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    delivery::Column::MailingId,
-                    delivery::Column::ClientId,
-                    delivery::Column::OccurrenceAt,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await;
-        match result {
-            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    // `message_id_header` in SQL: the same text as `message_id_header()`. (Not
+    // `Expr::cust_with_values`: on SQLite its `$1` would be the statement's first value.)
+    let concat = BinOper::Custom("||");
+    let message_id = Expr::val(format!("<m{mailing_id}.c"))
+        .binary(
+            concat,
+            Expr::col((client::Entity, client::Column::Id)).cast_as("TEXT"),
+        )
+        .binary(
+            concat,
+            Expr::val(format!(".o{}@{domain}>", occurrence.timestamp())),
+        );
+    let rows = Query::select()
+        .expr(Expr::val(mailing_id))
+        .column((client::Entity, client::Column::Id))
+        .expr(Expr::val(occurrence))
+        .expr(Expr::val(DeliveryStatus::Pending.as_str()))
+        .expr(Expr::val(0))
+        .expr(Expr::val(held))
+        .expr(message_id)
+        .expr(Expr::val(now))
+        .expr(Expr::val(now))
+        .from(client::Entity)
+        .and_where(recipients(mailing_id))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(delivery::Entity)
+        .columns([
+            delivery::Column::MailingId,
+            delivery::Column::ClientId,
+            delivery::Column::OccurrenceAt,
+            delivery::Column::Status,
+            delivery::Column::Tries,
+            delivery::Column::NextTryAt,
+            delivery::Column::MessageIdHeader,
+            delivery::Column::CreatedAt,
+            delivery::Column::UpdatedAt,
+        ])
+        .select_from(rows)
+        .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
+        .on_conflict(
+            OnConflict::columns([
+                delivery::Column::MailingId,
+                delivery::Column::ClientId,
+                delivery::Column::OccurrenceAt,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .to_owned();
+    let inserted = db.execute(&insert).await?.rows_affected();
     // PostgreSQL plans the claims from its statistics, which still say "hardly anything
     // is pending" right after a large fan-out (autoanalyze comes a minute later, if at
     // all): it then intersects each claim's few primary keys with the whole pending part
     // of the status index, a millisecond per claim. Fresh statistics fix the plan.
-    if rows.len() >= ANALYZE_AFTER && db.get_database_backend() == DbBackend::Postgres {
+    if inserted >= ANALYZE_AFTER && db.get_database_backend() == DbBackend::Postgres {
         db.execute_unprepared("ANALYZE deliveries").await?;
     }
     Ok(())
 }
 
 /// Deliveries inserted at once from which PostgreSQL's statistics are refreshed.
-const ANALYZE_AFTER: usize = 1_000;
+const ANALYZE_AFTER: u64 = 1_000;
 
 pub async fn pending_ids(
     db: &DatabaseConnection,
@@ -165,11 +234,10 @@ pub async fn due_mailings(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<Vec<mailing::Model>, sea_orm::DbErr> {
-    use sea_orm::sea_query::{ExprTrait, Query};
     mailing::Entity::find()
         .filter(mailing::Column::IsEnabled.eq(true))
         .filter(
-            sea_orm::sea_query::Expr::col(mailing::Column::OwnerId).in_subquery(
+            Expr::col(mailing::Column::OwnerId).in_subquery(
                 Query::select()
                     .column(crate::entities::user::Column::Id)
                     .from(crate::entities::user::Entity)
@@ -231,7 +299,6 @@ pub async fn settle_statuses(
     // periodic one whose next occurrence would fall after its end) and no delivery left to
     // try (pending, or stopped and waiting to be resumed).
     let done = {
-        use sea_orm::sea_query::{Expr, ExprTrait, Query};
         let left = Query::select()
             .expr(Expr::val(1))
             .from(delivery::Entity)

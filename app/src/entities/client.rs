@@ -20,6 +20,10 @@ pub struct Model {
     /// Free-form note; empty string when none.
     #[sea_orm(column_type = "Text")]
     pub comment: String,
+    /// A JSON object of string to string (`{}` when none), checked by the clients
+    /// service; read it with `crate::clients::attributes`.
+    #[sea_orm(column_type = "Text")]
+    pub attributes: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     #[sea_orm(belongs_to, from = "owner_id", to = "id")]
@@ -30,6 +34,9 @@ pub struct Model {
     /// Mailings that send to this client (many-to-many through `mailing_clients`).
     #[sea_orm(has_many, via = "mailing_client")]
     pub mailings: HasMany<super::mailing::Entity>,
+    /// Junction rows linking this client to its tags.
+    #[sea_orm(has_many)]
+    pub client_tags: HasMany<super::client_tag::Entity>,
     #[sea_orm(has_many)]
     pub deliveries: HasMany<super::delivery::Entity>,
     /// Log rows (set to NULL rather than deleted when the client goes).

@@ -111,6 +111,9 @@ pub struct Model {
     /// Recipients (many-to-many through `mailing_clients`).
     #[sea_orm(has_many, via = "mailing_client")]
     pub clients: HasMany<super::client::Entity>,
+    /// The tags it targets besides the hand-picked clients.
+    #[sea_orm(has_many)]
+    pub mailing_tags: HasMany<super::mailing_tag::Entity>,
     #[sea_orm(has_many)]
     pub deliveries: HasMany<super::delivery::Entity>,
     #[sea_orm(has_many)]

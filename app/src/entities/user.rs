@@ -108,6 +108,8 @@ pub struct Model {
     pub admin_log: HasMany<super::admin_log::Entity>,
     #[sea_orm(has_many)]
     pub api_tokens: HasMany<super::api_token::Entity>,
+    #[sea_orm(has_many)]
+    pub tags: HasMany<super::tag::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

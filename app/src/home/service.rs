@@ -1,16 +1,17 @@
 //! The home page's numbers, counted over every user's mailings.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::blog::service::{self as blog, Summary};
+use crate::delivery::fanout;
 use crate::entities::mailing::MailingStatus;
-use crate::entities::{client, mailing, mailing_client};
+use crate::entities::{client, mailing};
 
 /// Published posts drawn per computation; each view shows three of them.
 const POST_POOL: u64 = 12;
@@ -36,15 +37,18 @@ pub async fn home_data<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result
         .filter(mailing::Column::Status.ne(MailingStatus::Finished))
         .count(db)
         .await?;
-    let in_mailings = Query::select()
-        .column(mailing_client::Column::ClientId)
-        .from(mailing_client::Entity)
-        .to_owned();
+    // Picked by hand, or carrying a tag some mailing targets.
+    let picked = fanout::picked_clients();
+    let tagged = fanout::tagged_clients();
     // Addresses are stored lower-cased, so equal addresses are equal strings.
     let unique_clients = client::Entity::find()
         .select_only()
         .column_as(Expr::cust(r#"COUNT(DISTINCT "clients"."email")"#), "n")
-        .filter(client::Column::Id.in_subquery(in_mailings))
+        .filter(
+            Condition::any()
+                .add(client::Column::Id.in_subquery(picked))
+                .add(client::Column::Id.in_subquery(tagged)),
+        )
         .into_tuple::<i64>()
         .one(db)
         .await?

@@ -45,7 +45,7 @@ async fn form_page(
     input: &MailingInput,
     errors: &FieldErrors,
 ) -> Result<Page, AppError> {
-    let (messages, clients) = service::choices(&state.db, owner).await?;
+    let (messages, clients, tags) = service::choices(&state.db, owner).await?;
     let periodicities: Vec<(&str, &str)> = Periodicity::ALL
         .iter()
         .map(|p| (p.as_str(), p.label()))
@@ -58,6 +58,7 @@ async fn form_page(
             errors => Value::from(Serde(errors)),
             messages => Value::from(Serde(&messages)),
             clients => Value::from(Serde(&clients)),
+            tags => Value::from(Serde(&tags)),
             periodicities => Value::from(Serde(&periodicities)),
             now => Utc::now().format(service::TIME_FORMAT).to_string(),
         },
@@ -136,6 +137,8 @@ pub async fn show_mailing(
         .order_by_asc(client::Column::FullName)
         .all(&state.db)
         .await?;
+    let tags = service::tags_of(&state.db, id).await?;
+    let recipients = crate::delivery::fanout::recipient_count(&state.db, id).await?;
     let progress = report::progress(&state.db, id).await?;
     let report = report::report(&state.db, id, query.page.unwrap_or(1)).await?;
     let chart = report.chart_svg();
@@ -147,6 +150,8 @@ pub async fn show_mailing(
             periodicity => mailing.periodicity.label(),
             message => Value::from(Serde(&message)),
             clients => Value::from(Serde(&clients)),
+            tags => Value::from(Serde(&tags)),
+            recipients => recipients,
             awaiting => awaiting_fan_out(&mailing),
             progress => Value::from(Serde(&progress)),
             report => Value::from(Serde(&report)),
@@ -244,7 +249,11 @@ pub async fn edit_mailing_form(
     Path(id): Path<i32>,
 ) -> Result<Page, AppError> {
     let mailing = service::find_owned(&state.db, user.id, id).await?;
-    let input = MailingInput::from_model(&mailing, service::client_ids(&state.db, id).await?);
+    let input = MailingInput::from_model(
+        &mailing,
+        service::client_ids(&state.db, id).await?,
+        service::tag_ids(&state.db, id).await?,
+    );
     form_page(state, user.id, Some(id), &input, &FieldErrors::default()).await
 }
 

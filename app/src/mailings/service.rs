@@ -11,9 +11,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::clients::tags;
 use crate::delivery::schedule::{shown_status, status_at};
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
-use crate::entities::{client, mailing_client, message};
+use crate::entities::{client, mailing_client, mailing_tag, message, tag};
 use crate::error::AppError;
 use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 use crate::state::AppState;
@@ -28,6 +29,10 @@ pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
 pub struct MailingInput {
     pub message_id: String,
     pub client_ids: Vec<i32>,
+    /// Tags picked in the form.
+    pub tag_ids: Vec<i32>,
+    /// Tags named in the API.
+    pub tag_names: Vec<String>,
     pub start_at: String,
     pub end_at: String,
     pub periodicity: String,
@@ -45,6 +50,11 @@ impl MailingInput {
                         input.client_ids.push(id);
                     }
                 }
+                "tag_ids" => {
+                    if let Ok(id) = value.parse() {
+                        input.tag_ids.push(id);
+                    }
+                }
                 "start_at" => input.start_at = value,
                 "end_at" => input.end_at = value,
                 "periodicity" => input.periodicity = value,
@@ -54,10 +64,12 @@ impl MailingInput {
         input
     }
 
-    pub fn from_model(m: &mailing::Model, client_ids: Vec<i32>) -> Self {
+    pub fn from_model(m: &mailing::Model, client_ids: Vec<i32>, tag_ids: Vec<i32>) -> Self {
         Self {
             message_id: m.message_id.to_string(),
             client_ids,
+            tag_ids,
+            tag_names: Vec::new(),
             start_at: m.start_at.format(TIME_FORMAT).to_string(),
             end_at: m.end_at.format(TIME_FORMAT).to_string(),
             periodicity: m.periodicity.as_str().to_owned(),
@@ -69,6 +81,7 @@ impl MailingInput {
 pub struct ValidMailing {
     pub message_id: i32,
     pub client_ids: BTreeSet<i32>,
+    pub tag_ids: BTreeSet<i32>,
     pub start_at: DateTime<Utc>,
     pub end_at: DateTime<Utc>,
     pub periodicity: Periodicity,
@@ -111,9 +124,18 @@ pub async fn validate(
         }
     };
     let client_ids: BTreeSet<i32> = input.client_ids.iter().copied().collect();
-    if client_ids.is_empty() {
-        errors.add("client_ids", "Choose at least one client.");
-    } else {
+    let tag_ids = match owned_tags(db, owner, input).await {
+        Ok(ids) => ids,
+        Err(message) => {
+            errors.add("tags", message);
+            BTreeSet::new()
+        }
+    };
+    if client_ids.is_empty() && tag_ids.is_empty() {
+        if !errors.0.contains_key("tags") {
+            errors.add("client_ids", "Choose at least one client or tag.");
+        }
+    } else if !client_ids.is_empty() {
         // In chunks: one `IN (…)` of every id could pass the database's limit on bound
         // parameters (32,766 on SQLite, 65,535 on PostgreSQL).
         let ids: Vec<i32> = client_ids.iter().copied().collect();
@@ -161,12 +183,60 @@ pub async fn validate(
         (Some(message_id), Some(start_at), Some(end_at), Some(periodicity)) => Ok(ValidMailing {
             message_id,
             client_ids,
+            tag_ids,
             start_at,
             end_at,
             periodicity,
         }),
         _ => Err(FieldErrors::single("", "The form is incomplete.")),
     }
+}
+
+/// The tags of the input (picked by id, or named), all the owner's: otherwise the message
+/// for the `tags` field.
+async fn owned_tags(
+    db: &DatabaseConnection,
+    owner: i32,
+    input: &MailingInput,
+) -> Result<BTreeSet<i32>, String> {
+    let fail = |e: sea_orm::DbErr| format!("Could not check the tags: {e}");
+    let mut ids: BTreeSet<i32> = input.tag_ids.iter().copied().collect();
+    if !ids.is_empty() {
+        let ids_vec: Vec<i32> = ids.iter().copied().collect();
+        let mut owned = 0;
+        for chunk in ids_vec.chunks(1000) {
+            owned += tag::Entity::find()
+                .filter(tag::Column::OwnerId.eq(owner))
+                .filter(tag::Column::Id.is_in(chunk.iter().copied()))
+                .count(db)
+                .await
+                .map_err(fail)?;
+        }
+        if owned != ids.len() as u64 {
+            return Err("Some of the chosen tags are not yours.".to_owned());
+        }
+    }
+    if !input.tag_names.is_empty() {
+        let names = tags::check_names(&input.tag_names).map_err(|p| p.join(" "))?;
+        let found = tags::named(db, owner, &names).await.map_err(fail)?;
+        let missing: Vec<&str> = names
+            .iter()
+            .filter(|n| !found.iter().any(|t| &t.name == *n))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "You have no tag named {}.",
+                missing
+                    .iter()
+                    .map(|n| format!("“{n}”"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        ids.extend(found.iter().map(|t| t.id));
+    }
+    Ok(ids)
 }
 
 pub fn owned(owner: i32) -> Select<mailing::Entity> {
@@ -221,7 +291,10 @@ pub struct Row {
     pub mailing: mailing::Model,
     pub status: MailingStatus,
     pub subject: String,
+    /// Clients picked by hand.
     pub clients: u64,
+    /// Names of the tags it targets.
+    pub tags: Vec<String>,
 }
 
 pub async fn list(
@@ -278,6 +351,20 @@ pub async fn list_sized(
         .await?
         .into_iter()
         .collect();
+    let mut tags: HashMap<i32, Vec<String>> = HashMap::new();
+    for (mailing_id, name) in mailing_tag::Entity::find()
+        .select_only()
+        .column(mailing_tag::Column::MailingId)
+        .column(tag::Column::Name)
+        .inner_join(tag::Entity)
+        .filter(mailing_tag::Column::MailingId.is_in(page.items.iter().map(|m| m.id)))
+        .order_by_asc(tag::Column::Name)
+        .into_tuple::<(i32, String)>()
+        .all(db)
+        .await?
+    {
+        tags.entry(mailing_id).or_default().push(name);
+    }
     let items = page
         .items
         .into_iter()
@@ -285,6 +372,7 @@ pub async fn list_sized(
             status: shown_status(&m, now),
             subject: subjects.get(&m.message_id).cloned().unwrap_or_default(),
             clients: counts.get(&m.id).copied().unwrap_or(0) as u64,
+            tags: tags.remove(&m.id).unwrap_or_default(),
             mailing: m,
         })
         .collect();
@@ -325,6 +413,46 @@ pub async fn recipients(
         .order_by_asc(client::Column::FullName)
         .order_by_asc(client::Column::Id);
     Ok(paginate_sized(db, select, page, per_page).await?)
+/// The ids of the tags a mailing targets.
+pub async fn tag_ids(db: &DatabaseConnection, mailing_id: i32) -> Result<Vec<i32>, AppError> {
+    Ok(mailing_tag::Entity::find()
+        .select_only()
+        .column(mailing_tag::Column::TagId)
+        .filter(mailing_tag::Column::MailingId.eq(mailing_id))
+        .into_tuple::<i32>()
+        .all(db)
+        .await?)
+}
+
+/// The tags a mailing targets, by name.
+pub async fn tags_of(
+    db: &DatabaseConnection,
+    mailing_id: i32,
+) -> Result<Vec<tag::Model>, AppError> {
+    Ok(tag::Entity::find()
+        .inner_join(mailing_tag::Entity)
+        .filter(mailing_tag::Column::MailingId.eq(mailing_id))
+        .order_by_asc(tag::Column::Name)
+        .all(db)
+        .await?)
+}
+
+async fn replace_tags<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    mailing_id: i32,
+    ids: &BTreeSet<i32>,
+) -> Result<(), sea_orm::DbErr> {
+    mailing_tag::Entity::delete_many()
+        .filter(mailing_tag::Column::MailingId.eq(mailing_id))
+        .exec(db)
+        .await?;
+    let rows = ids.iter().map(|tag_id| mailing_tag::ActiveModel {
+        mailing_id: Set(mailing_id),
+        tag_id: Set(*tag_id),
+    });
+    let key = [mailing_tag::Column::MailingId, mailing_tag::Column::TagId];
+    crate::db::insert_new(db, rows.collect(), key, 500).await?;
+    Ok(())
 }
 
 async fn replace_clients<C: sea_orm::ConnectionTrait>(
@@ -336,18 +464,15 @@ async fn replace_clients<C: sea_orm::ConnectionTrait>(
         .filter(mailing_client::Column::MailingId.eq(mailing_id))
         .exec(db)
         .await?;
-    let rows: Vec<mailing_client::ActiveModel> = ids
-        .iter()
-        .map(|client_id| mailing_client::ActiveModel {
-            mailing_id: Set(mailing_id),
-            client_id: Set(*client_id),
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        mailing_client::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
+    let rows = ids.iter().map(|client_id| mailing_client::ActiveModel {
+        mailing_id: Set(mailing_id),
+        client_id: Set(*client_id),
+    });
+    let key = [
+        mailing_client::Column::MailingId,
+        mailing_client::Column::ClientId,
+    ];
+    crate::db::insert_new(db, rows.collect(), key, 500).await?;
     Ok(())
 }
 
@@ -375,6 +500,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     replace_clients(&txn, model.id, &valid.client_ids).await?;
+    replace_tags(&txn, model.id, &valid.tag_ids).await?;
     let status = status_at(&model, now);
     if status != model.status {
         let mut active: mailing::ActiveModel = model.into();
@@ -412,6 +538,7 @@ pub async fn update(
     active.updated_at = Set(now);
     let model = active.update(&txn).await?;
     replace_clients(&txn, model.id, &valid.client_ids).await?;
+    replace_tags(&txn, model.id, &valid.tag_ids).await?;
     txn.commit().await?;
     crate::home::invalidate(state).await;
     Ok(model)
@@ -524,11 +651,11 @@ pub async fn delete(state: &AppState, existing: mailing::Model) -> Result<(), Ap
     Ok(())
 }
 
-/// The owner's messages and clients, for the form's pickers.
+/// The owner's messages, clients and tags, for the form's pickers.
 pub async fn choices(
     db: &DatabaseConnection,
     owner: i32,
-) -> Result<(Vec<message::Model>, Vec<client::Model>), AppError> {
+) -> Result<(Vec<message::Model>, Vec<client::Model>, Vec<tag::Model>), AppError> {
     let messages = message::Entity::find()
         .filter(message::Column::OwnerId.eq(owner))
         .order_by_desc(message::Column::UpdatedAt)
@@ -539,5 +666,5 @@ pub async fn choices(
         .order_by_asc(client::Column::FullName)
         .all(db)
         .await?;
-    Ok((messages, clients))
+    Ok((messages, clients, tags::owned(db, owner).await?))
 }

@@ -81,16 +81,21 @@ async fn new_user(app: &TestApp, email: &str) -> user::Model {
 /// A verified user and a token of theirs.
 pub async fn api_user(app: &TestApp, email: &str) -> (user::Model, Api) {
     let user = new_user(app, email).await;
+    let api = api_for(app, &user).await;
+    (user, api)
+}
+
+/// The API with a new token of `user`.
+pub async fn api_for(app: &TestApp, user: &user::Model) -> Api {
     let token = match mailer::accounts::api_tokens::create(&app.state.db, user.id, "tests").await {
         Ok((_, token)) => token,
-        Err(_) => panic!("token for {email}"),
+        Err(_) => panic!("token for {}", user.email),
     };
-    let api = Api {
+    Api {
         base: app.address.clone(),
         token,
         http: reqwest::Client::new(),
-    };
-    (user, api)
+    }
 }
 
 /// The error shape: `error` code, a message, `fields` (an object).

@@ -2,7 +2,8 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use mailer::entities::{
-    admin_log, api_token, attempt, client, delivery, mailing, mailing_client, message, post, user,
+    admin_log, api_token, attempt, client, client_tag, delivery, mailing, mailing_client,
+    mailing_tag, message, post, tag, user,
 };
 use mailer::entities::{
     attempt::AttemptStatus,
@@ -84,6 +85,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         email: Set("client@example.com".into()),
         full_name: Set("Ivan Petrov".into()),
         comment: Set(String::new()),
+        attributes: Set(r#"{"plan":"gold"}"#.into()),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -97,6 +99,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
             email: "client@example.com".into(),
             full_name: "Ivan Petrov".into(),
             comment: String::new(),
+            attributes: r#"{"plan":"gold"}"#.into(),
             created_at: now,
             updated_at: now,
         })
@@ -108,6 +111,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         email: Set("client@example.com".into()),
         full_name: Set("Someone else".into()),
         comment: Set("dup".into()),
+        attributes: NotSet,
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -198,6 +202,45 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         })
     );
     assert_eq!(mc.mailing_id, ml.id);
+
+    // tags (unique per owner), client_tags and mailing_tags (composite keys).
+    let t = tag::ActiveModel {
+        id: NotSet,
+        owner_id: Set(u.id),
+        name: Set("customers".into()),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    let same_name = tag::ActiveModel {
+        id: NotSet,
+        owner_id: Set(u.id),
+        name: Set("customers".into()),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await;
+    assert!(same_name.is_err(), "uq_tags_owner_name");
+    client_tag::ActiveModel {
+        client_id: Set(c.id),
+        tag_id: Set(t.id),
+    }
+    .insert(db)
+    .await?;
+    mailing_tag::ActiveModel {
+        mailing_id: Set(ml.id),
+        tag_id: Set(t.id),
+    }
+    .insert(db)
+    .await?;
+    assert_eq!(
+        client_tag::Entity::find_by_id((c.id, t.id)).one(db).await?,
+        Some(client_tag::Model {
+            client_id: c.id,
+            tag_id: t.id
+        })
+    );
+    assert_eq!(mailing_tag::Entity::find().count(db).await?, 1);
 
     // Relations: a user's mailings, a mailing's clients (many-to-many via mailing_clients).
     assert_eq!(
@@ -416,6 +459,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         email: Set("gone@example.com".into()),
         full_name: Set("Gone".into()),
         comment: Set(String::new()),
+        attributes: NotSet,
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -467,6 +511,8 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
     // Deleting the mailing takes its junction rows and attempts with it.
     mailing::Entity::delete_by_id(ml.id).exec(db).await?;
     assert_eq!(mailing_client::Entity::find().count(db).await?, 0);
+    assert_eq!(mailing_tag::Entity::find().count(db).await?, 0);
+    assert_eq!(client_tag::Entity::find().count(db).await?, 1);
     assert_eq!(attempt::Entity::find().count(db).await?, 0);
     assert!(client::Entity::find_by_id(c.id).one(db).await?.is_some());
 
@@ -475,6 +521,8 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
     assert_eq!(client::Entity::find().count(db).await?, 0);
     assert_eq!(message::Entity::find().count(db).await?, 0);
     assert_eq!(api_token::Entity::find().count(db).await?, 0);
+    assert_eq!(tag::Entity::find().count(db).await?, 0);
+    assert_eq!(client_tag::Entity::find().count(db).await?, 0);
     let p2 = post::Entity::find_by_id(p.id).one(db).await?.expect("post");
     assert_eq!(p2.author_id, None);
     let l2 = admin_log::Entity::find_by_id(l.id)

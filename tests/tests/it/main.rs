@@ -5,6 +5,7 @@ mod abuse;
 mod accounts;
 mod admin;
 mod api;
+mod audience;
 mod blog;
 mod bounces;
 mod cli;

@@ -9,6 +9,7 @@ use sea_orm_migration::SchemaManager;
 
 const UNIQUE_INDEXES: &[(&str, &str)] = &[
     ("clients", "uq_clients_owner_email"),
+    ("tags", "uq_tags_owner_name"),
     ("deliveries", "uq_deliveries_mailing_client_occurrence"),
 ];
 
@@ -21,6 +22,13 @@ async fn existing_tables(db: &DatabaseConnection) -> Vec<&'static str> {
         }
     }
     found
+}
+
+async fn has_attributes(db: &DatabaseConnection) -> bool {
+    SchemaManager::new(db)
+        .has_column("clients", "attributes")
+        .await
+        .expect("has_column")
 }
 
 async fn up_down_up(db: &DatabaseConnection) {
@@ -72,18 +80,27 @@ async fn up_down_up(db: &DatabaseConnection) {
     }
     assert_eq!(existing_tables(db).await, tables);
 
+    // The one before adds tags (of clients and of mailings) and the clients' attributes: one
+    // step down drops those three tables and the column, and only them.
+    assert!(has_attributes(db).await, "clients.attributes after up");
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the audience");
+    assert_eq!(existing_tables(db).await, &TABLES[..TABLES.len() - 3]);
+    assert!(!has_attributes(db).await, "clients.attributes dropped");
+
     // The one before adds the feedback log and the global suppression list: one step down
     // drops those two tables, and only them.
     Migrator::down(db, Some(1))
         .await
         .expect("migrate down the feedback log");
-    assert_eq!(existing_tables(db).await, &TABLES[..TABLES.len() - 2]);
+    assert_eq!(existing_tables(db).await, &TABLES[..TABLES.len() - 5]);
 
     // The one before adds the suppression list: one step down drops that table, and only it.
     Migrator::down(db, Some(1))
         .await
         .expect("migrate down the suppression list");
-    let before_suppressions = &TABLES[..TABLES.len() - 3];
+    let before_suppressions = &TABLES[..TABLES.len() - 6];
     assert_eq!(existing_tables(db).await, before_suppressions);
 
     // The one before trades two of the attempt log's indexes for a partial one of its
@@ -121,7 +138,7 @@ async fn up_down_up(db: &DatabaseConnection) {
         .await
         .expect("migrate down another step");
     let after_two = existing_tables(db).await;
-    assert_eq!(after_two, &TABLES[..TABLES.len() - 4]);
+    assert_eq!(after_two, &TABLES[..TABLES.len() - 7]);
 
     Migrator::reset(db).await.expect("migrate down all");
     assert!(
