@@ -8,8 +8,8 @@ use std::panic::AssertUnwindSafe;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use lettre::address::Envelope;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Body, Mailbox};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
 use sea_orm::sea_query::Expr;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -32,6 +32,7 @@ use crate::dkim::Signer;
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::{client, mailing, message};
+use crate::messages::template::{self, Compiled, Context, Sender};
 use crate::validation::breaks_line;
 
 /// How many tries a delivery gets, and how long a worker holds a claimed one.
@@ -124,54 +125,88 @@ async fn claim(
         .await
 }
 
-/// A message to send to each of its recipients.
+/// A message to send to each of its recipients: its templates are compiled once per
+/// group of deliveries and rendered per recipient.
 struct Letter {
     message: message::Model,
+    /// Why not, when the templates do not compile (a message stored before they were
+    /// checked): every delivery of it fails with that reason.
+    compiled: Result<Compiled, String>,
 }
 
 impl Letter {
     fn new(message: message::Model) -> Self {
-        Self { message }
+        let compiled = Compiled::new(&message.subject, &message.body).map_err(|errors| {
+            let why: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} {e}", e.field.name()))
+                .collect();
+            format!(
+                "the message's template has a mistake (edit the message): {}",
+                why.join("; ")
+            )
+        });
+        Self { message, compiled }
     }
 
     /// The e-mail to `client` at `to` as bytes, with the delivery's Message-ID and the
-    /// recipient's unsubscribe link: at the foot of the text, and in the `List-Unsubscribe`
-    /// headers (RFC 2369; RFC 8058's one-click POST, which Gmail and Yahoo require of bulk
-    /// senders), which also name the recipient's `mailto:` unsubscribe address. The envelope
-    /// is given, so lettre does not parse it back out of the headers; its sender is the
-    /// delivery's VERP return path (`bounces`). DKIM-signed by `dkim` when signing is on (the
-    /// Date header lettre adds is signed too).
+    /// recipient's unsubscribe link: at the foot of both parts (`multipart/alternative`:
+    /// the rendered Markdown as text, and as HTML), and in the `List-Unsubscribe` headers
+    /// (RFC 2369; RFC 8058's one-click POST, which Gmail and Yahoo require of bulk
+    /// senders), which also name the recipient's `mailto:` unsubscribe address. The
+    /// envelope is given, so lettre does not parse it back out of the headers; its sender
+    /// is the delivery's VERP return path (`bounces`). DKIM-signed by `dkim` when signing
+    /// is on (the Date header lettre adds is signed too). `Err` with the reason when the
+    /// message's template fails for this client (for good: it fails the same way again).
     #[allow(clippy::too_many_arguments)]
     fn render(
         &self,
-        (from, dkim): (&Mailbox, Option<&Signer>),
+        (from, sender, dkim): (&Mailbox, &Sender, Option<&Signer>),
         client: &client::Model,
         to: &lettre::Address,
         message_id: &str,
-        unsubscribe: &str,
+        unsubscribe: String,
         (return_path, unsubscribe_mail): (&lettre::Address, &str),
-    ) -> anyhow::Result<Vec<u8>> {
-        let envelope = Envelope::new(Some(return_path.clone()), vec![to.clone()])?;
-        let text = format!(
-            "{}\n\n-- \nTo stop getting these e-mails, unsubscribe: {unsubscribe}\n",
-            self.message.body.trim_end()
-        );
-        let mut email = lettre::Message::builder()
-            .envelope(envelope)
-            .from(from.clone())
-            .to(Mailbox::new(Some(client.full_name.clone()), to.clone()))
-            .subject(self.message.subject.clone())
-            .message_id(Some(message_id.to_owned()))
-            .header(ListUnsubscribe(format!(
-                "<{unsubscribe}>, <mailto:{unsubscribe_mail}?subject=unsubscribe>"
-            )))
-            .header(ListUnsubscribePost)
-            .header(ContentType::TEXT_PLAIN)
-            .body(Body::new(text))?;
-        if let Some(signer) = dkim {
-            signer.sign(&mut email)?;
-        }
-        Ok(email.formatted())
+    ) -> Result<Vec<u8>, String> {
+        let compiled = self.compiled.as_ref().map_err(Clone::clone)?;
+        let context = Context {
+            recipient: template::Recipient {
+                full_name: client.full_name.clone(),
+                email: client.email.clone(),
+                comment: client.comment.clone(),
+                // attributes: wired when client attributes land
+                attributes: Default::default(),
+            },
+            sender,
+            unsubscribe_url: unsubscribe,
+            now: Utc::now(),
+        };
+        let rendered = compiled
+            .render(&context)
+            .map_err(|e| format!("the message's {e} for this client"))?;
+        let built = || -> anyhow::Result<Vec<u8>> {
+            let envelope = Envelope::new(Some(return_path.clone()), vec![to.clone()])?;
+            let unsubscribe = &context.unsubscribe_url;
+            let mut email = lettre::Message::builder()
+                .envelope(envelope)
+                .from(from.clone())
+                .to(Mailbox::new(Some(client.full_name.clone()), to.clone()))
+                .subject(rendered.subject)
+                .message_id(Some(message_id.to_owned()))
+                .header(ListUnsubscribe(format!(
+                    "<{unsubscribe}>, <mailto:{unsubscribe_mail}?subject=unsubscribe>"
+                )))
+                .header(ListUnsubscribePost)
+                .multipart(MultiPart::alternative_plain_html(
+                    rendered.text,
+                    rendered.html,
+                ))?;
+            if let Some(signer) = dkim {
+                signer.sign(&mut email)?;
+            }
+            Ok(email.formatted())
+        };
+        built().map_err(|e| format!("cannot build the e-mail: {e:#}"))
     }
 }
 
@@ -215,7 +250,7 @@ impl Header for ListUnsubscribePost {
 /// its recipient, or why it cannot be built. Each reason is for good: the same row fails
 /// the same way on every try.
 fn build(
-    (from, dkim): (&Mailbox, Option<&Signer>),
+    (from, sender, dkim): (&Mailbox, &Sender, Option<&Signer>),
     links: &Links,
     (client, mailing_id, delivery_id): (&client::Model, i32, i64),
     letter: Option<&Letter>,
@@ -247,16 +282,14 @@ fn build(
         .return_path(delivery_id)
         .parse::<lettre::Address>()
         .unwrap_or_else(|_| from.email.clone());
-    let bytes = letter
-        .render(
-            (from, dkim),
-            client,
-            &to,
-            message_id,
-            &unsubscribe,
-            (&return_path, &unsubscribe_mail),
-        )
-        .map_err(|e| format!("cannot build the e-mail: {e:#}"))?;
+    let bytes = letter.render(
+        (from, sender, dkim),
+        client,
+        &to,
+        message_id,
+        unsubscribe,
+        (&return_path, &unsubscribe_mail),
+    )?;
     Ok((return_path, to, bytes))
 }
 
@@ -293,6 +326,8 @@ pub struct Deliverer {
     db: DatabaseConnection,
     outbound: Outbound,
     from: Mailbox,
+    /// `sender` in the templates; its postal line goes at the foot of every e-mail.
+    sender: Sender,
     /// The recipients' unsubscribe links.
     links: Links,
     /// DKIM-signs every e-mail when configured.
@@ -332,6 +367,7 @@ impl Deliverer {
         Self {
             db,
             outbound,
+            sender: Sender::new(&from, None),
             from,
             links,
             dkim,
@@ -342,6 +378,12 @@ impl Deliverer {
 
     pub fn from(&self) -> &Mailbox {
         &self.from
+    }
+
+    /// Puts the sender's postal address (`MAILER_MAIL_POSTAL`) at the foot of every e-mail.
+    pub fn with_postal(mut self, postal: Option<&str>) -> Self {
+        self.sender = Sender::new(&self.from, postal);
+        self
     }
 
     /// How long sending stays paused by the breaker, if it is.
@@ -424,7 +466,7 @@ impl Deliverer {
                         let letter = letter.as_ref();
                         let sending = attempt(
                             &self.outbound,
-                            (&self.from, &self.links, self.dkim.as_deref()),
+                            (&self.from, &self.sender, &self.links, self.dkim.as_deref()),
                             row.clone(),
                             client,
                             mailing,
@@ -641,7 +683,7 @@ async fn write_when_reachable(
 /// Sends one claimed delivery.
 async fn attempt(
     outbound: &Outbound,
-    (from, links, dkim): (&Mailbox, &Links, Option<&Signer>),
+    (from, sender, links, dkim): (&Mailbox, &Sender, &Links, Option<&Signer>),
     row: delivery::Model,
     client: &client::Model,
     mailing: &mailing::Model,
@@ -649,7 +691,7 @@ async fn attempt(
 ) -> Tried {
     let mut probe_failed = false;
     let result = match build(
-        (from, dkim),
+        (from, sender, dkim),
         links,
         (client, row.mailing_id, row.id),
         letter,

@@ -28,6 +28,7 @@ mod reports;
 mod send_cli;
 mod stop;
 mod suppressions;
+mod templates;
 mod transport;
 mod web;
 mod worker;
