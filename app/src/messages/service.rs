@@ -220,6 +220,15 @@ pub struct PreviewChoice {
     pub label: String,
 }
 
+impl PreviewChoice {
+    fn of(c: &client::Model) -> Self {
+        Self {
+            id: c.id,
+            label: format!("{} <{}>", c.full_name, c.email),
+        }
+    }
+}
+
 /// The message as one recipient gets it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Preview {
@@ -268,22 +277,13 @@ pub async fn preview(
         .limit(PREVIEW_CHOICES)
         .all(db)
         .await?
-        .into_iter()
-        .map(|c| PreviewChoice {
-            id: c.id,
-            label: format!("{} <{}>", c.full_name, c.email),
-        })
+        .iter()
+        .map(PreviewChoice::of)
         .collect();
     if let Some(c) = &picked
         && !choices.iter().any(|choice| choice.id == c.id)
     {
-        choices.insert(
-            0,
-            PreviewChoice {
-                id: c.id,
-                label: format!("{} <{}>", c.full_name, c.email),
-            },
-        );
+        choices.insert(0, PreviewChoice::of(c));
     }
     let recipient = match &picked {
         Some(c) => template::Recipient {

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use chrono::{Duration as Span, Utc};
+use chrono::Duration as Span;
 use mailer::entities::attempt::{self, AttemptStatus};
 use mailer::entities::delivery::{self, DeliveryStatus};
 use mailer::entities::message;
@@ -18,11 +18,11 @@ use mailer_tests::smtp::ReceivedMail;
 use mailer_tests::users::{Visitor, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::api::{api_user, assert_error, field_errors};
-use crate::mailings::{client_id, create_mailing};
+use crate::mailings::{client_id, create_mailing, insert_message};
 
 fn worker(app: &TestApp) -> Child {
     Child::spawn(
@@ -42,21 +42,6 @@ async fn add_client(app: &TestApp, v: &Visitor, email: &str, name: &str, comment
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "client {email}");
     client_id(app, v.user.id, email).await
-}
-
-/// A message stored as is, without the checks of saving (as one saved before templates).
-async fn stored_message(app: &TestApp, owner: i32, subject: &str, body: &str) -> message::Model {
-    message::ActiveModel {
-        owner_id: Set(owner),
-        subject: Set(subject.into()),
-        body: Set(body.into()),
-        created_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&app.state.db)
-    .await
-    .unwrap()
 }
 
 async fn messages_of(app: &TestApp, owner: i32) -> u64 {
@@ -342,7 +327,7 @@ async fn a_template_that_fails_for_one_client_fails_that_delivery_only(backend: 
     let noted = add_client(&app, &v, "noted@client.test", "Noted", "has a note").await;
     let other = add_client(&app, &v, "other@client.test", "Other", "").await;
     // Saved before templates were checked: fails only where the comment is set.
-    let message = stored_message(
+    let message = insert_message(
         &app,
         v.user.id,
         "Hi {{ client.full_name }}",
