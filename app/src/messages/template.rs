@@ -771,6 +771,27 @@ mod tests {
     }
 
     #[test]
+    fn a_link_to_a_value_keeps_its_address() {
+        let s = sender();
+        let mut ctx = context(&s, "Bob");
+        ctx.unsubscribe_url = "https://mailer.test/unsubscribe/a_b-c.d~e?x=1&y=(2)".into();
+        let out = render(
+            "x",
+            "[Leave]({{ unsubscribe_url }}) {{ unsubscribe_url }}",
+            &ctx,
+        )
+        .unwrap();
+        assert!(
+            out.html.contains(
+                "href=\"https://mailer.test/unsubscribe/a_b-c.d~e?x=1&amp;y=(2)\">Leave</a> \
+                 https://mailer.test/unsubscribe/a_b-c.d~e?x=1&amp;y=(2)"
+            ),
+            "{}",
+            out.html
+        );
+    }
+
+    #[test]
     fn a_subject_stays_on_one_line() {
         let s = sender();
         let mut ctx = context(&s, "Bob");
