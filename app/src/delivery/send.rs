@@ -1107,6 +1107,129 @@ mod tests {
         (vec![(id, Outcome::Sent)], writes)
     }
 
+    /// The personalised message of `just bench-delivery` (BENCH_MESSAGE=personal).
+    const PERSONAL_BODY: &str = "Dear {{ client.full_name }},\n\nOur **autumn sale** starts \
+        today: everything in the shop is 20% off until the end of the\nmonth, and delivery is \
+        free for orders over 50 euros.\n\nWhat is new this season:\n\n- warm wool jumpers \
+        in six colours\n- waterproof boots, made to last\n- scarves and hats to match\n\n\
+        [Visit the shop](https://shop.example.com/autumn) and find your size before it is \
+        gone.\nWe send this to {{ client.email }} because you asked for our news.\n\nThank \
+        you for staying with us,\nthe shop team";
+
+    /// CPU per e-mail of rendering and building it (no database, no SMTP): the plain text
+    /// e-mail as it was before templates, next to the personalised Markdown one (text +
+    /// HTML), unsigned and signed. `cargo test --release -p mailer --lib -- --ignored
+    /// --nocapture render_cost`.
+    #[test]
+    #[ignore = "a measurement; run it in release"]
+    fn render_cost() {
+        use crate::dkim::{Algorithm, Key};
+        let dir = tempfile::tempdir().unwrap();
+        let signer = |algorithm: Algorithm| {
+            let path = dir.path().join(format!("{}.pem", algorithm.signature()));
+            Key::generate(algorithm)
+                .unwrap()
+                .write(&path, true)
+                .unwrap();
+            Signer::load("bench", "example.com", &path).unwrap()
+        };
+        let (ed25519, rsa) = (signer(Algorithm::Ed25519), signer(Algorithm::Rsa));
+        let from: Mailbox = "Shop <shop@example.com>".parse().unwrap();
+        let sender = Sender::new(&from, None);
+        let return_path: lettre::Address = "bounces+1.x@example.com".parse().unwrap();
+        let plain_body = "Hello, this is the benchmark. ".repeat(20);
+        let message = |subject: &str, body: &str| message::Model {
+            id: 1,
+            owner_id: 1,
+            subject: subject.into(),
+            body: body.into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let personal = Letter::new(message("News for {{ client.full_name }}", PERSONAL_BODY));
+        let plain = Letter::new(message("Benchmark", &plain_body));
+        let clients: Vec<client::Model> = (0..2_000)
+            .map(|i| client::Model {
+                id: i,
+                owner_id: 1,
+                email: format!("c{i}@example.com"),
+                full_name: format!("Client {i}"),
+                comment: String::new(),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            })
+            .collect();
+        // The e-mail as `Letter::render` built it before templates: one text part.
+        let before = |client: &client::Model, dkim: Option<&Signer>| {
+            let to: lettre::Address = client.email.parse().unwrap();
+            let envelope = Envelope::new(Some(return_path.clone()), vec![to.clone()]).unwrap();
+            let text = format!(
+                "{}\n\n-- \nTo stop getting these e-mails, unsubscribe: {}\n",
+                plain_body.trim_end(),
+                "https://x.test/unsubscribe/abc"
+            );
+            let mut email = lettre::Message::builder()
+                .envelope(envelope)
+                .from(from.clone())
+                .to(Mailbox::new(Some(client.full_name.clone()), to))
+                .subject("Benchmark")
+                .message_id(Some("<1@x>".into()))
+                .header(ListUnsubscribe("<https://x.test/u>".into()))
+                .header(ListUnsubscribePost)
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(lettre::message::Body::new(text))
+                .unwrap();
+            if let Some(signer) = dkim {
+                signer.sign(&mut email).unwrap();
+            }
+            email.formatted().len()
+        };
+        let now = |letter: &Letter, client: &client::Model, dkim: Option<&Signer>| {
+            let to: lettre::Address = client.email.parse().unwrap();
+            letter
+                .render(
+                    (&from, &sender, dkim),
+                    client,
+                    &to,
+                    "<1@x>",
+                    "https://x.test/unsubscribe/abc".into(),
+                    (&return_path, "unsubscribe+abc@example.com"),
+                )
+                .unwrap()
+                .len()
+        };
+        let time = |what: &str, f: &dyn Fn(&client::Model) -> usize| {
+            let n = if what.contains("rsa") {
+                200
+            } else {
+                clients.len()
+            };
+            let started = std::time::Instant::now();
+            let bytes: usize = clients[..n].iter().map(f).sum();
+            let us = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+            eprintln!("{what:<40} {us:>8.1} µs per e-mail ({} bytes)", bytes / n);
+        };
+        for _ in 0..2 {
+            time("before: plain text, unsigned", &|c| before(c, None));
+            time("before: plain text, ed25519", &|c| {
+                before(c, Some(&ed25519))
+            });
+            time("before: plain text, rsa", &|c| before(c, Some(&rsa)));
+            time("plain message, text + HTML, unsigned", &|c| {
+                now(&plain, c, None)
+            });
+            time("personal, text + HTML, unsigned", &|c| {
+                now(&personal, c, None)
+            });
+            time("personal, text + HTML, ed25519", &|c| {
+                now(&personal, c, Some(&ed25519))
+            });
+            time("personal, text + HTML, rsa", &|c| {
+                now(&personal, c, Some(&rsa))
+            });
+        }
+    }
+
     #[tokio::test]
     async fn a_failing_group_does_not_take_its_lot_with_it() {
         let dir = tempfile::tempdir().unwrap();
