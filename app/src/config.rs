@@ -72,6 +72,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The `From:` of every e-mail.
     pub mail_from: String,
+    /// A postal address line at the foot of every mailing e-mail (and `sender.postal` in
+    /// message templates); anti-spam laws such as CAN-SPAM ask bulk senders for one.
+    pub mail_postal: Option<String>,
     /// `text` or `json` log lines.
     pub log_format: LogFormat,
     /// `RUST_LOG`-style filter used when `RUST_LOG` is not set.
@@ -476,6 +479,7 @@ impl Default for Config {
             templates_reload: false,
             secure_cookies: false,
             mail_from: "Mailer <noreply@localhost>".into(),
+            mail_postal: None,
             log_format: LogFormat::Text,
             log_level: "info".into(),
             shutdown_timeout_secs: 10,

@@ -20,6 +20,7 @@ pub mod home;
 pub mod jobs;
 pub mod mail;
 pub mod mailings;
+pub mod markdown;
 pub mod messages;
 pub mod monitoring;
 pub mod paging;

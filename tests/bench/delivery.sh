@@ -15,7 +15,8 @@
 #    and stolen time from /proc/stat).
 # Knobs: BENCH_CONCURRENCY (the worker's deliveries in flight, default 256),
 # BENCH_THREADS (its Tokio threads), BENCH_PG_SSLMODE (default disable: a local database),
-# BENCH_DKIM (ed25519 or rsa: sign every message), BENCH_PROFILE (default release; debug
+# BENCH_DKIM (ed25519 or rsa: sign every message), BENCH_MESSAGE (personal, the default: a
+# personalised Markdown message sent as text + HTML; plain: one text for all), BENCH_PROFILE (default release; debug
 # checks the script quickly, its figures mean nothing),
 # BENCH_LOG_LEVEL and BENCH_KEEP_LOG=<file> (keep its log;
 # `BENCH_LOG_LEVEL=warn,mailer::delivery=debug` logs each group's claim, send and record times).
@@ -119,9 +120,42 @@ fi
 MAILER_SUPERUSER_PASSWORD="Quartz-Lantern-$$-Fjord" "$BIN/mailer" createsuperuser --email bench@example.com >/dev/null
 q() { psql "$DATABASE_URL" -qAtc "$1"; }
 UID_=$(q "SELECT id FROM users WHERE email = 'bench@example.com'")
-MID=$(q "INSERT INTO messages (owner_id, subject, body, created_at, updated_at)
-         VALUES ($UID_, 'Benchmark', repeat('Hello, this is the benchmark. ', 20), now(), now())
-         RETURNING id" | head -1)
+# BENCH_MESSAGE=personal (the default): a personalised Markdown message (the client's name
+# in the subject and the body, paragraphs, a link, a list), sent as text + HTML;
+# plain: the same text for everybody, no template tags (what every run measured before
+# templates).
+case "${BENCH_MESSAGE:-personal}" in
+    personal)
+        SUBJECT='News for {{ client.full_name }}'
+        BODY='Dear {{ client.full_name }},
+
+Our **autumn sale** starts today: everything in the shop is 20% off until the end of the
+month, and delivery is free for orders over 50 euros.
+
+What is new this season:
+
+- warm wool jumpers in six colours
+- waterproof boots, made to last
+- scarves and hats to match
+
+[Visit the shop](https://shop.example.com/autumn) and find your size before it is gone.
+We send this to {{ client.email }} because you asked for our news.
+
+Thank you for staying with us,
+the shop team'
+        ;;
+    plain)
+        SUBJECT='Benchmark'
+        BODY="$(python3 -c "print('Hello, this is the benchmark. ' * 20)")"
+        ;;
+    *) echo "BENCH_MESSAGE must be personal or plain"; exit 1 ;;
+esac
+MID=$(psql "$DATABASE_URL" -qAt -v subject="$SUBJECT" -v body="$BODY" <<'SQL' | head -1
+INSERT INTO messages (owner_id, subject, body, created_at, updated_at)
+VALUES ((SELECT id FROM users WHERE email = 'bench@example.com'), :'subject', :'body', now(), now())
+RETURNING id
+SQL
+)
 q "INSERT INTO clients (owner_id, email, full_name, comment, created_at, updated_at)
    SELECT $UID_, 'c' || g || '@example.com', 'Client ' || g, '', now(), now()
    FROM generate_series(1, $N) g" >/dev/null
@@ -182,6 +216,7 @@ RATIO=$(python3 -c "print(round(100 * $OUR_RATE / $SOURCE_RATE))")
 echo
 printf '%-34s %s\n' "deliveries sent / failed" "$SENT / $FAILED"
 printf '%-34s %s\n' "DKIM" "${DKIM:-off}"
+printf '%-34s %s\n' "message" "${BENCH_MESSAGE:-personal}"
 printf '%-34s %s\n' "smtp-source ($CONNECTIONS connections)" "$SOURCE_RATE messages/s (best of ${SOURCE_RATES[*]})"
 printf '%-34s %s\n' "mailer-worker ($CONNECTIONS connections)" "$OUR_RATE messages/s (first to last attempt)"
 printf '%-34s %s\n' "ratio" "$RATIO% of smtp-source"

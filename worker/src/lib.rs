@@ -102,7 +102,8 @@ impl DeliveryContext {
                     state.dkim.clone(),
                 ),
                 Limits::from_config(config),
-            ),
+            )
+            .with_postal(state.config.mail_postal.as_deref()),
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
             state: state.clone(),
             stopping,

@@ -10,6 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
 use crate::error::AppError;
+use crate::messages::template::TemplateError;
 use crate::validation::{FieldErrors, SaveError};
 
 /// An error answer of the API.
@@ -23,6 +24,35 @@ pub struct ErrorBody {
     /// For `validation`: the messages per field of the request body (`""` for the body as a
     /// whole). Empty for other errors.
     pub fields: BTreeMap<String, Vec<String>>,
+    /// For `validation` of a message: each mistake in its templates, with where it is.
+    /// Absent otherwise.
+    #[oai(skip_serializing_if_is_empty)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub template_errors: Vec<TemplateErrorOut>,
+}
+
+/// A mistake in a message's subject or body template.
+#[derive(Debug, Clone, Object, serde::Serialize)]
+#[oai(rename = "TemplateError")]
+pub struct TemplateErrorOut {
+    /// `subject` or `body`.
+    pub field: String,
+    /// From 1.
+    pub line: u32,
+    /// From 1, in characters.
+    pub column: u32,
+    pub message: String,
+}
+
+impl From<TemplateError> for TemplateErrorOut {
+    fn from(e: TemplateError) -> Self {
+        Self {
+            field: e.field.name().to_owned(),
+            line: u32::try_from(e.line).unwrap_or(u32::MAX),
+            column: u32::try_from(e.column).unwrap_or(u32::MAX),
+            message: e.message,
+        }
+    }
 }
 
 impl ErrorBody {
@@ -31,6 +61,7 @@ impl ErrorBody {
             error: error.to_owned(),
             message: message.into(),
             fields: BTreeMap::new(),
+            template_errors: Vec::new(),
         })
     }
 }
@@ -98,7 +129,19 @@ impl ApiError {
             error: "validation".to_owned(),
             message,
             fields: errors.0,
+            template_errors: Vec::new(),
         }))
+    }
+
+    /// A validation error that also lists the mistakes in a message's templates.
+    pub fn validation_with_templates(errors: FieldErrors, templates: Vec<TemplateError>) -> Self {
+        match ApiError::validation(errors) {
+            ApiError::Validation(Json(mut body)) => {
+                body.template_errors = templates.into_iter().map(Into::into).collect();
+                ApiError::Validation(Json(body))
+            }
+            other => other,
+        }
     }
 }
 
@@ -191,6 +234,7 @@ pub async fn as_json(response: poem::Response) -> poem::Response {
         error: code_of(status).to_owned(),
         message,
         fields: BTreeMap::new(),
+        template_errors: Vec::new(),
     };
     let mut out = poem::Response::builder()
         .status(status)

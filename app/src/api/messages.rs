@@ -7,12 +7,13 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use super::auth::TokenAuth;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::text::Text;
 use super::{ApiTags, Created, Deleted, ListPage, SortDir, list_query, page_params};
 use crate::entities::message;
 use crate::messages::service::{self, MessageRow};
 use crate::state::AppState;
+use crate::validation::SaveError;
 
 /// A message: what a mailing sends.
 #[derive(Debug, Clone, Object)]
@@ -47,7 +48,9 @@ impl From<MessageRow> for MessageOut {
 }
 
 /// A message to create or replace. A subject of 1–255 characters on one line and a body
-/// of 1–100,000 characters, or 422 with the messages per field.
+/// of 1–100,000 characters, both MiniJinja templates (`{{ client.full_name }}`; the body
+/// in Markdown), or 422 with the messages per field and `template_errors` with the line
+/// and column of each mistake in a template.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "MessageInput")]
 pub struct MessageIn {
@@ -79,6 +82,18 @@ impl MessageSort {
             MessageSort::Created => "created",
             MessageSort::Updated => "updated",
         }
+    }
+}
+
+/// A refused save; a refused input also gets its template mistakes, each with its line and
+/// column.
+fn refused(e: SaveError, input: service::MessageInput) -> ApiError {
+    match e {
+        SaveError::Invalid(fields) => {
+            let templates = service::template_errors(&input.normalized());
+            ApiError::validation_with_templates(fields, templates)
+        }
+        SaveError::App(e) => e.into(),
     }
 }
 
@@ -132,7 +147,10 @@ impl MessagesApi {
         auth: TokenAuth,
         body: Json<MessageIn>,
     ) -> ApiResult<Created<MessageOut>> {
-        let message = service::create(&state.db, auth.0.id, body.0.into()).await?;
+        let input = service::MessageInput::from(body.0);
+        let message = service::create(&state.db, auth.0.id, input.clone())
+            .await
+            .map_err(|e| refused(e, input))?;
         let location = format!("/api/v1/messages/{}", message.id);
         Ok(Created::Created(
             Json(MessageOut::new(message, 0)),
@@ -161,7 +179,10 @@ impl MessagesApi {
         id: Path<i32>,
         body: Json<MessageIn>,
     ) -> ApiResult<Json<MessageOut>> {
-        let message = service::update(&state.db, auth.0.id, id.0, body.0.into()).await?;
+        let input = service::MessageInput::from(body.0);
+        let message = service::update(&state.db, auth.0.id, id.0, input.clone())
+            .await
+            .map_err(|e| refused(e, input))?;
         Ok(Json(with_count(&state, auth.0.id, message).await?))
     }
 

@@ -2,7 +2,6 @@
 //! `crate::cache` and `crate::web::public`), with every view counted (`views`). Posts are
 //! written in the admin panel, which calls `invalidate` after each change.
 
-pub mod markdown;
 pub mod routes;
 pub mod service;
 pub mod views;

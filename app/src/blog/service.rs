@@ -10,8 +10,8 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::markdown;
 use crate::entities::post;
+use crate::markdown;
 
 /// Posts per page of the blog list.
 pub const PER_PAGE: u64 = 10;

@@ -132,7 +132,8 @@ pub async fn send(
         Outbound::from_config(&state.config)?,
         (from, crate::consent::Links::of(state), state.dkim.clone()),
         limits,
-    );
+    )
+    .with_postal(state.config.mail_postal.as_deref());
     let counts = Cell::new(Progress {
         total: ids.len(),
         ..Progress::default()

@@ -2,10 +2,12 @@
 
 pub mod routes;
 pub mod service;
+pub mod template;
 
 use crate::web::Site;
 
-/// The message pages: list, create, show, edit, delete.
+/// The message pages: list, create, show (with the preview's HTML part on its own), edit,
+/// delete.
 pub fn routes(site: Site) -> Site {
     site.page("/messages", routes::list_messages)
         .form(
@@ -14,6 +16,7 @@ pub fn routes(site: Site) -> Site {
             routes::create_message,
         )
         .page("/messages/:id", routes::show_message)
+        .page("/messages/:id/preview", routes::show_message_html)
         .form(
             "/messages/:id/edit",
             routes::edit_message_form,

@@ -9,7 +9,10 @@ use poem::session::Session;
 use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse, Response, handler};
 
+use serde::Deserialize;
+
 use super::service::{self, MessageInput};
+use super::template::{Sender, escape_html};
 use crate::accounts::session::AuthUser;
 use crate::error::AppError;
 use crate::paging::ListQuery;
@@ -94,24 +97,78 @@ pub async fn create_message(
     save(state, session, user.id, None, mode, input).await
 }
 
+/// Which client the preview is rendered for (`?client=ID`; the first client by default).
+#[derive(Debug, Default, Deserialize)]
+pub struct PreviewQuery {
+    pub client: Option<i32>,
+}
+
+async fn preview_of(
+    state: &AppState,
+    owner: i32,
+    message: &crate::entities::message::Model,
+    client: Option<i32>,
+) -> Result<service::Preview, AppError> {
+    let sender = Sender::new(&state.config.sender()?, state.config.mail_postal.as_deref());
+    service::preview(
+        &state.db,
+        owner,
+        message,
+        client,
+        (&sender, &state.config.public_url()),
+    )
+    .await
+}
+
 #[handler]
 pub async fn show_message(
     Data(state): Data<&AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<i32>,
+    Query(query): Query<PreviewQuery>,
 ) -> Result<Page, AppError> {
     let message = service::find_owned(&state.db, user.id, id).await?;
     let mailings = service::mailings_using(&state.db, user.id, id).await?;
-    let to = service::example_recipient(&state.db, user.id).await?;
+    let preview = preview_of(state, user.id, &message, query.client).await?;
     Ok(Page::new(
         "messages/show.html",
         context! {
             message => Value::from(Serde(&message)),
             mailings => Value::from(Serde(&mailings)),
             from => state.config.mail_from.clone(),
-            to => to,
+            preview => Value::from(Serde(&preview)),
         },
     ))
+}
+
+/// The preview's HTML part on its own, for the sandboxed frame of the message page: the
+/// e-mail's inline styles may apply here (and nothing else: no script, no request but
+/// images), and only this site may frame it.
+#[handler]
+pub async fn show_message_html(
+    Data(state): Data<&AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+    Query(query): Query<PreviewQuery>,
+) -> Result<Response, AppError> {
+    let message = service::find_owned(&state.db, user.id, id).await?;
+    let preview = preview_of(state, user.id, &message, query.client).await?;
+    let html = preview.html.unwrap_or_else(|| {
+        format!(
+            "<!DOCTYPE html><p>{}</p>",
+            escape_html(&preview.error.unwrap_or_default())
+        )
+    });
+    Ok(Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; \
+             frame-ancestors 'self'; sandbox",
+        )
+        .header("X-Frame-Options", "SAMEORIGIN")
+        .header("Cache-Control", "no-store")
+        .body(html))
 }
 
 #[handler]

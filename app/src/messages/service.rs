@@ -11,6 +11,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
+use super::template::{self, Sender, TemplateError};
 use crate::entities::{client, mailing, message};
 use crate::error::AppError;
 use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
@@ -209,23 +210,136 @@ pub async fn mailings_using(
         .collect())
 }
 
-/// The `To:` of the preview: the owner's first client, or a placeholder recipient.
-pub async fn example_recipient(db: &DatabaseConnection, owner: i32) -> Result<String, AppError> {
-    let first = client::Entity::find()
-        .filter(client::Column::OwnerId.eq(owner))
+/// How many of the owner's clients the preview offers to pick from.
+const PREVIEW_CHOICES: u64 = 200;
+
+/// A client the preview may be rendered for.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewChoice {
+    pub id: i32,
+    pub label: String,
+}
+
+impl PreviewChoice {
+    fn of(c: &client::Model) -> Self {
+        Self {
+            id: c.id,
+            label: format!("{} <{}>", c.full_name, c.email),
+        }
+    }
+}
+
+/// The message as one recipient gets it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    /// The recipient as the `To:` header names them.
+    pub to: String,
+    /// The client it is rendered for; `None` for the sample recipient (no clients yet).
+    pub client_id: Option<i32>,
+    /// The owner's clients to pick from (the first ones, and the picked one).
+    pub choices: Vec<PreviewChoice>,
+    /// The rendered e-mail, or why the template fails for this client.
+    pub subject: Option<String>,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub error: Option<String>,
+}
+
+/// `message` rendered for the owner's client `client_id` (404 when it is not theirs), or
+/// for their first client, or for a sample recipient while they have none. The
+/// unsubscribe link is a stand-in: a working one would unsubscribe the client.
+pub async fn preview(
+    db: &DatabaseConnection,
+    owner: i32,
+    message: &message::Model,
+    client_id: Option<i32>,
+    (sender, site): (&Sender, &str),
+) -> Result<Preview, AppError> {
+    let owned_clients = || client::Entity::find().filter(client::Column::OwnerId.eq(owner));
+    let picked = match client_id {
+        Some(id) => Some(
+            owned_clients()
+                .filter(client::Column::Id.eq(id))
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => {
+            owned_clients()
+                .order_by(client::Column::Id, Order::Asc)
+                .one(db)
+                .await?
+        }
+    };
+    let mut choices: Vec<PreviewChoice> = owned_clients()
+        .order_by(client::Column::FullName, Order::Asc)
         .order_by(client::Column::Id, Order::Asc)
-        .one(db)
-        .await?;
-    Ok(match first {
-        Some(c) => format!("{} <{}>", c.full_name, c.email),
-        None => "Recipient <recipient@example.com>".to_owned(),
+        .limit(PREVIEW_CHOICES)
+        .all(db)
+        .await?
+        .iter()
+        .map(PreviewChoice::of)
+        .collect();
+    if let Some(c) = &picked
+        && !choices.iter().any(|choice| choice.id == c.id)
+    {
+        choices.insert(0, PreviewChoice::of(c));
+    }
+    let recipient = match &picked {
+        Some(c) => template::Recipient {
+            full_name: c.full_name.clone(),
+            email: c.email.clone(),
+            comment: c.comment.clone(),
+            // attributes: wired when client attributes land
+            attributes: Default::default(),
+        },
+        None => template::Recipient {
+            full_name: "Sample Recipient".into(),
+            email: "recipient@example.com".into(),
+            ..Default::default()
+        },
+    };
+    let to = format!("{} <{}>", recipient.full_name, recipient.email);
+    let context = template::Context {
+        recipient,
+        sender,
+        unsubscribe_url: format!("{}/unsubscribe/preview", site.trim_end_matches('/')),
+        now: Utc::now(),
+    };
+    let (subject, text, html, error) =
+        match template::render(&message.subject, &message.body, &context) {
+            Ok(r) => (Some(r.subject), Some(r.text), Some(r.html), None),
+            Err(e) => (None, None, None, Some(e.0.to_string())),
+        };
+    Ok(Preview {
+        to,
+        client_id: picked.map(|c| c.id),
+        choices,
+        subject,
+        text,
+        html,
+        error,
     })
 }
 
 fn check(input: &MessageInput) -> Result<(), FieldErrors> {
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
     errors.refuse_nul(&[("subject", &input.subject), ("body", &input.body)]);
+    // The templates are read only when the text itself is fine (not too long, no NUL).
+    if errors.is_empty() {
+        for e in template_errors(input) {
+            errors.add(e.field.name(), e.to_string());
+        }
+    }
     errors.into_result()
+}
+
+/// The mistakes in the templates of `input` (normalized), with where they are: a syntax
+/// error, an unknown variable, another tool's placeholder, a loop that runs too long.
+pub fn template_errors(input: &MessageInput) -> Vec<TemplateError> {
+    template::validate(&input.subject, &input.body)
+        .err()
+        .unwrap_or_default()
 }
 
 /// Validation only (for inline feedback while typing).

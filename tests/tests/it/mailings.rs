@@ -33,10 +33,21 @@ pub async fn insert_named_client(app: &TestApp, owner: i32, email: &str, full_na
 }
 
 pub async fn make_message(app: &TestApp, owner: i32, subject: &str) -> message::Model {
+    insert_message(app, owner, subject, "Hello!").await
+}
+
+/// A message written straight into the database, past every check of the site (as one
+/// saved before its templates were checked).
+pub async fn insert_message(
+    app: &TestApp,
+    owner: i32,
+    subject: &str,
+    body: &str,
+) -> message::Model {
     message::ActiveModel {
         owner_id: Set(owner),
         subject: Set(subject.into()),
-        body: Set("Hello!".into()),
+        body: Set(body.into()),
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),
         ..Default::default()

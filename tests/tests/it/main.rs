@@ -31,6 +31,7 @@ mod send_cli;
 mod sender;
 mod stop;
 mod suppressions;
+mod templates;
 mod transport;
 mod web;
 mod worker;

@@ -358,7 +358,7 @@ async fn preview_shows_the_mail_as_text() {
     );
     assert_eq!(
         doc.text(".mail-to").as_deref(),
-        Some("Recipient <recipient@example.com>"),
+        Some("Sample Recipient <recipient@example.com>"),
         "a placeholder recipient while the address book is empty"
     );
     // The body is text: markup is shown, not run; line breaks are kept.
