@@ -413,6 +413,8 @@ pub async fn recipients(
         .order_by_asc(client::Column::FullName)
         .order_by_asc(client::Column::Id);
     Ok(paginate_sized(db, select, page, per_page).await?)
+}
+
 /// The ids of the tags a mailing targets.
 pub async fn tag_ids(db: &DatabaseConnection, mailing_id: i32) -> Result<Vec<i32>, AppError> {
     Ok(mailing_tag::Entity::find()
