@@ -13,6 +13,7 @@ use validator::ValidateEmail;
 use super::tokens::{self, Purpose, TokenError};
 use super::{mails, throttle};
 use crate::entities::user;
+use crate::messages::template::Sender;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, LINE_BREAK, breaks_line};
 
@@ -177,6 +178,42 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<user::Model, Token
         tracing::error!(error = %e, "cannot save the confirmed reply-to address");
         TokenError::Malformed
     })
+}
+
+/// Who one user's mailings come from, as each of their e-mails needs it.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Their display name (or the instance's) with the instance's address.
+    pub from: Mailbox,
+    /// Their confirmed reply-to address, if any.
+    pub reply_to: Option<Mailbox>,
+    /// What templates see as `sender`; its postal line is theirs, else the instance's.
+    pub sender: Sender,
+}
+
+impl Identity {
+    /// `user`'s, on an instance that sends from `instance` with `instance_postal`
+    /// (`MAILER_MAIL_POSTAL`) as the default postal line.
+    pub fn of(user: &user::Model, instance: &Mailbox, instance_postal: Option<&str>) -> Self {
+        let from = from_mailbox(user, instance);
+        let postal = Some(user.postal_address.as_str())
+            .filter(|p| !p.trim().is_empty())
+            .or(instance_postal);
+        Self {
+            sender: Sender::new(&from, postal),
+            reply_to: reply_to_mailbox(user),
+            from,
+        }
+    }
+
+    /// The instance's own, for mail of no user.
+    pub fn instance(instance: &Mailbox, instance_postal: Option<&str>) -> Self {
+        Self {
+            sender: Sender::new(instance, instance_postal),
+            reply_to: None,
+            from: instance.clone(),
+        }
+    }
 }
 
 /// The From mailbox of `user`'s mailings: their display name (the instance's when they

@@ -24,6 +24,7 @@ use super::Outbound;
 use super::gate::Admission;
 use super::stop;
 use super::transport::{Reply, SendError};
+use crate::accounts::sender::Identity;
 use crate::bounces::classify_reply;
 use crate::bounces::service::record_bounce;
 use crate::consent::service::Feedback;
@@ -31,8 +32,8 @@ use crate::consent::{Links, Recipient};
 use crate::dkim::Signer;
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
-use crate::entities::{client, mailing, message};
-use crate::messages::template::{self, Compiled, Context, Sender};
+use crate::entities::{client, mailing, message, user};
+use crate::messages::template::{self, Compiled, Context};
 use crate::validation::breaks_line;
 
 /// How many tries a delivery gets, and how long a worker holds a claimed one.
@@ -129,13 +130,15 @@ async fn claim(
 /// group of deliveries and rendered per recipient.
 struct Letter {
     message: message::Model,
+    /// Its owner's From, Reply-To and template `sender`.
+    identity: Identity,
     /// Why not, when the templates do not compile (a message stored before they were
     /// checked): every delivery of it fails with that reason.
     compiled: Result<Compiled, String>,
 }
 
 impl Letter {
-    fn new(message: message::Model) -> Self {
+    fn new(message: message::Model, identity: Identity) -> Self {
         let compiled = Compiled::new(&message.subject, &message.body).map_err(|errors| {
             let why: Vec<String> = errors
                 .iter()
@@ -146,7 +149,11 @@ impl Letter {
                 why.join("; ")
             )
         });
-        Self { message, compiled }
+        Self {
+            message,
+            identity,
+            compiled,
+        }
     }
 
     /// The e-mail to `client` at `to` as bytes, with the delivery's Message-ID and the
@@ -161,7 +168,7 @@ impl Letter {
     #[allow(clippy::too_many_arguments)]
     fn render(
         &self,
-        (from, sender, dkim): (&Mailbox, &Sender, Option<&Signer>),
+        dkim: Option<&Signer>,
         client: &client::Model,
         to: &lettre::Address,
         message_id: &str,
@@ -170,14 +177,8 @@ impl Letter {
     ) -> Result<Vec<u8>, String> {
         let compiled = self.compiled.as_ref().map_err(Clone::clone)?;
         let context = Context {
-            recipient: template::Recipient {
-                full_name: client.full_name.clone(),
-                email: client.email.clone(),
-                comment: client.comment.clone(),
-                // attributes: wired when client attributes land
-                attributes: Default::default(),
-            },
-            sender,
+            recipient: template::Recipient::of(client),
+            sender: &self.identity.sender,
             unsubscribe_url: unsubscribe,
             now: Utc::now(),
         };
@@ -189,18 +190,21 @@ impl Letter {
             let unsubscribe = &context.unsubscribe_url;
             let mut email = lettre::Message::builder()
                 .envelope(envelope)
-                .from(from.clone())
+                .from(self.identity.from.clone())
                 .to(Mailbox::new(Some(client.full_name.clone()), to.clone()))
                 .subject(rendered.subject)
                 .message_id(Some(message_id.to_owned()))
                 .header(ListUnsubscribe(format!(
                     "<{unsubscribe}>, <mailto:{unsubscribe_mail}?subject=unsubscribe>"
                 )))
-                .header(ListUnsubscribePost)
-                .multipart(MultiPart::alternative_plain_html(
-                    rendered.text,
-                    rendered.html,
-                ))?;
+                .header(ListUnsubscribePost);
+            if let Some(reply_to) = &self.identity.reply_to {
+                email = email.reply_to(reply_to.clone());
+            }
+            let mut email = email.multipart(MultiPart::alternative_plain_html(
+                rendered.text,
+                rendered.html,
+            ))?;
             if let Some(signer) = dkim {
                 signer.sign(&mut email)?;
             }
@@ -208,6 +212,35 @@ impl Letter {
         };
         built().map_err(|e| format!("cannot build the e-mail: {e:#}"))
     }
+}
+
+/// A test of `message` as `client` would get it, sent to `to` instead (the message's
+/// owner): the subject marked "[Test]", the unsubscribe links stand-ins that change
+/// nothing, signed like every e-mail. `Err` with the reason when the template fails.
+pub fn test_email(
+    message: &message::Model,
+    identity: Identity,
+    client: &client::Model,
+    to: &lettre::Address,
+    (site, dkim): (&str, Option<&Signer>),
+) -> Result<Vec<u8>, String> {
+    let mut message = message.clone();
+    message.subject = format!("[Test] {}", message.subject);
+    let instance = identity.from.email.clone();
+    let message_id = format!(
+        "<test.{}@{}>",
+        uuid::Uuid::new_v4().simple(),
+        instance.domain()
+    );
+    let unsubscribe = format!("{}/unsubscribe/preview", site.trim_end_matches('/'));
+    Letter::new(message, identity).render(
+        dkim,
+        client,
+        to,
+        &message_id,
+        unsubscribe,
+        (&instance, &instance.to_string()),
+    )
 }
 
 /// `List-Unsubscribe` (RFC 2369): where the recipient's mail program unsubscribes them.
@@ -250,7 +283,7 @@ impl Header for ListUnsubscribePost {
 /// its recipient, or why it cannot be built. Each reason is for good: the same row fails
 /// the same way on every try.
 fn build(
-    (from, sender, dkim): (&Mailbox, &Sender, Option<&Signer>),
+    (from, dkim): (&Mailbox, Option<&Signer>),
     links: &Links,
     (client, mailing_id, delivery_id): (&client::Model, i32, i64),
     letter: Option<&Letter>,
@@ -283,7 +316,7 @@ fn build(
         .parse::<lettre::Address>()
         .unwrap_or_else(|_| from.email.clone());
     let bytes = letter.render(
-        (from, sender, dkim),
+        dkim,
         client,
         &to,
         message_id,
@@ -325,9 +358,11 @@ enum Tried {
 pub struct Deliverer {
     db: DatabaseConnection,
     outbound: Outbound,
+    /// The instance's From: its address is every e-mail's, its name theirs whose owner
+    /// chose none.
     from: Mailbox,
-    /// `sender` in the templates; its postal line goes at the foot of every e-mail.
-    sender: Sender,
+    /// The postal line of e-mails whose owner gave none (`MAILER_MAIL_POSTAL`).
+    postal: Option<String>,
     /// The recipients' unsubscribe links.
     links: Links,
     /// DKIM-signs every e-mail when configured.
@@ -367,7 +402,7 @@ impl Deliverer {
         Self {
             db,
             outbound,
-            sender: Sender::new(&from, None),
+            postal: None,
             from,
             links,
             dkim,
@@ -382,7 +417,7 @@ impl Deliverer {
 
     /// Puts the sender's postal address (`MAILER_MAIL_POSTAL`) at the foot of every e-mail.
     pub fn with_postal(mut self, postal: Option<&str>) -> Self {
-        self.sender = Sender::new(&self.from, postal);
+        self.postal = postal.map(str::to_owned);
         self
     }
 
@@ -447,7 +482,11 @@ impl Deliverer {
         // clients table for a group of 50.
         let (clients, mailings) = tokio::try_join!(
             clients_of(&self.db, rows.iter().map(|r| r.client_id)),
-            mailings_of(&self.db, rows.iter().map(|r| r.mailing_id)),
+            mailings_of(
+                &self.db,
+                rows.iter().map(|r| r.mailing_id),
+                (&self.from, self.postal.as_deref())
+            ),
         )?;
         let read = started.elapsed();
         let sends = rows.into_iter().map(|row| {
@@ -469,7 +508,7 @@ impl Deliverer {
                         let letter = letter.as_ref();
                         let sending = attempt(
                             &self.outbound,
-                            (&self.from, &self.sender, &self.links, self.dkim.as_deref()),
+                            (&self.from, &self.links, self.dkim.as_deref()),
                             row.clone(),
                             client,
                             mailing,
@@ -556,15 +595,32 @@ async fn clients_of(
 async fn mailings_of(
     db: &DatabaseConnection,
     ids: impl Iterator<Item = i32>,
+    (instance, postal): (&Mailbox, Option<&str>),
 ) -> Result<HashMap<i32, (mailing::Model, Option<Letter>)>, sea_orm::DbErr> {
     let ids: BTreeSet<i32> = ids.collect();
-    Ok(mailing::Entity::find()
+    let found = mailing::Entity::find()
         .filter(mailing::Column::Id.is_in(ids))
         .find_also_related(message::Entity)
         .all(db)
+        .await?;
+    let owner_ids: BTreeSet<i32> = found.iter().map(|(m, _)| m.owner_id).collect();
+    let owners: HashMap<i32, Identity> = user::Entity::find()
+        .filter(user::Column::Id.is_in(owner_ids))
+        .all(db)
         .await?
         .into_iter()
-        .map(|(m, message)| (m.id, (m, message.map(Letter::new))))
+        .map(|u| (u.id, Identity::of(&u, instance, postal)))
+        .collect();
+    Ok(found
+        .into_iter()
+        .map(|(m, message)| {
+            let identity = owners
+                .get(&m.owner_id)
+                .cloned()
+                .unwrap_or_else(|| Identity::instance(instance, postal));
+            let letter = message.map(|message| Letter::new(message, identity));
+            (m.id, (m, letter))
+        })
         .collect())
 }
 
@@ -714,7 +770,7 @@ async fn write_when_reachable(
 /// Sends one claimed delivery.
 async fn attempt(
     outbound: &Outbound,
-    (from, sender, links, dkim): (&Mailbox, &Sender, &Links, Option<&Signer>),
+    (from, links, dkim): (&Mailbox, &Links, Option<&Signer>),
     row: delivery::Model,
     client: &client::Model,
     mailing: &mailing::Model,
@@ -722,7 +778,7 @@ async fn attempt(
 ) -> Tried {
     let mut probe_failed = false;
     let result = match build(
-        (from, sender, dkim),
+        (from, dkim),
         links,
         (client, row.mailing_id, row.id),
         letter,
@@ -1166,7 +1222,7 @@ mod tests {
         };
         let (ed25519, rsa) = (signer(Algorithm::Ed25519), signer(Algorithm::Rsa));
         let from: Mailbox = "Shop <shop@example.com>".parse().unwrap();
-        let sender = Sender::new(&from, None);
+        let identity = Identity::instance(&from, None);
         let return_path: lettre::Address = "bounces+1.x@example.com".parse().unwrap();
         let plain_body = "Hello, this is the benchmark. ".repeat(20);
         let message = |subject: &str, body: &str| message::Model {
@@ -1177,8 +1233,11 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
-        let personal = Letter::new(message("News for {{ client.full_name }}", PERSONAL_BODY));
-        let plain = Letter::new(message("Benchmark", &plain_body));
+        let personal = Letter::new(
+            message("News for {{ client.full_name }}", PERSONAL_BODY),
+            identity.clone(),
+        );
+        let plain = Letter::new(message("Benchmark", &plain_body), identity.clone());
         let clients: Vec<client::Model> = (0..2_000)
             .map(|i| client::Model {
                 id: i,
@@ -1186,6 +1245,7 @@ mod tests {
                 email: format!("c{i}@example.com"),
                 full_name: format!("Client {i}"),
                 comment: String::new(),
+                attributes: "{}".into(),
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             })
@@ -1219,7 +1279,7 @@ mod tests {
             let to: lettre::Address = client.email.parse().unwrap();
             letter
                 .render(
-                    (&from, &sender, dkim),
+                    dkim,
                     client,
                     &to,
                     "<1@x>",

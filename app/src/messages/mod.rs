@@ -3,6 +3,7 @@
 pub mod routes;
 pub mod service;
 pub mod template;
+pub mod test_send;
 
 use crate::web::Site;
 
@@ -17,6 +18,7 @@ pub fn routes(site: Site) -> Site {
         )
         .page("/messages/:id", routes::show_message)
         .page("/messages/:id/preview", routes::show_message_html)
+        .action("/messages/:id/test", routes::send_test)
         .form(
             "/messages/:id/edit",
             routes::edit_message_form,

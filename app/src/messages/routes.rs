@@ -12,7 +12,8 @@ use poem::{IntoResponse, Response, handler};
 use serde::Deserialize;
 
 use super::service::{self, MessageInput};
-use super::template::{Sender, escape_html};
+use super::template::escape_html;
+use crate::accounts::sender::Identity;
 use crate::accounts::session::AuthUser;
 use crate::error::AppError;
 use crate::paging::ListQuery;
@@ -103,21 +104,27 @@ pub struct PreviewQuery {
     pub client: Option<i32>,
 }
 
+/// The preview for `owner`'s message, and who it comes from (their sender identity).
 async fn preview_of(
     state: &AppState,
-    owner: i32,
+    owner: &crate::entities::user::Model,
     message: &crate::entities::message::Model,
     client: Option<i32>,
-) -> Result<service::Preview, AppError> {
-    let sender = Sender::new(&state.config.sender()?, state.config.mail_postal.as_deref());
-    service::preview(
-        &state.db,
+) -> Result<(service::Preview, Identity), AppError> {
+    let identity = Identity::of(
         owner,
+        &state.config.sender()?,
+        state.config.mail_postal.as_deref(),
+    );
+    let preview = service::preview(
+        &state.db,
+        owner.id,
         message,
         client,
-        (&sender, &state.config.public_url()),
+        (&identity.sender, &state.config.public_url()),
     )
-    .await
+    .await?;
+    Ok((preview, identity))
 }
 
 #[handler]
@@ -129,14 +136,16 @@ pub async fn show_message(
 ) -> Result<Page, AppError> {
     let message = service::find_owned(&state.db, user.id, id).await?;
     let mailings = service::mailings_using(&state.db, user.id, id).await?;
-    let preview = preview_of(state, user.id, &message, query.client).await?;
+    let (preview, identity) = preview_of(state, &user, &message, query.client).await?;
     Ok(Page::new(
         "messages/show.html",
         context! {
             message => Value::from(Serde(&message)),
             mailings => Value::from(Serde(&mailings)),
-            from => state.config.mail_from.clone(),
+            from => identity.from.to_string(),
+            reply_to => identity.reply_to.map(|m| m.to_string()),
             preview => Value::from(Serde(&preview)),
+            tests_per_window => super::test_send::TESTS_PER_WINDOW,
         },
     ))
 }
@@ -152,7 +161,7 @@ pub async fn show_message_html(
     Query(query): Query<PreviewQuery>,
 ) -> Result<Response, AppError> {
     let message = service::find_owned(&state.db, user.id, id).await?;
-    let preview = preview_of(state, user.id, &message, query.client).await?;
+    let (preview, _) = preview_of(state, &user, &message, query.client).await?;
     let html = preview.html.unwrap_or_else(|| {
         format!(
             "<!DOCTYPE html><p>{}</p>",
@@ -230,4 +239,33 @@ pub async fn delete_message(
         format!("Message “{}” deleted.", message.subject),
     );
     Ok(see_other("/messages"))
+}
+
+/// What the "Send a test to me" button posts: the client the preview shows.
+#[derive(Debug, Default, Deserialize)]
+pub struct TestForm {
+    #[serde(default)]
+    pub client: Option<i32>,
+}
+
+/// Sends the message, rendered for the previewed client, to the owner at once.
+#[handler]
+pub async fn send_test(
+    Data(state): Data<&AppState>,
+    session: &Session,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i32>,
+    Form(form): Form<TestForm>,
+) -> Result<Response, AppError> {
+    use super::test_send::{self, TestSendError};
+    let back = match form.client {
+        Some(client) => format!("/messages/{id}?client={client}"),
+        None => format!("/messages/{id}"),
+    };
+    match test_send::send(state, &user, id, form.client).await {
+        Ok(to) => flash(session, "success", format!("A test was sent to {to}.")),
+        Err(TestSendError::App(e)) => return Err(e),
+        Err(e) => flash(session, "error", e.to_string()),
+    }
+    Ok(see_other(&back))
 }

@@ -286,13 +286,7 @@ pub async fn preview(
         choices.insert(0, PreviewChoice::of(c));
     }
     let recipient = match &picked {
-        Some(c) => template::Recipient {
-            full_name: c.full_name.clone(),
-            email: c.email.clone(),
-            comment: c.comment.clone(),
-            // attributes: wired when client attributes land
-            attributes: Default::default(),
-        },
+        Some(c) => template::Recipient::of(c),
         None => template::Recipient {
             full_name: "Sample Recipient".into(),
             email: "recipient@example.com".into(),

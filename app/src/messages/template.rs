@@ -117,6 +117,18 @@ pub struct Recipient {
     pub attributes: BTreeMap<String, String>,
 }
 
+impl Recipient {
+    /// `client` as its templates see it, with its custom attributes.
+    pub fn of(client: &crate::entities::client::Model) -> Self {
+        Self {
+            full_name: client.full_name.clone(),
+            email: client.email.clone(),
+            comment: client.comment.clone(),
+            attributes: crate::clients::attributes(client),
+        }
+    }
+}
+
 /// Who sends (`sender`).
 #[derive(Debug, Clone, Default)]
 pub struct Sender {

@@ -32,6 +32,7 @@ mod sender;
 mod stop;
 mod suppressions;
 mod templates;
+mod test_send;
 mod transport;
 mod web;
 mod worker;
