@@ -239,7 +239,7 @@ pub fn test_email(
         to,
         &message_id,
         unsubscribe,
-        (&instance, &instance.to_string()),
+        (&instance, instance.as_ref()),
     )
 }
 
