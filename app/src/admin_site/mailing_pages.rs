@@ -83,9 +83,11 @@ fn mailing_json(m: &mailing::Model) -> Json {
 pub async fn recipients_page(
     Data(state): Data<&AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<i32>,
+    Path(id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
+    // Parsed here: a malformed id is the admin's 404 page, not poem's plain-text 400.
+    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
     let actor = actor(&user);
     let m = viewable(state, &actor, id).await?;
     let page = mailings::recipients(&state.db, id, query.page.unwrap_or(1), PER_PAGE).await?;
@@ -103,9 +105,11 @@ pub async fn recipients_page(
 pub async fn report_page(
     Data(state): Data<&AppState>,
     AuthUser(user): AuthUser,
-    Path(id): Path<i32>,
+    Path(id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
+    // Parsed here: a malformed id is the admin's 404 page, not poem's plain-text 400.
+    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
     let actor = actor(&user);
     let m = viewable(state, &actor, id).await?;
     let progress = reports::progress(&state.db, id).await?;
