@@ -46,6 +46,10 @@ pub struct Recipient {
     pub mailing_id: Option<i32>,
 }
 
+/// The token of the unsubscribe link in previews and test e-mails: its page says so and
+/// changes nothing.
+pub const PREVIEW_TOKEN: &str = "preview";
+
 /// Builds the unsubscribe links of outgoing mail (and, through `inbound`, its VERP return
 /// path and `mailto:` unsubscribe address: see `bounces`).
 #[derive(Clone)]

@@ -60,6 +60,10 @@ where
         email,
         reason,
     };
+    // The stand-in of previews and test e-mails (see `messages::test_send`).
+    if token == super::PREVIEW_TOKEN {
+        return page(state, StatusCode::OK, &view("preview", None, None));
+    }
     let Ok(who) = read_token(&state.secret_key, token) else {
         return page(state, StatusCode::NOT_FOUND, &view("invalid", None, None));
     };

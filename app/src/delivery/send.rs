@@ -232,7 +232,11 @@ pub fn test_email(
         uuid::Uuid::new_v4().simple(),
         instance.domain()
     );
-    let unsubscribe = format!("{}/unsubscribe/preview", site.trim_end_matches('/'));
+    let unsubscribe = format!(
+        "{}/unsubscribe/{}",
+        site.trim_end_matches('/'),
+        crate::consent::PREVIEW_TOKEN
+    );
     Letter::new(message, identity).render(
         dkim,
         client,

@@ -297,7 +297,11 @@ pub async fn preview(
     let context = template::Context {
         recipient,
         sender,
-        unsubscribe_url: format!("{}/unsubscribe/preview", site.trim_end_matches('/')),
+        unsubscribe_url: format!(
+            "{}/unsubscribe/{}",
+            site.trim_end_matches('/'),
+            crate::consent::PREVIEW_TOKEN
+        ),
         now: Utc::now(),
     };
     let (subject, text, html, error) =

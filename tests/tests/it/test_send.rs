@@ -146,6 +146,15 @@ async fn a_test_goes_to_the_owner_and_mailings_carry_their_identity(backend: Bac
         (0, 0),
         "no delivery, no attempt: not in reports"
     );
+    // Its unsubscribe link is a stand-in that says so.
+    let link = mail
+        .links()
+        .into_iter()
+        .find(|l| l.contains("/unsubscribe/"))
+        .expect("an unsubscribe link");
+    let stand_in = app.client.get(&link).send().await.unwrap();
+    assert_eq!(stand_in.status(), StatusCode::OK);
+    assert!(stand_in.text().await.unwrap().contains("This is a test"));
 
     // Somebody else's client or message is a 404, and sends nothing.
     let other = sign_in_new(&app, "other@example.com", Role::User).await;
