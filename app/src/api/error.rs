@@ -26,7 +26,7 @@ pub struct ErrorBody {
     pub fields: BTreeMap<String, Vec<String>>,
     /// For `validation` of a message: each mistake in its templates, with where it is.
     /// Absent otherwise.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub template_errors: Vec<TemplateErrorOut>,
 }
