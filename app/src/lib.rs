@@ -17,6 +17,7 @@ pub mod entities;
 pub mod error;
 pub mod health;
 pub mod home;
+pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod mailings;

@@ -62,7 +62,7 @@ pub fn router(state: AppState) -> impl Endpoint {
     // Inside out: the CSRF guard runs before any handler (its 403 is a rendered page), the
     // body is cut at its limit before the guard or a handler reads it (the 413 is a rendered
     // page too), a NUL in the address is refused before either, pages are rendered with the
-    // viewer, the viewer comes from the session, and poem issues the CSRF token.
+    // viewer in the viewer's language, the viewer comes from the session, and poem issues the CSRF token.
     let (routes, anonymous) = site().into_parts();
     let pages = routes
         .around(csrf::csrf_guard)
@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> impl Endpoint {
         })
         .around(middleware::refuse_nul)
         .around(page::render_pages)
+        .around(crate::web::language::choose_language)
         .around(session::load_viewer)
         .with(ServerSession::new(
             cookies,

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod avatar;
 pub mod forms;
+pub mod language;
 pub mod mails;
 pub mod password;
 pub mod routes;
@@ -39,6 +40,8 @@ pub fn routes(site: Site) -> Site {
             routes::new_password_confirm_form,
             routes::new_password_confirm,
         )
+        .page("/language/:code", language::switch)
+        .action("/account/language", language::save)
         .page("/account", routes::account)
         .action("/account/tokens", routes::create_api_token)
         .action("/account/tokens/:id/revoke", routes::revoke_api_token)

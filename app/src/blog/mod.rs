@@ -41,7 +41,13 @@ async fn forget_articles(state: &AppState, slugs: &[String]) {
     }
     let fields: Vec<String> = slugs
         .iter()
-        .flat_map(|s| [routes::article_field(s), routes::article_html_field(s)])
+        .flat_map(|s| {
+            std::iter::once(routes::article_field(s)).chain(
+                crate::i18n::Lang::ALL
+                    .into_iter()
+                    .map(|lang| routes::article_html_field(s, lang)),
+            )
+        })
         .collect();
     if let Err(e) = state.cache.section_remove(SECTION, &fields).await {
         tracing::warn!(error = %format!("{e:#}"), "could not refresh cached post pages");

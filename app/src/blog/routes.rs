@@ -11,8 +11,9 @@ use super::service::{self, Article, ListPage};
 use super::{SECTION, views};
 use crate::cache::{Computed, Lookup};
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::Page;
+use crate::web::{Page, language};
 use crate::web::public::{
     CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, shared_body,
     with_marks,
@@ -29,16 +30,29 @@ fn list_field(page: u64) -> String {
 
 /// Anonymous pages are kept under `…:page` (the `…:html` of older versions held a CSRF
 /// slot: a new name keeps a shared Redis from serving those after an upgrade).
-fn list_html_field(page: u64) -> String {
-    format!("list:{page}:page")
+fn list_html_field(page: u64, lang: Lang) -> String {
+    format!("list:{page}:page:{}", lang.code())
 }
 
 pub(super) fn article_field(slug: &str) -> String {
     format!("post:{slug}")
 }
 
-pub(super) fn article_html_field(slug: &str) -> String {
-    format!("post:{slug}:page")
+/// The cached page of a post in `lang`.
+pub(super) fn article_html_field(slug: &str, lang: Lang) -> String {
+    format!("post:{slug}:page:{}", lang.code())
+}
+
+/// "12 views" in `lang`, the number in `#view-count`.
+fn views_html(state: &AppState, lang: Lang, views: i64) -> minijinja::Value {
+    let mut args = fluent_bundle::FluentArgs::new();
+    args.set("count", views);
+    let word = state.templates.catalog().text(lang, "blog-views", Some(&args));
+    minijinja::Value::from_safe_string(format!(
+        "<span id=\"view-count\">{}</span> {}",
+        lang.number(views as f64),
+        minijinja::HtmlEscape(&word)
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +68,9 @@ pub async fn list_posts(
 ) -> Result<Response, AppError> {
     let page = query.page.unwrap_or(1);
     if sees_anonymous_page(req) {
-        return anonymous_list(state, page).await?.ok_or(AppError::NotFound);
+        return anonymous_list(state, language::of(req), page)
+            .await?
+            .ok_or(AppError::NotFound);
     }
     let (list, lookup) = list_data(state, page).await?;
     let list = list.ok_or(AppError::NotFound)?;
@@ -65,14 +81,18 @@ pub async fn list_posts(
 }
 
 /// Page `page` of the list as every anonymous visitor sees it; `None` past the last page.
-pub async fn anonymous_list(state: &AppState, page: u64) -> anyhow::Result<Option<Response>> {
+pub async fn anonymous_list(
+    state: &AppState,
+    lang: Lang,
+    page: u64,
+) -> anyhow::Result<Option<Response>> {
     let (html, lookup) = state
         .cache
-        .get_or_compute(SECTION, &list_html_field(page), || async {
+        .get_or_compute(SECTION, &list_html_field(page, lang), || async {
             let Some(list) = list_data(state, page).await?.0 else {
                 return Ok(None);
             };
-            let html = render_anonymous(state, LIST_TEMPLATE, "/blog", list_context(&list))?;
+            let html = render_anonymous(state, lang, LIST_TEMPLATE, "/blog", list_context(&list))?;
             Ok(Some(Computed {
                 value: html,
                 ttl: state.config.pages.ttl(),
@@ -91,7 +111,7 @@ pub fn anonymous_list_page<'a>(
 ) -> BoxFuture<'a, anyhow::Result<Option<Response>>> {
     Box::pin(async move {
         match list_page(req) {
-            Some(page) => anonymous_list(state, page).await,
+            Some(page) => anonymous_list(state, language::anonymous(req), page).await,
             None => Ok(None),
         }
     })
@@ -143,15 +163,16 @@ pub async fn show_post(
         return Err(AppError::NotFound);
     }
     if sees_anonymous_page(req) {
-        return anonymous_post(state, &slug)
+        return anonymous_post(state, language::of(req), &slug)
             .await?
             .ok_or(AppError::NotFound);
     }
     let (article, lookup) = article_data(state, &slug).await?;
     let article = article.ok_or(AppError::NotFound)?;
     let views = article.view_count + views::count(state, article.id).await;
+    let views = views_html(state, language::of(req), views);
     Ok(
-        Page::new(POST_TEMPLATE, article_context(&article, views.into()))
+        Page::new(POST_TEMPLATE, article_context(&article, views))
             .with_header(CACHE_HEADER, lookup.as_str())
             .into_response(),
     )
@@ -160,12 +181,12 @@ pub async fn show_post(
 /// `anonymous_post` for the public fast path (`Site::public_page` of `/blog/:slug`).
 pub fn anonymous_post_page<'a>(
     state: &'a AppState,
-    _req: &'a Request,
+    req: &'a Request,
     params: &'a [&'a str],
 ) -> BoxFuture<'a, anyhow::Result<Option<Response>>> {
     Box::pin(async move {
         match params {
-            [slug] => anonymous_post(state, slug).await,
+            [slug] => anonymous_post(state, language::anonymous(req), slug).await,
             _ => Ok(None),
         }
     })
@@ -173,10 +194,14 @@ pub fn anonymous_post_page<'a>(
 
 /// The post at `slug` as every anonymous visitor sees it, this view counted; `None` when
 /// there is no such published post.
-pub async fn anonymous_post(state: &AppState, slug: &str) -> anyhow::Result<Option<Response>> {
+pub async fn anonymous_post(
+    state: &AppState,
+    lang: Lang,
+    slug: &str,
+) -> anyhow::Result<Option<Response>> {
     let (cached, lookup) = state
         .cache
-        .get_or_compute(SECTION, &article_html_field(slug), || async {
+        .get_or_compute(SECTION, &article_html_field(slug, lang), || async {
             let Some(article) = article_data(state, slug).await?.0 else {
                 return Ok(None);
             };
@@ -184,7 +209,7 @@ pub async fn anonymous_post(state: &AppState, slug: &str) -> anyhow::Result<Opti
                 &article,
                 minijinja::Value::from_safe_string(VIEWS_SLOT.to_owned()),
             );
-            let html = render_anonymous(state, POST_TEMPLATE, &format!("/blog/{slug}"), ctx)?;
+            let html = render_anonymous(state, lang, POST_TEMPLATE, &format!("/blog/{slug}"), ctx)?;
             let slot = html
                 .find(VIEWS_SLOT)
                 .ok_or_else(|| anyhow::anyhow!("{POST_TEMPLATE} has no place for the views"))?;
@@ -205,7 +230,7 @@ pub async fn anonymous_post(state: &AppState, slug: &str) -> anyhow::Result<Opti
     };
     let (id, counted, slot, html) =
         split_cached_article(&cached).ok_or_else(|| anyhow::anyhow!("bad cached post page"))?;
-    let views = (counted + views::count(state, id).await).to_string();
+    let views = views_html(state, lang, counted + views::count(state, id).await).to_string();
     let (head, tail) = html.split_at(slot);
     let mut page = String::with_capacity(html.len() + views.len());
     page.push_str(head);

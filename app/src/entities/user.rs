@@ -92,6 +92,10 @@ pub struct Model {
     /// The postal line at the foot of each mailing (bulk-mail laws ask for one); may be empty.
     #[sea_orm(column_type = "String(StringLen::N(300))")]
     pub postal_address: String,
+    /// The language chosen for the site and account e-mails (`crate::i18n::Lang` codes);
+    /// none: as the browser asks.
+    #[sea_orm(column_type = "String(StringLen::N(8))")]
+    pub language: Option<String>,
     #[sea_orm(has_many)]
     pub clients: HasMany<super::client::Entity>,
     #[sea_orm(has_many)]

@@ -14,8 +14,9 @@ use super::service::{HomeData, home_data, next_change};
 use crate::blog::service::Summary;
 use crate::cache::{Computed, Lookup};
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::Page;
+use crate::web::{Page, language};
 use crate::web::public::{
     CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, with_marks,
 };
@@ -30,7 +31,7 @@ const POSTS_SLOT: &str = "<!--random-posts-->";
 #[handler]
 pub async fn home(req: &Request, Data(state): Data<&AppState>) -> Result<Response, AppError> {
     if sees_anonymous_page(req) {
-        return Ok(anonymous_home(state).await?);
+        return Ok(anonymous_home(state, language::of(req)).await?);
     }
     let (data, lookup) = data(state).await?;
     let shown: Vec<Summary> = data
@@ -45,20 +46,25 @@ pub async fn home(req: &Request, Data(state): Data<&AppState>) -> Result<Respons
     )
 }
 
-/// The home page as every anonymous visitor sees it, three of its cards picked at random.
-pub async fn anonymous_home(state: &AppState) -> anyhow::Result<Response> {
+/// The home page as every anonymous visitor in `lang` sees it, three of its cards picked at
+/// random.
+pub async fn anonymous_home(state: &AppState, lang: Lang) -> anyhow::Result<Response> {
+    let field = format!("page:{}", lang.code());
     let (cached, lookup) = state
         .cache
-        .get_or_compute(SECTION, "page", || async {
+        .get_or_compute(SECTION, &field, || async {
             let (data, _) = data(state).await?;
             let slot = Value::from_safe_string(POSTS_SLOT.to_owned());
-            let html = render_anonymous(state, TEMPLATE, "/", context(&data, &[], slot))?;
+            let html = render_anonymous(state, lang, TEMPLATE, "/", context(&data, &[], slot))?;
             let mut cards = Vec::with_capacity(data.posts.len());
             for post in &data.posts {
                 let card = state.templates.render(
                     CARD_TEMPLATE,
                     None,
-                    minijinja::context! { post => Value::from(minijinja::value::Serde(post)) },
+                    minijinja::context! {
+                        post => Value::from(minijinja::value::Serde(post)),
+                        lang => lang.code(),
+                    },
                 );
                 cards.push(card.map_err(|e| anyhow::anyhow!("{CARD_TEMPLATE}: {e:#}"))?);
             }
@@ -76,10 +82,14 @@ pub async fn anonymous_home(state: &AppState) -> anyhow::Result<Response> {
 /// `anonymous_home` for the public fast path (`Site::public_page`).
 pub fn anonymous_page<'a>(
     state: &'a AppState,
-    _req: &'a Request,
+    req: &'a Request,
     _params: &'a [&'a str],
 ) -> BoxFuture<'a, anyhow::Result<Option<Response>>> {
-    Box::pin(async move { anonymous_home(state).await.map(Some) })
+    Box::pin(async move {
+        anonymous_home(state, language::anonymous(req))
+            .await
+            .map(Some)
+    })
 }
 
 /// The page (its cards' slot cut out) followed by every card, marked where the slot was,

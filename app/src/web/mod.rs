@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod error;
 pub mod flash;
 pub mod forms;
+pub mod language;
 pub mod middleware;
 pub mod page;
 pub mod public;
@@ -128,17 +129,20 @@ fn labelled<E: Endpoint + 'static>(path: &str, ep: E) -> impl Endpoint + 'static
 /// Does the request carry a cookie named `name`? (The `Cookie` header itself: middleware
 /// such as poem's `Csrf` adds cookies of its own to the request's jar.)
 pub fn has_cookie(req: &poem::Request, name: &str) -> bool {
+    cookie(req, name).is_some()
+}
+
+/// The value of the request's cookie `name`, as its `Cookie` header sends it.
+pub fn cookie<'r>(req: &'r poem::Request, name: &str) -> Option<&'r str> {
     req.headers()
         .get_all(poem::http::header::COOKIE)
         .iter()
-        .any(|value| {
-            value.to_str().is_ok_and(|cookies| {
-                cookies.split(';').any(|c| {
-                    c.trim_start()
-                        .split_once('=')
-                        .is_some_and(|(n, _)| n == name)
-                })
-            })
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .find_map(|c| {
+            c.trim_start()
+                .split_once('=')
+                .and_then(|(n, v)| (n == name).then_some(v.trim()))
         })
 }
 

@@ -191,7 +191,7 @@ fn fill(
 }
 
 /// The request headers the responder reads to choose what to send.
-pub const VARY_ON: [&str; 2] = ["HX-Request", "HX-Target"];
+pub const VARY_ON: [&str; 3] = ["HX-Request", "HX-Target", "Accept-Language"];
 
 /// Adds [`VARY_ON`] to the response's `Vary`, kept as one header with what it already
 /// named (e.g. `Accept-Encoding`), each name once.
@@ -266,14 +266,14 @@ mod tests {
 
     #[test]
     fn vary_names_each_header_once_in_one_value() {
-        assert_eq!(vary(&[]), ["HX-Request, HX-Target"]);
+        assert_eq!(vary(&[]), ["HX-Request, HX-Target, Accept-Language"]);
         assert_eq!(
             vary(&["Accept-Encoding"]),
-            ["Accept-Encoding, HX-Request, HX-Target"]
+            ["Accept-Encoding, HX-Request, HX-Target, Accept-Language"]
         );
         assert_eq!(
             vary(&["hx-request", "Accept-Encoding, HX-Target"]),
-            ["hx-request, Accept-Encoding, HX-Target"]
+            ["hx-request, Accept-Encoding, HX-Target, Accept-Language"]
         );
         assert_eq!(vary(&["*"]), ["*"]);
     }

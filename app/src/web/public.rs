@@ -21,6 +21,7 @@ use super::flash::has_flashes;
 use super::page::PageContext;
 use crate::cache::Lookup;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::page::{render_error, wants_fragment};
 
@@ -36,14 +37,18 @@ pub fn sees_anonymous_page(req: &Request) -> bool {
     !signed_in && !flash && !wants_fragment(req)
 }
 
-/// `template` as an anonymous visitor at `path` sees it.
+/// `template` as an anonymous visitor at `path` sees it in `lang`.
 pub fn render_anonymous(
     state: &AppState,
+    lang: Lang,
     template: &str,
     path: &str,
     ctx: Value,
 ) -> anyhow::Result<String> {
-    let base = minijinja::context! { request => minijinja::context! { path => path } };
+    let base = minijinja::context! {
+        request => minijinja::context! { path => path },
+        lang => lang.code(),
+    };
     state
         .templates
         .render(template, None, minijinja::context! { ..base, ..ctx })
@@ -61,10 +66,11 @@ pub fn anonymous_response(body: Body, lookup: Lookup) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     // What a page of the site would say (`page::add_vary`): the same URL answers htmx
-    // requests with a fragment, rendered per request.
+    // requests with a fragment, rendered per request, in the language the browser asks
+    // for or the switcher's cookie names.
     headers.insert(
         header::VARY,
-        HeaderValue::from_static("HX-Request, HX-Target"),
+        HeaderValue::from_static("HX-Request, HX-Target, Accept-Language, Cookie"),
     );
     headers.insert(X_CACHE, HeaderValue::from_static(lookup.as_str()));
     response

@@ -13,7 +13,7 @@ async fn home_renders_layout_with_htmx(backend: Backend) {
     };
     let response = app.get("/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["vary"], "HX-Request, HX-Target");
+    assert_eq!(response.headers()["vary"], "HX-Request, HX-Target, Accept-Language");
     assert!(
         response.headers()["content-type"]
             .to_str()
@@ -87,7 +87,7 @@ async fn htmx_requests_get_the_content_block_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fragment.headers()["vary"], "HX-Request, HX-Target");
+    assert_eq!(fragment.headers()["vary"], "HX-Request, HX-Target, Accept-Language");
     let body = fragment.text().await.unwrap();
     let doc = parse_fragment(&body);
     assert!(doc.exists("h1"), "the content block is there");
