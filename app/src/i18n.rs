@@ -489,6 +489,18 @@ mod tests {
                 }
             }
         }
+        // Ids a template builds (`t("mailing-status-" ~ status)`) are listed in a comment.
+        for (name, source) in all_templates() {
+            for (at, _) in source.match_indices("{# t-ids:") {
+                let list = &source[at + "{# t-ids:".len()..];
+                let list = &list[..list.find("#}").unwrap_or(list.len())];
+                for id in list.split_whitespace() {
+                    if !english.contains(id) {
+                        unknown.push(format!("{name}: {id}"));
+                    }
+                }
+            }
+        }
         assert!(unknown.is_empty(), "no such texts: {unknown:#?}");
     }
 
@@ -523,6 +535,39 @@ mod tests {
         assert_eq!(Lang::Ru.number(2.5), "2,5");
         assert_eq!(Lang::En.number(-98765.0), "-98,765");
         assert_eq!(Lang::En.number(7.0), "7");
+    }
+
+    #[test]
+    fn russian_plurals_follow_cldr() {
+        let catalog = Catalog::load(&templates_dir().join("locales")).unwrap();
+        let views = |lang, count: i64| {
+            let mut args = FluentArgs::new();
+            args.set("count", count);
+            catalog.text(lang, "blog-views", Some(&args))
+        };
+        for (count, word) in [
+            (1, "просмотр"),
+            (2, "просмотра"),
+            (4, "просмотра"),
+            (5, "просмотров"),
+            (11, "просмотров"),
+            (12, "просмотров"),
+            (21, "просмотр"),
+            (22, "просмотра"),
+            (111, "просмотров"),
+        ] {
+            assert_eq!(views(Lang::Ru, count), word, "{count}");
+        }
+        assert_eq!(views(Lang::En, 1), "view");
+        assert_eq!(views(Lang::En, 0), "views");
+        assert_eq!(views(Lang::En, 21), "views");
+        let mut args = FluentArgs::new();
+        args.set("page", 1);
+        args.set("pages", 12345);
+        assert_eq!(
+            catalog.text(Lang::Ru, "pager-page-of", Some(&args)),
+            "Страница 1 из 12\u{a0}345"
+        );
     }
 
     #[test]

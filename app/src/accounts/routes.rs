@@ -78,6 +78,7 @@ pub fn register_form() -> Page {
 
 #[handler]
 pub async fn register(
+    req: &Request,
     Data(state): Data<&AppState>,
     session: &Session,
     multipart: Multipart,
@@ -118,6 +119,8 @@ pub async fn register(
         phone: input.phone,
         role: Role::User,
         is_verified: false,
+        // The account keeps the language it was made in (its e-mails too).
+        language: Some(crate::web::language::of(req)),
     };
     // A taken address gets the same answer: its owner is told by mail instead.
     if let Registration::Created(user) = service::register(state, new_account).await? {

@@ -11,6 +11,7 @@ use sea_orm::{
 use super::throttle::{self, Gate};
 use super::tokens::{self, Purpose, TokenError};
 use super::{mails, password};
+use crate::i18n::Lang;
 use crate::entities::user::{self, Role};
 use crate::state::AppState;
 use crate::validation::FieldErrors;
@@ -43,6 +44,8 @@ pub struct NewAccount {
     pub phone: Option<String>,
     pub role: Role,
     pub is_verified: bool,
+    /// The language of the site and the account's e-mails; none: as the browser asks.
+    pub language: Option<Lang>,
 }
 
 /// Inserts the user; the e-mail must be normalised and the password already checked.
@@ -81,6 +84,7 @@ async fn insert_user(
         sender_name: Set(String::new()),
         reply_to: Set(None),
         postal_address: Set(String::new()),
+        language: Set(account.language.map(|l| l.code().to_owned())),
         ..Default::default()
     }
     .insert(db)
@@ -404,6 +408,7 @@ pub async fn create_staff(
                     phone: None,
                     role,
                     is_verified: true,
+                    language: None,
                 },
             )
             .await

@@ -17,6 +17,7 @@ mod dkim;
 mod entities;
 mod fuzz_pages;
 mod home;
+mod i18n;
 mod limits;
 mod mailings;
 mod messages;
