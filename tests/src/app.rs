@@ -344,3 +344,46 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// `mailer serve` on the test app's database and settings, on a port of its own.
+pub struct ServeProcess {
+    pub child: Child,
+    pub base: String,
+    log: std::path::PathBuf,
+}
+
+impl ServeProcess {
+    pub async fn start(app: &TestApp, log_name: &str) -> ServeProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut env = app.env();
+        env.retain(|(k, _)| k != "MAILER_BIND");
+        env.push(("MAILER_BIND".into(), format!("127.0.0.1:{port}")));
+        let log = app.dir.path().join(log_name);
+        let child = Child::spawn("mailer", &["serve"], &env, &log);
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let url = format!("{base}/healthz");
+        eventually(std::time::Duration::from_secs(30), "mailer serve to answer", || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(url).send().await.ok().map(|_| ()) }
+        })
+        .await;
+        ServeProcess { child, base, log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn check_alive(&mut self, after: &str) {
+        let exited = self.child.0.try_wait().expect("try_wait");
+        assert!(
+            exited.is_none(),
+            "mailer serve exited ({exited:?}) after {after}\n{}",
+            self.log()
+        );
+    }
+}

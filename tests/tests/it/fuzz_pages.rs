@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mailer::entities::user::Role;
 use mailer::web::RouteKind;
-use mailer_tests::app::{Child, eventually};
+use mailer_tests::app::{ServeProcess, eventually};
 use mailer_tests::html::parse;
 use mailer_tests::users::{new_client, sign_in_at, verified_user};
 use mailer_tests::{Backend, TestApp, spawn_app};
@@ -156,7 +156,7 @@ async fn hostile_posts_never_answer_5xx(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let mut serve = ServeProcess::start(&app).await;
+    let mut serve = ServeProcess::start(&app, "serve.log").await;
     let base = serve.base.clone();
 
     let user = verified_user(&app, "fuzz@example.com", Role::User).await;
@@ -313,49 +313,6 @@ async fn hostile_posts_never_answer_5xx(backend: Backend) {
     );
     assert!(sent > 200, "only {sent} posts were sent");
     serve.check_alive("every post");
-}
-
-/// `mailer serve` on the test app's database and settings, on a port of its own.
-struct ServeProcess {
-    child: Child,
-    base: String,
-    log: std::path::PathBuf,
-}
-
-impl ServeProcess {
-    async fn start(app: &TestApp) -> ServeProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let mut env = app.env();
-        env.retain(|(k, _)| k != "MAILER_BIND");
-        env.push(("MAILER_BIND".into(), format!("127.0.0.1:{port}")));
-        let log = app.dir.path().join("serve.log");
-        let child = Child::spawn("mailer", &["serve"], &env, &log);
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let url = format!("{base}/healthz");
-        eventually(Duration::from_secs(30), "mailer serve to answer", || {
-            let (http, url) = (http.clone(), url.clone());
-            async move { http.get(url).send().await.ok().map(|_| ()) }
-        })
-        .await;
-        ServeProcess { child, base, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn check_alive(&mut self, after: &str) {
-        let exited = self.child.0.try_wait().expect("try_wait");
-        assert!(
-            exited.is_none(),
-            "mailer serve exited ({exited:?}) after {after}\n{}",
-            self.log()
-        );
-    }
 }
 
 #[tokio::test]

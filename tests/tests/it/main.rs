@@ -19,6 +19,7 @@ mod fuzz_pages;
 mod home;
 mod i18n;
 mod limits;
+mod machines;
 mod mailings;
 mod messages;
 mod metrics;

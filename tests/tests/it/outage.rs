@@ -116,7 +116,7 @@ pub(crate) async fn each_sent_once(app: &TestApp, rows: &[delivery::Model]) {
 /// Every client got the e-mail, and at most `window` of them twice: the sends in flight
 /// when a worker died (the server's 250 came, the row was not marked yet: the documented
 /// duplicate window). Returns how many got it twice.
-async fn sent_once_but(app: &TestApp, rows: &[delivery::Model], window: usize) -> usize {
+pub(crate) async fn sent_once_but(app: &TestApp, rows: &[delivery::Model], window: usize) -> usize {
     let log = attempt::Entity::find().all(&app.state.db).await.unwrap();
     let mut successes: HashMap<Option<i64>, usize> = HashMap::new();
     for a in log.iter().filter(|a| a.status == AttemptStatus::Success) {
