@@ -136,6 +136,45 @@ pub fn server_key(english: &str) -> String {
     key
 }
 
+/// Marks a [`phrase`]: the text that follows is an id and values, not words.
+const PHRASE: char = '\u{1}';
+/// Separates a phrase's id and its values.
+const PHRASE_PART: char = '\u{1f}';
+
+/// A message with values for a page that shows it later (a flash message, kept in the
+/// session until the next page): the id of a text and its values, written out in the
+/// reader's language by `{{ text|tr }}` when shown (English on pages where `|tr` is not
+/// used: the id). `i18n::phrase("flash-mailing-created", &[("name", name)])`.
+pub fn phrase(id: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let mut out = String::with_capacity(64);
+    out.push(PHRASE);
+    out.push_str(id);
+    for (name, value) in args {
+        out.push(PHRASE_PART);
+        out.push_str(name);
+        out.push('=');
+        // The marks cannot be in a value (they would cut it): control characters go.
+        out.extend(value.to_string().chars().filter(|c| !c.is_control()));
+    }
+    out
+}
+
+/// The id and values of a [`phrase`]; `None` for plain text.
+fn read_phrase(text: &str) -> Option<(&str, FluentArgs<'_>)> {
+    let rest = text.strip_prefix(PHRASE)?;
+    let mut parts = rest.split(PHRASE_PART);
+    let id = parts.next()?;
+    let mut args = FluentArgs::new();
+    for part in parts {
+        let (name, value) = part.split_once('=')?;
+        match value.parse::<i64>() {
+            Ok(n) => args.set(name, n),
+            Err(_) => args.set(name, value),
+        }
+    }
+    Some((id, args))
+}
+
 /// Every language's texts.
 pub struct Catalog {
     bundles: Vec<(Lang, FluentBundle<FluentResource>)>,
@@ -217,8 +256,12 @@ impl Catalog {
         })
     }
 
-    /// A text written in Rust, in `lang` when it has been translated (see [`server_key`]).
+    /// A text written in Rust, in `lang` when it has been translated (see [`server_key`]),
+    /// or a [`phrase`] written out in `lang`.
     pub fn server_text(&self, lang: Lang, english: &str) -> String {
+        if let Some((id, args)) = read_phrase(english) {
+            return self.text(lang, id, Some(&args));
+        }
         if lang == Lang::En {
             return english.to_owned();
         }
@@ -501,7 +544,34 @@ mod tests {
                 }
             }
         }
+        // Phrases of the Rust code (`i18n::phrase("id", …)`).
+        let mut folders = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).unwrap_or_default();
+                for (at, _) in source.match_indices("phrase(\"") {
+                    let id: String = source[at + 8..].chars().take_while(|c| *c != '"').collect();
+                    if !english.contains(&id) && id != "id" {
+                        unknown.push(format!("{}: {id}", path.display()));
+                    }
+                }
+            }
+        }
         assert!(unknown.is_empty(), "no such texts: {unknown:#?}");
+    }
+
+    #[test]
+    fn a_phrase_is_written_out_in_the_readers_language() {
+        let catalog = Catalog::load(&templates_dir().join("locales")).unwrap();
+        let text = phrase("pager-page-of", &[("page", &2), ("pages", &"7\u{1}")]);
+        assert_eq!(catalog.server_text(Lang::En, &text), "Page 2 of 7");
+        assert_eq!(catalog.server_text(Lang::Ru, &text), "Страница 2 из 7");
+        assert_eq!(catalog.server_text(Lang::Ru, "plain"), "plain");
     }
 
     #[test]

@@ -10,12 +10,14 @@
 
 use poem::http::StatusCode;
 use poem::web::{Data, Html, Path};
-use poem::{IntoResponse, Response, Route, get, handler, post};
+use poem::{IntoResponse, Request, Response, Route, get, handler, post};
 use serde::Serialize;
 
 use super::service::{self, Standing};
 use super::{Recipient, read_token};
+use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::language;
 
 /// The routes, nested under `/unsubscribe` by the server.
 pub fn routes() -> Route {
@@ -32,6 +34,8 @@ struct View<'a> {
     email: Option<String>,
     /// Suppressed for another reason (a bounce, a complaint): nothing to undo.
     reason: Option<&'static str>,
+    /// The page's language: the recipient's browser's (they have no account here).
+    lang: &'static str,
 }
 
 fn page(state: &AppState, status: StatusCode, view: &View<'_>) -> Response {
@@ -49,7 +53,13 @@ fn page(state: &AppState, status: StatusCode, view: &View<'_>) -> Response {
 }
 
 /// Runs `act` for the token's recipient and shows where they stand after it as `step`.
-async fn respond<F, Fut>(state: &AppState, token: &str, step: &str, act: F) -> Response
+async fn respond<F, Fut>(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    step: &str,
+    act: F,
+) -> Response
 where
     F: FnOnce(Recipient) -> Fut,
     Fut: Future<Output = Result<Option<Standing>, sea_orm::DbErr>>,
@@ -59,6 +69,7 @@ where
         token,
         email,
         reason,
+        lang: lang.code(),
     };
     // The stand-in of previews and test e-mails (see `messages::test_send`).
     if token == super::PREVIEW_TOKEN {
@@ -97,24 +108,28 @@ where
 }
 
 #[handler]
-async fn ask(Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
-    respond(state, &token, "ask", |who| {
+async fn ask(req: &Request, Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
+    respond(state, language::anonymous(req), &token, "ask", |who| {
         service::standing(&state.db, who)
     })
     .await
 }
 
 #[handler]
-async fn unsubscribe(Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
-    respond(state, &token, "unsubscribed", |who| {
+async fn unsubscribe(
+    req: &Request,
+    Data(state): Data<&AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    respond(state, language::anonymous(req), &token, "unsubscribed", |who| {
         service::unsubscribe(&state.db, who)
     })
     .await
 }
 
 #[handler]
-async fn undo(Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
-    respond(state, &token, "resubscribed", |who| {
+async fn undo(req: &Request, Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
+    respond(state, language::anonymous(req), &token, "resubscribed", |who| {
         service::resubscribe(&state.db, who)
     })
     .await
