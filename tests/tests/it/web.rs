@@ -13,7 +13,10 @@ async fn home_renders_layout_with_htmx(backend: Backend) {
     };
     let response = app.get("/").await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["vary"], "HX-Request, HX-Target, Accept-Language");
+    assert_eq!(
+        response.headers()["vary"],
+        "HX-Request, HX-Target, Accept-Language, Cookie"
+    );
     assert!(
         response.headers()["content-type"]
             .to_str()
@@ -121,20 +124,25 @@ fn vary(response: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-/// The responder chooses what to send by `HX-Request` and `HX-Target`, so every page it
-/// answers says it varies on both: a shared cache must not hand a fragment to a page load,
-/// nor one fragment to a request aimed at another element.
+/// The responder chooses what to send by `HX-Request` and `HX-Target`, and the language by
+/// `Accept-Language` (the anonymous pages also by the switcher's cookie), so every page it
+/// answers says it varies on them: a shared cache must not hand a fragment to a page load,
+/// one fragment to a request aimed at another element, or one language to another.
 #[tokio::test]
 async fn pages_vary_on_the_htmx_headers_they_read() {
     let Some(app) = spawn_app(Backend::Sqlite).await else {
         return;
     };
-    let both = ["HX-Request".to_owned(), "HX-Target".to_owned()];
+    let both = ["HX-Request", "HX-Target", "Accept-Language"].map(str::to_owned);
     // The cached public fast path, computed and then from the cache.
     for expected_cache in ["miss", "hit"] {
         let page = app.get("/").await;
         assert_eq!(page.headers()["x-cache"], expected_cache);
-        assert_eq!(vary(&page), both, "anonymous home ({expected_cache})");
+        assert_eq!(
+            vary(&page),
+            ["HX-Request", "HX-Target", "Accept-Language", "Cookie"],
+            "anonymous home ({expected_cache})"
+        );
     }
     let visitor = sign_in_new(&app, "vary@example.com", Role::User).await;
     let full = visitor.get("/clients").await;

@@ -1,0 +1,68 @@
+# Страницы сообщений: список, форма, предпросмотр, удаление.
+messages-title = Сообщения
+messages-count = { $count ->
+    [one] { $count } сообщение готово
+    [few] { $count } сообщения готовы
+   *[many] { $count } сообщений готово
+} для ваших рассылок.
+messages-search-placeholder = Поиск по теме или тексту
+messages-search-label = Поиск сообщений
+messages-write = Написать сообщение
+messages-col-subject = Тема
+messages-col-mailings = Рассылки
+messages-col-text = Текст
+messages-col-created = Создано
+messages-col-updated = Изменено
+messages-col-actions = Действия
+messages-preview = Предпросмотр
+messages-edit = Изменить
+messages-delete = Удалить
+messages-cancel = Отмена
+messages-none-match = Нет сообщений по запросу «{ $query }».
+messages-show-all = Показать все
+messages-empty = У вас пока нет сообщений.
+messages-empty-hint = Сообщение — это тема и текст, которые отправляет рассылка. Напишите сообщение, а затем используйте его в рассылке.
+
+# Форма.
+messages-write-title = Новое сообщение
+messages-edit-title = Изменение сообщения
+messages-field-subject = Тема
+messages-field-body = Текст
+messages-field-body-help = Markdown (**жирный**, [ссылки](https://…), списки); переносы строк сохраняются. Подставляйте данные: {"{{"} client.full_name {"}}"}, {"{{"} client.email {"}}"}, {"{{"} client.comment {"}}"}, {"{{"} sender.name {"}}"}, {"{{"} today {"}}"}; значение на случай пустого поля: {"{{"} client.full_name | default("друг") {"}}"}.
+messages-save = Сохранить
+messages-save-new = Сохранить сообщение
+
+# Предпросмотр.
+messages-preview-lead = Сообщение в том виде, в каком его увидит получатель.
+messages-all = Все сообщения
+messages-preview-label = Предпросмотр письма
+messages-preview-for = Показать для
+messages-preview-show = Показать
+messages-preview-sample = Клиентов пока нет: в предпросмотре используется пример получателя.
+messages-header-from = От
+messages-header-reply-to = Ответ на адрес
+messages-header-to = Кому
+messages-header-subject = Тема
+# Перед текстом ошибки.
+messages-preview-error = Это сообщение не удаётся подготовить для этого клиента:
+messages-test-send = Отправить тест себе
+messages-test-note = Сразу уходит на { $email } в том виде, в каком его получит этот клиент, с пометкой «[Test]»; в отчётах не учитывается (не больше { $count } за 10 минут).
+messages-preview-html-part = HTML-часть письма
+messages-preview-text-part = Обычный текст
+messages-preview-template = Шаблон
+# Перед датой и временем.
+messages-created = Создано
+messages-updated = изменено
+messages-mailings-title = Рассылки, которые его отправляют
+messages-mailings-none = Это сообщение пока не используется ни в одной рассылке.
+
+# Удаление.
+messages-delete-title = Удаление сообщения
+messages-delete-question = Удалить «{ $subject }»?
+messages-delete-blocked = { $count ->
+    [1] Это сообщение используется в рассылке { $mailings }. Сначала удалите её или назначьте ей другое сообщение.
+   *[other] Это сообщение используется в рассылках { $mailings }. Сначала удалите их или назначьте им другое сообщение.
+}
+messages-back-to-message = Назад к сообщению
+messages-delete-explanation = Сообщение будет удалено навсегда. Ни одна рассылка его не использует; история доставки останется в ваших отчётах.
+messages-delete-confirm = Да, удалить
