@@ -109,3 +109,6 @@ account-sender-reply-to-now-from = Now: the From address.
 account-sender-reply-to-help = A new address is used once its owner opens the link we mail to it.
 account-sender-postal = Postal address
 account-sender-postal-help = One line at the foot of every mailing, as anti-spam laws ask of bulk senders.
+account-language = Language of the site and your e-mails
+account-language-browser = As my browser asks
+account-language-save = Save language

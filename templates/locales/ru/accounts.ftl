@@ -109,3 +109,6 @@ account-sender-reply-to-now-from = Сейчас: адрес отправител
 account-sender-reply-to-help = Новый адрес начнёт использоваться, когда его владелец откроет ссылку, которую мы на него отправим.
 account-sender-postal = Почтовый адрес
 account-sender-postal-help = Одна строка внизу каждой рассылки — этого требуют от массовых рассылок законы против спама.
+account-language = Язык сайта и ваших писем
+account-language-browser = Как просит браузер
+account-language-save = Сохранить язык

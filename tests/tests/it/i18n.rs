@@ -222,6 +222,18 @@ async fn the_accounts_language_wins_over_the_browser_and_its_mail_follows() {
         doc.attrs("form.lang-switch button", "value"),
         ["en", "ru"]
     );
+    // The account page shows the setting as a form of its own.
+    let body = visitor.get("/account").await.text().await.unwrap();
+    let doc = parse(&body);
+    assert_eq!(
+        doc.attr("#account-language select option[selected]", "value")
+            .as_deref(),
+        Some("ru")
+    );
+    assert_eq!(
+        doc.attrs("#account-language option", "value"),
+        ["", "en", "ru"]
+    );
     let response = visitor
         .post_form("/account/language", &[("language", "")])
         .await;
