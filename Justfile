@@ -72,9 +72,10 @@ fmt:
 bench-delivery n="20000" dkim="":
     tests/bench/delivery.sh {{ n }} {{ dkim }}
 
-# End-to-end story in Debian's chromium (playwright-core) against the real server and worker on the embedded default; screenshots go to tests/screenshots/
+# End-to-end story in Debian's chromium (playwright-core) against the real server and worker on the embedded default, twice: in English from Berlin, in Russian from Moscow; screenshots go to tests/screenshots/
 e2e:
-    tests/e2e/run.sh
+    E2E_LANG=en E2E_TZ=Europe/Berlin tests/e2e/run.sh
+    E2E_LANG=ru E2E_TZ=Europe/Moscow tests/e2e/run.sh
 
 # Load-test the cached home page and blog list against a bare Poem handler in the same server (wrk, release build, embedded default): req/s, p99, ratio to bare, server RSS
 bench-pages seconds="10" connections="32" threads="2" log="warn":
