@@ -256,6 +256,15 @@ impl Catalog {
         })
     }
 
+    /// The text `id` in `lang` with number values (for text drawn in Rust: the charts).
+    pub fn say(&self, lang: Lang, id: &str, values: &[(&str, i64)]) -> String {
+        let mut args = FluentArgs::new();
+        for (name, value) in values {
+            args.set(*name, *value);
+        }
+        self.text(lang, id, Some(&args))
+    }
+
     /// A text written in Rust, in `lang` when it has been translated (see [`server_key`]),
     /// or a [`phrase`] written out in `lang`.
     pub fn server_text(&self, lang: Lang, english: &str) -> String {

@@ -103,6 +103,7 @@ pub async fn recipients_page(
 /// from the same code), read only.
 #[handler]
 pub async fn report_page(
+    req: &poem::Request,
     Data(state): Data<&AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<String>,
@@ -114,7 +115,8 @@ pub async fn report_page(
     let m = viewable(state, &actor, id).await?;
     let progress = reports::progress(&state.db, id).await?;
     let report = reports::report(&state.db, id, query.page.unwrap_or(1)).await?;
-    let chart = report.chart_svg();
+    let (catalog, lang) = (state.templates.catalog(), crate::web::language::of(req));
+    let chart = report.chart_svg(&|id, values| catalog.say(lang, id, values));
     own_page(
         &actor,
         MODEL,

@@ -93,8 +93,9 @@ const CHART_DAYS: usize = 30;
 
 impl Report {
     /// The chart of the latest days with attempts, as SVG markup.
-    pub fn chart_svg(&self) -> String {
-        crate::reports::chart::chart_svg(&self.days[self.days.len().saturating_sub(CHART_DAYS)..])
+    pub fn chart_svg(&self, say: &crate::reports::chart::Say<'_>) -> String {
+        let days = &self.days[self.days.len().saturating_sub(CHART_DAYS)..];
+        crate::reports::chart::chart_svg(days, say)
     }
 }
 

@@ -35,16 +35,12 @@ impl Said {
     }
 
     /// In words, for a bar's title: "2 unsubscribes, 1 bounce".
-    pub fn words(&self) -> String {
-        let part = |n: u64, one: &str, many: &str| match n {
-            0 => None,
-            1 => Some(format!("1 {one}")),
-            n => Some(format!("{n} {many}")),
-        };
+    pub fn words(&self, say: &Say<'_>) -> String {
+        let part = |n: u64, id: &str| (n > 0).then(|| say(id, &[("count", n as i64)]));
         [
-            part(self.unsubscribes, "unsubscribe", "unsubscribes"),
-            part(self.bounces, "bounce", "bounces"),
-            part(self.complaints, "complaint", "complaints"),
+            part(self.unsubscribes, "chart-unsubscribes"),
+            part(self.bounces, "chart-bounces"),
+            part(self.complaints, "chart-complaints"),
         ]
         .into_iter()
         .flatten()
@@ -60,9 +56,23 @@ const TOP: usize = 28;
 /// Narrowest slot per day; past that the chart grows wider and scrolls.
 const MIN_SLOT: f64 = 8.0;
 
+/// The chart's words in the page's language: a text's id and its values (numbers) → the
+/// text (`chart-successes`, `chart-highest` with `max`, …; see templates/locales).
+pub type Say<'a> = dyn Fn(&str, &[(&str, i64)]) -> String + 'a;
+
+/// A text of `say` for SVG (escaped).
+fn svg_text(say: &Say<'_>, id: &str, values: &[(&str, i64)]) -> String {
+    minijinja::HtmlEscape(&say(id, values)).to_string()
+}
+
+/// About how wide a legend text is drawn, in the chart's units (11 px type).
+fn text_width(text: &str) -> usize {
+    text.chars().count() * 6 + 8
+}
+
 /// `days` in order, one bar each (pass every day of a range, zeros included, to show gaps).
 /// Empty input gives an empty string: pages show their empty state instead.
-pub fn chart_svg(days: &[Day]) -> String {
+pub fn chart_svg(days: &[Day], say: &Say<'_>) -> String {
     if days.is_empty() {
         return String::new();
     }
@@ -81,8 +91,16 @@ pub fn chart_svg(days: &[Day]) -> String {
     // A date under every bar when they fit, otherwise under every k-th one.
     let label_every = n.div_ceil(((width - 2 * PAD) / 44).max(1));
     let numbers_fit = slot >= 26.0;
+    let successes = svg_text(say, "chart-successes", &[]);
+    let failures = svg_text(say, "chart-failures", &[]);
+    let said = svg_text(say, "chart-said", &[]);
+    let lx1 = PAD + 20;
+    let lx2 = lx1 + text_width(&successes);
+    let lx3 = lx2 + 20;
+    let lx4 = lx3 + text_width(&failures) + 5;
+    let lx5 = lx4 + 10;
     let mut svg = format!(
-        r##"<svg class="chart{wide}" viewBox="0 0 {width} {H}"{size} role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">Attempts per day from {first} to {last}: successes solid, failures hatched</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="fail-bg"/><line x1="0" y1="0" x2="0" y2="6" class="fail-line"/></pattern></defs><g class="legend"><rect class="ok" x="{PAD}" y="6" width="14" height="14"/><text x="{lx1}" y="17">Successes (solid)</text><rect fill="url(#hatch)" class="fail" x="{lx2}" y="6" width="14" height="14"/><text x="{lx3}" y="17">Failures (hatched)</text><circle class="said" cx="{lx4}" cy="13" r="5"/><text x="{lx5}" y="17">Opt-outs, bounces (dot)</text><text x="{right}" y="17" text-anchor="end" class="label">highest day: {max}</text></g><line class="axis" x1="{PAD}" y1="{base}" x2="{right}" y2="{base}"/>"##,
+        r##"<svg class="chart{wide}" viewBox="0 0 {width} {H}"{size} role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg"><title id="chart-title">{title}</title><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="fail-bg"/><line x1="0" y1="0" x2="0" y2="6" class="fail-line"/></pattern></defs><g class="legend"><rect class="ok" x="{PAD}" y="6" width="14" height="14"/><text x="{lx1}" y="17">{successes}</text><rect fill="url(#hatch)" class="fail" x="{lx2}" y="6" width="14" height="14"/><text x="{lx3}" y="17">{failures}</text><circle class="said" cx="{lx4}" cy="13" r="5"/><text x="{lx5}" y="17">{said}</text><text x="{right}" y="17" text-anchor="end" class="label">{highest}</text></g><line class="axis" x1="{PAD}" y1="{base}" x2="{right}" y2="{base}"/>"##,
         // Past 640 units the chart keeps its size and its box scrolls (see app.css).
         wide = if width > 640 { " wide" } else { "" },
         size = if width > 640 {
@@ -90,15 +108,14 @@ pub fn chart_svg(days: &[Day]) -> String {
         } else {
             String::new()
         },
-        first = days[0].day,
-        last = days[n - 1].day,
-        lx1 = PAD + 20,
-        lx2 = PAD + 140,
-        lx3 = PAD + 160,
-        lx4 = PAD + 287,
-        lx5 = PAD + 297,
+        title = minijinja::HtmlEscape(&format!(
+            "{}: {} — {}",
+            say("chart-title", &[]),
+            days[0].day,
+            days[n - 1].day
+        )),
         right = width - PAD,
-        max = max as u64,
+        highest = svg_text(say, "chart-highest", &[("max", max as i64)]),
     );
     for (i, d) in days.iter().enumerate() {
         let x = PAD as f64 + i as f64 * slot + (slot - bar) / 2.0;
@@ -106,10 +123,16 @@ pub fn chart_svg(days: &[Day]) -> String {
         let hf = d.failures as f64 * scale;
         let tx = x + bar / 2.0;
         svg.push_str(&format!(
-            r#"<g><title>{day}: {s} successful, {f} failed</title><rect class="ok" x="{x:.1}" y="{ys:.1}" width="{bar:.1}" height="{hs:.1}"/><rect fill="url(#hatch)" class="fail" x="{x:.1}" y="{yf:.1}" width="{bar:.1}" height="{hf:.1}"/>"#,
+            r#"<g><title>{day}: {words}</title><rect class="ok" x="{x:.1}" y="{ys:.1}" width="{bar:.1}" height="{hs:.1}"/><rect fill="url(#hatch)" class="fail" x="{x:.1}" y="{yf:.1}" width="{bar:.1}" height="{hf:.1}"/>"#,
             day = d.day,
-            s = d.successes,
-            f = d.failures,
+            words = svg_text(
+                say,
+                "chart-bar",
+                &[
+                    ("successes", d.successes as i64),
+                    ("failures", d.failures as i64)
+                ]
+            ),
             ys = base - hs,
             yf = base - hs - hf,
         ));
@@ -127,7 +150,7 @@ pub fn chart_svg(days: &[Day]) -> String {
             svg.push_str(&format!(
                 r#"<circle class="said" cx="{tx:.1}" cy="{cy:.1}" r="{r:.1}"><title>{day}: {words}</title></circle>"#,
                 day = d.day,
-                words = d.said.words(),
+                words = minijinja::HtmlEscape(&d.said.words(say)),
                 cy = (base - hs - hf - r - 2.0).max((TOP + 4) as f64),
             ));
         }
@@ -147,6 +170,21 @@ pub fn chart_svg(days: &[Day]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{Catalog, Lang};
+
+    fn catalog() -> Catalog {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/locales");
+        Catalog::load(&dir).unwrap()
+    }
+
+    fn chart_svg(days: &[Day]) -> String {
+        chart_in(Lang::En, days)
+    }
+
+    fn chart_in(lang: Lang, days: &[Day]) -> String {
+        let catalog = catalog();
+        super::chart_svg(days, &|id, values| catalog.say(lang, id, values))
+    }
 
     fn day(d: u32, successes: u64, failures: u64) -> Day {
         Day {
@@ -196,6 +234,19 @@ mod tests {
             "legend and one day"
         );
         assert!(svg.contains("<title>2026-11-02: 2 unsubscribes, 1 bounce</title>"));
+        let svg = chart_in(Lang::Ru, &[day(1, 3, 0), with_feedback()]);
+        assert!(svg.contains("<title>2026-11-02: 2 отписки, 1 недоставка</title>"), "{svg}");
+        assert!(svg.contains("<title>2026-11-01: 3 успешных, 0 неудачных</title>"), "{svg}");
+    }
+
+    fn with_feedback() -> Day {
+        let mut with = day(2, 5, 0);
+        with.said = Said {
+            unsubscribes: 2,
+            bounces: 1,
+            complaints: 0,
+        };
+        with
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::accounts::session::AuthUser;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
-use crate::web::Page;
+use crate::web::{Page, language};
 
 /// The query string that keeps the range and the view (for sort links, tabs and the CSV).
 fn keep(query: &ReportQuery, range: Option<&range::DateRange>) -> String {
@@ -38,6 +38,7 @@ fn keep(query: &ReportQuery, range: Option<&range::DateRange>) -> String {
 
 #[handler]
 pub async fn show_reports(
+    req: &poem::Request,
     Data(state): Data<&AppState>,
     AuthUser(user): AuthUser,
     Query(query): Query<ReportQuery>,
@@ -53,7 +54,8 @@ pub async fn show_reports(
         Err(errors) => return Ok(invalid_range(&query, view, &errors)),
     };
     let report = service::report(&state.db, user.id, range, &query).await?;
-    let chart = chart_svg(&report.days);
+    let (catalog, lang) = (state.templates.catalog(), language::of(req));
+    let chart = chart_svg(&report.days, &|id, values| catalog.say(lang, id, values));
     let keep = keep(&query, Some(&range));
     Ok(Page::new(
         "reports/index.html",

@@ -77,3 +77,21 @@ reports-def-bounces = E-mails reported back as undeliverable in the range: at on
 reports-def-complaints = Recipients who marked the e-mail as spam in the range (reports from their mail provider).
 reports-def-last-attempt-term = Last attempt
 reports-def-last-attempt = The latest try in the range, with the server's reply (or the error).
+chart-title = Attempts per day: successes solid, failures hatched
+chart-successes = Successes (solid)
+chart-failures = Failures (hatched)
+chart-said = Opt-outs, bounces (dot)
+chart-highest = highest day: { $max }
+chart-bar = { $successes } successful, { $failures } failed
+chart-unsubscribes = { $count ->
+    [one] { $count } unsubscribe
+   *[other] { $count } unsubscribes
+}
+chart-bounces = { $count ->
+    [one] { $count } bounce
+   *[other] { $count } bounces
+}
+chart-complaints = { $count ->
+    [one] { $count } complaint
+   *[other] { $count } complaints
+}

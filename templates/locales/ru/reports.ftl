@@ -84,3 +84,24 @@ reports-def-bounces = Письма, о которых за период сооб
 reports-def-complaints = Получатели, отметившие письмо как спам за период (сообщения от их почтового провайдера).
 reports-def-last-attempt-term = Последняя попытка
 reports-def-last-attempt = Самая поздняя попытка за период с ответом сервера (или ошибкой).
+chart-title = Попытки по дням: успешные — сплошные, неудачные — штриховка
+chart-successes = Успешные (сплошные)
+chart-failures = Неудачные (штриховка)
+chart-said = Отписки, недоставки (точка)
+chart-highest = максимум за день: { $max }
+chart-bar = { $successes } успешных, { $failures } неудачных
+chart-unsubscribes = { $count ->
+    [one] { $count } отписка
+    [few] { $count } отписки
+   *[many] { $count } отписок
+}
+chart-bounces = { $count ->
+    [one] { $count } недоставка
+    [few] { $count } недоставки
+   *[many] { $count } недоставок
+}
+chart-complaints = { $count ->
+    [one] { $count } жалоба
+    [few] { $count } жалобы
+   *[many] { $count } жалоб
+}
