@@ -31,6 +31,7 @@ pub mod spreadsheet;
 pub mod state;
 pub mod telemetry;
 pub mod templates;
+pub mod timezone;
 pub mod validation;
 pub mod web;
 

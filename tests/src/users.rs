@@ -93,6 +93,7 @@ pub async fn verified_user(app: &TestApp, email: &str, role: Role) -> user::Mode
             phone: None,
             role,
             is_verified: true,
+            timezone: "UTC".into(),
         },
     )
     .await

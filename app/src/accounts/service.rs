@@ -13,7 +13,7 @@ use super::tokens::{self, Purpose, TokenError};
 use super::{mails, password};
 use crate::entities::user::{self, Role};
 use crate::state::AppState;
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, SaveError};
 
 /// How long e-mailed links stay valid.
 pub const LINK_TTL: chrono::Duration = chrono::Duration::hours(1);
@@ -37,12 +37,41 @@ pub fn check_new_password(password: &str, confirm: &str, email: &str, errors: &m
     }
 }
 
+/// A time zone field as typed (a form's or the API's): its canonical IANA name, or the
+/// error beside the field (the typed text is returned to show back). Empty is UTC, for a
+/// browser that did not fill it in.
+pub fn zone_input(typed: &str, errors: &mut FieldErrors) -> String {
+    if typed.trim().is_empty() {
+        return crate::timezone::DEFAULT.to_owned();
+    }
+    crate::timezone::check(typed).unwrap_or_else(|message| {
+        errors.add("timezone", message);
+        typed.trim().to_owned()
+    })
+}
+
+/// Sets the user's time zone (checked as [`zone_input`], except that empty is refused).
+pub async fn set_timezone(
+    db: &DatabaseConnection,
+    user: user::Model,
+    typed: &str,
+) -> Result<user::Model, SaveError> {
+    let timezone = crate::timezone::check(typed)
+        .map_err(|message| SaveError::Invalid(FieldErrors::single("timezone", message)))?;
+    let mut active: user::ActiveModel = user.into();
+    active.timezone = Set(timezone);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
 pub struct NewAccount {
     pub email: String,
     pub password: String,
     pub phone: Option<String>,
     pub role: Role,
     pub is_verified: bool,
+    /// A checked IANA zone name (`crate::timezone::parse`).
+    pub timezone: String,
 }
 
 /// Inserts the user; the e-mail must be normalised and the password already checked.
@@ -81,6 +110,7 @@ async fn insert_user(
         sender_name: Set(String::new()),
         reply_to: Set(None),
         postal_address: Set(String::new()),
+        timezone: Set(account.timezone),
         ..Default::default()
     }
     .insert(db)
@@ -404,6 +434,7 @@ pub async fn create_staff(
                     phone: None,
                     role,
                     is_verified: true,
+                    timezone: crate::timezone::DEFAULT.to_owned(),
                 },
             )
             .await

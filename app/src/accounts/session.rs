@@ -127,6 +127,7 @@ pub async fn load_viewer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Res
                         email => user.email.clone(),
                         role => user.role.as_str(),
                         avatar => user.avatar.clone(),
+                        timezone => user.timezone.clone(),
                     },
                 );
                 req.extensions_mut().insert(page);

@@ -92,6 +92,10 @@ pub struct Model {
     /// The postal line at the foot of each mailing (bulk-mail laws ask for one); may be empty.
     #[sea_orm(column_type = "String(StringLen::N(300))")]
     pub postal_address: String,
+    /// IANA time zone (`Europe/Berlin`, checked against `timezone::parse`): pages show and
+    /// forms take times in it, and recurring mailings keep its local wall-clock time.
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub timezone: String,
     #[sea_orm(has_many)]
     pub clients: HasMany<super::client::Entity>,
     #[sea_orm(has_many)]

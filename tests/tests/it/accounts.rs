@@ -254,6 +254,7 @@ pub(crate) async fn make_user(app: &TestApp, email: &str, verified: bool) -> use
             phone: None,
             role: Role::User,
             is_verified: verified,
+            timezone: "UTC".into(),
         },
     )
     .await

@@ -993,6 +993,7 @@ async fn search_filter_sort_and_pages(backend: Backend) {
                     Role::User
                 },
                 is_verified: true,
+                timezone: "UTC".into(),
             },
         )
         .await

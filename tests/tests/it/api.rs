@@ -72,6 +72,7 @@ async fn new_user(app: &TestApp, email: &str) -> user::Model {
             phone: None,
             role: Role::User,
             is_verified: true,
+            timezone: "UTC".into(),
         },
     )
     .await

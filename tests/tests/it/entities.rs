@@ -41,6 +41,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         sender_name: Set("Shop".into()),
         reply_to: Set(Some("help@example.com".into())),
         postal_address: Set(String::new()),
+        timezone: Set("Europe/Berlin".into()),
     }
     .insert(db)
     .await?;
@@ -63,6 +64,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
             sender_name: "Shop".into(),
             reply_to: Some("help@example.com".into()),
             postal_address: String::new(),
+            timezone: "Europe/Berlin".into(),
         }
     );
     assert_eq!(found, u, "insert() returns what find_by_id() reads");

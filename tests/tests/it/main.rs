@@ -33,6 +33,7 @@ mod stop;
 mod suppressions;
 mod templates;
 mod test_send;
+mod timezones;
 mod transport;
 mod web;
 mod worker;
