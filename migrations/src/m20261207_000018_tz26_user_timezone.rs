@@ -24,7 +24,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Users::Table)
-                    .add_column(&mut string_len(Users::Timezone, 64).default("UTC").to_owned())
+                    .add_column(string_len(Users::Timezone, 64).default("UTC"))
                     .to_owned(),
             )
             .await
