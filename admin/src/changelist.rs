@@ -146,6 +146,16 @@ impl<E: EntityTrait<Model: Sync>, S: AdminState> ModelAdmin<E, S> {
                 url: None,
             };
         }
+        // An instant goes to the page as RFC 3339: the site's `datetime` filter writes it in
+        // the viewer's zone.
+        if let Value::ChronoDateTimeUtc(Some(at)) = &value {
+            return Cell {
+                text: at.to_rfc3339(),
+                kind: "datetime",
+                flag: false,
+                url: None,
+            };
+        }
         if matches!(
             value,
             Value::ChronoDate(_)

@@ -172,6 +172,8 @@ where
                         .or_else(|| self.choice_label(info.name, text))
                         .unwrap_or_else(|| match stored.as_ref() {
                             Some(Value::Bool(Some(b))) => if *b { "Yes" } else { "No" }.into(),
+                            // RFC 3339: the page writes it in the viewer's zone.
+                            Some(Value::ChronoDateTimeUtc(Some(at))) => at.to_rfc3339(),
                             Some(v) => value_text(v).unwrap_or_default(),
                             None => text.clone(),
                         }),

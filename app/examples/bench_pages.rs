@@ -62,6 +62,7 @@ async fn seed(state: &AppState) -> anyhow::Result<()> {
             phone: None,
             role: Role::User,
             is_verified: true,
+            timezone: "UTC".into(),
         },
     )
     .await?;

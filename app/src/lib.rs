@@ -32,6 +32,7 @@ pub mod spreadsheet;
 pub mod state;
 pub mod telemetry;
 pub mod templates;
+pub mod timezone;
 pub mod validation;
 pub mod web;
 

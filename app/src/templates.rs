@@ -3,6 +3,12 @@
 //! globals every page uses (`static_url` comes from the static files of `web::assets`) and
 //! the texts of `crate::i18n` in the language the context's `lang` names: `t(id, **values)`,
 //! `text|tr` for what Rust code wrote, `n|num` for a number.
+//!
+//! Times are written by two filters, in the viewer's zone and the page's language (see
+//! `timezone` for the formats): `{{ t|datetime }}` ("7 Dec 2026, 09:00 CET") and
+//! `{{ t|date }}` ("7 Dec 2026"). The zone is the context's `timezone` if set, else the
+//! signed-in `viewer.timezone`, else UTC; the language is the context's `lang` ("en"
+//! unless "ru").
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -11,7 +17,10 @@ use fluent_bundle::{FluentArgs, FluentValue};
 use minijinja::value::{Kwargs, ValueKind};
 use minijinja::{Environment, State, Value, path_loader};
 
+use chrono_tz::Tz;
+
 use crate::i18n::{Catalog, Lang};
+use crate::timezone;
 
 #[derive(Clone)]
 pub struct Templates {
@@ -55,6 +64,54 @@ fn truncate(value: &str, length: Option<usize>) -> String {
     let mut cut: String = value.chars().take(length.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// The zone times are shown in: the context's `timezone`, else the viewer's, else UTC.
+fn zone_of(state: &State) -> Tz {
+    let named = |v: Option<Value>| {
+        v.filter(|v| !v.is_undefined() && !v.is_none())
+            .and_then(|v| v.as_str().and_then(timezone::parse))
+    };
+    named(state.lookup("timezone"))
+        .or_else(|| {
+            named(
+                state
+                    .lookup("viewer")
+                    .and_then(|v| v.get_attr("timezone").ok()),
+            )
+        })
+        .unwrap_or(Tz::UTC)
+}
+
+/// `{{ t|datetime }}`: an instant (RFC 3339, as models serialize) in the viewer's zone,
+/// the zone named. Empty for none; a value that is no time is shown as it is.
+fn datetime(state: &State, value: Value) -> Value {
+    if value.is_none() || value.is_undefined() {
+        return Value::from("");
+    }
+    match value.as_str().and_then(timezone::parse_instant) {
+        Some(t) => Value::from(timezone::format_datetime(t, zone_of(state), lang_of(state))),
+        None => value,
+    }
+}
+
+/// `{{ t|date }}`: the day of an instant in the viewer's zone, or a plain date
+/// ("2026-12-07") as it is, written in the page's language.
+fn date(state: &State, value: Value) -> Value {
+    if value.is_none() || value.is_undefined() {
+        return Value::from("");
+    }
+    let Some(text) = value.as_str() else {
+        return value;
+    };
+    let day = match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        Ok(day) => day,
+        Err(_) => match timezone::parse_instant(text) {
+            Some(t) => t.with_timezone(&zone_of(state)).date_naive(),
+            None => return value,
+        },
+    };
+    Value::from(timezone::format_date(day, lang_of(state)))
 }
 
 impl Templates {
@@ -102,6 +159,8 @@ impl Templates {
                 _ => value,
             }
         });
+        env.add_filter("datetime", datetime);
+        env.add_filter("date", date);
         Ok(Self {
             env: Arc::new(RwLock::new(env)),
             catalog,
@@ -137,5 +196,60 @@ impl Templates {
                 captured.with_state_mut(|state| state.render_block(block))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str, ctx: Value) -> String {
+        let mut env = Environment::new();
+        env.add_filter("datetime", datetime);
+        env.add_filter("date", date);
+        env.render_str(source, ctx).unwrap()
+    }
+
+    #[test]
+    fn times_in_the_viewers_zone_and_language() {
+        let t = "2026-12-07T08:00:00Z";
+        let berlin = minijinja::context! { timezone => "Europe/Berlin" };
+        assert_eq!(
+            render(
+                "{{ t|datetime }}",
+                minijinja::context! { t, viewer => berlin }
+            ),
+            "7 Dec 2026, 09:00 CET"
+        );
+        assert_eq!(
+            render(
+                "{{ t|datetime }} · {{ t|date }}",
+                minijinja::context! { t, lang => "ru", viewer => minijinja::context! { timezone => "Europe/Moscow" } }
+            ),
+            "7 дек. 2026, 11:00 MSK · 7 дек. 2026"
+        );
+        // Anonymous: UTC. A late evening is the next day in Tokyo.
+        assert_eq!(
+            render("{{ t|datetime }}", minijinja::context! { t }),
+            "7 Dec 2026, 08:00 UTC"
+        );
+        assert_eq!(
+            render(
+                "{{ t|date }}",
+                minijinja::context! { t => "2026-12-07T20:00:00Z", timezone => "Asia/Tokyo" }
+            ),
+            "8 Dec 2026"
+        );
+        assert_eq!(
+            render("{{ d|date }}", minijinja::context! { d => "2026-12-07" }),
+            "7 Dec 2026"
+        );
+        assert_eq!(
+            render(
+                "[{{ none|datetime }}][{{ x|datetime }}]",
+                minijinja::context! { x => "soon" }
+            ),
+            "[][soon]"
+        );
     }
 }

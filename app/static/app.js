@@ -3,6 +3,27 @@
 (function () {
   "use strict";
 
+  // A time zone field marked data-browser-timezone starts with the browser's own zone
+  // (the server checks it like any typed value; empty means UTC).
+  function fillTimezones(root) {
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return;
+    }
+    if (!zone) return;
+    root.querySelectorAll("input[data-browser-timezone]").forEach(function (input) {
+      if (!input.value) input.value = zone;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    fillTimezones(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.elt && event.detail.elt.querySelectorAll) fillTimezones(event.detail.elt);
+  });
+
   // Flash messages can be dismissed with a click or the keyboard.
   document.addEventListener("click", function (event) {
     var close = event.target.closest("[data-dismiss]");

@@ -24,6 +24,7 @@ mod m20261207_000015_feedback;
 mod m20261207_000016_audience;
 mod m20261207_000017_sender;
 mod m20261207_000019_user_language;
+mod m20261207_000018_tz26_user_timezone;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_audience::Migration),
             Box::new(m20261207_000017_sender::Migration),
             Box::new(m20261207_000019_user_language::Migration),
+            Box::new(m20261207_000018_tz26_user_timezone::Migration),
         ]
     }
 }

@@ -94,6 +94,7 @@ pub async fn verified_user(app: &TestApp, email: &str, role: Role) -> user::Mode
             role,
             is_verified: true,
             language: None,
+            timezone: "UTC".into(),
         },
     )
     .await

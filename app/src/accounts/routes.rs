@@ -67,11 +67,17 @@ async fn uploaded_avatar(form: &MultipartForm, errors: &mut FieldErrors) -> Opti
     }
 }
 
+/// What the forms with a time zone field need besides their own values: every zone's
+/// name, for the field's list.
+fn zone_names() -> Value {
+    Value::from_iter(crate::timezone::names())
+}
+
 #[handler]
 pub fn register_form() -> Page {
     form_page(
         "accounts/register.html",
-        context! {},
+        context! { zones => zone_names() },
         &FieldErrors::default(),
     )
 }
@@ -87,7 +93,8 @@ pub async fn register(
         Ok(form) => form,
         Err((field, message)) => {
             let errors = FieldErrors::single(if field.is_empty() { "" } else { &field }, message);
-            return Ok(form_page("accounts/register.html", context! {}, &errors)
+            let echo = context! { zones => zone_names() };
+            return Ok(form_page("accounts/register.html", echo, &errors)
                 .status(UNPROCESSABLE)
                 .into_response());
         }
@@ -98,8 +105,14 @@ pub async fn register(
         password_confirm: form.text("password_confirm"),
         phone: optional(&form.text("phone")),
     };
-    let echo = context! { email => input.email.clone(), phone => input.phone.clone() };
     let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+    let timezone = service::zone_input(&form.text("timezone"), &mut errors);
+    let echo = context! {
+        email => input.email.clone(),
+        phone => input.phone.clone(),
+        timezone => timezone.clone(),
+        zones => zone_names(),
+    };
     errors.merge(std::mem::take(&mut form.errors));
     service::check_new_password(
         &input.password,
@@ -121,6 +134,7 @@ pub async fn register(
         is_verified: false,
         // The account keeps the language it was made in (its e-mails too).
         language: Some(crate::web::language::of(req)),
+        timezone,
     };
     // A taken address gets the same answer: its owner is told by mail instead.
     if let Registration::Created(user) = service::register(state, new_account).await? {
@@ -513,7 +527,12 @@ pub async fn revoke_api_token(
 pub fn profile_form(AuthUser(user): AuthUser) -> Page {
     form_page(
         "accounts/profile.html",
-        context! { phone => user.phone.clone(), avatar => user.avatar.clone() },
+        context! {
+            phone => user.phone.clone(),
+            avatar => user.avatar.clone(),
+            timezone => user.timezone.clone(),
+            zones => zone_names(),
+        },
         &FieldErrors::default(),
     )
 }
@@ -526,7 +545,7 @@ pub async fn update_profile(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     use sea_orm::{ActiveModelTrait, Set};
-    let echo_base = context! { avatar => user.avatar.clone() };
+    let echo_base = context! { avatar => user.avatar.clone(), zones => zone_names() };
     let mut form = match MultipartForm::read(multipart, avatar::MAX_UPLOAD_BYTES).await {
         Ok(form) => form,
         Err((field, message)) => {
@@ -550,9 +569,10 @@ pub async fn update_profile(
             e.message.map(|m| m.to_string()).unwrap_or_default(),
         );
     }
+    let timezone = service::zone_input(&form.text("timezone"), &mut errors);
     let avatar_png = uploaded_avatar(&form, &mut errors).await;
     if !errors.is_empty() {
-        let echo = context! { phone => phone, ..echo_base };
+        let echo = context! { phone => phone, timezone => timezone, ..echo_base };
         return Ok(form_page("accounts/profile.html", echo, &errors)
             .status(UNPROCESSABLE)
             .into_response());
@@ -561,6 +581,7 @@ pub async fn update_profile(
     let old_avatar = user.avatar.clone();
     let mut active: user::ActiveModel = (*user).clone().into();
     active.phone = Set(phone);
+    active.timezone = Set(timezone);
     if remove && avatar_png.is_none() {
         active.avatar = Set(None);
     }

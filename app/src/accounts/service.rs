@@ -14,7 +14,7 @@ use super::{mails, password};
 use crate::i18n::Lang;
 use crate::entities::user::{self, Role};
 use crate::state::AppState;
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, SaveError};
 
 /// How long e-mailed links stay valid.
 pub const LINK_TTL: chrono::Duration = chrono::Duration::hours(1);
@@ -38,6 +38,33 @@ pub fn check_new_password(password: &str, confirm: &str, email: &str, errors: &m
     }
 }
 
+/// A time zone field as typed (a form's or the API's): its canonical IANA name, or the
+/// error beside the field (the typed text is returned to show back). Empty is UTC, for a
+/// browser that did not fill it in.
+pub fn zone_input(typed: &str, errors: &mut FieldErrors) -> String {
+    if typed.trim().is_empty() {
+        return crate::timezone::DEFAULT.to_owned();
+    }
+    crate::timezone::check(typed).unwrap_or_else(|message| {
+        errors.add("timezone", message);
+        typed.trim().to_owned()
+    })
+}
+
+/// Sets the user's time zone (checked as [`zone_input`], except that empty is refused).
+pub async fn set_timezone(
+    db: &DatabaseConnection,
+    user: user::Model,
+    typed: &str,
+) -> Result<user::Model, SaveError> {
+    let timezone = crate::timezone::check(typed)
+        .map_err(|message| SaveError::Invalid(FieldErrors::single("timezone", message)))?;
+    let mut active: user::ActiveModel = user.into();
+    active.timezone = Set(timezone);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
 pub struct NewAccount {
     pub email: String,
     pub password: String,
@@ -46,6 +73,8 @@ pub struct NewAccount {
     pub is_verified: bool,
     /// The language of the site and the account's e-mails; none: as the browser asks.
     pub language: Option<Lang>,
+    /// A checked IANA zone name (`crate::timezone::parse`).
+    pub timezone: String,
 }
 
 /// Inserts the user; the e-mail must be normalised and the password already checked.
@@ -85,6 +114,7 @@ async fn insert_user(
         reply_to: Set(None),
         postal_address: Set(String::new()),
         language: Set(account.language.map(|l| l.code().to_owned())),
+        timezone: Set(account.timezone),
         ..Default::default()
     }
     .insert(db)
@@ -409,6 +439,7 @@ pub async fn create_staff(
                     role,
                     is_verified: true,
                     language: None,
+                    timezone: crate::timezone::DEFAULT.to_owned(),
                 },
             )
             .await

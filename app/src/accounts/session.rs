@@ -128,6 +128,7 @@ pub async fn load_viewer<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Res
                         role => user.role.as_str(),
                         avatar => user.avatar.clone(),
                         language => user.language.clone(),
+                        timezone => user.timezone.clone(),
                     },
                 );
                 req.extensions_mut().insert(page);

@@ -496,7 +496,7 @@ fn attempts() -> ModelAdmin<attempt::Entity, AppState> {
             format!(
                 "{} at {}",
                 a.recipient,
-                a.attempted_at.format("%Y-%m-%d %H:%M")
+                a.attempted_at.format("%Y-%m-%d %H:%M UTC")
             )
         })
         // The log is written by the delivery engine only.

@@ -18,6 +18,7 @@ use crate::entities::{attempt, message};
 use crate::error::AppError;
 use crate::mailings::{report, service};
 use crate::state::AppState;
+use crate::timezone::zone_or_utc;
 
 /// How often a mailing sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -199,14 +200,15 @@ pub struct MailingIn {
 impl MailingIn {
     /// The form-shaped input the service validates.
     fn form(&self) -> service::MailingInput {
-        const SECONDS: &str = "%Y-%m-%dT%H:%M:%S";
+        // Instants with their offset: the API speaks UTC, whatever the owner's zone.
+        let instant = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         service::MailingInput {
             message_id: self.message_id.to_string(),
             client_ids: self.client_ids.clone(),
             tag_ids: Vec::new(),
             tag_names: self.tags.iter().map(|t| t.0.clone()).collect(),
-            start_at: self.start_at.format(SECONDS).to_string(),
-            end_at: self.end_at.format(SECONDS).to_string(),
+            start_at: instant(&self.start_at),
+            end_at: instant(&self.end_at),
             periodicity: self.periodicity.as_str().to_owned(),
         }
     }
@@ -387,7 +389,13 @@ impl MailingsApi {
         auth: TokenAuth,
         body: Json<MailingIn>,
     ) -> ApiResult<Created<MailingOut>> {
-        let valid = service::validate(&state.db, auth.0.id, &body.form()).await?;
+        let valid = service::validate(
+            &state.db,
+            auth.0.id,
+            &body.form(),
+            zone_or_utc(&auth.0.timezone),
+        )
+        .await?;
         let mailing = service::create(&state, auth.0.id, valid).await?;
         let location = format!("/api/v1/mailings/{}", mailing.id);
         Ok(Created::Created(
@@ -420,7 +428,13 @@ impl MailingsApi {
         body: Json<MailingIn>,
     ) -> ApiResult<Json<MailingOut>> {
         let existing = service::find_owned(&state.db, auth.0.id, id.0).await?;
-        let valid = service::validate(&state.db, auth.0.id, &body.form()).await?;
+        let valid = service::validate(
+            &state.db,
+            auth.0.id,
+            &body.form(),
+            zone_or_utc(&auth.0.timezone),
+        )
+        .await?;
         let mut mailing = service::update(&state, existing, valid).await?;
         if let Some(enabled) = body.is_enabled
             && enabled != mailing.is_enabled

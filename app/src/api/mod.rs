@@ -7,6 +7,7 @@
 //! through the same services as the pages, so the rules and the ownership checks are the
 //! same. Every error is JSON of one shape (`error::ErrorBody`).
 
+pub mod account;
 pub mod auth;
 pub mod clients;
 pub mod error;
@@ -40,6 +41,8 @@ pub enum ApiTags {
     Mailings,
     /// Addresses none of your mailings sends to.
     Suppressions,
+    /// Your account and its time zone.
+    Account,
 }
 
 /// Sort direction.
@@ -130,6 +133,7 @@ pub fn routes() -> impl Endpoint {
             messages::MessagesApi,
             mailings::MailingsApi,
             suppressions::SuppressionsApi,
+            account::AccountApi,
         ),
         "Mailer API",
         env!("CARGO_PKG_VERSION"),

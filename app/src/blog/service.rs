@@ -34,7 +34,7 @@ pub struct Summary {
     pub excerpt: String,
     pub image: Option<String>,
     pub published_at: DateTime<Utc>,
-    /// "25 November 2026".
+    /// "25 Nov 2026" (pages write `published_at|date`, in the viewer's zone and language).
     pub published_on: String,
 }
 
@@ -57,7 +57,7 @@ fn published_at(post: &post::Model) -> DateTime<Utc> {
 }
 
 fn day(at: DateTime<Utc>) -> String {
-    at.format("%-d %B %Y").to_string()
+    crate::timezone::format_date(at.date_naive(), crate::i18n::Lang::En)
 }
 
 /// A post page's content; `view_count` is the database's (views not yet flushed come on top).

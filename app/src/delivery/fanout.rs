@@ -5,6 +5,7 @@
 //! happen in one transaction: a crash loses neither.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use sea_orm::sea_query::{
     BinOper, Expr, ExprTrait, OnConflict, Query, SelectStatement, SimpleExpr,
 };
@@ -17,7 +18,7 @@ use super::hold::held_until;
 use super::schedule::{latest_due, next_after};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::mailing::{self, MailingStatus};
-use crate::entities::{client, client_tag, mailing_client, mailing_tag};
+use crate::entities::{client, client_tag, mailing_client, mailing_tag, user};
 
 /// The deterministic Message-ID of a delivery: the same on every try, so a receiving
 /// server (or the recipient) can tell a retry from a second e-mail.
@@ -49,11 +50,13 @@ pub async fn fan_out(
     if !mailing.is_enabled || planned > now {
         return Ok(Vec::new());
     }
-    let occurrence = latest_due(mailing.start_at, mailing.periodicity, now)
+    // Occurrences keep the owner's local wall-clock time (see `schedule`).
+    let tz = owner_zone(db, mailing.owner_id).await?;
+    let occurrence = latest_due(mailing.start_at, mailing.periodicity, now, tz)
         .map(|(_, t)| t)
         .filter(|t| *t < mailing.end_at);
     let next = occurrence
-        .and_then(|t| next_after(mailing.start_at, mailing.periodicity, t, mailing.end_at));
+        .and_then(|t| next_after(mailing.start_at, mailing.periodicity, t, mailing.end_at, tz));
     let status = match (occurrence, next) {
         (_, Some(_)) => MailingStatus::Running,
         // The last occurrence goes out now; the clock finishes the mailing after the end.
@@ -77,6 +80,18 @@ pub async fn fan_out(
     insert_deliveries(&txn, mailing.id, occurrence, now, domain, held).await?;
     txn.commit().await?;
     pending_ids(db, mailing.id, occurrence).await
+}
+
+/// The time zone of `owner` (`users.timezone`), in which their mailings' occurrences keep
+/// their wall-clock time; UTC for an owner gone or a zone the tz database no longer has.
+pub async fn owner_zone<C: ConnectionTrait>(db: &C, owner: i32) -> Result<Tz, sea_orm::DbErr> {
+    let name: Option<String> = user::Entity::find_by_id(owner)
+        .select_only()
+        .column(user::Column::Timezone)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(name.map_or(Tz::UTC, |name| crate::timezone::zone_or_utc(&name)))
 }
 
 /// `SELECT client_id` of the clients picked by hand for mailings (every mailing's: narrow

@@ -96,6 +96,10 @@ pub struct Model {
     /// none: as the browser asks.
     #[sea_orm(column_type = "String(StringLen::N(8))")]
     pub language: Option<String>,
+    /// IANA time zone (`Europe/Berlin`, checked against `timezone::parse`): pages show and
+    /// forms take times in it, and recurring mailings keep its local wall-clock time.
+    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    pub timezone: String,
     #[sea_orm(has_many)]
     pub clients: HasMany<super::client::Entity>,
     #[sea_orm(has_many)]

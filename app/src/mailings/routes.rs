@@ -40,12 +40,12 @@ pub async fn list_mailings(
 
 async fn form_page(
     state: &AppState,
-    owner: i32,
+    owner: &crate::entities::user::Model,
     mailing_id: Option<i32>,
     input: &MailingInput,
     errors: &FieldErrors,
 ) -> Result<Page, AppError> {
-    let (messages, clients, tags) = service::choices(&state.db, owner).await?;
+    let (messages, clients, tags) = service::choices(&state.db, owner.id).await?;
     let periodicities: Vec<(&str, &str)> = Periodicity::ALL
         .iter()
         .map(|p| (p.as_str(), p.label()))
@@ -60,7 +60,8 @@ async fn form_page(
             clients => Value::from(Serde(&clients)),
             tags => Value::from(Serde(&tags)),
             periodicities => Value::from(Serde(&periodicities)),
-            now => Utc::now().format(service::TIME_FORMAT).to_string(),
+            now => Utc::now().to_rfc3339(),
+            timezone => owner.timezone.clone(),
         },
     ))
 }
@@ -71,15 +72,19 @@ pub async fn new_mailing_form(
     AuthUser(user): AuthUser,
 ) -> Result<Page, AppError> {
     let now = Utc::now();
+    let tz = zone(&user);
     let input = MailingInput {
-        start_at: now.format(service::TIME_FORMAT).to_string(),
-        end_at: (now + chrono::Duration::days(30))
-            .format(service::TIME_FORMAT)
-            .to_string(),
+        start_at: service::local_input(now, tz),
+        end_at: service::local_input(now + chrono::Duration::days(30), tz),
         periodicity: "once".into(),
         ..MailingInput::default()
     };
-    form_page(state, user.id, None, &input, &FieldErrors::default()).await
+    form_page(state, &user, None, &input, &FieldErrors::default()).await
+}
+
+/// The user's time zone: their forms' times are local to it.
+fn zone(user: &crate::entities::user::Model) -> chrono_tz::Tz {
+    crate::timezone::zone_or_utc(&user.timezone)
 }
 
 fn parse_body(body: &str) -> MailingInput {
@@ -96,7 +101,7 @@ pub async fn create_mailing(
     body: String,
 ) -> Result<Response, AppError> {
     let input = parse_body(&body);
-    match service::validate(&state.db, user.id, &input).await {
+    match service::validate(&state.db, user.id, &input, zone(&user)).await {
         Ok(valid) => {
             let mailing = service::create(state, user.id, valid).await?;
             flash(
@@ -106,7 +111,7 @@ pub async fn create_mailing(
             );
             Ok(see_other(&format!("/mailings/{}", mailing.id)))
         }
-        Err(errors) => Ok(form_page(state, user.id, None, &input, &errors)
+        Err(errors) => Ok(form_page(state, &user, None, &input, &errors)
             .await?
             .status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response()),
@@ -253,8 +258,9 @@ pub async fn edit_mailing_form(
         &mailing,
         service::client_ids(&state.db, id).await?,
         service::tag_ids(&state.db, id).await?,
+        zone(&user),
     );
-    form_page(state, user.id, Some(id), &input, &FieldErrors::default()).await
+    form_page(state, &user, Some(id), &input, &FieldErrors::default()).await
 }
 
 #[handler]
@@ -267,14 +273,14 @@ pub async fn update_mailing(
 ) -> Result<Response, AppError> {
     let existing = service::find_owned(&state.db, user.id, id).await?;
     let input = parse_body(&body);
-    match service::validate(&state.db, user.id, &input).await {
+    match service::validate(&state.db, user.id, &input, zone(&user)).await {
         Ok(valid) => {
             let mailing = service::update(state, existing, valid).await?;
             service::send_if_due(state, &mailing).await?;
             flash(session, "success", format!("Mailing #{id} saved."));
             Ok(see_other(&format!("/mailings/{id}")))
         }
-        Err(errors) => Ok(form_page(state, user.id, Some(id), &input, &errors)
+        Err(errors) => Ok(form_page(state, &user, Some(id), &input, &errors)
             .await?
             .status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response()),

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono_tz::Tz;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
@@ -21,8 +22,17 @@ use crate::state::AppState;
 use crate::validation::FieldErrors;
 use crate::validation::date_in_range;
 
-/// `datetime-local` inputs carry no zone: times are UTC, and the form says so.
+/// `datetime-local` inputs carry no zone: they are the owner's wall-clock time in their
+/// zone (`users.timezone`), and the form names it. A time typed inside a DST gap or fold
+/// follows `timezone::to_utc` (the end of the gap; the earlier of the two).
 pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// `t` as a `datetime-local` input's value in `tz`.
+pub fn local_input(t: DateTime<Utc>, tz: Tz) -> String {
+    crate::timezone::to_local(t, tz)
+        .format(TIME_FORMAT)
+        .to_string()
+}
 
 /// The form as typed (strings, so a bad value can be shown back).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -64,14 +74,15 @@ impl MailingInput {
         input
     }
 
-    pub fn from_model(m: &mailing::Model, client_ids: Vec<i32>, tag_ids: Vec<i32>) -> Self {
+    /// The form of a saved mailing, its times in the owner's zone `tz`.
+    pub fn from_model(m: &mailing::Model, client_ids: Vec<i32>, tag_ids: Vec<i32>, tz: Tz) -> Self {
         Self {
             message_id: m.message_id.to_string(),
             client_ids,
             tag_ids,
             tag_names: Vec::new(),
-            start_at: m.start_at.format(TIME_FORMAT).to_string(),
-            end_at: m.end_at.format(TIME_FORMAT).to_string(),
+            start_at: local_input(m.start_at, tz),
+            end_at: local_input(m.end_at, tz),
             periodicity: m.periodicity.as_str().to_owned(),
         }
     }
@@ -87,18 +98,25 @@ pub struct ValidMailing {
     pub periodicity: Periodicity,
 }
 
-fn parse_time(value: &str) -> Option<DateTime<Utc>> {
+/// A time with an offset (the API's RFC 3339) is that instant; a form's local time is
+/// the owner's wall-clock time in `tz`.
+fn parse_time(value: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let value = value.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Some(t.with_timezone(&Utc));
+    }
     NaiveDateTime::parse_from_str(value, TIME_FORMAT)
         .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
         .ok()
-        .map(|t| t.and_utc())
+        .map(|t| crate::timezone::to_utc(t, tz))
 }
 
+/// Checks the input of `owner`, whose zone is `tz` (the form's times are local to it).
 pub async fn validate(
     db: &DatabaseConnection,
     owner: i32,
     input: &MailingInput,
+    tz: Tz,
 ) -> Result<ValidMailing, FieldErrors> {
     let mut errors = FieldErrors::default();
     let message_id = match input.message_id.parse::<i32>() {
@@ -156,13 +174,13 @@ pub async fn validate(
         }
     }
     let start_at = date_in_range(
-        parse_time(&input.start_at),
+        parse_time(&input.start_at, tz),
         "Enter the start as a date and time.",
     )
     .map_err(|m| errors.add("start_at", m))
     .ok();
     let end_at = date_in_range(
-        parse_time(&input.end_at),
+        parse_time(&input.end_at, tz),
         "Enter the end as a date and time.",
     )
     .map_err(|m| errors.add("end_at", m))

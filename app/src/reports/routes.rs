@@ -104,7 +104,8 @@ pub async fn export_report(
         )
     })?;
     let report = service::report(&state.db, user.id, range, &query).await?;
-    let body = service::csv(&report, query.by_message())?;
+    let tz = crate::timezone::zone_or_utc(&user.timezone);
+    let body = service::csv(&report, query.by_message(), tz)?;
     let view = if query.by_message() {
         "messages"
     } else {

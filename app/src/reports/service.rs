@@ -509,8 +509,9 @@ fn sort_rows(rows: &mut [Row], key: &str, descending: bool) {
     });
 }
 
-/// The table as CSV: the columns and rows the page shows, in its order.
-pub fn csv(report: &Report, by_message: bool) -> Result<Vec<u8>, AppError> {
+/// The table as CSV: the columns and rows the page shows, in its order, times written as
+/// the page writes them (in the viewer's zone `tz`, the zone named).
+pub fn csv(report: &Report, by_message: bool, tz: chrono_tz::Tz) -> Result<Vec<u8>, AppError> {
     let mut table = CsvTable::new(&[
         if by_message { "Message" } else { "Mailing" },
         "Deliveries",
@@ -521,7 +522,7 @@ pub fn csv(report: &Report, by_message: bool) -> Result<Vec<u8>, AppError> {
         "Unsubscribes",
         "Bounces",
         "Complaints",
-        "Last attempt (UTC)",
+        "Last attempt",
         "Last status",
         "Last reply",
     ])?;
@@ -538,7 +539,7 @@ pub fn csv(report: &Report, by_message: bool) -> Result<Vec<u8>, AppError> {
             f.said.unsubscribes.to_string(),
             f.said.bounces.to_string(),
             f.said.complaints.to_string(),
-            last.map(|l| l.at.format("%Y-%m-%d %H:%M:%S").to_string())
+            last.map(|l| crate::timezone::format_datetime(l.at, tz, crate::i18n::Lang::En))
                 .unwrap_or_default(),
             last.map(|l| l.status.as_str().to_owned())
                 .unwrap_or_default(),

@@ -112,3 +112,6 @@ account-sender-postal-help = One line at the foot of every mailing, as anti-spam
 account-language = Language of the site and your e-mails
 account-language-browser = As my browser asks
 account-language-save = Save language
+account-timezone = Time zone
+account-timezone-help = Times are shown and entered in it, e.g. Europe/Berlin; recurring mailings keep their local time in it.
+account-timezone-register-help = Times are shown and entered in it, e.g. Europe/Berlin. Filled in from your browser.

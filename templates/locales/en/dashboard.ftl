@@ -1,6 +1,5 @@
 # The dashboard: mailings by status, the week in figures, next sends, recent failures.
 dashboard-title = Dashboard
-dashboard-lead = Your mailings at a glance. Times are UTC.
 dashboard-statuses-title = Mailings by status
 # Under a number of mailings.
 dashboard-status-created = Created
@@ -50,3 +49,4 @@ dashboard-failures-col-when = When (UTC)
 dashboard-failures-col-recipient = Recipient
 dashboard-failures-col-reply = Server's reply
 dashboard-failures-empty = No failed attempts.
+dashboard-lead = Your mailings at a glance. Times are in your time zone, { $zone }.

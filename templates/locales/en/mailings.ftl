@@ -1,7 +1,6 @@
 # The mailing pages: the list, the form, a mailing with its progress and report.
 mailings-title = Mailings
 mailings-number = Mailing #{ $id }
-mailings-times-utc = Times are UTC.
 # A mailing's status, as its badge shows it.
 mailing-status-created = created
 mailing-status-running = running
@@ -95,7 +94,6 @@ mailings-new-title = New mailing
 mailings-edit-title = Edit mailing #{ $id }
 mailings-form-lead = It sends at once if now is between the start and the end; otherwise it starts by itself at the start time.
 # Followed by the time now and ")."
-mailings-form-now = Times are UTC (now:
 mailings-form-need-both = You need a message and at least one client before you can create a mailing.
 mailings-form-need-message = You need a message before you can create a mailing.
 mailings-form-need-client = You need at least one client before you can create a mailing.
@@ -103,8 +101,6 @@ mailings-form-write-message = Write a message
 mailings-form-add-client = Add a client
 mailings-field-message = Message
 mailings-field-message-choose = choose
-mailings-field-start = Start (UTC)
-mailings-field-end = End (UTC)
 mailings-field-repeats = Repeats
 mailings-field-tags = Tags — every client carrying one of them, as tagged when each send goes out
 mailings-field-tags-none = No tags yet: tag clients on their page or in a CSV import, then pick the tags here.
@@ -128,3 +124,9 @@ mailings-send-again-count = { $count ->
    *[other] recipients already got it and will get it a second time.
 }
 mailings-send-again-confirm = Yes, send it again
+mailings-form-zone = Times are in your time zone, { $zone } (now: { $now });
+mailings-form-zone-change = change it
+mailings-field-start = Start ({ $zone })
+mailings-field-end = End ({ $zone })
+mailings-field-start-help = A recurring mailing sends at this local time every time, summer and winter. A time the clocks skip is sent when they resume (02:30 → 03:00); a time that happens twice, the first time.
+mailings-times-utc = Times are in your time zone, { $zone }.

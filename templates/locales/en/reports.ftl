@@ -1,6 +1,5 @@
 # The reports page (/reports).
 reports-title = Reports
-reports-lead = Your mailings' delivery attempts, per mailing or per message. Days and times are UTC.
 reports-range = Date range
 reports-range-today = Today
 reports-range-7d = 7 days
@@ -95,3 +94,4 @@ chart-complaints = { $count ->
     [one] { $count } complaint
    *[other] { $count } complaints
 }
+reports-lead = Your mailings' delivery attempts, per mailing or per message. Times are in your time zone, { $zone }; days are UTC days (the day totals are kept per UTC day).

@@ -112,3 +112,6 @@ account-sender-postal-help = Одна строка внизу каждой ра�
 account-language = Язык сайта и ваших писем
 account-language-browser = Как просит браузер
 account-language-save = Сохранить язык
+account-timezone = Часовой пояс
+account-timezone-help = Время показывается и вводится в нём, например Europe/Moscow; повторяющиеся рассылки сохраняют в нём своё местное время.
+account-timezone-register-help = Время показывается и вводится в нём, например Europe/Moscow. Заполняется по вашему браузеру.

@@ -1,6 +1,5 @@
 # Сводка: рассылки по состояниям, неделя в цифрах, ближайшие отправки, недавние ошибки.
 dashboard-title = Сводка
-dashboard-lead = Ваши рассылки с первого взгляда. Время указано в UTC.
 dashboard-statuses-title = Рассылки по состояниям
 # Под числом рассылок.
 dashboard-status-created = { $count ->
@@ -69,3 +68,4 @@ dashboard-failures-col-when = Когда (UTC)
 dashboard-failures-col-recipient = Получатель
 dashboard-failures-col-reply = Ответ сервера
 dashboard-failures-empty = Неудачных попыток нет.
+dashboard-lead = Ваши рассылки с первого взгляда. Время указано в вашем часовом поясе, { $zone }.

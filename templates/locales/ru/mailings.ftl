@@ -1,7 +1,6 @@
 # Страницы рассылок: список, форма, рассылка с ходом отправки и отчётом.
 mailings-title = Рассылки
 mailings-number = Рассылка #{ $id }
-mailings-times-utc = Время указано в UTC.
 # Состояние рассылки на её значке.
 mailing-status-created = создана
 mailing-status-running = идёт
@@ -107,7 +106,6 @@ mailings-new-title = Новая рассылка
 mailings-edit-title = Изменение рассылки #{ $id }
 mailings-form-lead = Рассылка уходит сразу, если сейчас время между её началом и концом; иначе она начнётся сама в момент начала.
 # Дальше текущее время и «).»
-mailings-form-now = Время указано в UTC (сейчас:
 mailings-form-need-both = Чтобы создать рассылку, нужны сообщение и хотя бы один клиент.
 mailings-form-need-message = Чтобы создать рассылку, нужно сообщение.
 mailings-form-need-client = Чтобы создать рассылку, нужен хотя бы один клиент.
@@ -115,8 +113,6 @@ mailings-form-write-message = Написать сообщение
 mailings-form-add-client = Добавить клиента
 mailings-field-message = Сообщение
 mailings-field-message-choose = выберите
-mailings-field-start = Начало (UTC)
-mailings-field-end = Конец (UTC)
 mailings-field-repeats = Повтор
 mailings-field-tags = Метки — все клиенты, у которых есть хотя бы одна из них на момент каждой отправки
 mailings-field-tags-none = Меток пока нет: назначьте их клиентам на странице клиента или при импорте из CSV, а затем выберите здесь.
@@ -141,3 +137,9 @@ mailings-send-again-count = { $count ->
    *[many] адресатов уже получили её и получат повторно.
 }
 mailings-send-again-confirm = Да, отправить ещё раз
+mailings-form-zone = Время указано в вашем часовом поясе, { $zone } (сейчас: { $now });
+mailings-form-zone-change = изменить
+mailings-field-start = Начало ({ $zone })
+mailings-field-end = Конец ({ $zone })
+mailings-field-start-help = Повторяющаяся рассылка уходит каждый раз в это местное время, летом и зимой. Время, которое часы пропускают, отправляется, когда они продолжают идти (02:30 → 03:00); время, которое бывает дважды, — в первый раз.
+mailings-times-utc = Время указано в вашем часовом поясе, { $zone }.

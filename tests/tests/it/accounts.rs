@@ -255,6 +255,7 @@ pub(crate) async fn make_user(app: &TestApp, email: &str, verified: bool) -> use
             role: Role::User,
             is_verified: verified,
             language: None,
+            timezone: "UTC".into(),
         },
     )
     .await

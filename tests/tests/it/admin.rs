@@ -994,6 +994,7 @@ async fn search_filter_sort_and_pages(backend: Backend) {
                 },
                 is_verified: true,
                 language: None,
+                timezone: "UTC".into(),
             },
         )
         .await

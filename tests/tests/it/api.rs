@@ -73,6 +73,7 @@ async fn new_user(app: &TestApp, email: &str) -> user::Model {
             role: Role::User,
             is_verified: true,
             language: None,
+            timezone: "UTC".into(),
         },
     )
     .await

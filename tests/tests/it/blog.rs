@@ -97,7 +97,7 @@ async fn list_shows_published_posts_newest_first_in_pages(backend: Backend) {
         first.text(".post-summary time").as_deref(),
         Some(
             (Utc::now() - Duration::hours(1))
-                .format("%-d %B %Y")
+                .format("%-d %b %Y")
                 .to_string()
                 .as_str()
         )
@@ -182,7 +182,7 @@ async fn post_page_renders_markdown_safely_with_image_date_and_views() {
     );
     assert_eq!(
         doc.text("article.post time").as_deref(),
-        Some(at.format("%-d %B %Y").to_string().as_str())
+        Some(at.format("%-d %b %Y").to_string().as_str())
     );
     assert_eq!(doc.text("#view-count").as_deref(), Some("1"));
     let (_, html) = anonymous_get(&app, "/blog/hello").await;

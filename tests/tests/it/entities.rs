@@ -42,6 +42,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         reply_to: Set(Some("help@example.com".into())),
         postal_address: Set(String::new()),
         language: Set(Some("ru".into())),
+        timezone: Set("Europe/Berlin".into()),
     }
     .insert(db)
     .await?;
@@ -65,6 +66,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
             reply_to: Some("help@example.com".into()),
             postal_address: String::new(),
             language: Some("ru".into()),
+            timezone: "Europe/Berlin".into(),
         }
     );
     assert_eq!(found, u, "insert() returns what find_by_id() reads");

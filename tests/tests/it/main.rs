@@ -35,6 +35,7 @@ mod stop;
 mod suppressions;
 mod templates;
 mod test_send;
+mod timezones;
 mod transport;
 mod web;
 mod worker;

@@ -61,14 +61,22 @@ async fn up_down_up(db: &DatabaseConnection) {
                 .expect("has_index")
         }
     };
-    // The newest adds the sender identity's columns to users: one step down drops them,
-    // and no table.
     let tables = existing_tables(db).await;
     let has_column = |column: &'static str| async move {
         db.execute_unprepared(&format!("SELECT {column} FROM users WHERE 1 = 0"))
             .await
             .is_ok()
     };
+    // The newest adds users.timezone: one step down drops it, and no table.
+    assert!(has_column("timezone").await, "timezone");
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the time zone");
+    assert!(!has_column("timezone").await, "timezone is dropped");
+    assert_eq!(existing_tables(db).await, tables);
+
+    // The one before adds the sender identity's columns to users: one step down drops
+    // them, and no table.
     for column in ["sender_name", "reply_to", "postal_address"] {
         assert!(has_column(column).await, "{column}");
     }

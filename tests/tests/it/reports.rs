@@ -354,7 +354,8 @@ async fn figures_match_the_log(backend: Backend) {
         );
         let day_rows = doc.texts("#chart-table tbody tr > *");
         for day in day_rows.chunks(6) {
-            let date: NaiveDate = day[0].parse().unwrap();
+            // One date format: "7 Dec 2026".
+            let date = NaiveDate::parse_from_str(&day[0], "%d %b %Y").unwrap();
             let on_day = |x: &Try| x.owner == ANN && at(x.days_ago, x.minute).date_naive() == date;
             let want = expected(LOG, on_day, date, date);
             assert_eq!(
