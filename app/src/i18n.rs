@@ -141,6 +141,10 @@ const PHRASE: char = '\u{1}';
 /// Separates a phrase's id and its values.
 const PHRASE_PART: char = '\u{1f}';
 
+/// The values of a [`phrase`] that are counts (written as numbers, and choosing plural
+/// forms); every other value is text as given (a subject "2024" stays "2024").
+const COUNTS: &[&str] = &["count", "inserted", "invalid", "skipped", "own", "supers"];
+
 /// A message with values for a page that shows it later (a flash message, kept in the
 /// session until the next page): the id of a text and its values, written out in the
 /// reader's language by `{{ text|tr }}` when shown (English on pages where `|tr` is not
@@ -168,8 +172,8 @@ fn read_phrase(text: &str) -> Option<(&str, FluentArgs<'_>)> {
     for part in parts {
         let (name, value) = part.split_once('=')?;
         match value.parse::<i64>() {
-            Ok(n) => args.set(name, n),
-            Err(_) => args.set(name, value),
+            Ok(n) if COUNTS.contains(&name) => args.set(name, n),
+            _ => args.set(name, value),
         }
     }
     Some((id, args))
@@ -207,17 +211,16 @@ impl Catalog {
             for file in files {
                 let source = std::fs::read_to_string(&file)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-                let resource = FluentResource::try_new(source).map_err(|(_, errors)| {
-                    anyhow::anyhow!("{}: {errors:?}", file.display())
-                })?;
+                let resource = FluentResource::try_new(source)
+                    .map_err(|(_, errors)| anyhow::anyhow!("{}: {errors:?}", file.display()))?;
                 for entry in resource.entries() {
                     if let fluent_syntax::ast::Entry::Message(message) = entry {
                         ids.insert(message.id.name.to_owned());
                     }
                 }
-                bundle.add_resource(resource).map_err(|errors| {
-                    anyhow::anyhow!("{}: {errors:?}", file.display())
-                })?;
+                bundle
+                    .add_resource(resource)
+                    .map_err(|errors| anyhow::anyhow!("{}: {errors:?}", file.display()))?;
             }
             bundles.push((lang, bundle));
             all_ids.push((lang, ids));
@@ -359,7 +362,14 @@ pub fn untranslated(template: &str, plain_text: bool) -> Vec<String> {
         let tail = &rest[start..];
         let end = tail.find('>').map_or(tail.len(), |e| e + 1);
         let tag = &tail[..end];
-        for attribute in ["placeholder", "title", "alt", "aria-label", "label", "hx-confirm"] {
+        for attribute in [
+            "placeholder",
+            "title",
+            "alt",
+            "aria-label",
+            "label",
+            "hx-confirm",
+        ] {
             for quote in ['"', '\''] {
                 let opening = format!(" {attribute}={quote}");
                 let mut from = 0;
@@ -381,9 +391,32 @@ pub fn untranslated(template: &str, plain_text: bool) -> Vec<String> {
 
 /// Names that read the same in every language of the site.
 pub const UNTRANSLATED: &[&str] = &[
-    "Mailer", "CSV", "API", "JSON", "SMTP", "DKIM", "IMAP", "ID", "Swagger", "UI", "OpenAPI",
-    "Markdown", "HTML", "URL", "UTC", "Bearer", "English", "Русский", "ed25519", "RSA",
-    "MiniJinja", "Jinja", "Reply-To", "List-Unsubscribe", "From", "To",
+    "Mailer",
+    "CSV",
+    "API",
+    "JSON",
+    "SMTP",
+    "DKIM",
+    "IMAP",
+    "ID",
+    "Swagger",
+    "UI",
+    "OpenAPI",
+    "Markdown",
+    "HTML",
+    "URL",
+    "UTC",
+    "Bearer",
+    "English",
+    "Русский",
+    "ed25519",
+    "RSA",
+    "MiniJinja",
+    "Jinja",
+    "Reply-To",
+    "List-Unsubscribe",
+    "From",
+    "To",
     // Pico styles `nav[aria-label=breadcrumb]`; readers hear the translated label the
     // admin's bar points at with `aria-labelledby`.
     "breadcrumb",
@@ -461,10 +494,7 @@ mod tests {
                     if !path.ends_with("locales") {
                         folders.push(path);
                     }
-                } else if path
-                    .extension()
-                    .is_some_and(|e| e == "html" || e == "txt")
-                {
+                } else if path.extension().is_some_and(|e| e == "html" || e == "txt") {
                     let name = path
                         .strip_prefix(templates_dir())
                         .unwrap()
@@ -584,13 +614,24 @@ mod tests {
         let text = phrase("pager-page-of", &[("page", &2), ("pages", &"7\u{1}")]);
         assert_eq!(catalog.server_text(Lang::En, &text), "Page 2 of 7");
         assert_eq!(catalog.server_text(Lang::Ru, &text), "Страница 2 из 7");
+        // A count is a number in the reader's way; other values are text as given.
+        let text = phrase("blog-views", &[("count", &12345)]);
+        assert_eq!(catalog.server_text(Lang::En, &text), "views");
+        let text = phrase("pager-page-of", &[("page", &"2024"), ("pages", &"007")]);
+        assert_eq!(catalog.server_text(Lang::En, &text), "Page 2024 of 007");
         assert_eq!(catalog.server_text(Lang::Ru, "plain"), "plain");
     }
 
     #[test]
     fn accept_language_picks_the_heaviest_language_we_have() {
-        assert_eq!(from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"), Some(Lang::Ru));
-        assert_eq!(from_accept_language("de-DE, en;q=0.5, ru;q=0.4"), Some(Lang::En));
+        assert_eq!(
+            from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"),
+            Some(Lang::Ru)
+        );
+        assert_eq!(
+            from_accept_language("de-DE, en;q=0.5, ru;q=0.4"),
+            Some(Lang::En)
+        );
         assert_eq!(from_accept_language("en;q=0.2, ru;q=0.9"), Some(Lang::Ru));
         assert_eq!(from_accept_language("de, fr"), None);
         assert_eq!(from_accept_language("ru;q=0"), None);

@@ -38,7 +38,12 @@ pub fn lang_of(state: &State) -> Lang {
 }
 
 /// `t("id", count=3, name=x)`: the text `id` in the page's language with these values.
-fn translate(catalog: &Catalog, state: &State, id: &str, kwargs: Kwargs) -> Result<Value, minijinja::Error> {
+fn translate(
+    catalog: &Catalog,
+    state: &State,
+    id: &str,
+    kwargs: Kwargs,
+) -> Result<Value, minijinja::Error> {
     let mut args = FluentArgs::new();
     for key in kwargs.args() {
         let value: Value = kwargs.get(key)?;

@@ -366,10 +366,14 @@ impl ServeProcess {
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
         let url = format!("{base}/healthz");
-        eventually(std::time::Duration::from_secs(30), "mailer serve to answer", || {
-            let (http, url) = (http.clone(), url.clone());
-            async move { http.get(url).send().await.ok().map(|_| ()) }
-        })
+        eventually(
+            std::time::Duration::from_secs(30),
+            "mailer serve to answer",
+            || {
+                let (http, url) = (http.clone(), url.clone());
+                async move { http.get(url).send().await.ok().map(|_| ()) }
+            },
+        )
         .await;
         ServeProcess { child, base, log }
     }

@@ -94,5 +94,9 @@ pub async fn save(
     active.updated_at = Set(chrono::Utc::now());
     active.update(&state.db).await?;
     let back = back_to(form.next.as_deref());
-    Ok(with_cookie(see_other(&back), lang, state.config.secure_cookies))
+    Ok(with_cookie(
+        see_other(&back),
+        lang,
+        state.config.secure_cookies,
+    ))
 }

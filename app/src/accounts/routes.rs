@@ -147,10 +147,7 @@ pub async fn register(
     flash(
         session,
         "success",
-        format!(
-            "Almost there: we sent an e-mail to {}. Follow its link, then sign in.",
-            input.email
-        ),
+        crate::i18n::phrase("flash-account-registered", &[("address", &input.email)]),
     );
     Ok(see_other("/login"))
 }
@@ -202,7 +199,7 @@ pub async fn verify_email(
             flash(
                 session,
                 "success",
-                format!("{} is confirmed. You can sign in now.", user.email),
+                crate::i18n::phrase("flash-account-confirmed", &[("address", &user.email)]),
             );
             see_other("/login")
         }
@@ -518,7 +515,7 @@ pub async fn revoke_api_token(
     flash(
         session,
         "success",
-        format!("Token “{name}” revoked: it no longer works."),
+        crate::i18n::phrase("flash-token-revoked", &[("name", &name)]),
     );
     Ok(see_other("/account#api-tokens"))
 }
@@ -708,14 +705,11 @@ pub async fn update_sender(
         sender::ReplyTo::Pending {
             address,
             mailed: true,
-        } => format!("Saved. We sent a link to {address}: replies go there once it is opened."),
+        } => crate::i18n::phrase("flash-sender-link-sent", &[("address", &address)]),
         sender::ReplyTo::Pending {
             address,
             mailed: false,
-        } => format!(
-            "Saved. A link was sent to {address} a short while ago: open it, or try again \
-             later for a new one."
-        ),
+        } => crate::i18n::phrase("flash-sender-link-pending", &[("address", &address)]),
     };
     flash(session, "success", message);
     Ok(see_other("/account#sender"))

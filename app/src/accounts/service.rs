@@ -11,8 +11,8 @@ use sea_orm::{
 use super::throttle::{self, Gate};
 use super::tokens::{self, Purpose, TokenError};
 use super::{mails, password};
-use crate::i18n::Lang;
 use crate::entities::user::{self, Role};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::validation::{FieldErrors, SaveError};
 

@@ -293,13 +293,21 @@ fn clean_user(u: &mut user::ActiveModel, ctx: &SaveContext) -> Result<(), Proble
     }
 }
 
+/// Why a user is left out of a block or unblock.
+enum Skip {
+    /// The actor's own account.
+    Own,
+    /// A superuser, and the actor is not one.
+    Superuser,
+}
+
 /// Nobody blocks (or unblocks) themselves, and only a superuser a superuser; the reason
 /// otherwise.
-fn may_block(actor: &Actor, u: &user::Model) -> Result<(), &'static str> {
+fn may_block(actor: &Actor, u: &user::Model) -> Result<(), Skip> {
     if i64::from(u.id) == actor.id {
-        Err("your own account")
+        Err(Skip::Own)
     } else if u.role == Role::Superuser && actor.role != SUPERUSER {
-        Err("a superuser")
+        Err(Skip::Superuser)
     } else {
         Ok(())
     }
@@ -314,21 +322,35 @@ async fn set_users_active(
     active: bool,
 ) -> Result<String, ActionError> {
     let mut done = 0;
-    let mut skipped = Vec::new();
+    // Skipped: the actor's own account, and superusers (for a manager).
+    let mut own = Vec::new();
+    let mut superusers = Vec::new();
     for u in users {
         if let Err(why) = may_block(actor, &u) {
-            skipped.push(format!("{} ({why})", u.email));
+            match why {
+                Skip::Own => own.push(u.email),
+                Skip::Superuser => superusers.push(u.email),
+            }
             continue;
         }
         set_active(&state.db, u, active).await?;
         done += 1;
     }
-    let verb = if active { "Unblocked" } else { "Blocked" };
-    let mut message = format!("{verb} {done} user{}.", if done == 1 { "" } else { "s" });
-    if !skipped.is_empty() {
-        message.push_str(&format!(" Skipped: {}.", skipped.join(", ")));
-    }
-    Ok(message)
+    let id = if active {
+        "flash-admin-users-unblocked"
+    } else {
+        "flash-admin-users-blocked"
+    };
+    Ok(crate::i18n::phrase(
+        id,
+        &[
+            ("count", &done),
+            ("own", &own.len()),
+            ("me", &own.join(", ")),
+            ("supers", &superusers.len()),
+            ("superusers", &superusers.join(", ")),
+        ],
+    ))
 }
 
 fn mailings() -> ModelAdmin<mailing::Entity, AppState> {
@@ -437,11 +459,12 @@ async fn set_mailings_enabled(
             mailings::send_if_due(state, &m).await?;
         }
     }
-    let verb = if enabled { "Enabled" } else { "Disabled" };
-    Ok(format!(
-        "{verb} {n} mailing{}.",
-        if n == 1 { "" } else { "s" }
-    ))
+    let id = if enabled {
+        "flash-admin-mailings-enabled"
+    } else {
+        "flash-admin-mailings-disabled"
+    };
+    Ok(crate::i18n::phrase(id, &[("count", &n)]))
 }
 
 fn attempts() -> ModelAdmin<attempt::Entity, AppState> {
@@ -747,12 +770,12 @@ async fn set_posts_published(
         active.updated_at = Set(now);
         active.update(&state.db).await?;
     }
-    let verb = if published {
-        "Published"
+    let id = if published {
+        "flash-admin-posts-published"
     } else {
-        "Unpublished"
+        "flash-admin-posts-unpublished"
     };
-    Ok(format!("{verb} {n} post{}.", if n == 1 { "" } else { "s" }))
+    Ok(crate::i18n::phrase(id, &[("count", &n)]))
 }
 
 /// Runs after every admin save, delete or action on posts: the place where the blog's

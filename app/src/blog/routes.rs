@@ -13,11 +13,11 @@ use crate::cache::{Computed, Lookup};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::{Page, language};
 use crate::web::public::{
     CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, shared_body,
     with_marks,
 };
+use crate::web::{Page, language};
 
 const LIST_TEMPLATE: &str = "blog/list.html";
 const POST_TEMPLATE: &str = "blog/post.html";
@@ -47,7 +47,10 @@ pub(super) fn article_html_field(slug: &str, lang: Lang) -> String {
 fn views_html(state: &AppState, lang: Lang, views: i64) -> minijinja::Value {
     let mut args = fluent_bundle::FluentArgs::new();
     args.set("count", views);
-    let word = state.templates.catalog().text(lang, "blog-views", Some(&args));
+    let word = state
+        .templates
+        .catalog()
+        .text(lang, "blog-views", Some(&args));
     minijinja::Value::from_safe_string(format!(
         "<span id=\"view-count\">{}</span> {}",
         lang.number(views as f64),
@@ -171,11 +174,9 @@ pub async fn show_post(
     let article = article.ok_or(AppError::NotFound)?;
     let views = article.view_count + views::count(state, article.id).await;
     let views = views_html(state, language::of(req), views);
-    Ok(
-        Page::new(POST_TEMPLATE, article_context(&article, views))
-            .with_header(CACHE_HEADER, lookup.as_str())
-            .into_response(),
-    )
+    Ok(Page::new(POST_TEMPLATE, article_context(&article, views))
+        .with_header(CACHE_HEADER, lookup.as_str())
+        .into_response())
 }
 
 /// `anonymous_post` for the public fast path (`Site::public_page` of `/blog/:slug`).

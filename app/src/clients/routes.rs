@@ -77,11 +77,16 @@ async fn save(
     };
     match result {
         Ok(client) => {
-            let verb = if id.is_some() { "saved" } else { "added" };
+            let id_text = if id.is_some() {
+                "flash-client-saved"
+            } else {
+                "flash-client-added"
+            };
+            let who = format!("{} <{}>", client.full_name, client.email);
             flash(
                 session,
                 "success",
-                format!("{} <{}> {verb}.", client.full_name, client.email),
+                crate::i18n::phrase(id_text, &[("client", &who)]),
             );
             Ok(see_other("/clients"))
         }
@@ -148,10 +153,11 @@ pub async fn delete_client(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let client = service::delete(&state.db, user.id, id).await?;
+    let who = format!("{} <{}>", client.full_name, client.email);
     flash(
         session,
         "success",
-        format!("{} <{}> deleted.", client.full_name, client.email),
+        crate::i18n::phrase("flash-client-deleted", &[("client", &who)]),
     );
     Ok(see_other("/clients"))
 }
@@ -257,9 +263,13 @@ pub async fn confirm_import(
     flash(
         session,
         "success",
-        format!(
-            "Imported {inserted} clients. Skipped {skipped} duplicates and {} invalid rows.",
-            preview.invalid
+        crate::i18n::phrase(
+            "flash-clients-imported",
+            &[
+                ("inserted", &inserted),
+                ("skipped", &skipped),
+                ("invalid", &preview.invalid),
+            ],
         ),
     );
     Ok(see_other("/clients"))

@@ -82,10 +82,7 @@ pub async fn add_entry(
             flash(
                 session,
                 "success",
-                format!(
-                    "{} is on your suppression list: it will not be mailed.",
-                    entry.email
-                ),
+                crate::i18n::phrase("flash-suppression-added", &[("address", &entry.email)]),
             );
             Ok(see_other("/suppressions"))
         }
@@ -130,10 +127,7 @@ pub async fn remove_entry(
             flash(
                 session,
                 "success",
-                format!(
-                    "{} is off your suppression list: your mailings send to it again.",
-                    entry.email
-                ),
+                crate::i18n::phrase("flash-suppression-removed", &[("address", &entry.email)]),
             );
             Ok(see_other("/suppressions"))
         }

@@ -53,13 +53,7 @@ fn page(state: &AppState, status: StatusCode, view: &View<'_>) -> Response {
 }
 
 /// Runs `act` for the token's recipient and shows where they stand after it as `step`.
-async fn respond<F, Fut>(
-    state: &AppState,
-    lang: Lang,
-    token: &str,
-    step: &str,
-    act: F,
-) -> Response
+async fn respond<F, Fut>(state: &AppState, lang: Lang, token: &str, step: &str, act: F) -> Response
 where
     F: FnOnce(Recipient) -> Fut,
     Fut: Future<Output = Result<Option<Standing>, sea_orm::DbErr>>,
@@ -121,17 +115,25 @@ async fn unsubscribe(
     Data(state): Data<&AppState>,
     Path(token): Path<String>,
 ) -> Response {
-    respond(state, language::anonymous(req), &token, "unsubscribed", |who| {
-        service::unsubscribe(&state.db, who)
-    })
+    respond(
+        state,
+        language::anonymous(req),
+        &token,
+        "unsubscribed",
+        |who| service::unsubscribe(&state.db, who),
+    )
     .await
 }
 
 #[handler]
 async fn undo(req: &Request, Data(state): Data<&AppState>, Path(token): Path<String>) -> Response {
-    respond(state, language::anonymous(req), &token, "resubscribed", |who| {
-        service::resubscribe(&state.db, who)
-    })
+    respond(
+        state,
+        language::anonymous(req),
+        &token,
+        "resubscribed",
+        |who| service::resubscribe(&state.db, who),
+    )
     .await
 }
 

@@ -16,10 +16,10 @@ use crate::cache::{Computed, Lookup};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::{Page, language};
 use crate::web::public::{
     CACHE_HEADER, anonymous_response, marks, render_anonymous, sees_anonymous_page, with_marks,
 };
+use crate::web::{Page, language};
 
 const TEMPLATE: &str = "home/index.html";
 const CARD_TEMPLATE: &str = "home/post_card.html";

@@ -19,9 +19,9 @@ use crate::error::AppError;
 use crate::paging::ListQuery;
 use crate::state::AppState;
 use crate::validation::FieldErrors;
-use crate::web::Page;
 use crate::web::error::see_other;
 use crate::web::flash::flash;
+use crate::web::{Page, language};
 
 #[handler]
 pub async fn list_mailings(
@@ -107,7 +107,10 @@ pub async fn create_mailing(
             flash(
                 session,
                 "success",
-                format!("Mailing #{} created.", mailing.id),
+                crate::i18n::phrase(
+                    "flash-mailing-created",
+                    &[("mailing", &format!("#{}", mailing.id))],
+                ),
             );
             Ok(see_other(&format!("/mailings/{}", mailing.id)))
         }
@@ -126,6 +129,7 @@ pub struct ReportQuery {
 
 #[handler]
 pub async fn show_mailing(
+    req: &poem::Request,
     Data(state): Data<&AppState>,
     AuthUser(user): AuthUser,
     Path(id): Path<i32>,
@@ -146,7 +150,8 @@ pub async fn show_mailing(
     let recipients = crate::delivery::fanout::recipient_count(&state.db, id).await?;
     let progress = report::progress(&state.db, id).await?;
     let report = report::report(&state.db, id, query.page.unwrap_or(1)).await?;
-    let chart = report.chart_svg();
+    let (catalog, lang) = (state.templates.catalog(), language::of(req));
+    let chart = report.chart_svg(&|id, values| catalog.say(lang, id, values));
     Ok(Page::new(
         "mailings/detail.html",
         context! {
@@ -209,14 +214,17 @@ pub async fn send_mailing_now(
             flash(
                 session,
                 "success",
-                format!("Mailing #{id} is being sent now."),
+                crate::i18n::phrase("flash-mailing-sending", &[("mailing", &format!("#{id}"))]),
             );
         }
         service::SendNow::AlreadySending => {
             flash(
                 session,
                 "info",
-                format!("Mailing #{id} is still being sent: nothing more was queued."),
+                crate::i18n::phrase(
+                    "flash-mailing-still-sending",
+                    &[("mailing", &format!("#{id}"))],
+                ),
             );
         }
         service::SendNow::WouldRepeat(recipients) => {
@@ -277,7 +285,11 @@ pub async fn update_mailing(
         Ok(valid) => {
             let mailing = service::update(state, existing, valid).await?;
             service::send_if_due(state, &mailing).await?;
-            flash(session, "success", format!("Mailing #{id} saved."));
+            flash(
+                session,
+                "success",
+                crate::i18n::phrase("flash-mailing-saved", &[("mailing", &format!("#{id}"))]),
+            );
             Ok(see_other(&format!("/mailings/{id}")))
         }
         Err(errors) => Ok(form_page(state, &user, Some(id), &input, &errors)
@@ -299,9 +311,9 @@ pub async fn toggle_mailing(
     let mailing = service::set_enabled(state, existing, enabled).await?;
     service::send_if_due(state, &mailing).await?;
     let text = if enabled {
-        format!("Mailing #{id} enabled.")
+        crate::i18n::phrase("flash-mailing-enabled", &[("mailing", &format!("#{id}"))])
     } else {
-        format!("Mailing #{id} disabled: nothing new will be sent.")
+        crate::i18n::phrase("flash-mailing-disabled", &[("mailing", &format!("#{id}"))])
     };
     flash(session, "success", text);
     Ok(see_other(&format!("/mailings/{id}")))
@@ -329,6 +341,10 @@ pub async fn delete_mailing(
 ) -> Result<Response, AppError> {
     let mailing = service::find_owned(&state.db, user.id, id).await?;
     service::delete(state, mailing).await?;
-    flash(session, "success", format!("Mailing #{id} deleted."));
+    flash(
+        session,
+        "success",
+        crate::i18n::phrase("flash-mailing-deleted", &[("mailing", &format!("#{id}"))]),
+    );
     Ok(see_other("/mailings"))
 }

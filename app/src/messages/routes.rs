@@ -72,11 +72,15 @@ async fn save(
     };
     match result {
         Ok(message) => {
-            let verb = if id.is_some() { "saved" } else { "added" };
+            let id_text = if id.is_some() {
+                "flash-message-saved"
+            } else {
+                "flash-message-added"
+            };
             flash(
                 session,
                 "success",
-                format!("Message “{}” {verb}.", message.subject),
+                crate::i18n::phrase(id_text, &[("subject", &message.subject)]),
             );
             Ok(see_other(&format!("/messages/{}", message.id)))
         }
@@ -236,7 +240,7 @@ pub async fn delete_message(
     flash(
         session,
         "success",
-        format!("Message “{}” deleted.", message.subject),
+        crate::i18n::phrase("flash-message-deleted", &[("subject", &message.subject)]),
     );
     Ok(see_other("/messages"))
 }
@@ -263,7 +267,11 @@ pub async fn send_test(
         None => format!("/messages/{id}"),
     };
     match test_send::send(state, &user, id, form.client).await {
-        Ok(to) => flash(session, "success", format!("A test was sent to {to}.")),
+        Ok(to) => flash(
+            session,
+            "success",
+            crate::i18n::phrase("flash-message-test-sent", &[("address", &to)]),
+        ),
         Err(TestSendError::App(e)) => return Err(e),
         Err(e) => flash(session, "error", e.to_string()),
     }

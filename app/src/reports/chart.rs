@@ -235,8 +235,14 @@ mod tests {
         );
         assert!(svg.contains("<title>2026-11-02: 2 unsubscribes, 1 bounce</title>"));
         let svg = chart_in(Lang::Ru, &[day(1, 3, 0), with_feedback()]);
-        assert!(svg.contains("<title>2026-11-02: 2 отписки, 1 недоставка</title>"), "{svg}");
-        assert!(svg.contains("<title>2026-11-01: 3 успешных, 0 неудачных</title>"), "{svg}");
+        assert!(
+            svg.contains("<title>2026-11-02: 2 отписки, 1 недоставка</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>2026-11-01: 3 успешных, 0 неудачных</title>"),
+            "{svg}"
+        );
     }
 
     fn with_feedback() -> Day {

@@ -84,7 +84,10 @@ async fn clients_list_search_sort_and_pages(backend: Backend) {
 
     // htmx asks for the rows only: no layout, same table.
     let rows = v.htmx_get("/clients?page=3", "client-rows").await;
-    assert_eq!(rows.headers()["vary"], "HX-Request, HX-Target, Accept-Language");
+    assert_eq!(
+        rows.headers()["vary"],
+        "HX-Request, HX-Target, Accept-Language"
+    );
     let rows = parse_fragment(&rows.text().await.unwrap());
     assert!(!rows.exists("header.site") && !rows.exists("h1"));
     assert_eq!(rows.count("tbody tr"), 7);

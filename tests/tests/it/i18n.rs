@@ -74,7 +74,10 @@ async fn anonymous_pages_follow_the_browser_and_the_switcher(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location_of(&response), "/blog");
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("lang=ru;"), "{cookie}");
     let (_, lang, body) = visit(&app, "/blog", Some("en"), Some("ru")).await;
     assert_eq!(lang, "ru");
@@ -162,7 +165,10 @@ async fn the_accounts_language_wins_over_the_browser_and_its_mail_follows() {
         .post(app.url("/register"))
         .query(&[("csrf_token", csrf_of(&browser).await)])
         .header("Accept-Language", "ru")
-        .multipart(signup_form("olga@example.com", "a long enough passphrase 7"))
+        .multipart(signup_form(
+            "olga@example.com",
+            "a long enough passphrase 7",
+        ))
         .send()
         .await
         .unwrap();
@@ -218,10 +224,7 @@ async fn the_accounts_language_wins_over_the_browser_and_its_mail_follows() {
     let body = visitor.get("/clients").await.text().await.unwrap();
     let doc = parse(&body);
     assert!(doc.exists("form.lang-switch input[name='csrf_token']"));
-    assert_eq!(
-        doc.attrs("form.lang-switch button", "value"),
-        ["en", "ru"]
-    );
+    assert_eq!(doc.attrs("form.lang-switch button", "value"), ["en", "ru"]);
     // The account page shows the setting as a form of its own.
     let body = visitor.get("/account").await.text().await.unwrap();
     let doc = parse(&body);

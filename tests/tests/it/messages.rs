@@ -130,7 +130,10 @@ async fn messages_list_search_sort_and_pages(backend: Backend) {
 
     // htmx asks for the rows only: no layout, same table.
     let page = v.htmx_get("/messages?page=3", "message-rows").await;
-    assert_eq!(page.headers()["vary"], "HX-Request, HX-Target, Accept-Language");
+    assert_eq!(
+        page.headers()["vary"],
+        "HX-Request, HX-Target, Accept-Language"
+    );
     let page = parse_fragment(&page.text().await.unwrap());
     assert!(!page.exists("header.site") && !page.exists("h1"));
     assert_eq!(page.count("tbody tr"), 6);

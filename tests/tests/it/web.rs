@@ -90,7 +90,10 @@ async fn htmx_requests_get_the_content_block_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fragment.headers()["vary"], "HX-Request, HX-Target, Accept-Language");
+    assert_eq!(
+        fragment.headers()["vary"],
+        "HX-Request, HX-Target, Accept-Language"
+    );
     let body = fragment.text().await.unwrap();
     let doc = parse_fragment(&body);
     assert!(doc.exists("h1"), "the content block is there");
