@@ -23,6 +23,7 @@ mod m20261207_000014_suppressions;
 mod m20261207_000015_feedback;
 mod m20261207_000016_audience;
 mod m20261207_000017_sender;
+mod m20261207_000020_mailing_name;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_feedback::Migration),
             Box::new(m20261207_000016_audience::Migration),
             Box::new(m20261207_000017_sender::Migration),
+            Box::new(m20261207_000020_mailing_name::Migration),
         ]
     }
 }

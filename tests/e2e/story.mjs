@@ -249,6 +249,8 @@ async function createMailing(page) {
   await a11y.errorsAnnounced(page);
 
   const minute = (offset) => new Date(Date.now() + offset * 60_000).toISOString().slice(0, 16);
+  assert.match(await page.locator("#e-name").textContent(), /name/, "a mailing needs a name");
+  await page.getByLabel("Name", { exact: true }).fill("Spring news to everyone");
   await page.getByLabel("Message").selectOption({ label: "Spring news" });
   await page.getByLabel("Start (UTC)").fill(minute(-1));
   await page.getByLabel("End (UTC)").fill(minute(24 * 60));
@@ -257,6 +259,7 @@ async function createMailing(page) {
   assert.equal(await page.locator("[data-picker-count]").textContent(), "4");
   await page.locator("main").getByRole("button", { name: "Create mailing" }).click();
   await page.waitForURL(/\/mailings\/\d+$/);
+  assert.match(await page.locator("main h1").textContent(), /Spring news to everyone/);
   return pathOf(page);
 }
 

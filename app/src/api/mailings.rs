@@ -97,6 +97,7 @@ impl StatusFilter {
 #[oai(rename = "MailingSort", rename_all = "snake_case")]
 pub enum MailingSort {
     Created,
+    Name,
     Start,
     End,
 }
@@ -105,6 +106,7 @@ impl MailingSort {
     fn key(self) -> &'static str {
         match self {
             MailingSort::Created => "created",
+            MailingSort::Name => "name",
             MailingSort::Start => "start",
             MailingSort::End => "end",
         }
@@ -117,6 +119,8 @@ impl MailingSort {
 #[oai(rename = "Mailing")]
 pub struct MailingOut {
     pub id: i32,
+    /// What you call it.
+    pub name: String,
     pub message_id: i32,
     /// The message's subject.
     pub subject: String,
@@ -154,6 +158,7 @@ async fn out(state: &AppState, m: mailing::Model, subject: String) -> ApiResult<
         .collect();
     Ok(MailingOut {
         id: m.id,
+        name: m.name.clone(),
         message_id: m.message_id,
         subject,
         client_ids,
@@ -180,6 +185,10 @@ async fn out(state: &AppState, m: mailing::Model, subject: String) -> ApiResult<
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "MailingInput")]
 pub struct MailingIn {
+    /// What you call it: required, one line, up to 200 characters (surrounding spaces
+    /// are dropped). Missing, null or blank, it is a 422 like any broken rule.
+    #[oai(deserialize_with = "super::text::absent_as_empty")]
+    pub name: Text,
     pub message_id: i32,
     /// Clients picked by hand.
     #[oai(default)]
@@ -201,6 +210,7 @@ impl MailingIn {
     fn form(&self) -> service::MailingInput {
         const SECONDS: &str = "%Y-%m-%dT%H:%M:%S";
         service::MailingInput {
+            name: self.name.0.clone(),
             message_id: self.message_id.to_string(),
             client_ids: self.client_ids.clone(),
             tag_ids: Vec::new(),
@@ -335,7 +345,7 @@ impl MailingsApi {
     /// List your mailings
     ///
     /// Newest first unless told otherwise; `status` filters by the clock (or the disabled
-    /// ones).
+    /// ones); `q` searches the names (case-insensitive).
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/", method = "get", operation_id = "list_mailings")]
     async fn list(
@@ -354,13 +364,15 @@ impl MailingsApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         per_page: Query<u64>,
+        /// Part of the name to look for.
+        q: Query<Option<String>>,
         status: Query<Option<StatusFilter>>,
         sort: Query<Option<MailingSort>>,
         dir: Query<Option<SortDir>>,
     ) -> ApiResult<Json<ListPage<MailingOut>>> {
         let query = list_query(
             page.0,
-            None,
+            q.0,
             sort.0.map(MailingSort::key),
             dir.0,
             status.0.map(StatusFilter::key),
@@ -468,14 +480,14 @@ impl MailingsApi {
                 occurrence_at,
             }))),
             service::SendNow::AlreadySending => Err(AppError::Conflict(format!(
-                "Mailing #{} is still being sent: nothing more was queued.",
-                mailing.id
+                "“{}” is still being sent: nothing more was queued.",
+                mailing.name
             ))
             .into()),
             service::SendNow::WouldRepeat(n) => Err(AppError::Conflict(format!(
-                "{n} recipient(s) already got mailing #{}; send with again=true to send it \
+                "{n} recipient(s) already got “{}”; send with again=true to send it \
                  to them a second time.",
-                mailing.id
+                mailing.name
             ))
             .into()),
         }

@@ -41,7 +41,7 @@ pub async fn list_mailings(
 async fn form_page(
     state: &AppState,
     owner: i32,
-    mailing_id: Option<i32>,
+    saved: Option<&mailing::Model>,
     input: &MailingInput,
     errors: &FieldErrors,
 ) -> Result<Page, AppError> {
@@ -53,7 +53,8 @@ async fn form_page(
     Ok(Page::new(
         "mailings/form.html",
         context! {
-            mailing_id => mailing_id,
+            mailing_id => saved.map(|m| m.id),
+            saved_name => saved.map(|m| m.name.clone()),
             form => Value::from(Serde(input)),
             errors => Value::from(Serde(errors)),
             messages => Value::from(Serde(&messages)),
@@ -102,7 +103,7 @@ pub async fn create_mailing(
             flash(
                 session,
                 "success",
-                format!("Mailing #{} created.", mailing.id),
+                format!("Mailing “{}” created.", mailing.name),
             );
             Ok(see_other(&format!("/mailings/{}", mailing.id)))
         }
@@ -204,14 +205,17 @@ pub async fn send_mailing_now(
             flash(
                 session,
                 "success",
-                format!("Mailing #{id} is being sent now."),
+                format!("“{}” is being sent now.", mailing.name),
             );
         }
         service::SendNow::AlreadySending => {
             flash(
                 session,
                 "info",
-                format!("Mailing #{id} is still being sent: nothing more was queued."),
+                format!(
+                    "“{}” is still being sent: nothing more was queued.",
+                    mailing.name
+                ),
             );
         }
         service::SendNow::WouldRepeat(recipients) => {
@@ -254,7 +258,14 @@ pub async fn edit_mailing_form(
         service::client_ids(&state.db, id).await?,
         service::tag_ids(&state.db, id).await?,
     );
-    form_page(state, user.id, Some(id), &input, &FieldErrors::default()).await
+    form_page(
+        state,
+        user.id,
+        Some(&mailing),
+        &input,
+        &FieldErrors::default(),
+    )
+    .await
 }
 
 #[handler]
@@ -271,10 +282,14 @@ pub async fn update_mailing(
         Ok(valid) => {
             let mailing = service::update(state, existing, valid).await?;
             service::send_if_due(state, &mailing).await?;
-            flash(session, "success", format!("Mailing #{id} saved."));
+            flash(
+                session,
+                "success",
+                format!("Mailing “{}” saved.", mailing.name),
+            );
             Ok(see_other(&format!("/mailings/{id}")))
         }
-        Err(errors) => Ok(form_page(state, user.id, Some(id), &input, &errors)
+        Err(errors) => Ok(form_page(state, user.id, Some(&existing), &input, &errors)
             .await?
             .status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response()),
@@ -293,9 +308,9 @@ pub async fn toggle_mailing(
     let mailing = service::set_enabled(state, existing, enabled).await?;
     service::send_if_due(state, &mailing).await?;
     let text = if enabled {
-        format!("Mailing #{id} enabled.")
+        format!("“{}” enabled.", mailing.name)
     } else {
-        format!("Mailing #{id} disabled: nothing new will be sent.")
+        format!("“{}” disabled: nothing new will be sent.", mailing.name)
     };
     flash(session, "success", text);
     Ok(see_other(&format!("/mailings/{id}")))
@@ -322,7 +337,8 @@ pub async fn delete_mailing(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let mailing = service::find_owned(&state.db, user.id, id).await?;
+    let name = mailing.name.clone();
     service::delete(state, mailing).await?;
-    flash(session, "success", format!("Mailing #{id} deleted."));
+    flash(session, "success", format!("Mailing “{name}” deleted."));
     Ok(see_other("/mailings"))
 }

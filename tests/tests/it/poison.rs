@@ -497,6 +497,7 @@ async fn out_of_range_dates_and_nul_are_refused_alike(backend: Backend) {
                     ("client_ids", client_id.as_str()),
                     ("start_at", start),
                     ("end_at", end),
+                    ("name", "Test mailing"),
                     ("periodicity", "once"),
                 ],
             )
@@ -532,7 +533,7 @@ async fn out_of_range_dates_and_nul_are_refused_alike(backend: Backend) {
             .post(
                 "/mailings",
                 json!({
-                    "message_id": msg["id"], "client_ids": [created["id"]],
+                    "name": "Test mailing", "message_id": msg["id"], "client_ids": [created["id"]],
                     "start_at": start, "end_at": "2030-01-01T00:00:00Z", "periodicity": "once"
                 }),
             )
