@@ -710,3 +710,46 @@ async fn mailing_names_sqlite() {
 async fn mailing_names_postgres() {
     mailing_names(Backend::Postgres).await;
 }
+
+/// Phones: a mailing of 50 clients shows three of them and folds the rest ("and 47
+/// more"); the site menu folds behind a button (a checkbox and CSS, no script).
+#[tokio::test]
+async fn long_recipient_lists_and_the_menu_fold() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let mut clients = Vec::new();
+    for i in 0..50 {
+        clients.push(insert_client(&app, v.user.id, &format!("c{i:02}@example.com")).await);
+    }
+    let msg = make_message(&app, v.user.id, "News").await;
+    let created = create_mailing(
+        &v,
+        msg.id,
+        &clients,
+        Duration::days(1),
+        Duration::days(2),
+        "once",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let detail = parse(&v.get(&location).await.text().await.unwrap());
+    assert_eq!(detail.count(".client-chips .chip"), 50, "all there");
+    assert_eq!(
+        detail.count(".client-chips > .chip"),
+        3,
+        "three shown before the fold"
+    );
+    assert_eq!(detail.count(".client-chips details.more-chips .chip"), 47);
+    assert_eq!(
+        detail
+            .text(".client-chips details.more-chips summary")
+            .as_deref(),
+        Some("and 47 more")
+    );
+    assert!(detail.exists("header.site input#menu-toggle[type='checkbox']"));
+    assert!(detail.exists("header.site label[for='menu-toggle']"));
+    assert!(detail.exists("header.site ul#site-menu a[href='/clients']"));
+}
