@@ -1551,3 +1551,22 @@ async fn post_form_explains_markdown_and_validates_on_the_server_sqlite() {
 async fn post_form_explains_markdown_and_validates_on_the_server_postgres() {
     post_form_explains_markdown_and_validates_on_the_server(Backend::Postgres).await;
 }
+
+/// A Cyrillic title gives a readable address (transliterated), not `post-<number>`.
+#[tokio::test]
+async fn cyrillic_titles_give_readable_slugs() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let editor = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
+    let created = editor
+        .post_multipart("/admin/posts/add/", post_form("Привет, мир", "", None))
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let p = post::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.slug, "privet-mir");
+}
