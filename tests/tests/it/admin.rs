@@ -1570,3 +1570,54 @@ async fn cyrillic_titles_give_readable_slugs() {
         .unwrap();
     assert_eq!(p.slug, "privet-mir");
 }
+
+/// A mailing's name by the owner's rule in the admin too: required, one line, at most 200
+/// characters; the list and the page call the mailing by it.
+#[tokio::test]
+async fn mailing_names_in_the_admin() {
+    let Some(w) = world(Backend::Sqlite).await else {
+        return;
+    };
+    let app = &w.app;
+    let id = w.ids["mailings"].clone();
+    let root = sign_in_new(app, "root@example.com", Role::Superuser).await;
+    let list = body(root.get("/admin/mailings/").await).await;
+    assert!(list.text("tbody tr").unwrap().contains("Test mailing"));
+    let found = body(root.get("/admin/mailings/?q=test+mail").await).await;
+    assert_eq!(found.count("tbody tr"), 1, "searchable by name");
+    let path = format!("/admin/mailings/{id}/change/");
+    let page = body(root.get(&path).await).await;
+    assert_eq!(
+        page.attr("#f-name", "value").as_deref(),
+        Some("Test mailing")
+    );
+    let long = "x".repeat(201);
+    for (name, expected) in [
+        ("  ", "This field is required."),
+        (long.as_str(), "Keep the name to 200 characters."),
+    ] {
+        let refused = root
+            .post_form(&path, &[("name", name), ("is_enabled", "on")])
+            .await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?}"
+        );
+        assert_eq!(
+            body(refused).await.text("#e-name").as_deref(),
+            Some(expected),
+            "{name:?}"
+        );
+    }
+    let saved = root
+        .post_form(&path, &[("name", " Renamed "), ("is_enabled", "on")])
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let m = mailing::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.name, "Renamed");
+}
