@@ -1582,14 +1582,20 @@ async fn mailing_names_in_the_admin() {
     let id = w.ids["mailings"].clone();
     let root = sign_in_new(app, "root@example.com", Role::Superuser).await;
     let list = body(root.get("/admin/mailings/").await).await;
-    assert!(list.text("tbody tr").unwrap().contains("Test mailing"));
-    let found = body(root.get("/admin/mailings/?q=test+mail").await).await;
+    assert!(
+        list.text("tbody tr")
+            .unwrap()
+            .contains("Autumn news mailing")
+    );
+    let found = body(root.get("/admin/mailings/?q=news+mail").await).await;
     assert_eq!(found.count("tbody tr"), 1, "searchable by name");
+    let none = body(root.get("/admin/mailings/?q=winter").await).await;
+    assert_eq!(none.count("tbody tr"), 0);
     let path = format!("/admin/mailings/{id}/change/");
     let page = body(root.get(&path).await).await;
     assert_eq!(
         page.attr("#f-name", "value").as_deref(),
-        Some("Test mailing")
+        Some("Autumn news mailing")
     );
     let long = "x".repeat(201);
     for (name, expected) in [

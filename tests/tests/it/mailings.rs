@@ -80,6 +80,19 @@ pub async fn create_mailing(
     end: Duration,
     periodicity: &str,
 ) -> reqwest::Response {
+    create_named_mailing(v, "Test mailing", message, clients, start, end, periodicity).await
+}
+
+/// `create_mailing` with its name.
+pub async fn create_named_mailing(
+    v: &Visitor,
+    name: &str,
+    message: i32,
+    clients: &[i32],
+    start: Duration,
+    end: Duration,
+    periodicity: &str,
+) -> reqwest::Response {
     let message = message.to_string();
     let (start, end) = (at(start), at(end));
     let ids: Vec<String> = clients.iter().map(|c| c.to_string()).collect();
@@ -87,7 +100,7 @@ pub async fn create_mailing(
         ("message_id", message.as_str()),
         ("start_at", start.as_str()),
         ("end_at", end.as_str()),
-        ("name", "Test mailing"),
+        ("name", name),
         ("periodicity", periodicity),
     ];
     for id in &ids {
@@ -115,8 +128,9 @@ pub async fn client_message_mailing(
     .await;
     let client = client_id(app, v.user.id, email).await;
     let message = make_message(app, v.user.id, subject).await;
-    let created = create_mailing(
+    let created = create_named_mailing(
         v,
+        &format!("{subject} mailing"),
         message.id,
         &[client],
         Duration::days(1),
