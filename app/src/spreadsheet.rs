@@ -118,6 +118,13 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 /// An uploaded CSV file as records: UTF-8 (a BOM is dropped), `;` or `,` (whichever the
 /// first line has more of), rows of any length, no header assumed.
 pub fn read_upload(bytes: &[u8]) -> Result<(csv::Reader<&[u8]>, u8), ImportError> {
+    let (text, delimiter) = upload_text(bytes)?;
+    Ok((csv_reader(text, delimiter), delimiter))
+}
+
+/// The text of an uploaded CSV file (UTF-8, without its BOM) and its delimiter: `;` or
+/// `,`, whichever the first line has more of.
+pub fn upload_text(bytes: &[u8]) -> Result<(&str, u8), ImportError> {
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(ImportError::TooLarge);
     }
@@ -135,10 +142,42 @@ pub fn read_upload(bytes: &[u8]) -> Result<(csv::Reader<&[u8]>, u8), ImportError
     } else {
         b','
     };
-    let reader = csv::ReaderBuilder::new()
+    Ok((text, delimiter))
+}
+
+/// Records of `text`: rows of any length, no header assumed.
+pub fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    Ok((reader, delimiter))
+        .from_reader(text.as_bytes())
+}
+
+/// Whether `raw` (the text of one record) ends inside a quoted cell: a quote that opens a
+/// cell and is never closed, so the reader took every line after it into that cell.
+pub fn ends_in_quote(raw: &str, delimiter: u8) -> bool {
+    let delimiter = delimiter as char;
+    let mut quoted = false;
+    let mut at_cell_start = true;
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if c == delimiter || c == '\n' || c == '\r' {
+            at_cell_start = true;
+        } else if c == '"' && at_cell_start {
+            quoted = true;
+            at_cell_start = false;
+        } else {
+            at_cell_start = false;
+        }
+    }
+    quoted
 }

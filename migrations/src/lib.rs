@@ -23,8 +23,9 @@ mod m20261207_000014_suppressions;
 mod m20261207_000015_feedback;
 mod m20261207_000016_audience;
 mod m20261207_000017_sender;
-mod m20261207_000019_user_language;
 mod m20261207_000018_tz26_user_timezone;
+mod m20261207_000019_user_language;
+mod m20261207_000020_mailing_name;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
 
@@ -51,8 +52,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_feedback::Migration),
             Box::new(m20261207_000016_audience::Migration),
             Box::new(m20261207_000017_sender::Migration),
-            Box::new(m20261207_000019_user_language::Migration),
             Box::new(m20261207_000018_tz26_user_timezone::Migration),
+            Box::new(m20261207_000019_user_language::Migration),
+            Box::new(m20261207_000020_mailing_name::Migration),
         ]
     }
 }

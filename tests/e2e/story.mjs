@@ -137,11 +137,37 @@ async function shot(page, name, options = {}) {
   console.log(`     screenshot ${join(SHOTS, file)}`);
 }
 
+// Every page of every browser context reports CSP violations here (the page's own
+// `securitypolicyviolation` event, and the console's "Refused to …" line); a step that
+// causes one fails.
+const cspViolations = [];
+async function watchedContext(browser, options = {}) {
+  const context = await browser.newContext({ ...PEOPLE, ...options });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const on = event.target instanceof Element ? event.target.outerHTML.slice(0, 120) : "";
+      console.error(
+        `CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} ` +
+          `(${event.sourceFile || "?"}:${event.lineNumber || 0}) ${event.sample || ""} ${on}`,
+      );
+    });
+  });
+  context.on("console", (message) => {
+    const text = message.text();
+    if (/^CSP violation:|Content Security Policy/.test(text)) {
+      cspViolations.push(`${message.page()?.url() ?? "?"}: ${text}`);
+    }
+  });
+  return context;
+}
+
 let current = null; // the page a failing step is about
 async function step(name, fn) {
   const started = Date.now();
+  const violations = cspViolations.length;
   try {
     await fn();
+    assert.deepEqual(cspViolations.slice(violations), [], "no CSP violation in the console");
     console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (error) {
     console.log(`FAIL ${name}${current ? ` at ${current.url()}` : ""}`);
@@ -344,6 +370,8 @@ async function createMailing(page) {
   await a11y.focusOnFirstError(page);
   await a11y.errorsAnnounced(page);
 
+  assert.ok((await page.locator("#e-name").textContent()).trim(), "a mailing needs a name");
+  await field(page, "name").fill("Spring news to everyone");
   await field(page, "message_id").selectOption({ label: "Spring news" });
   await field(page, "start_at").fill(localMinute(-1));
   await field(page, "end_at").fill(localMinute(24 * 60));
@@ -352,6 +380,7 @@ async function createMailing(page) {
   assert.equal(await page.locator("[data-picker-count]").textContent(), "4");
   await button(page, "mailings-create").click();
   await page.waitForURL(/\/mailings\/\d+$/);
+  assert.match(await page.locator("main h1").textContent(), /Spring news to everyone/);
   return pathOf(page);
 }
 
@@ -393,7 +422,7 @@ async function readReport(page) {
  */
 async function recipientUnsubscribes(browser, page) {
   const link = await linkFromOutbox("grace@example.com", "/unsubscribe/");
-  const stranger = await browser.newContext({ ...PEOPLE, viewport: { width: 1280, height: 900 } });
+  const stranger = await watchedContext(browser, { viewport: { width: 1280, height: 900 } });
   const recipient = await stranger.newPage();
   await recipient.goto(link);
   assert.equal(await recipient.locator("article").getAttribute("data-step"), "ask", "GET only asks");
@@ -417,22 +446,96 @@ async function recipientUnsubscribes(browser, page) {
   await shot(page, "e2e-reports.png");
 }
 
-async function phoneWidth(browser, storageState, mailingPath) {
-  const phone = await browser.newContext({
-    ...PEOPLE,
-    storageState,
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-  });
-  const page = await phone.newPage();
+async function apiDocs(page) {
   current = page;
-  await page.goto(url(mailingPath));
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the mailing page scrolls sideways by ${overflow}px on a phone`);
-  await shot(page, "e2e-phone-mailing.png");
-  await phone.close();
+  await page.goto(url("/account"));
+  await page.locator("main").getByRole("link", { name: "JSON API" }).click();
+  await page.waitForURL(/\/api\/docs/);
+  // Swagger UI draws the operations from the OpenAPI document: the page is not blank.
+  await page.locator(".swagger-ui .opblock").first().waitFor({ timeout: 15_000 });
+  await shot(page, "e2e-api-docs.png");
+  await page.goBack();
+}
+
+/** Phones (360 px): no page scrolls sideways; the menu folds behind its button; a
+ * screenshot of each page (`phone-*.png`). */
+async function phoneWidth(browser, storageState, mailingPath) {
+  const open = async (context, path, name) => {
+    const page = await context.newPage();
+    current = page;
+    await page.goto(url(path));
+    await page.locator("main").waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 360) {
+      // Name the widest elements that stick out, for the failure message.
+      const culprits = await page.evaluate(() =>
+        [...document.querySelectorAll("body *")]
+          .map((el) => ({ el, right: Math.round(el.getBoundingClientRect().right) }))
+          .filter(({ right }) => right > 360)
+          // What scrolls in its own box does not widen the page.
+          .filter(({ el }) => {
+            for (let up = el.parentElement; up; up = up.parentElement) {
+              if (["auto", "scroll", "hidden"].includes(getComputedStyle(up).overflowX)) return false;
+            }
+            return true;
+          })
+          .sort((a, b) => b.right - a.right)
+          .slice(0, 5)
+          .map(({ el, right }) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${[...el.classList].join(".")} → ${right}px`),
+      );
+      assert.fail(`${path} is ${width}px wide at 360 px: it scrolls sideways (${culprits.join("; ")})`);
+    }
+    await shot(page, `phone-${name}.png`);
+    return page;
+  };
+  const phone = { viewport: { width: 360, height: 780 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+  const signedIn = await watchedContext(browser, { ...phone, storageState });
+  const messagePath = await (async () => {
+    const page = await signedIn.newPage();
+    await page.goto(url("/messages"));
+    const href = await page.locator("#message-rows tbody a[href^='/messages/']").first().getAttribute("href");
+    await page.close();
+    return href;
+  })();
+  for (const [path, name] of [
+    ["/dashboard", "dashboard"],
+    ["/clients", "clients"],
+    ["/clients/new", "client-form"],
+    ["/clients/import", "import"],
+    ["/messages", "messages"],
+    [messagePath, "message"],
+    ["/messages/new", "message-form"],
+    ["/mailings", "mailings"],
+    ["/mailings/new", "mailing-form"],
+    [mailingPath, "mailing"],
+    ["/reports", "reports"],
+    ["/suppressions", "suppressions"],
+    ["/account", "account"],
+  ]) {
+    const page = await open(signedIn, path, name);
+    if (name === "dashboard") {
+      // The menu is folded: its links show once the button is pressed.
+      const clients = page.locator("header.site").getByRole("link", { name: tx("nav-clients"), exact: true });
+      assert.equal(await clients.isVisible(), false, "the menu is folded on a phone");
+      await page.locator("header.site").getByText(tx("nav-menu")).click();
+      await clients.waitFor({ state: "visible" });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 360, `the open menu is ${width}px wide`);
+      await shot(page, "phone-menu.png");
+    }
+    await page.close();
+  }
+  await signedIn.close();
+  const anonymous = await watchedContext(browser, phone);
+  for (const [path, name] of [
+    ["/", "home"],
+    ["/blog", "blog"],
+    ["/login", "login"],
+    ["/register", "register"],
+  ]) {
+    await (await open(anonymous, path, name)).close();
+  }
+  await anonymous.close();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -443,7 +546,7 @@ async function managerBlocksUser(browser, userPage) {
   // The user keeps the client list open (its search box makes htmx requests).
   await userPage.goto(url("/clients"));
 
-  const staff = await browser.newContext({ ...PEOPLE, viewport: { width: 1280, height: 900 } });
+  const staff = await watchedContext(browser, { viewport: { width: 1280, height: 900 } });
   const page = await staff.newPage();
   current = page;
   await signIn(page, MANAGER, STAFF_PASSWORD);
@@ -477,7 +580,7 @@ async function managerBlocksUser(browser, userPage) {
 /** A content manager writes and publishes a post; it shows on /blog and on the home page. */
 async function contentManagerPublishesPost(browser) {
   const title = "Spring is here"; // a fresh database every run: no other post has it
-  const staff = await browser.newContext({ ...PEOPLE, viewport: { width: 1280, height: 900 } });
+  const staff = await watchedContext(browser, { viewport: { width: 1280, height: 900 } });
   const page = await staff.newPage();
   current = page;
   await signIn(page, WRITER, STAFF_PASSWORD);
@@ -491,7 +594,7 @@ async function contentManagerPublishesPost(browser) {
   await page.waitForURL((u) => !u.pathname.endsWith("/add/"));
   await staff.close();
 
-  const visitor = await browser.newContext(PEOPLE);
+  const visitor = await watchedContext(browser);
   const anonymous = await visitor.newPage();
   current = anonymous;
   await anonymous.goto(url("/blog"));
@@ -518,7 +621,7 @@ async function main() {
     ],
   });
   try {
-    const context = await browser.newContext({ ...PEOPLE, viewport: { width: 1280, height: 900 } });
+    const context = await watchedContext(browser, { viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     current = page;
     page.on("pageerror", (error) => {
@@ -557,16 +660,17 @@ async function main() {
     await step("a recipient unsubscribes by the link; the owner sees it everywhere", () =>
       recipientUnsubscribes(browser, page),
     );
-    await step("mailing page at phone width", async () =>
+    await step("every page at phone width (360 px)", async () =>
       phoneWidth(browser, await context.storageState(), mailing),
     );
+    await step("the API docs open on the first click from the account page", () => apiDocs(page));
     current = page;
 
     await step("content manager publishes a post: on /blog and /", () => contentManagerPublishesPost(browser));
     await step("manager blocks the user; the open page signs out", () => managerBlocksUser(browser, page));
 
     await step("home page at the end (anonymous)", async () => {
-      const visitor = await browser.newContext({ ...PEOPLE, viewport: { width: 1280, height: 900 } });
+      const visitor = await watchedContext(browser, { viewport: { width: 1280, height: 900 } });
       const home = await visitor.newPage();
       current = home;
       await home.goto(url("/"));

@@ -71,7 +71,7 @@ async fn viewable(
 fn mailing_json(m: &mailing::Model) -> Json {
     json!({
         "id": m.id,
-        "repr": format!("Mailing #{}", m.id),
+        "repr": m.name,
         "change_url": registry().object_url(MODEL, &m.id.to_string(), "change"),
         "recipients_url": recipients_url(m.id),
         "report_url": report_url(m.id),

@@ -364,6 +364,7 @@ fn mailings() -> ModelAdmin<mailing::Entity, AppState> {
         .map(|s| (s.as_str(), s.label()))
         .collect();
     let all = [
+        C::Name,
         C::OwnerId,
         C::MessageId,
         C::StartAt,
@@ -378,7 +379,7 @@ fn mailings() -> ModelAdmin<mailing::Entity, AppState> {
     ModelAdmin::<mailing::Entity, AppState>::new("mailings", "Mailing", "Mailings")
         .on_change(|state, event| Box::pin(after_mailing_change(state, event)))
         .list_display(&[
-            C::Id,
+            C::Name,
             C::OwnerId,
             C::MessageId,
             C::Periodicity,
@@ -387,7 +388,7 @@ fn mailings() -> ModelAdmin<mailing::Entity, AppState> {
             C::StartAt,
             C::EndAt,
         ])
-        .search_fields(&[C::Id, C::OwnerId, C::MessageId])
+        .search_fields(&[C::Name, C::Id, C::OwnerId, C::MessageId])
         .list_filter(&[C::Status, C::Periodicity, C::IsEnabled, C::StartAt])
         .ordering(C::CreatedAt, true)
         .fields(&all)
@@ -416,8 +417,15 @@ fn mailings() -> ModelAdmin<mailing::Entity, AppState> {
             ForeignKey::to::<message::Entity>(message::Column::Subject).raw_id(),
         )
         .audit_ignore(&[C::UpdatedAt])
-        .repr(|m: &mailing::Model| format!("Mailing #{}", m.id))
+        .repr(|m: &mailing::Model| m.name.clone())
+        // The name by the same rule as the owner's form and the API.
         .clean(|m: &mut mailing::ActiveModel, ctx| {
+            if let Some(name) = m.name.try_as_ref().cloned() {
+                match mailings::check_name(&name) {
+                    Ok(name) => m.name = Set(name),
+                    Err(problem) => return Err(vec![(Some(C::Name), problem)]),
+                }
+            }
             m.updated_at = Set(ctx.now);
             Ok(())
         })

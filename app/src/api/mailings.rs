@@ -98,6 +98,7 @@ impl StatusFilter {
 #[oai(rename = "MailingSort", rename_all = "snake_case")]
 pub enum MailingSort {
     Created,
+    Name,
     Start,
     End,
 }
@@ -106,6 +107,7 @@ impl MailingSort {
     fn key(self) -> &'static str {
         match self {
             MailingSort::Created => "created",
+            MailingSort::Name => "name",
             MailingSort::Start => "start",
             MailingSort::End => "end",
         }
@@ -118,6 +120,8 @@ impl MailingSort {
 #[oai(rename = "Mailing")]
 pub struct MailingOut {
     pub id: i32,
+    /// What you call it.
+    pub name: String,
     pub message_id: i32,
     /// The message's subject.
     pub subject: String,
@@ -155,6 +159,7 @@ async fn out(state: &AppState, m: mailing::Model, subject: String) -> ApiResult<
         .collect();
     Ok(MailingOut {
         id: m.id,
+        name: m.name.clone(),
         message_id: m.message_id,
         subject,
         client_ids,
@@ -181,6 +186,10 @@ async fn out(state: &AppState, m: mailing::Model, subject: String) -> ApiResult<
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "MailingInput")]
 pub struct MailingIn {
+    /// What you call it: required, one line, up to 200 characters (surrounding spaces
+    /// are dropped). Missing, null or blank, it is a 422 like any broken rule.
+    #[oai(deserialize_with = "super::text::absent_as_empty")]
+    pub name: Text,
     pub message_id: i32,
     /// Clients picked by hand.
     #[oai(default)]
@@ -203,6 +212,7 @@ impl MailingIn {
         // Instants with their offset: the API speaks UTC, whatever the owner's zone.
         let instant = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         service::MailingInput {
+            name: self.name.0.clone(),
             message_id: self.message_id.to_string(),
             client_ids: self.client_ids.clone(),
             tag_ids: Vec::new(),
@@ -337,7 +347,7 @@ impl MailingsApi {
     /// List your mailings
     ///
     /// Newest first unless told otherwise; `status` filters by the clock (or the disabled
-    /// ones).
+    /// ones); `q` searches the names (case-insensitive).
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/", method = "get", operation_id = "list_mailings")]
     async fn list(
@@ -356,13 +366,15 @@ impl MailingsApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         per_page: Query<u64>,
+        /// Part of the name to look for.
+        q: Query<Option<String>>,
         status: Query<Option<StatusFilter>>,
         sort: Query<Option<MailingSort>>,
         dir: Query<Option<SortDir>>,
     ) -> ApiResult<Json<ListPage<MailingOut>>> {
         let query = list_query(
             page.0,
-            None,
+            q.0,
             sort.0.map(MailingSort::key),
             dir.0,
             status.0.map(StatusFilter::key),
@@ -482,14 +494,14 @@ impl MailingsApi {
                 occurrence_at,
             }))),
             service::SendNow::AlreadySending => Err(AppError::Conflict(format!(
-                "Mailing #{} is still being sent: nothing more was queued.",
-                mailing.id
+                "“{}” is still being sent: nothing more was queued.",
+                mailing.name
             ))
             .into()),
             service::SendNow::WouldRepeat(n) => Err(AppError::Conflict(format!(
-                "{n} recipient(s) already got mailing #{}; send with again=true to send it \
+                "{n} recipient(s) already got “{}”; send with again=true to send it \
                  to them a second time.",
-                mailing.id
+                mailing.name
             ))
             .into()),
         }

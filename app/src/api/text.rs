@@ -60,3 +60,13 @@ impl From<Text> for String {
         t.0
     }
 }
+
+/// `#[oai(deserialize_with = "absent_as_empty")]` for a required text the service checks
+/// itself: a missing or null value reaches the service as "" and comes back as the
+/// field's 422 message (like a blank one), not as a 400 about the body's shape.
+pub fn absent_as_empty(value: Option<Value>) -> ParseResult<Text> {
+    match value {
+        None | Some(Value::Null) => Ok(Text(String::new())),
+        value => Text::parse_from_json(value),
+    }
+}

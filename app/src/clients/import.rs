@@ -6,16 +6,14 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
-use serde::Serialize;
-use validator::ValidateEmail;
-
 use super::attributes::{self, Attributes};
+use super::service::{self, AttributesIn, ClientInput, TagsIn};
 use super::tags;
 use crate::entities::client;
 use crate::spreadsheet;
-use crate::validation::breaks_line;
+use chrono::Utc;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use serde::Serialize;
 
 /// Largest file accepted, and how many rows the preview shows.
 pub const MAX_BYTES: usize = spreadsheet::MAX_IMPORT_BYTES;
@@ -33,6 +31,8 @@ pub struct Row {
     pub attributes: Attributes,
     pub tags: Vec<String>,
     pub error: Option<String>,
+    /// The line as it is in the file, for a row with an error.
+    pub text: String,
     /// Already in the address book, or earlier in the same file.
     pub duplicate: bool,
 }
@@ -178,13 +178,29 @@ fn known_columns(names: &[String]) -> Option<Columns> {
     })
 }
 
-/// Parses the file and marks every row: invalid, duplicate, or to import.
+/// What a row may hold without a header: the e-mail and the name, and a comment.
+const PLAIN_CELLS: std::ops::RangeInclusive<usize> = 2..=3;
+
+/// The form's fields in the order a row's problems are told, with their labels.
+const FIELDS: [(&str, &str); 6] = [
+    ("email", "E-mail"),
+    ("full_name", "Full name"),
+    ("comment", "Comment"),
+    ("attributes", "Attributes"),
+    ("tags", "Tags"),
+    ("", ""),
+];
+
+/// Parses the file and marks every row: invalid, duplicate, or to import. Every line of
+/// the file that is not blank is a row of the preview: one the reader cannot make sense of
+/// (a quote never closed, more or fewer cells than the others) is an error row showing
+/// its text, and a quote never closed spoils only its own line.
 pub async fn preview(
     db: &DatabaseConnection,
     owner: i32,
     bytes: &[u8],
 ) -> Result<Preview, ImportError> {
-    let (mut reader, delimiter) = spreadsheet::read_upload(bytes)?;
+    let (text, delimiter) = spreadsheet::upload_text(bytes)?;
 
     let existing: HashSet<String> = client::Entity::find()
         .select_only()
@@ -207,87 +223,88 @@ pub async fn preview(
         comment: Some(2),
         ..Columns::default()
     };
+    // Cells a row must have: as many as the header's, or `PLAIN_CELLS` without one.
+    let mut header_cells: Option<usize> = None;
     let mut seen = HashSet::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| ImportError::Csv(e.to_string()))?;
-        let line = record
-            .position()
-            .map(|p| p.line())
-            .unwrap_or(index as u64 + 1);
-        if index == 0
-            && let Some(header) = header_columns(&record)
-        {
-            preview.attribute_columns = header.extra.iter().map(|(_, k)| k.clone()).collect();
-            preview.has_tags = header.tags.is_some();
-            preview.skipped_columns = header.skipped.clone();
-            columns = header;
-            preview.had_header = true;
-            continue;
-        }
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        // An export's cells come back as they were (without the quote that kept a
-        // spreadsheet from reading them as formulas).
-        let cell = |i: Option<usize>| {
-            spreadsheet::unescape(i.and_then(|i| record.get(i)).unwrap_or_default().trim())
-                .to_owned()
-        };
-        let email = cell(Some(columns.email)).to_lowercase();
-        let full_name = cell(columns.name);
-        let comment = cell(columns.comment);
-        let mut attributes = Attributes::new();
-        let mut problem = None;
-        for (i, key) in &columns.extra {
-            let value = cell(Some(*i));
-            if value.is_empty() {
+    let mut first = true;
+    // Where reading (re)starts: after a line with a quote never closed, on the next line.
+    let (mut offset, mut lines_before) = (0usize, 0u64);
+    'file: while offset < text.len() {
+        let part = &text[offset..];
+        let mut reader = spreadsheet::csv_reader(part, delimiter);
+        let mut record = csv::StringRecord::new();
+        // Line breaks in `part` before `counted`.
+        let (mut counted, mut newlines) = (0usize, 0u64);
+        loop {
+            let more = reader
+                .read_record(&mut record)
+                .map_err(|e| ImportError::Csv(e.to_string()))?;
+            if !more {
+                break 'file;
+            }
+            // The record's text, from its first character (blank lines before it, which
+            // the reader skips, left out) to its end; its line counted here, as the
+            // reader's own count comes out short after a blank line.
+            let end = (reader.position().byte() as usize).min(part.len());
+            let mut start = record.position().map_or(0, |p| p.byte() as usize).min(end);
+            while part
+                .get(start..end)
+                .is_some_and(|t| t.starts_with(['\r', '\n']))
+            {
+                start += 1;
+            }
+            newlines += part.as_bytes()[counted.min(start)..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            counted = counted.max(start);
+            let raw = part
+                .get(start..end)
+                .unwrap_or_default()
+                .trim_end_matches(['\r', '\n']);
+            let line = lines_before + 1 + newlines;
+            // A quote that opens a cell and is not closed takes the lines after it into
+            // that cell: up to the end of the file, or to the next quote, which leaves a
+            // record of the wrong shape. Its own line is the error; reading goes on after it.
+            let swallowed = spreadsheet::ends_in_quote(raw, delimiter)
+                || (raw.contains('\n') && shape_problem(header_cells, record.len()).is_some());
+            if swallowed {
+                let own = raw.split('\n').next().unwrap_or_default();
+                preview.push_error(
+                    line,
+                    own,
+                    "A quote (\") opens a cell and is never closed: check this line.",
+                );
+                first = false;
+                offset += start + own.len() + 1;
+                lines_before = line;
+                continue 'file;
+            }
+            if first {
+                first = false;
+                if let Some(header) = header_columns(&record) {
+                    preview.attribute_columns =
+                        header.extra.iter().map(|(_, k)| k.clone()).collect();
+                    preview.has_tags = header.tags.is_some();
+                    preview.skipped_columns = header.skipped.clone();
+                    columns = header;
+                    header_cells = Some(record.len());
+                    preview.had_header = true;
+                    continue;
+                }
+            }
+            if record.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
-            problem = problem.or_else(|| attributes::value_problem(key, &value));
-            attributes.insert(key.clone(), value);
-        }
-        let tags = match tags::parse_list(&cell(columns.tags)) {
-            Ok(names) => names,
-            Err(problems) => {
-                problem = problem.or_else(|| problems.into_iter().next());
-                Vec::new()
+            if let Some(problem) = shape_problem(header_cells, record.len()) {
+                preview.push_error(line, raw, &problem);
+                continue;
             }
-        };
-        let error = if [&email, &full_name, &comment]
-            .iter()
-            .any(|c| c.contains('\0'))
-        {
-            // No text needs it, and PostgreSQL cannot store it.
-            Some("The row contains a NUL character.".to_owned())
-        } else if email.is_empty() {
-            Some("No e-mail address.".to_owned())
-        } else if !email.validate_email() || email.len() > 254 {
-            Some(format!("\"{email}\" is not a valid e-mail address."))
-        } else if full_name.chars().count() > 200 {
-            Some("The name is longer than 200 characters.".to_owned())
-        } else if breaks_line(&full_name) {
-            Some("The name has a line break: keep it on one line.".to_owned())
-        } else {
-            problem.map(|p| sentence(&p))
-        };
-        let duplicate =
-            error.is_none() && (existing.contains(&email) || !seen.insert(email.clone()));
-        preview.total += 1;
-        match (&error, duplicate) {
-            (Some(_), _) => preview.invalid += 1,
-            (None, true) => preview.duplicates += 1,
-            (None, false) => preview.valid += 1,
+            let row = read_row(&record, &columns, line, raw);
+            let duplicate = row.error.is_none()
+                && (existing.contains(&row.email) || !seen.insert(row.email.clone()));
+            preview.push(Row { duplicate, ..row });
         }
-        preview.rows.push(Row {
-            line,
-            email,
-            full_name,
-            comment,
-            attributes,
-            tags,
-            error,
-            duplicate,
-        });
     }
     if preview.total == 0 {
         return Err(ImportError::Empty);
@@ -295,17 +312,111 @@ pub async fn preview(
     Ok(preview)
 }
 
-/// A problem as a sentence: capitalised, with a full stop.
-fn sentence(problem: &str) -> String {
-    let mut chars = problem.chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => return String::new(),
-    };
-    if !out.ends_with('.') {
-        out.push('.');
+/// Why a record of `cells` cells is not a row: more or fewer than the header's, or
+/// without a header, other than `PLAIN_CELLS`.
+fn shape_problem(header_cells: Option<usize>, cells: usize) -> Option<String> {
+    let plural = if cells == 1 { "" } else { "s" };
+    match header_cells {
+        Some(n) if cells != n => Some(format!(
+            "This line has {cells} cell{plural} where the header has {n}."
+        )),
+        None if !PLAIN_CELLS.contains(&cells) => Some(format!(
+            "This line has {cells} cell{plural}: without a header row, a line holds the \
+             e-mail, the name and, if you like, a comment."
+        )),
+        _ => None,
     }
-    out
+}
+
+impl Preview {
+    fn push(&mut self, row: Row) {
+        self.total += 1;
+        match (&row.error, row.duplicate) {
+            (Some(_), _) => self.invalid += 1,
+            (None, true) => self.duplicates += 1,
+            (None, false) => self.valid += 1,
+        }
+        self.rows.push(row);
+    }
+
+    /// A line that could not be read as a client: shown with its text.
+    fn push_error(&mut self, line: u64, text: &str, problem: &str) {
+        self.push(Row {
+            line,
+            email: String::new(),
+            full_name: String::new(),
+            comment: String::new(),
+            attributes: Attributes::new(),
+            tags: Vec::new(),
+            error: Some(problem.to_owned()),
+            text: text.chars().take(300).collect(),
+            duplicate: false,
+        });
+    }
+}
+
+/// One row as a client, checked by the client form's own rules.
+fn read_row(record: &csv::StringRecord, columns: &Columns, line: u64, raw: &str) -> Row {
+    // An export's cells come back as they were (without the quote that kept a
+    // spreadsheet from reading them as formulas).
+    let cell = |i: Option<usize>| {
+        spreadsheet::unescape(i.and_then(|i| record.get(i)).unwrap_or_default().trim()).to_owned()
+    };
+    let mut attributes = Attributes::new();
+    for (i, key) in &columns.extra {
+        let value = cell(Some(*i));
+        if !value.is_empty() {
+            attributes.insert(key.clone(), value);
+        }
+    }
+    let input = ClientInput {
+        email: cell(Some(columns.email)),
+        full_name: cell(columns.name),
+        comment: cell(columns.comment),
+        attributes: Some(AttributesIn::Map(attributes.clone())),
+        tags: columns.tags.map(|i| TagsIn::Text(cell(Some(i)))),
+    };
+    // Trimmed like the form's (`ClientInput::normalized`), but before an export's quote
+    // is taken off: a cell that starts with a tab or a space keeps it.
+    let input = ClientInput {
+        email: input.email.to_lowercase(),
+        ..input
+    };
+    let problems = service::field_problems(&input);
+    let error = (!problems.is_empty()).then(|| {
+        FIELDS
+            .iter()
+            .filter_map(|(field, label)| {
+                let messages = problems.0.get(*field)?;
+                let text = messages.join(" ");
+                Some(if label.is_empty() {
+                    text
+                } else {
+                    format!("{label}: {text}")
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let tags = match (&error, &input.tags) {
+        (None, Some(TagsIn::Text(text))) => tags::parse_list(text).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    Row {
+        line,
+        text: if error.is_some() {
+            raw.chars().take(300).collect()
+        } else {
+            String::new()
+        },
+        email: input.email,
+        full_name: input.full_name,
+        comment: input.comment,
+        attributes,
+        tags,
+        error,
+        duplicate: false,
+    }
 }
 
 /// Inserts the valid, new rows of a preview in batches, with their tags (made when new);
@@ -327,11 +438,7 @@ pub async fn commit(
         .map(|r| client::ActiveModel {
             owner_id: Set(owner),
             email: Set(r.email.clone()),
-            full_name: Set(if r.full_name.is_empty() {
-                r.email.split('@').next().unwrap_or_default().to_owned()
-            } else {
-                r.full_name.clone()
-            }),
+            full_name: Set(r.full_name.clone()),
             comment: Set(r.comment.clone()),
             attributes: Set(attributes::to_json(&r.attributes)),
             created_at: Set(now),

@@ -299,17 +299,18 @@ pub async fn find_owned(
         .ok_or(AppError::NotFound)
 }
 
-async fn check(
-    db: &DatabaseConnection,
-    owner: i32,
-    input: &ClientInput,
-    except: Option<i32>,
-) -> Result<Audience, FieldErrors> {
-    let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
+/// The form's rules on one client that need no database (the address's uniqueness
+/// aside): what `check` starts from, and what the CSV import applies to every row.
+pub fn field_problems(input: &ClientInput) -> FieldErrors {
     let mut audience = Audience {
         attributes: None,
         tags: None,
     };
+    own_fields(input, &mut audience)
+}
+
+fn own_fields(input: &ClientInput, audience: &mut Audience) -> FieldErrors {
+    let mut errors: FieldErrors = input.validate().err().map(Into::into).unwrap_or_default();
     match input.attributes.as_ref().map(AttributesIn::resolve) {
         Some(Ok(map)) => audience.attributes = Some(map),
         Some(Err(problems)) => problems
@@ -327,6 +328,20 @@ async fn check(
         ("full_name", &input.full_name),
         ("comment", &input.comment),
     ]);
+    errors
+}
+
+async fn check(
+    db: &DatabaseConnection,
+    owner: i32,
+    input: &ClientInput,
+    except: Option<i32>,
+) -> Result<Audience, FieldErrors> {
+    let mut audience = Audience {
+        attributes: None,
+        tags: None,
+    };
+    let mut errors = own_fields(input, &mut audience);
     if !errors.0.contains_key("email") {
         let mut same = owned(owner).filter(client::Column::Email.eq(input.email.clone()));
         if let Some(id) = except {

@@ -81,6 +81,9 @@ impl MailingStatus {
     }
 }
 
+/// The longest name a mailing may have, in characters (the column holds 200).
+pub const NAME_MAX: usize = 200;
+
 /// One mailing of one user; its recipients are in `mailing_clients`.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
@@ -89,6 +92,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub owner_id: i32,
+    /// What the owner calls it (required, one line, up to `NAME_MAX` characters).
+    pub name: String,
     /// The message sent; that message cannot be deleted while this row exists.
     pub message_id: i32,
     pub start_at: DateTimeUtc,

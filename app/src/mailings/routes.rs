@@ -41,7 +41,7 @@ pub async fn list_mailings(
 async fn form_page(
     state: &AppState,
     owner: &crate::entities::user::Model,
-    mailing_id: Option<i32>,
+    saved: Option<&mailing::Model>,
     input: &MailingInput,
     errors: &FieldErrors,
 ) -> Result<Page, AppError> {
@@ -53,7 +53,8 @@ async fn form_page(
     Ok(Page::new(
         "mailings/form.html",
         context! {
-            mailing_id => mailing_id,
+            mailing_id => saved.map(|m| m.id),
+            saved_name => saved.map(|m| m.name.clone()),
             form => Value::from(Serde(input)),
             errors => Value::from(Serde(errors)),
             messages => Value::from(Serde(&messages)),
@@ -109,7 +110,7 @@ pub async fn create_mailing(
                 "success",
                 crate::i18n::phrase(
                     "flash-mailing-created",
-                    &[("mailing", &format!("#{}", mailing.id))],
+                    &[("mailing", &mailing.name)],
                 ),
             );
             Ok(see_other(&format!("/mailings/{}", mailing.id)))
@@ -214,7 +215,7 @@ pub async fn send_mailing_now(
             flash(
                 session,
                 "success",
-                crate::i18n::phrase("flash-mailing-sending", &[("mailing", &format!("#{id}"))]),
+                crate::i18n::phrase("flash-mailing-sending", &[("mailing", &mailing.name)]),
             );
         }
         service::SendNow::AlreadySending => {
@@ -223,7 +224,7 @@ pub async fn send_mailing_now(
                 "info",
                 crate::i18n::phrase(
                     "flash-mailing-still-sending",
-                    &[("mailing", &format!("#{id}"))],
+                    &[("mailing", &mailing.name)],
                 ),
             );
         }
@@ -268,7 +269,7 @@ pub async fn edit_mailing_form(
         service::tag_ids(&state.db, id).await?,
         zone(&user),
     );
-    form_page(state, &user, Some(id), &input, &FieldErrors::default()).await
+    form_page(state, &user, Some(&mailing), &input, &FieldErrors::default()).await
 }
 
 #[handler]
@@ -288,11 +289,11 @@ pub async fn update_mailing(
             flash(
                 session,
                 "success",
-                crate::i18n::phrase("flash-mailing-saved", &[("mailing", &format!("#{id}"))]),
+                crate::i18n::phrase("flash-mailing-saved", &[("mailing", &mailing.name)]),
             );
             Ok(see_other(&format!("/mailings/{id}")))
         }
-        Err(errors) => Ok(form_page(state, &user, Some(id), &input, &errors)
+        Err(errors) => Ok(form_page(state, &user, Some(&existing), &input, &errors)
             .await?
             .status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response()),
@@ -311,9 +312,9 @@ pub async fn toggle_mailing(
     let mailing = service::set_enabled(state, existing, enabled).await?;
     service::send_if_due(state, &mailing).await?;
     let text = if enabled {
-        crate::i18n::phrase("flash-mailing-enabled", &[("mailing", &format!("#{id}"))])
+        crate::i18n::phrase("flash-mailing-enabled", &[("mailing", &mailing.name)])
     } else {
-        crate::i18n::phrase("flash-mailing-disabled", &[("mailing", &format!("#{id}"))])
+        crate::i18n::phrase("flash-mailing-disabled", &[("mailing", &mailing.name)])
     };
     flash(session, "success", text);
     Ok(see_other(&format!("/mailings/{id}")))
@@ -340,11 +341,12 @@ pub async fn delete_mailing(
     Path(id): Path<i32>,
 ) -> Result<Response, AppError> {
     let mailing = service::find_owned(&state.db, user.id, id).await?;
+    let name = mailing.name.clone();
     service::delete(state, mailing).await?;
     flash(
         session,
         "success",
-        crate::i18n::phrase("flash-mailing-deleted", &[("mailing", &format!("#{id}"))]),
+        crate::i18n::phrase("flash-mailing-deleted", &[("mailing", &name)]),
     );
     Ok(see_other("/mailings"))
 }

@@ -37,6 +37,7 @@ pub fn local_input(t: DateTime<Utc>, tz: Tz) -> String {
 /// The form as typed (strings, so a bad value can be shown back).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MailingInput {
+    pub name: String,
     pub message_id: String,
     pub client_ids: Vec<i32>,
     /// Tags picked in the form.
@@ -54,6 +55,7 @@ impl MailingInput {
         let mut input = MailingInput::default();
         for (key, value) in pairs {
             match key.as_str() {
+                "name" => input.name = value,
                 "message_id" => input.message_id = value,
                 "client_ids" => {
                     if let Ok(id) = value.parse() {
@@ -77,6 +79,7 @@ impl MailingInput {
     /// The form of a saved mailing, its times in the owner's zone `tz`.
     pub fn from_model(m: &mailing::Model, client_ids: Vec<i32>, tag_ids: Vec<i32>, tz: Tz) -> Self {
         Self {
+            name: m.name.clone(),
             message_id: m.message_id.to_string(),
             client_ids,
             tag_ids,
@@ -90,6 +93,7 @@ impl MailingInput {
 
 /// A checked form: everything parsed and owned by the user.
 pub struct ValidMailing {
+    pub name: String,
     pub message_id: i32,
     pub client_ids: BTreeSet<i32>,
     pub tag_ids: BTreeSet<i32>,
@@ -119,6 +123,9 @@ pub async fn validate(
     tz: Tz,
 ) -> Result<ValidMailing, FieldErrors> {
     let mut errors = FieldErrors::default();
+    let name = check_name(&input.name)
+        .map_err(|m| errors.add("name", m))
+        .ok();
     let message_id = match input.message_id.parse::<i32>() {
         Ok(id) => match message::Entity::find()
             .filter(message::Column::OwnerId.eq(owner))
@@ -197,17 +204,39 @@ pub async fn validate(
         errors.add("periodicity", "Choose how often to send.");
     }
     errors.into_result()?;
-    match (message_id, start_at, end_at, periodicity) {
-        (Some(message_id), Some(start_at), Some(end_at), Some(periodicity)) => Ok(ValidMailing {
-            message_id,
-            client_ids,
-            tag_ids,
-            start_at,
-            end_at,
-            periodicity,
-        }),
+    match (name, message_id, start_at, end_at, periodicity) {
+        (Some(name), Some(message_id), Some(start_at), Some(end_at), Some(periodicity)) => {
+            Ok(ValidMailing {
+                name,
+                message_id,
+                client_ids,
+                tag_ids,
+                start_at,
+                end_at,
+                periodicity,
+            })
+        }
         _ => Err(FieldErrors::single("", "The form is incomplete.")),
     }
+}
+
+/// A mailing's name as typed, trimmed: required, one line, at most `NAME_MAX` characters
+/// (the form, the API and the admin apply this same rule).
+pub fn check_name(value: &str) -> Result<String, String> {
+    let name = value.trim();
+    if name.is_empty() {
+        return Err("Give the mailing a name.".to_owned());
+    }
+    if name.chars().count() > mailing::NAME_MAX {
+        return Err(format!(
+            "Keep the name to {} characters.",
+            mailing::NAME_MAX
+        ));
+    }
+    if name.contains('\0') || crate::validation::breaks_line(name) {
+        return Err("Keep the name on one line.".to_owned());
+    }
+    Ok(name.to_owned())
 }
 
 /// The tags of the input (picked by id, or named), all the owner's: otherwise the message
@@ -337,6 +366,7 @@ pub async fn list_sized(
         Order::Asc
     };
     let column = match query.sort.as_str() {
+        "name" => mailing::Column::Name,
         "start" => mailing::Column::StartAt,
         "end" => mailing::Column::EndAt,
         _ => mailing::Column::CreatedAt,
@@ -346,7 +376,11 @@ pub async fn list_sized(
     } else {
         order
     };
-    let select = with_status(owned(owner), &query.status, now)
+    let mut select = with_status(owned(owner), &query.status, now);
+    if let Some(search) = query.search_condition(&[mailing::Column::Name]) {
+        select = select.filter(search);
+    }
+    let select = select
         .order_by(column, order)
         .order_by(mailing::Column::Id, Order::Desc);
     let page = paginate_sized(db, select, query.page(), per_page).await?;
@@ -506,6 +540,7 @@ pub async fn create(
     let txn = state.db.begin().await?;
     let mut model = mailing::ActiveModel {
         owner_id: Set(owner),
+        name: Set(valid.name),
         message_id: Set(valid.message_id),
         start_at: Set(valid.start_at),
         end_at: Set(valid.end_at),
@@ -542,6 +577,7 @@ pub async fn update(
     let schedule_changed =
         existing.start_at != valid.start_at || existing.periodicity != valid.periodicity;
     let mut active: mailing::ActiveModel = existing.clone().into();
+    active.name = Set(valid.name);
     active.message_id = Set(valid.message_id);
     active.start_at = Set(valid.start_at);
     active.end_at = Set(valid.end_at);
@@ -608,8 +644,8 @@ pub async fn send_now(
     use sea_orm::{PaginatorTrait, QuerySelect};
     if !mailing.is_enabled {
         return Err(AppError::Conflict(format!(
-            "Mailing #{} is disabled; enable it before sending.",
-            mailing.id
+            "“{}” is disabled; enable it before sending.",
+            mailing.name
         )));
     }
     let of_mailing = || {

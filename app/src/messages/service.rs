@@ -178,6 +178,7 @@ pub async fn find_owned(
 #[derive(Debug, Clone, Serialize)]
 pub struct MailingUse {
     pub id: i32,
+    pub name: String,
     pub status: &'static str,
     pub periodicity: &'static str,
     pub is_enabled: bool,
@@ -201,6 +202,7 @@ pub async fn mailings_using(
         .into_iter()
         .map(|m| MailingUse {
             id: m.id,
+            name: m.name,
             status: m.status.label(),
             periodicity: m.periodicity.label(),
             is_enabled: m.is_enabled,
@@ -388,7 +390,7 @@ pub fn in_use_explanation(uses: &[MailingUse]) -> Option<String> {
     }
     let list = uses
         .iter()
-        .map(|m| format!("#{}", m.id))
+        .map(|m| format!("“{}”", m.name))
         .collect::<Vec<_>>()
         .join(", ");
     let (noun, pronoun) = if uses.len() == 1 {

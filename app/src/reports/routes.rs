@@ -138,6 +138,8 @@ pub async fn dashboard(
         service::recent_failures(db, user.id, 8),
         service::report(db, user.id, week, &week_query),
     )?;
+    let mailing_names =
+        service::mailing_names(db, user.id, failures.iter().map(|a| a.mailing_id)).await?;
     let any_mailing = statuses
         .iter()
         .any(|(key, _, n)| *key != "disabled" && *n > 0);
@@ -159,6 +161,7 @@ pub async fn dashboard(
             has_messages => messages > 0,
             next => Value::from(Serde(&next)),
             failures => Value::from(Serde(&failures)),
+            mailing_names => Value::from(Serde(&mailing_names)),
             week => Value::from(Serde(&report)),
         },
     ))

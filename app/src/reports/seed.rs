@@ -91,6 +91,7 @@ pub async fn seed_attempts(
         .await?;
         let m = mailing::ActiveModel {
             owner_id: Set(owner),
+            name: Set(format!("Seeded mailing {}", mailing_ids.len() + 1)),
             message_id: Set(msg.id),
             start_at: Set(start),
             end_at: Set(now),

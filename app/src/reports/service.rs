@@ -411,19 +411,18 @@ async fn mailing_rows(
         .filter(mailing::Column::Id.is_in(by_mailing.keys().copied()))
         .all(db)
         .await?;
-    let subjects = subjects(db, owner, found.iter().map(|m| m.message_id)).await?;
-    let message_of: HashMap<i32, i32> = found.iter().map(|m| (m.id, m.message_id)).collect();
+    let name_of: HashMap<i32, String> = found.into_iter().map(|m| (m.id, m.name)).collect();
     Ok(by_mailing
         .into_iter()
         .map(|(id, (groups, heard))| {
-            let subject = message_of
-                .get(&id)
-                .and_then(|m| subjects.get(m))
-                .cloned()
-                .unwrap_or_default();
+            let name = name_of.get(&id).cloned().unwrap_or_default();
             row(
                 Some(id),
-                format!("#{id} {subject}").trim_end().to_owned(),
+                if name.is_empty() {
+                    format!("#{id}")
+                } else {
+                    name
+                },
                 Some(format!("/mailings/{id}#report-title")),
                 (&groups, &heard),
                 attempts,
@@ -574,6 +573,8 @@ pub async fn status_counts(
 #[derive(Debug, Clone, Serialize)]
 pub struct NextSend {
     pub mailing_id: i32,
+    /// The mailing's name.
+    pub name: String,
     pub subject: String,
     pub at: DateTime<Utc>,
 }
@@ -598,10 +599,26 @@ pub async fn next_sends(
         .filter_map(|m| {
             Some(NextSend {
                 mailing_id: m.id,
+                name: m.name.clone(),
                 subject: subjects.get(&m.message_id).cloned().unwrap_or_default(),
                 at: m.next_run_at?,
             })
         })
+        .collect())
+}
+
+/// The names of the owner's mailings among `ids`.
+pub async fn mailing_names(
+    db: &DatabaseConnection,
+    owner: i32,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<HashMap<i32, String>, AppError> {
+    Ok(mailings::owned(owner)
+        .filter(mailing::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name))
         .collect())
 }
 

@@ -13,13 +13,13 @@ flash-message-deleted = Message “{ $subject }” deleted.
 flash-message-test-sent = A test was sent to { $address }.
 
 ## Mailings ($mailing: "#7")
-flash-mailing-created = Mailing { $mailing } created.
-flash-mailing-saved = Mailing { $mailing } saved.
-flash-mailing-deleted = Mailing { $mailing } deleted.
-flash-mailing-sending = Mailing { $mailing } is being sent now.
-flash-mailing-still-sending = Mailing { $mailing } is still being sent: nothing more was queued.
-flash-mailing-enabled = Mailing { $mailing } enabled.
-flash-mailing-disabled = Mailing { $mailing } disabled: nothing new will be sent.
+flash-mailing-created = Mailing “{ $mailing }” created.
+flash-mailing-saved = Mailing “{ $mailing }” saved.
+flash-mailing-deleted = Mailing “{ $mailing }” deleted.
+flash-mailing-sending = “{ $mailing }” is being sent now.
+flash-mailing-still-sending = “{ $mailing }” is still being sent: nothing more was queued.
+flash-mailing-enabled = “{ $mailing }” enabled.
+flash-mailing-disabled = “{ $mailing }” disabled: nothing new will be sent.
 
 ## Suppression list
 flash-suppression-added = { $address } is on your suppression list: it will not be mailed.

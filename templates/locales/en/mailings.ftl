@@ -91,7 +91,7 @@ mailings-attempt-failure = failure
 
 # The form.
 mailings-new-title = New mailing
-mailings-edit-title = Edit mailing #{ $id }
+mailings-edit-title = Edit “{ $name }”
 mailings-form-lead = It sends at once if now is between the start and the end; otherwise it starts by itself at the start time.
 # Followed by the time now and ")."
 mailings-form-need-both = You need a message and at least one client before you can create a mailing.
@@ -113,11 +113,11 @@ mailings-field-clients-all = Select all shown
 mailings-field-clients-none = Select none
 
 # Deleting, sending again.
-mailings-delete-title = Delete mailing #{ $id }
-mailings-delete-question = Delete mailing #{ $id }?
+mailings-delete-title = Delete “{ $name }”
+mailings-delete-question = Delete “{ $name }”?
 mailings-delete-explanation = It will stop sending, and its delivery log goes with it.
 mailings-delete-confirm = Yes, delete
-mailings-send-again-question = Send mailing #{ $id } again?
+mailings-send-again-question = Send “{ $name }” again?
 # After the number of recipients.
 mailings-send-again-count = { $count ->
     [one] recipient already got it and will get it a second time.
@@ -130,3 +130,7 @@ mailings-field-start = Start ({ $zone })
 mailings-field-end = End ({ $zone })
 mailings-field-start-help = A recurring mailing sends at this local time every time, summer and winter. A time the clocks skip is sent when they resume (02:30 → 03:00); a time that happens twice, the first time.
 mailings-times-utc = Times are in your time zone, { $zone }.
+mailings-search-placeholder = Search by name
+mailings-search-label = Search mailings
+mailings-col-name = Name
+mailings-more-clients = and { $count } more

@@ -25,13 +25,13 @@ flash-message-deleted = Сообщение «{ $subject }» удалено.
 flash-message-test-sent = Тестовое письмо отправлено на { $address }.
 
 ## Рассылки ($mailing: «#7»)
-flash-mailing-created = Рассылка { $mailing } создана.
-flash-mailing-saved = Рассылка { $mailing } сохранена.
-flash-mailing-deleted = Рассылка { $mailing } удалена.
-flash-mailing-sending = Рассылка { $mailing } отправляется.
-flash-mailing-still-sending = Рассылка { $mailing } ещё отправляется: больше ничего в очередь не поставлено.
-flash-mailing-enabled = Рассылка { $mailing } включена.
-flash-mailing-disabled = Рассылка { $mailing } отключена: новых писем не будет.
+flash-mailing-created = Рассылка «{ $mailing }» создана.
+flash-mailing-saved = Рассылка «{ $mailing }» сохранена.
+flash-mailing-deleted = Рассылка «{ $mailing }» удалена.
+flash-mailing-sending = «{ $mailing }» отправляется.
+flash-mailing-still-sending = «{ $mailing }» ещё отправляется: больше ничего в очередь не поставлено.
+flash-mailing-enabled = «{ $mailing }» включена.
+flash-mailing-disabled = «{ $mailing }» отключена: новых писем не будет.
 
 ## Стоп-лист
 flash-suppression-added = Адрес { $address } внесён в ваш стоп-лист: писем на него не будет.

@@ -103,7 +103,7 @@ mailings-attempt-failure = ошибка
 
 # Форма.
 mailings-new-title = Новая рассылка
-mailings-edit-title = Изменение рассылки #{ $id }
+mailings-edit-title = Изменение «{ $name }»
 mailings-form-lead = Рассылка уходит сразу, если сейчас время между её началом и концом; иначе она начнётся сама в момент начала.
 # Дальше текущее время и «).»
 mailings-form-need-both = Чтобы создать рассылку, нужны сообщение и хотя бы один клиент.
@@ -125,11 +125,11 @@ mailings-field-clients-all = Выбрать всех показанных
 mailings-field-clients-none = Снять выбор
 
 # Удаление, повторная отправка.
-mailings-delete-title = Удаление рассылки #{ $id }
-mailings-delete-question = Удалить рассылку #{ $id }?
+mailings-delete-title = Удаление «{ $name }»
+mailings-delete-question = Удалить «{ $name }»?
 mailings-delete-explanation = Рассылка перестанет отправляться, и журнал её доставки будет удалён вместе с ней.
 mailings-delete-confirm = Да, удалить
-mailings-send-again-question = Отправить рассылку #{ $id } ещё раз?
+mailings-send-again-question = Отправить «{ $name }» ещё раз?
 # После числа получателей.
 mailings-send-again-count = { $count ->
     [one] адресат уже получил её и получит повторно.
@@ -143,3 +143,7 @@ mailings-field-start = Начало ({ $zone })
 mailings-field-end = Конец ({ $zone })
 mailings-field-start-help = Повторяющаяся рассылка уходит каждый раз в это местное время, летом и зимой. Время, которое часы пропускают, отправляется, когда они продолжают идти (02:30 → 03:00); время, которое бывает дважды, — в первый раз.
 mailings-times-utc = Время указано в вашем часовом поясе, { $zone }.
+mailings-search-placeholder = Поиск по названию
+mailings-search-label = Поиск рассылок
+mailings-col-name = Название
+mailings-more-clients = и ещё { $count }

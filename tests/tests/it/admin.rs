@@ -1553,3 +1553,79 @@ async fn post_form_explains_markdown_and_validates_on_the_server_sqlite() {
 async fn post_form_explains_markdown_and_validates_on_the_server_postgres() {
     post_form_explains_markdown_and_validates_on_the_server(Backend::Postgres).await;
 }
+
+/// A Cyrillic title gives a readable address (transliterated), not `post-<number>`.
+#[tokio::test]
+async fn cyrillic_titles_give_readable_slugs() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let editor = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
+    let created = editor
+        .post_multipart("/admin/posts/add/", post_form("Привет, мир", "", None))
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let p = post::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.slug, "privet-mir");
+}
+
+/// A mailing's name by the owner's rule in the admin too: required, one line, at most 200
+/// characters; the list and the page call the mailing by it.
+#[tokio::test]
+async fn mailing_names_in_the_admin() {
+    let Some(w) = world(Backend::Sqlite).await else {
+        return;
+    };
+    let app = &w.app;
+    let id = w.ids["mailings"].clone();
+    let root = sign_in_new(app, "root@example.com", Role::Superuser).await;
+    let list = body(root.get("/admin/mailings/").await).await;
+    assert!(
+        list.text("tbody tr")
+            .unwrap()
+            .contains("Autumn news mailing")
+    );
+    let found = body(root.get("/admin/mailings/?q=news+mail").await).await;
+    assert_eq!(found.count("tbody tr"), 1, "searchable by name");
+    let none = body(root.get("/admin/mailings/?q=winter").await).await;
+    assert_eq!(none.count("tbody tr"), 0);
+    let path = format!("/admin/mailings/{id}/change/");
+    let page = body(root.get(&path).await).await;
+    assert_eq!(
+        page.attr("#f-name", "value").as_deref(),
+        Some("Autumn news mailing")
+    );
+    let long = "x".repeat(201);
+    for (name, expected) in [
+        ("  ", "This field is required."),
+        (long.as_str(), "Keep the name to 200 characters."),
+    ] {
+        let refused = root
+            .post_form(&path, &[("name", name), ("is_enabled", "on")])
+            .await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?}"
+        );
+        assert_eq!(
+            body(refused).await.text("#e-name").as_deref(),
+            Some(expected),
+            "{name:?}"
+        );
+    }
+    let saved = root
+        .post_form(&path, &[("name", " Renamed "), ("is_enabled", "on")])
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let m = mailing::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.name, "Renamed");
+}

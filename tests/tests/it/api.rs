@@ -485,7 +485,7 @@ async fn messages_endpoints(backend: Backend) {
     let (status, mailing) = api
         .post(
             "/mailings",
-            json!({"message_id": id, "client_ids": clients, "start_at": at(Duration::days(1)),
+            json!({"name": "Test mailing", "message_id": id, "client_ids": clients, "start_at": at(Duration::days(1)),
                    "end_at": at(Duration::days(2)), "periodicity": "once"}),
         )
         .await;
@@ -495,12 +495,7 @@ async fn messages_endpoints(backend: Backend) {
     let (status, body) = api.delete(&format!("/messages/{id}")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_error(&body, "conflict");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("#{}", mailing["id"]))
-    );
+    assert!(body["message"].as_str().unwrap().contains("“Test mailing”"));
     assert_eq!(api.get(&format!("/messages/{id}")).await.0, StatusCode::OK);
 
     api.delete(&format!("/mailings/{}", mailing["id"])).await;
@@ -561,7 +556,7 @@ async fn mailings_endpoints(backend: Backend) {
     let (status, body) = api
         .post(
             "/mailings",
-            json!({"message_id": eve_message, "client_ids": eve_clients,
+            json!({"name": "Test mailing", "message_id": eve_message, "client_ids": eve_clients,
                    "start_at": at(Duration::days(2)), "end_at": at(Duration::days(1)),
                    "periodicity": "weekly"}),
         )
@@ -583,7 +578,7 @@ async fn mailings_endpoints(backend: Backend) {
     let (status, body) = api
         .post(
             "/mailings",
-            json!({"message_id": message, "client_ids": [], "start_at": at(Duration::days(1)),
+            json!({"name": "Test mailing", "message_id": message, "client_ids": [], "start_at": at(Duration::days(1)),
                    "end_at": at(Duration::days(9)), "periodicity": "hourly"}),
         )
         .await;
@@ -593,7 +588,7 @@ async fn mailings_endpoints(backend: Backend) {
     let (status, future) = api
         .post(
             "/mailings",
-            json!({"message_id": message, "client_ids": clients,
+            json!({"name": "Test mailing", "message_id": message, "client_ids": clients,
                    "start_at": at(Duration::days(1)), "end_at": at(Duration::days(30)),
                    "periodicity": "weekly"}),
         )
@@ -616,7 +611,7 @@ async fn mailings_endpoints(backend: Backend) {
     let (status, running) = api
         .post(
             "/mailings",
-            json!({"message_id": message, "client_ids": [clients[0]],
+            json!({"name": "Test mailing", "message_id": message, "client_ids": [clients[0]],
                    "start_at": at(-Duration::hours(1)), "end_at": at(Duration::days(1)),
                    "periodicity": "daily"}),
         )
@@ -640,7 +635,7 @@ async fn mailings_endpoints(backend: Backend) {
     let (status, updated) = api
         .put(
             &format!("/mailings/{future_id}"),
-            json!({"message_id": message, "client_ids": [clients[1]],
+            json!({"name": "Test mailing", "message_id": message, "client_ids": [clients[1]],
                    "start_at": at(Duration::days(3)), "end_at": at(Duration::days(40)),
                    "periodicity": "monthly", "is_enabled": false}),
         )
@@ -793,7 +788,7 @@ async fn another_users_token_sees_404(backend: Backend) {
     let (_, mailing) = ann
         .post(
             "/mailings",
-            json!({"message_id": message, "client_ids": clients,
+            json!({"name": "Test mailing", "message_id": message, "client_ids": clients,
                    "start_at": at(Duration::days(1)), "end_at": at(Duration::days(9)),
                    "periodicity": "daily"}),
         )
@@ -804,7 +799,7 @@ async fn another_users_token_sees_404(backend: Backend) {
     let client_body = json!({"email": "stolen@example.com", "full_name": "Stolen"});
     let message_body = json!({"subject": "Stolen", "body": "Stolen"});
     let (eve_message, eve_clients) = message_and_clients(&eve).await;
-    let mailing_body = json!({"message_id": eve_message, "client_ids": eve_clients,
+    let mailing_body = json!({"name": "Test mailing", "message_id": eve_message, "client_ids": eve_clients,
         "start_at": at(Duration::days(1)), "end_at": at(Duration::days(9)), "periodicity": "daily"});
     let calls = [
         (Method::GET, format!("/clients/{client}"), None),
@@ -1209,7 +1204,7 @@ async fn huge_client_lists_are_checked(backend: Backend) {
         .collect();
     assert_eq!(ids.len(), 70_002);
     let mailing = |ids: &[i64]| {
-        json!({"message_id": message, "client_ids": ids,
+        json!({"name": "Test mailing", "message_id": message, "client_ids": ids,
                "start_at": at(Duration::days(1)), "end_at": at(Duration::days(2)),
                "periodicity": "once"})
     };

@@ -545,7 +545,7 @@ async fn a_tagged_mailing_reaches_clients_tagged_later(backend: Backend) {
         .post(
             "/mailings",
             json!({
-                "message_id": message.id,
+                "name": "Test mailing", "message_id": message.id,
                 "client_ids": [ids["picked@example.com"]],
                 "tags": ["Customers"],
                 "start_at": start, "end_at": start + Duration::days(10),
@@ -655,6 +655,7 @@ async fn mailing_form(
         ("message_id", message.as_str()),
         ("start_at", start.as_str()),
         ("end_at", end.as_str()),
+        ("name", "Test mailing"),
         ("periodicity", "weekly"),
     ];
     fields.extend(clients.iter().map(|c| ("client_ids", c.as_str())));
@@ -716,7 +717,7 @@ async fn mailings_target_only_their_owners_tags(backend: Backend) {
     // In the API, by name: only the owner's namespace (Bob's "partners" is unknown to Ann).
     let api = api_for(&app, &v.user).await;
     let body = json!({
-        "message_id": message.id, "tags": ["partners"],
+        "name": "Test mailing", "message_id": message.id, "tags": ["partners"],
         "start_at": Utc::now() + Duration::days(1), "end_at": Utc::now() + Duration::days(2),
         "periodicity": "once",
     });
@@ -732,7 +733,7 @@ async fn mailings_target_only_their_owners_tags(backend: Backend) {
         .post(
             "/mailings",
             json!({
-                "message_id": message.id,
+                "name": "Test mailing", "message_id": message.id,
                 "start_at": Utc::now() + Duration::days(1), "end_at": Utc::now() + Duration::days(2),
                 "periodicity": "once",
             }),

@@ -442,3 +442,94 @@ async fn csv_import_of_ten_thousand_rows_sqlite() {
 async fn csv_import_of_ten_thousand_rows_postgres() {
     ten_thousand_rows(Backend::Postgres).await;
 }
+
+/// The import applies the client form's own rules (an empty name is an error row, as on
+/// the form, not a client named after the address), and every line of the file is a row
+/// of the preview: a quote never closed, a short and a long line are error rows with their
+/// line number and text, and the lines after an unclosed quote are still read.
+#[tokio::test]
+async fn csv_import_applies_the_form_rules_to_every_line() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    // What the form says about an empty name.
+    let form = parse(
+        &add(&v, "client15@example.com", "")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    let form_says = form.text("#e-full_name").unwrap();
+
+    let long_name = "N".repeat(201);
+    let csv = format!(
+        "email,full_name,comment\n\
+         ann@example.com,Ann,ok\n\
+         client15@example.com,,\n\
+         short@example.com\n\
+         long@example.com,Long,c,extra\n\
+         quote@example.com,\"Unclosed,comment\n\
+         bob@example.com,Bob,after the quote\n\
+         big@example.com,{long_name},\n\
+         \n\
+         cyd@example.com,Cyd,\"two\nlines\"\n\
+         last@example.com,\"Never closed\n"
+    );
+    let doc = import_preview(&v, &csv).await;
+    assert_eq!(
+        doc.text("#import-valid").as_deref(),
+        Some("3"),
+        "ann, bob, cyd"
+    );
+    assert_eq!(doc.text("#import-invalid").as_deref(), Some("6"));
+    assert_eq!(
+        doc.texts("table.import-rows tbody tr td:first-child"),
+        ["2", "3", "4", "5", "6", "7", "8", "10", "12"],
+        "every line that is not blank, by its number"
+    );
+    assert_eq!(doc.count("tr.row-error"), 6);
+    let row = |line: &str| {
+        doc.texts("table.import-rows tbody tr")
+            .into_iter()
+            .find(|t| t.trim_start().starts_with(line))
+            .unwrap_or_default()
+    };
+    assert!(row("3").contains(&form_says), "{}", row("3"));
+    assert!(row("3").contains("client15@example.com"));
+    assert!(row("4").contains("short@example.com") && row("4").contains("1 cell"));
+    assert!(row("5").contains("long@example.com,Long,c,extra") && row("5").contains("4 cells"));
+    assert!(row("6").contains("quote@example.com,\"Unclosed,comment"));
+    assert!(row("6").contains("never closed"), "{}", row("6"));
+    assert!(row("8").contains("200 characters"), "{}", row("8"));
+    assert!(row("12").contains("last@example.com") && row("12").contains("never closed"));
+    // Error rows are highlighted alike: the table is not striped under them.
+    assert!(!doc.exists("table.import-rows.striped"));
+
+    let import_id = doc.attr("input[name='import_id']", "value").unwrap();
+    let done = v
+        .post_form("/clients/import/confirm", &[("import_id", &import_id)])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let mut names: Vec<String> = client::Entity::find()
+        .filter(client::Column::OwnerId.eq(v.user.id))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.full_name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Ann", "Bob", "Cyd"]);
+
+    // Without a header: the e-mail and the name (and a comment); a lone address is short.
+    let doc = import_preview(&v, "dan@example.com;Dan\nerin@example.com\n").await;
+    assert_eq!(doc.text("#import-valid").as_deref(), Some("1"));
+    assert_eq!(doc.count("tr.row-error"), 1);
+    assert!(
+        doc.text("tr.row-error")
+            .unwrap()
+            .contains("erin@example.com")
+    );
+}

@@ -160,6 +160,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
     let ml = mailing::ActiveModel {
         id: NotSet,
         owner_id: Set(u.id),
+        name: Set("Weekly".into()),
         message_id: Set(m.id),
         start_at: Set(now),
         end_at: Set(later),
@@ -177,6 +178,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         Some(mailing::Model {
             id: ml.id,
             owner_id: u.id,
+            name: "Weekly".into(),
             message_id: m.id,
             start_at: now,
             end_at: later,

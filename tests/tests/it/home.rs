@@ -170,6 +170,7 @@ async fn mailing_changes_clear_the_home_page(backend: Backend) {
                 ("message_id", msg.to_string().as_str()),
                 ("start_at", &start),
                 ("end_at", &end),
+                ("name", "Test mailing"),
                 ("periodicity", "daily"),
                 ("client_ids", &c0),
             ],

@@ -80,6 +80,19 @@ pub async fn create_mailing(
     end: Duration,
     periodicity: &str,
 ) -> reqwest::Response {
+    create_named_mailing(v, "Test mailing", message, clients, start, end, periodicity).await
+}
+
+/// `create_mailing` with its name.
+pub async fn create_named_mailing(
+    v: &Visitor,
+    name: &str,
+    message: i32,
+    clients: &[i32],
+    start: Duration,
+    end: Duration,
+    periodicity: &str,
+) -> reqwest::Response {
     let message = message.to_string();
     let (start, end) = (at(start), at(end));
     let ids: Vec<String> = clients.iter().map(|c| c.to_string()).collect();
@@ -87,6 +100,7 @@ pub async fn create_mailing(
         ("message_id", message.as_str()),
         ("start_at", start.as_str()),
         ("end_at", end.as_str()),
+        ("name", name),
         ("periodicity", periodicity),
     ];
     for id in &ids {
@@ -114,8 +128,9 @@ pub async fn client_message_mailing(
     .await;
     let client = client_id(app, v.user.id, email).await;
     let message = make_message(app, v.user.id, subject).await;
-    let created = create_mailing(
+    let created = create_named_mailing(
         v,
+        &format!("{subject} mailing"),
         message.id,
         &[client],
         Duration::days(1),
@@ -279,6 +294,7 @@ async fn mailing_form_validates_and_creates() {
                 ("message_id", &msg.id.to_string()),
                 ("start_at", &at(-Duration::hours(1))),
                 ("end_at", &at(Duration::days(3))),
+                ("name", "Test mailing"),
                 ("periodicity", "daily"),
                 ("client_ids", &a.to_string()),
             ],
@@ -518,4 +534,236 @@ async fn progress_polls_until_the_worker_fans_out_and_then_refreshes_the_report(
     assert!(!page.exists("#progress[hx-trigger]"));
     assert!(!page.exists("#progress [hx-select='#report']"));
     assert_eq!(page.text("#report #report-successes").as_deref(), Some("2"));
+}
+
+/// Mailings have names (issue 26): required and at most 200 characters on the form, the API
+/// and the admin; shown instead of "#7" on the list, the page, the dashboard, the reports;
+/// searchable on /mailings and in the API's list.
+async fn mailing_names(backend: Backend) {
+    use crate::api::{api_for, field_errors};
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let client = insert_client(&app, v.user.id, "bob@example.com").await;
+    let msg = make_message(&app, v.user.id, "Spring catalogue").await;
+    let (start, end) = (at(Duration::days(1)), at(Duration::days(9)));
+    let form = |name: String| {
+        vec![
+            ("name".to_owned(), name),
+            ("message_id".to_owned(), msg.id.to_string()),
+            ("client_ids".to_owned(), client.to_string()),
+            ("start_at".to_owned(), start.clone()),
+            ("end_at".to_owned(), end.clone()),
+            ("periodicity".to_owned(), "weekly".to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let v = &v;
+        async move {
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            v.post_form("/mailings/new", &pairs).await
+        }
+    };
+
+    // The form: blank, too long and two lines are refused beside the field.
+    for (name, expected) in [
+        ("   ".to_owned(), "Give the mailing a name."),
+        ("x".repeat(201), "Keep the name to 200 characters."),
+        ("Two\nlines".to_owned(), "Keep the name on one line."),
+    ] {
+        let refused = post(form(name.clone())).await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?}"
+        );
+        let doc = parse(&refused.text().await.unwrap());
+        assert_eq!(doc.text("#e-name").as_deref(), Some(expected), "{name:?}");
+    }
+    let blank_form = parse(&v.get("/mailings/new").await.text().await.unwrap());
+    assert!(blank_form.exists("input#f-name[name='name'][required][maxlength='200']"));
+    assert_eq!(
+        post(form("  Spring sale — Moscow  ".into())).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let spring = mailing::Entity::find()
+        .filter(mailing::Column::OwnerId.eq(v.user.id))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(spring.name, "Spring sale — Moscow", "trimmed");
+    assert_eq!(
+        post(form("Autumn letter".into())).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Shown instead of the number.
+    let detail = parse(
+        &v.get(&format!("/mailings/{}", spring.id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(detail.text("h1").unwrap().contains("Spring sale — Moscow"));
+    assert!(!detail.text("h1").unwrap().contains('#'));
+    let edit = parse(
+        &v.get(&format!("/mailings/{}/edit", spring.id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        edit.attr("#f-name", "value").as_deref(),
+        Some("Spring sale — Moscow")
+    );
+    let list = parse(&v.get("/mailings").await.text().await.unwrap());
+    let names = list.texts("#mailing-rows tbody tr td:first-child a");
+    assert_eq!(names, ["Autumn letter", "Spring sale — Moscow"]);
+    let dashboard = parse(&v.get("/dashboard").await.text().await.unwrap());
+    assert!(
+        dashboard
+            .text("#next-sends")
+            .unwrap()
+            .contains("Spring sale — Moscow")
+    );
+    let used = parse(
+        &v.get(&format!("/messages/{}", msg.id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(used.text("main").unwrap().contains("Autumn letter"));
+
+    // Searchable, case-insensitively (Cyrillic too), on the page and its rows fragment.
+    let renamed = v
+        .post_form(
+            &format!("/mailings/{}/edit", spring.id),
+            &form("Весенняя РАСПРОДАЖА".into())
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::SEE_OTHER);
+    let found = parse(&v.get("/mailings?q=autumn").await.text().await.unwrap());
+    assert_eq!(
+        found.texts("#mailing-rows tbody tr td:first-child a"),
+        ["Autumn letter"]
+    );
+    let found = parse(&v.get("/mailings?q=LETTER").await.text().await.unwrap());
+    assert_eq!(found.count("#mailing-rows tbody tr"), 1);
+    let none = parse(&v.get("/mailings?q=winter").await.text().await.unwrap());
+    assert_eq!(none.count("#mailing-rows tbody tr"), 0);
+    assert!(none.text(".empty").unwrap().contains("winter"));
+    let found = parse(&v.get("/mailings?q=Весенняя").await.text().await.unwrap());
+    assert_eq!(
+        found.texts("#mailing-rows tbody tr td:first-child a"),
+        ["Весенняя РАСПРОДАЖА"]
+    );
+
+    // The API: required (missing, null and blank are a 422 on `name`), shown, searchable.
+    let api = api_for(&app, &v.user).await;
+    let body = |name: Option<serde_json::Value>| {
+        let mut body = serde_json::json!({
+            "message_id": msg.id, "client_ids": [client],
+            "start_at": Utc::now() + Duration::days(1), "end_at": Utc::now() + Duration::days(2),
+            "periodicity": "once",
+        });
+        if let Some(name) = name {
+            body["name"] = name;
+        }
+        body
+    };
+    for name in [
+        None,
+        Some(serde_json::Value::Null),
+        Some("  ".into()),
+        Some("y".repeat(201).into()),
+    ] {
+        let (status, answer) = api.post("/mailings", body(name.clone())).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?}: {answer}"
+        );
+        assert_eq!(field_errors(&answer, "name").len(), 1, "{name:?}: {answer}");
+    }
+    let (status, made) = api
+        .post("/mailings", body(Some(" Winter API ".into())))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["name"], "Winter API");
+    let (_, listed) = api.get("/mailings?q=winter").await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["items"][0]["name"], "Winter API");
+    let (status, _) = api
+        .put(&format!("/mailings/{}", made["id"]), body(Some("".into())))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let spec: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let required = spec["components"]["schemas"]["MailingInput"]["required"]
+        .as_array()
+        .unwrap();
+    assert!(required.contains(&"name".into()), "{required:?}");
+}
+
+#[tokio::test]
+async fn mailing_names_sqlite() {
+    mailing_names(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn mailing_names_postgres() {
+    mailing_names(Backend::Postgres).await;
+}
+
+/// Phones: a mailing of 50 clients shows three of them and folds the rest ("and 47
+/// more"); the site menu folds behind a button (a checkbox and CSS, no script).
+#[tokio::test]
+async fn long_recipient_lists_and_the_menu_fold() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let mut clients = Vec::new();
+    for i in 0..50 {
+        clients.push(insert_client(&app, v.user.id, &format!("c{i:02}@example.com")).await);
+    }
+    let msg = make_message(&app, v.user.id, "News").await;
+    let created = create_mailing(
+        &v,
+        msg.id,
+        &clients,
+        Duration::days(1),
+        Duration::days(2),
+        "once",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let detail = parse(&v.get(&location).await.text().await.unwrap());
+    assert_eq!(detail.count(".client-chips .chip"), 50, "all there");
+    assert_eq!(
+        detail.count(".client-chips > .chip"),
+        3,
+        "three shown before the fold"
+    );
+    assert_eq!(detail.count(".client-chips details.more-chips .chip"), 47);
+    assert_eq!(
+        detail
+            .text(".client-chips details.more-chips summary")
+            .as_deref(),
+        Some("and 47 more")
+    );
+    assert!(detail.exists("header.site input#menu-toggle[type='checkbox']"));
+    assert!(detail.exists("header.site label[for='menu-toggle']"));
+    assert!(detail.exists("header.site ul#site-menu a[href='/clients']"));
 }

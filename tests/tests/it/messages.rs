@@ -59,6 +59,7 @@ async fn add_mailing(app: &TestApp, owner: i32, message_id: i32) -> mailing::Mod
     let now = Utc::now();
     mailing::ActiveModel {
         owner_id: Set(owner),
+        name: Set(format!("Mailing of message {message_id}")),
         message_id: Set(message_id),
         start_at: Set(now + Duration::days(1)),
         end_at: Set(now + Duration::days(2)),
@@ -466,7 +467,7 @@ async fn deleting_a_message_asks_first_and_refuses_while_used() {
         confirm
             .text(".flash.error")
             .unwrap()
-            .contains(&format!("#{}", mailing.id))
+            .contains(&format!("“{}”", mailing.name))
     );
     assert!(confirm.exists(&format!("a[href='/mailings/{}']", mailing.id)));
     let refused = v
@@ -477,7 +478,7 @@ async fn deleting_a_message_asks_first_and_refuses_while_used() {
     assert!(
         doc.text("main")
             .unwrap()
-            .contains(&format!("used by mailing #{}", mailing.id))
+            .contains(&format!("used by mailing “{}”", mailing.name))
     );
     assert_eq!(count(&app, v.user.id).await, 1, "still there");
 

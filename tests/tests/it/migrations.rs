@@ -61,13 +61,34 @@ async fn up_down_up(db: &DatabaseConnection) {
                 .expect("has_index")
         }
     };
+    // The newest names the mailings: one step down drops the column, and no table.
     let tables = existing_tables(db).await;
+    let has_name = || async {
+        db.execute_unprepared("SELECT name FROM mailings WHERE 1 = 0")
+            .await
+            .is_ok()
+    };
+    assert!(has_name().await, "mailings.name");
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the mailing names");
+    assert!(!has_name().await, "mailings.name is dropped");
+    assert_eq!(existing_tables(db).await, tables);
+
     let has_column = |column: &'static str| async move {
         db.execute_unprepared(&format!("SELECT {column} FROM users WHERE 1 = 0"))
             .await
             .is_ok()
     };
-    // The newest adds users.timezone: one step down drops it, and no table.
+    // The one before adds users.language: one step down drops it, and no table.
+    assert!(has_column("language").await, "language");
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the language");
+    assert!(!has_column("language").await, "language is dropped");
+    assert_eq!(existing_tables(db).await, tables);
+
+    // The one before adds users.timezone: one step down drops it, and no table.
     assert!(has_column("timezone").await, "timezone");
     Migrator::down(db, Some(1))
         .await
@@ -336,5 +357,64 @@ async fn the_latest_failures_come_from_their_partial_index_postgres() {
         "{plan}"
     );
     txn.rollback().await.unwrap();
+    db.close().await.unwrap();
+}
+
+/// Mailings made before they had names are named "Mailing #<id>" by the migration that
+/// adds the column (both backends).
+async fn old_mailings_get_names(db: &DatabaseConnection) {
+    // Every migration before the names (there were 17).
+    Migrator::up(db, Some(17)).await.expect("up to the names");
+    let now = if db.get_database_backend() == DbBackend::Sqlite {
+        "CURRENT_TIMESTAMP"
+    } else {
+        "now()"
+    };
+    for sql in [
+        "INSERT INTO users (email, password_hash, role, is_verified, is_active, created_at, \
+         updated_at) VALUES ('o@x.test', 'x', 'user', true, true, {now}, {now})",
+        "INSERT INTO messages (owner_id, subject, body, created_at, updated_at) \
+         VALUES (1, 's', 'b', {now}, {now})",
+        "INSERT INTO mailings (owner_id, message_id, start_at, end_at, periodicity, status, \
+         is_enabled, created_at, updated_at) VALUES (1, 1, {now}, {now}, 'once', 'running', \
+         true, {now}, {now})",
+        "INSERT INTO mailings (owner_id, message_id, start_at, end_at, periodicity, status, \
+         is_enabled, created_at, updated_at) VALUES (1, 1, {now}, {now}, 'once', 'running', \
+         true, {now}, {now})",
+    ] {
+        db.execute_unprepared(&sql.replace("{now}", now))
+            .await
+            .unwrap();
+    }
+    Migrator::up(db, None).await.expect("the rest");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT name FROM mailings ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index(0).unwrap())
+        .collect();
+    assert_eq!(names, ["Mailing #1", "Mailing #2"]);
+}
+
+#[tokio::test]
+async fn old_mailings_get_names_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    old_mailings_get_names(&db).await;
+}
+
+#[tokio::test]
+async fn old_mailings_get_names_postgres() {
+    let Some(pg) = PgDatabase::create().await else {
+        return;
+    };
+    let db = pg.connect().await;
+    old_mailings_get_names(&db).await;
     db.close().await.unwrap();
 }

@@ -68,6 +68,7 @@ async fn other_users_objects_are_404(backend: Backend) {
                         ("client_ids", &client.to_string()),
                         ("start_at", "2030-01-01T00:00"),
                         ("end_at", "2030-02-01T00:00"),
+                        ("name", "Test mailing"),
                         ("periodicity", "daily"),
                     ],
                 )

@@ -409,7 +409,7 @@ async fn a_line_break_in_a_header_field_is_refused_on_every_way_in() {
     assert_eq!(doc.text("#import-invalid").as_deref(), Some("1"));
     let row = doc.text("tr.row-error").unwrap_or_default();
     assert!(
-        row.contains("eve@example.com") && row.contains("line break"),
+        row.contains("eve@example.com") && row.contains("one line"),
         "{row}"
     );
     let import_id = doc.attr("input[name='import_id']", "value").unwrap();
@@ -497,6 +497,7 @@ async fn out_of_range_dates_and_nul_are_refused_alike(backend: Backend) {
                     ("client_ids", client_id.as_str()),
                     ("start_at", start),
                     ("end_at", end),
+                    ("name", "Test mailing"),
                     ("periodicity", "once"),
                 ],
             )
@@ -532,7 +533,7 @@ async fn out_of_range_dates_and_nul_are_refused_alike(backend: Backend) {
             .post(
                 "/mailings",
                 json!({
-                    "message_id": msg["id"], "client_ids": [created["id"]],
+                    "name": "Test mailing", "message_id": msg["id"], "client_ids": [created["id"]],
                     "start_at": start, "end_at": "2030-01-01T00:00:00Z", "periodicity": "once"
                 }),
             )
