@@ -21,6 +21,8 @@ use crate::state::AppState;
 pub struct AccountOut {
     pub id: i32,
     pub email: String,
+    /// Absent when not given.
+    #[oai(skip_serializing_if_is_none)]
     pub phone: Option<String>,
     /// `user`, `manager`, `content_manager` or `superuser`.
     pub role: String,
@@ -43,12 +45,12 @@ impl From<&user::Model> for AccountOut {
     }
 }
 
-/// What to change in your account; absent fields stay as they are.
+/// Your account's settings to change.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "AccountInput")]
 pub struct AccountIn {
     /// An IANA time zone name (`Europe/Berlin`, `Asia/Tokyo`, `UTC`); anything else is 422.
-    pub timezone: Option<Text>,
+    pub timezone: Text,
 }
 
 pub struct AccountApi;
@@ -69,10 +71,8 @@ impl AccountApi {
         auth: TokenAuth,
         body: Json<AccountIn>,
     ) -> ApiResult<Json<AccountOut>> {
-        let mut user = auth.0.as_ref().clone();
-        if let Some(timezone) = &body.0.timezone {
-            user = service::set_timezone(&state.db, user, &timezone.0).await?;
-        }
+        let user =
+            service::set_timezone(&state.db, auth.0.as_ref().clone(), &body.0.timezone.0).await?;
         Ok(Json(AccountOut::from(&user)))
     }
 }

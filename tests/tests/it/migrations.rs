@@ -95,6 +95,34 @@ async fn up_down_up(db: &DatabaseConnection) {
         .expect("migrate down the time zone");
     assert!(!has_column("timezone").await, "timezone is dropped");
     assert_eq!(existing_tables(db).await, tables);
+    // An account made before it gets UTC, what every page showed it so far.
+    db.execute_unprepared(
+        "INSERT INTO users (email, password_hash, role, is_verified, is_active, created_at, \
+         updated_at) VALUES ('old@example.com', 'x', 'user', TRUE, TRUE, \
+         '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    )
+    .await
+    .expect("an account before time zones");
+    Migrator::up(db, Some(1))
+        .await
+        .expect("migrate up the time zone");
+    let zone = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT timezone FROM users WHERE email = 'old@example.com'",
+        ))
+        .await
+        .expect("select")
+        .expect("the account")
+        .try_get::<String>("", "timezone")
+        .expect("a zone");
+    assert_eq!(zone, "UTC");
+    db.execute_unprepared("DELETE FROM users WHERE email = 'old@example.com'")
+        .await
+        .expect("delete");
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the time zone again");
 
     // The one before adds the sender identity's columns to users: one step down drops
     // them, and no table.
