@@ -469,7 +469,9 @@ fn prose_literals(tag: &str, found: &mut Vec<String>) {
             .filter(|w| w.chars().any(char::is_alphabetic))
             .count()
             > 1;
-        if (capitalised || spaced) && !UNTRANSLATED.contains(&literal) {
+        // HTML attributes handed to a macro (`attrs='list="zones" spellcheck="false"'`).
+        let attributes = literal.contains("=\"");
+        if (capitalised || spaced) && !attributes && !UNTRANSLATED.contains(&literal) {
             found.push(format!("\"{literal}\""));
         }
     }

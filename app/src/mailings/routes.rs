@@ -108,10 +108,7 @@ pub async fn create_mailing(
             flash(
                 session,
                 "success",
-                crate::i18n::phrase(
-                    "flash-mailing-created",
-                    &[("mailing", &mailing.name)],
-                ),
+                crate::i18n::phrase("flash-mailing-created", &[("mailing", &mailing.name)]),
             );
             Ok(see_other(&format!("/mailings/{}", mailing.id)))
         }
@@ -222,10 +219,7 @@ pub async fn send_mailing_now(
             flash(
                 session,
                 "info",
-                crate::i18n::phrase(
-                    "flash-mailing-still-sending",
-                    &[("mailing", &mailing.name)],
-                ),
+                crate::i18n::phrase("flash-mailing-still-sending", &[("mailing", &mailing.name)]),
             );
         }
         service::SendNow::WouldRepeat(recipients) => {
@@ -269,7 +263,14 @@ pub async fn edit_mailing_form(
         service::tag_ids(&state.db, id).await?,
         zone(&user),
     );
-    form_page(state, &user, Some(&mailing), &input, &FieldErrors::default()).await
+    form_page(
+        state,
+        &user,
+        Some(&mailing),
+        &input,
+        &FieldErrors::default(),
+    )
+    .await
 }
 
 #[handler]

@@ -134,3 +134,6 @@ mailings-search-placeholder = Search by name
 mailings-search-label = Search mailings
 mailings-col-name = Name
 mailings-more-clients = and { $count } more
+mailings-field-name = Name
+mailings-field-name-help = What you call it in your lists and reports; your clients do not see it.
+mailings-none-search = No mailing matches “{ $query }”.
