@@ -63,6 +63,7 @@ async fn seed(state: &AppState) -> anyhow::Result<()> {
             role: Role::User,
             is_verified: true,
             timezone: "UTC".into(),
+            language: None,
         },
     )
     .await?;

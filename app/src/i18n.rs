@@ -352,7 +352,6 @@ pub fn untranslated(template: &str, plain_text: bool) -> Vec<String> {
         words(&html, &mut found);
         return found;
     }
-    let mut html = html;
     for tag in ["script", "style", "code", "pre"] {
         html = strip_between(&html, &format!("<{tag}"), &format!("</{tag}>"));
     }

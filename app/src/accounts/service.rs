@@ -23,6 +23,11 @@ pub async fn find_by_email(
     db: &DatabaseConnection,
     email: &str,
 ) -> Result<Option<user::Model>, sea_orm::DbErr> {
+    // No account has a NUL in its address, and PostgreSQL refuses one in a query ("invalid
+    // byte sequence"): such an address finds nobody, on every backend.
+    if email.contains('\0') {
+        return Ok(None);
+    }
     user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)

@@ -1310,3 +1310,42 @@ async fn a_too_big_avatar_keeps_the_rest_of_the_form() {
         Some("+1 555 123 4567")
     );
 }
+
+/// An address with a NUL byte (PostgreSQL refuses one in a query) finds no account on
+/// every form that looks one up: the usual answer, never a 500.
+async fn an_address_with_a_nul_finds_nobody(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    make_user(&app, "nul@example.com", false).await;
+    let browser = Browser::new(&app).await;
+    for path in ["/verify/resend", "/password/reset", "/password/new"] {
+        let response = browser.post(path, &[("email", "nul\0@example.com")]).await;
+        assert!(
+            response.status().is_redirection() || response.status().is_client_error(),
+            "{path}: {}",
+            response.status()
+        );
+    }
+    let response = browser
+        .post(
+            "/login",
+            &[("email", "nul\0@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(
+        !response.status().is_server_error(),
+        "login: {}",
+        response.status()
+    );
+}
+
+#[tokio::test]
+async fn an_address_with_a_nul_finds_nobody_sqlite() {
+    an_address_with_a_nul_finds_nobody(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn an_address_with_a_nul_finds_nobody_postgres() {
+    an_address_with_a_nul_finds_nobody(Backend::Postgres).await;
+}
