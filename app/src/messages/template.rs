@@ -361,7 +361,8 @@ fn placeholder(c: char) -> Option<usize> {
 ///   punctuation); the punctuation in it is escaped (see [`split_marked`]) and shows as
 ///   itself in text, and none of it needs escaping in HTML.
 /// - It does not follow an `&` (and letters, digits or `#`): `&{{ v }};` could be an
-///   entity with a value where the placeholder is none.
+///   entity with a value where the placeholder is none. Nor is it after a `<` not yet
+///   closed by a `>`: `<{{ v }}>` could be a tag.
 /// - Where the skeleton puts it is checked by [`markdown::mail_html_with_placeholders`]:
 ///   plain text (not code, raw HTML, a link's target), and no link reference definitions
 ///   a value could match.
@@ -392,7 +393,7 @@ impl<'a> Skeleton<'a> {
             if value.is_empty() {
                 continue;
             }
-            if !inert(value) || after_ampersand(&source) {
+            if !inert(value) || after_ampersand(&source) || in_angle_brackets(&source) {
                 return None;
             }
             let n = u32::try_from(values.len()).ok()?;
@@ -420,6 +421,12 @@ fn inert(value: &str) -> bool {
 fn after_ampersand(text: &str) -> bool {
     text.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '#')
         .ends_with('&')
+}
+
+/// Whether a `<` in `text` is still open at its end: a value there could make a tag (an
+/// HTML block, inline HTML) or an autolink of what the placeholder leaves as text.
+fn in_angle_brackets(text: &str) -> bool {
+    text.rfind('<').is_some_and(|at| !text[at..].contains('>'))
 }
 
 /// The HTML of a skeleton, cut at its placeholders.
