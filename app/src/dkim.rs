@@ -2,35 +2,29 @@
 //! e-mail goes through when `MAILER_DKIM__SELECTOR`, `MAILER_DKIM__DOMAIN` and
 //! `MAILER_DKIM__KEY_FILE` are set.
 //!
-//! lettre signs (ed25519-sha256 per RFC 8463, rsa-sha256), relaxed/relaxed. The key file is
-//! a PKCS#8 PEM private key (Ed25519 or RSA; a PKCS#1 `RSA PRIVATE KEY` is taken too), read
-//! once at start-up; the algorithm comes from the key. The signature covers [`SIGNED`] that
-//! the message has: a header named in `h=` but absent would be signed as absent, and a relay
+//! Signs ed25519-sha256 (RFC 8463) or rsa-sha256, relaxed/relaxed, the e-mail's bytes as
+//! they go out ([`Signer::sign`]): the message is formatted once, and the signature is
+//! computed on exactly what the server receives (lettre's own signer formats the body once
+//! more to hash it, and the whole e-mail again to send it). The key file is a PKCS#8 PEM
+//! private key (Ed25519 or RSA; a PKCS#1 `RSA PRIVATE KEY` is taken too), read once at
+//! start-up; the algorithm comes from the key. The signature covers [`SIGNED`] that the
+//! message has: a header named in `h=` but absent would be signed as absent, and a relay
 //! that adds a missing `Message-ID` or `Reply-To` would then break the signature.
 
-use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
-use lettre::Message;
-use lettre::message::dkim::{
-    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
-    DkimSigningKey,
-};
-use lettre::message::header::HeaderName;
-use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
+use rsa::pkcs1::DecodeRsaPrivateKey as _;
 use rsa::pkcs8::{EncodePublicKey as _, LineEnding};
 use rsa::traits::PublicKeyParts as _;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 
-/// The headers a signature covers, each when the message has it. (lettre writes the
-/// `Content-Type` of a `singlepart`/`multipart` body with the body, where it cannot sign
-/// it: only a `Content-Type` set with `.header()`, as mailings do, is signed.)
+/// The headers a signature covers, each when the message has it, in this order in `h=`.
 pub const SIGNED: [&str; 10] = [
     "From",
     "Reply-To",
@@ -72,13 +66,6 @@ impl Algorithm {
             Algorithm::Rsa => "rsa-sha256",
         }
     }
-
-    fn lettre(self) -> DkimSigningAlgorithm {
-        match self {
-            Algorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
-            Algorithm::Rsa => DkimSigningAlgorithm::Rsa,
-        }
-    }
 }
 
 /// A private key as read from (or written to) a key file.
@@ -86,8 +73,8 @@ pub struct Key {
     pub algorithm: Algorithm,
     /// The PKCS#8 PEM text of the private key.
     pub pem: SecretString,
-    /// The key as lettre reads it: base64 of the Ed25519 seed, or a PKCS#1 PEM.
-    lettre: SecretString,
+    /// The key itself, to sign with.
+    private: Private,
     /// Base64 of the public key, the DNS record's `p=` (the raw 32 bytes for Ed25519,
     /// RFC 8463; the DER SubjectPublicKeyInfo for RSA).
     pub public: String,
@@ -141,7 +128,7 @@ impl Key {
                 .to_pkcs8_pem(LineEnding::LF)?
                 .as_str(),
             ),
-            lettre: SecretString::from(BASE64.encode(key.to_bytes())),
+            private: Private::Ed25519(Box::new(key.clone())),
             public: BASE64.encode(key.verifying_key().to_bytes()),
         })
     }
@@ -151,7 +138,7 @@ impl Key {
         Ok(Key {
             algorithm: Algorithm::Rsa,
             pem: SecretString::from(key.to_pkcs8_pem(LineEnding::LF)?.as_str()),
-            lettre: SecretString::from(key.to_pkcs1_pem(LineEnding::LF)?.as_str()),
+            private: Private::Rsa(Box::new(key.clone())),
             public: BASE64.encode(key.to_public_key().to_public_key_der()?.as_bytes()),
         })
     }
@@ -219,14 +206,24 @@ pub struct SigningInfo {
 #[error("cannot DKIM-sign the e-mail: {0}")]
 pub struct SignError(String);
 
+/// A private key, parsed once.
+enum Private {
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+    Rsa(Box<rsa::RsaPrivateKey>),
+}
+
+/// The ASN.1 DigestInfo prefix of a SHA-256 hash in an RSA PKCS#1 v1.5 signature
+/// (RFC 8017, 9.2), what `rsa::Pkcs1v15Sign::new::<Sha256>()` builds.
+const SHA256_DIGEST_INFO: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+
 /// Signs e-mails with the configured key. Shared by every sender of a process.
 pub struct Signer {
     selector: String,
     domain: String,
     key: Key,
-    /// lettre's configuration for each set of [`SIGNED`] headers met so far (a bit per
-    /// header), each with the key already parsed.
-    configs: Mutex<HashMap<u16, Arc<DkimConfig>>>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -251,14 +248,10 @@ impl Signer {
             selector: selector.to_owned(),
             domain: domain.to_owned(),
             key,
-            configs: Mutex::new(HashMap::new()),
         };
-        let mut probe = Message::builder()
-            .from("probe@example.com".parse()?)
-            .to("probe@example.com".parse()?)
-            .subject("probe")
-            .body(String::from("probe\r\n"))?;
-        signer.sign(&mut probe)?;
+        let probe =
+            b"From: probe@example.com\r\nTo: probe@example.com\r\nSubject: probe\r\n\r\nprobe\r\n";
+        signer.sign(probe.to_vec())?;
         Ok(signer)
     }
 
@@ -270,48 +263,244 @@ impl Signer {
         }
     }
 
-    /// Adds a `DKIM-Signature` header to `message`. Never panics: whatever goes wrong is
-    /// an error for this one message.
-    pub fn sign(&self, message: &mut Message) -> Result<(), SignError> {
-        let config = self.config_for(message)?;
-        std::panic::catch_unwind(AssertUnwindSafe(|| message.sign(&config)))
-            .map_err(|panic| SignError(crate::delivery::panic_message(panic.as_ref())))
+    /// `message` — an e-mail as it goes out (lettre's `Message::formatted`: the header
+    /// fields, an empty line, the body; CRLF line ends) — with a `DKIM-Signature` header
+    /// field at its top, signed now.
+    pub fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, SignError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.sign_at(message, now)
     }
 
-    fn config_for(&self, message: &Message) -> Result<Arc<DkimConfig>, SignError> {
-        let headers = message.headers();
-        let present = SIGNED
-            .iter()
-            .enumerate()
-            .filter(|(_, name)| headers.get_raw(name).is_some())
-            .fold(0u16, |mask, (bit, _)| mask | (1 << bit));
-        let mut configs = self
-            .configs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(config) = configs.get(&present) {
-            return Ok(config.clone());
+    /// [`sign`](Self::sign) with the signing time `t=` given (seconds since 1970).
+    fn sign_at(&self, mut message: Vec<u8>, timestamp: u64) -> Result<Vec<u8>, SignError> {
+        let (head, body) = split_message(&message);
+        let fields = header_fields(head);
+        // The header hash: each signed header the message has, its bottom-most instance
+        // (RFC 6376, 5.4.2), then this signature's own field with `b=` empty.
+        let mut names = String::with_capacity(128);
+        let mut canonical = Vec::with_capacity(head.len() + 512);
+        for name in SIGNED {
+            let Some(field) = fields
+                .iter()
+                .rev()
+                .find(|(field_name, _)| field_name.eq_ignore_ascii_case(name.as_bytes()))
+            else {
+                continue;
+            };
+            if !names.is_empty() {
+                names.push(':');
+            }
+            let lower = name.to_ascii_lowercase();
+            names.push_str(&lower);
+            relaxed_header(&lower, field.1, &mut canonical);
         }
-        let key = DkimSigningKey::new(self.key.lettre.expose_secret(), self.key.algorithm.lettre())
-            .map_err(|e| SignError(e.to_string()))?;
-        let names = SIGNED
+        let tags = format!(
+            "v=1; a={algorithm}; d={domain}; s={selector}; c=relaxed/relaxed; q=dns/txt; \
+             t={timestamp}; h={names}; bh={body_hash}; b=",
+            algorithm = self.key.algorithm.signature(),
+            domain = self.domain,
+            selector = self.selector,
+            body_hash = BASE64.encode(relaxed_body_hash(body)),
+        );
+        canonical.extend_from_slice(b"dkim-signature:");
+        canonical.extend_from_slice(tags.as_bytes());
+        let hash = Sha256::digest(&canonical);
+        let signature = match &self.key.private {
+            // RFC 8463: PureEdDSA over the SHA-256 hash.
+            Private::Ed25519(key) => ed25519_dalek::Signer::sign(&**key, hash.as_slice())
+                .to_bytes()
+                .to_vec(),
+            // Blinded (the random factor hides the key from timing).
+            Private::Rsa(key) => key
+                .sign_with_rng(
+                    &mut rsa::rand_core::OsRng,
+                    rsa::Pkcs1v15Sign {
+                        hash_len: Some(32),
+                        prefix: Box::new(SHA256_DIGEST_INFO),
+                    },
+                    hash.as_slice(),
+                )
+                .map_err(|e| SignError(e.to_string()))?,
+        };
+        let signature = BASE64.encode(signature);
+        let mut field = Vec::with_capacity(tags.len() + signature.len() + 40);
+        field.extend_from_slice(b"DKIM-Signature:");
+        fold(&tags, &signature, &mut field);
+        field.extend_from_slice(b"\r\n");
+        message.splice(0..0, field);
+        Ok(message)
+    }
+}
+
+/// The header section (each field with its CRLF) and the body of an e-mail. An e-mail
+/// without the empty line is all header.
+fn split_message(message: &[u8]) -> (&[u8], &[u8]) {
+    if message.starts_with(b"\r\n") {
+        return (&[], &message[2..]);
+    }
+    match find(message, b"\r\n\r\n") {
+        Some(at) => (&message[..at + 2], &message[at + 4..]),
+        None => (message, &[]),
+    }
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The header fields of a header section: each one's name (before the colon, without the
+/// blanks that may precede it) and the whole field, continuation lines included, without
+/// its last CRLF.
+fn header_fields(head: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let mut fields: Vec<(&[u8], &[u8])> = Vec::with_capacity(16);
+    let mut start = 0;
+    let mut at = 0;
+    let mut push = |start: usize, end: usize| {
+        let field = &head[start..end];
+        if let Some(colon) = field.iter().position(|&b| b == b':') {
+            fields.push((field[..colon].trim_ascii_end(), field));
+        }
+    };
+    while at < head.len() {
+        let end = head[at..]
             .iter()
-            .enumerate()
-            .filter(|(bit, _)| present & (1 << bit) != 0)
-            .map(|(_, name)| HeaderName::new_from_ascii_str(name))
-            .collect();
-        let config = Arc::new(DkimConfig::new(
-            self.selector.clone(),
-            self.domain.clone(),
-            key,
-            names,
-            DkimCanonicalization {
-                header: DkimCanonicalizationType::Relaxed,
-                body: DkimCanonicalizationType::Relaxed,
+            .position(|&b| b == b'\n')
+            .map_or(head.len(), |i| at + i + 1);
+        // A line that starts with a blank continues the field before it.
+        if at > start && !matches!(head.get(at), Some(b' ' | b'\t')) {
+            push(start, trim_crlf(head, start, at));
+            start = at;
+        }
+        at = end;
+    }
+    if at > start {
+        push(start, trim_crlf(head, start, at));
+    }
+    fields
+}
+
+/// `end` moved back over the CRLF (or LF) that ends `head[start..end]`.
+fn trim_crlf(head: &[u8], start: usize, mut end: usize) -> usize {
+    if end > start && head[end - 1] == b'\n' {
+        end -= 1;
+    }
+    if end > start && head[end - 1] == b'\r' {
+        end -= 1;
+    }
+    end
+}
+
+/// A header field in the "relaxed" canonical form (RFC 6376, 3.4.2): the name in lower
+/// case, then the value unfolded, each run of blanks one space, none at either end.
+fn relaxed_header(lower_name: &str, field: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(lower_name.as_bytes());
+    out.push(b':');
+    let colon = field.iter().position(|&b| b == b':').unwrap_or(field.len());
+    let mut blank = false;
+    let mut started = false;
+    for &b in field.get(colon + 1..).unwrap_or_default() {
+        match b {
+            b'\r' | b'\n' => {}
+            b' ' | b'\t' => blank = true,
+            _ => {
+                if blank && started {
+                    out.push(b' ');
+                }
+                blank = false;
+                started = true;
+                out.push(b);
+            }
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// SHA-256 of the body in the "relaxed" canonical form (RFC 6376, 3.4.4): blanks at the
+/// ends of lines dropped, each other run of blanks one space, the empty lines at the end
+/// dropped, and a non-empty body ending with CRLF.
+fn relaxed_body_hash(body: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    let mut empty_lines = 0usize;
+    let mut scratch = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        let (line, next) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) if i > 0 && rest[i - 1] == b'\r' => (&rest[..i - 1], &rest[i + 1..]),
+            // A bare LF is not a line end: it stays in the line.
+            Some(_) => match find(rest, b"\r\n") {
+                Some(i) => (&rest[..i], &rest[i + 2..]),
+                None => (rest, &[][..]),
             },
-        ));
-        configs.insert(present, config.clone());
-        Ok(config)
+            None => (rest, &[][..]),
+        };
+        rest = next;
+        let line = relaxed_line(line, &mut scratch);
+        if line.is_empty() {
+            empty_lines += 1;
+            continue;
+        }
+        for _ in 0..empty_lines {
+            hasher.update(b"\r\n");
+        }
+        empty_lines = 0;
+        hasher.update(line);
+        hasher.update(b"\r\n");
+    }
+    hasher.finalize().into()
+}
+
+/// One body line in the relaxed form: borrowed when it already is (most lines).
+fn relaxed_line<'a>(line: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    let blank = |b: &u8| matches!(b, b' ' | b'\t');
+    let canonical = !line.last().is_some_and(blank)
+        && !line.contains(&b'\t')
+        && !line.windows(2).any(|w| w == b"  ");
+    if canonical {
+        return line;
+    }
+    scratch.clear();
+    let mut pending = false;
+    for &b in line {
+        if blank(&b) {
+            pending = true;
+        } else {
+            if pending {
+                scratch.push(b' ');
+            }
+            pending = false;
+            scratch.push(b);
+        }
+    }
+    scratch
+}
+
+/// The signature field's value: `tags` (which end with `b=`) and then `signature`, folded
+/// between tags so that lines stay short; `b=` and its value stay on one line (verifiers
+/// blank the value out before hashing). Unfolded by the relaxed form, it is `tags` again.
+fn fold(tags: &str, signature: &str, out: &mut Vec<u8>) {
+    const WIDTH: usize = 78;
+    let mut line = "DKIM-Signature:".len();
+    let mut items = tags.split("; ").peekable();
+    while let Some(item) = items.next() {
+        let last = items.peek().is_none();
+        let len = item.len() + if last { signature.len() } else { 1 };
+        if line + 1 + len > WIDTH && line > "DKIM-Signature:".len() {
+            out.extend_from_slice(b"\r\n\t");
+            line = 1;
+        } else {
+            out.push(b' ');
+            line += 1;
+        }
+        out.extend_from_slice(item.as_bytes());
+        if last {
+            out.extend_from_slice(signature.as_bytes());
+        } else {
+            out.push(b';');
+        }
+        line += len;
     }
 }
 
@@ -393,6 +582,83 @@ pub fn is_dns_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 6376, 3.4.5: the example of relaxed canonicalization.
+    #[test]
+    fn relaxed_canonicalization_is_the_rfc_example() {
+        let message = b"A: X\r\nB : Y\t\r\n\tZ  \r\n\r\n C \r\nD \t E\r\n\r\n\r\n";
+        let (head, body) = split_message(message);
+        let fields = header_fields(head);
+        assert_eq!(fields.len(), 2);
+        let mut out = Vec::new();
+        relaxed_header("a", fields[0].1, &mut out);
+        relaxed_header("b", fields[1].1, &mut out);
+        assert_eq!(out, b"a:X\r\nb:Y Z\r\n");
+        assert_eq!(fields[1].0, b"B");
+        let expected: [u8; 32] = Sha256::digest(b" C\r\nD E\r\n").into();
+        assert_eq!(relaxed_body_hash(body), expected);
+        // An empty body, or one of empty lines, is empty.
+        let empty: [u8; 32] = Sha256::digest(b"").into();
+        assert_eq!(relaxed_body_hash(b""), empty);
+        assert_eq!(relaxed_body_hash(b"\r\n \r\n"), empty);
+        // A last line without CRLF gets one.
+        let one: [u8; 32] = Sha256::digest(b"x\r\n").into();
+        assert_eq!(relaxed_body_hash(b"x"), one);
+    }
+
+    /// What a verifier does, by hand: the signature field as received, unfolded, with its
+    /// `b=` emptied, hashed after the headers `h=` names, checks with the public key; and
+    /// `bh=` is the body's hash.
+    #[test]
+    fn a_signature_checks_with_the_public_key() {
+        use ed25519_dalek::Verifier as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.pem");
+        let key = Key::generate(Algorithm::Ed25519).unwrap();
+        key.write(&path, false).unwrap();
+        let signer = Signer::load("s1", "example.com", &path).unwrap();
+        let message = b"From: Ann <ann@example.com>\r\nTo: bob@example.com\r\nSubject: a\r\n \
+            long one\r\nX-Other: not signed\r\nMessage-ID: <1@example.com>\r\n\r\nHello  there \
+            \r\n\r\n\r\n"
+            .to_vec();
+        let signed = signer.sign_at(message.clone(), 1_700_000_000).unwrap();
+        assert!(signed.ends_with(&message));
+        let field = &signed[..signed.len() - message.len()];
+        let text = std::str::from_utf8(field).unwrap();
+        assert!(text.starts_with("DKIM-Signature: v=1; a=ed25519-sha256; d=example.com;"));
+        assert!(text.lines().all(|l| l.len() <= 998));
+        let unfolded = text.trim_end().replace("\r\n", "");
+        let value = unfolded.split_once(':').unwrap().1;
+        let tags: Vec<(&str, String)> = value
+            .split(';')
+            .map(|t| t.split_once('=').unwrap())
+            .map(|(k, v)| (k.trim(), v.split_whitespace().collect()))
+            .collect();
+        let tag = |name: &str| tags.iter().find(|(k, _)| *k == name).unwrap().1.clone();
+        assert_eq!(tag("h"), "from:to:subject:message-id");
+        assert_eq!(tag("t"), "1700000000");
+        assert_eq!(tag("bh"), BASE64.encode(Sha256::digest(b"Hello there\r\n")));
+        let b = tag("b");
+        let blank = value.replace(&b, "");
+        let mut data = Vec::new();
+        data.extend_from_slice(
+            b"from:Ann <ann@example.com>\r\nto:bob@example.com\r\nsubject:a long one\r\n\
+              message-id:<1@example.com>\r\n",
+        );
+        data.extend_from_slice(b"dkim-signature:");
+        let mut blank = blank.replace('\t', " ");
+        while blank.contains("  ") {
+            blank = blank.replace("  ", " ");
+        }
+        data.extend_from_slice(blank.trim().as_bytes());
+        let public: [u8; 32] = BASE64.decode(&key.public).unwrap().try_into().unwrap();
+        let public = ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap();
+        let signature: [u8; 64] = BASE64.decode(&b).unwrap().try_into().unwrap();
+        let hash = Sha256::digest(&data);
+        public
+            .verify(&hash, &ed25519_dalek::Signature::from_bytes(&signature))
+            .expect("the signature checks");
+    }
 
     #[test]
     fn a_written_key_reads_back_the_same() {

@@ -136,10 +136,10 @@ impl Mailer {
     pub async fn send(&self, job: &MailJob) -> Result<(), MailError> {
         match &self.way {
             Way::Outbox { dir, from } => {
-                let message = self.build(from, job)?;
+                let (_, bytes) = self.build(from, job)?;
                 tokio::fs::create_dir_all(dir).await?;
                 let path = dir.join(outbox_name());
-                tokio::fs::write(&path, message.formatted()).await?;
+                tokio::fs::write(&path, bytes).await?;
                 let links = links(&job.text);
                 tracing::info!(
                     to = %job.to,
@@ -153,8 +153,10 @@ impl Mailer {
             Way::Smtp {
                 transport, from, ..
             } => {
-                let message = self.build(from, job)?;
-                match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
+                let (envelope, bytes) = self.build(from, job)?;
+                match tokio::time::timeout(SEND_TIMEOUT, transport.send_raw(&envelope, &bytes))
+                    .await
+                {
                     Ok(result) => result.map(drop).map_err(MailError::from),
                     Err(_) => Err(MailError::Timeout(SEND_TIMEOUT)),
                 }
@@ -188,14 +190,20 @@ impl Mailer {
         }
     }
 
-    /// The e-mail of `job`, signed when DKIM is on. It has a Message-ID of the sender's
-    /// domain: a relay would otherwise add one after the signature.
-    fn build(&self, from: &Mailbox, job: &MailJob) -> Result<Message, MailError> {
-        let mut message = build(from, job)?;
+    /// The envelope and bytes of the e-mail of `job`, signed when DKIM is on. It has a
+    /// Message-ID of the sender's domain: a relay would otherwise add one after the
+    /// signature.
+    fn build(
+        &self,
+        from: &Mailbox,
+        job: &MailJob,
+    ) -> Result<(lettre::address::Envelope, Vec<u8>), MailError> {
+        let message = build(from, job)?;
+        let mut bytes = message.formatted();
         if let Some(signer) = &self.dkim {
-            signer.sign(&mut message)?;
+            bytes = signer.sign(bytes)?;
         }
-        Ok(message)
+        Ok((message.envelope().clone(), bytes))
     }
 }
 

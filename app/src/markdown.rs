@@ -27,6 +27,58 @@ pub fn mail_html(source: &str) -> String {
     inline_styles(&plain)
 }
 
+/// [`mail_html`] of a body in which placeholders — characters for which `is_placeholder`
+/// holds — stand for values to be put in later: `None` unless every placeholder is plain
+/// text there (not in code, raw HTML, a link's target or title), and the source defines no
+/// link references. Then each placeholder is in the HTML exactly as written, and the HTML
+/// of the body with a value in its place is this HTML with the value put in — provided
+/// the value reads as plain text wherever it is (see `messages::template`).
+pub fn mail_html_with_placeholders(
+    source: &str,
+    is_placeholder: impl Fn(char) -> bool,
+) -> Option<String> {
+    let options = markdown_options();
+    let has = |text: &str| text.contains(&is_placeholder);
+    let mut parser = Parser::new_ext(source, options);
+    let mut in_code_block = false;
+    for event in parser.by_ref() {
+        let plain = match &event {
+            Event::Text(text) => !(in_code_block && has(text)),
+            Event::Start(Tag::CodeBlock(kind)) => {
+                in_code_block = true;
+                match kind {
+                    pulldown_cmark::CodeBlockKind::Fenced(info) => !has(info),
+                    pulldown_cmark::CodeBlockKind::Indented => true,
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code_block = false;
+                true
+            }
+            Event::Start(Tag::Link {
+                dest_url, title, ..
+            })
+            | Event::Start(Tag::Image {
+                dest_url, title, ..
+            }) => !has(dest_url) && !has(title),
+            Event::Code(text)
+            | Event::Html(text)
+            | Event::InlineHtml(text)
+            | Event::InlineMath(text)
+            | Event::DisplayMath(text)
+            | Event::FootnoteReference(text) => !has(text),
+            _ => true,
+        };
+        if !plain {
+            return None;
+        }
+    }
+    if parser.reference_definitions().iter().next().is_some() {
+        return None;
+    }
+    Some(mail_html(source))
+}
+
 /// The style of each element [`mail_html`] may produce.
 const MAIL_STYLES: [(&str, &str); 16] = [
     ("p", "margin:0 0 16px;"),
@@ -84,11 +136,14 @@ fn inline_styles(html: &str) -> String {
     out
 }
 
+/// The Markdown extensions every body may use.
+fn markdown_options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+}
+
 /// The source's events with raw HTML turned into text and unsafe link targets dropped.
 fn safe_events(source: &str) -> impl Iterator<Item = Event<'_>> {
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-    Parser::new_ext(source, options).map(|event| match event {
+    Parser::new_ext(source, markdown_options()).map(|event| match event {
         // Raw HTML is shown as the text it is.
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         Event::Start(Tag::Link {

@@ -201,14 +201,16 @@ impl Letter {
             if let Some(reply_to) = &self.identity.reply_to {
                 email = email.reply_to(reply_to.clone());
             }
-            let mut email = email.multipart(MultiPart::alternative_plain_html(
+            let email = email.multipart(MultiPart::alternative_plain_html(
                 rendered.text,
                 rendered.html,
             ))?;
-            if let Some(signer) = dkim {
-                signer.sign(&mut email)?;
-            }
-            Ok(email.formatted())
+            // Formatted once, and signed as it goes out.
+            let bytes = email.formatted();
+            Ok(match dkim {
+                Some(signer) => signer.sign(bytes)?,
+                None => bytes,
+            })
         };
         built().map_err(|e| format!("cannot build the e-mail: {e:#}"))
     }
@@ -1263,7 +1265,7 @@ mod tests {
                 plain_body.trim_end(),
                 "https://x.test/unsubscribe/abc"
             );
-            let mut email = lettre::Message::builder()
+            let email = lettre::Message::builder()
                 .envelope(envelope)
                 .from(from.clone())
                 .to(Mailbox::new(Some(client.full_name.clone()), to))
@@ -1274,10 +1276,11 @@ mod tests {
                 .header(lettre::message::header::ContentType::TEXT_PLAIN)
                 .body(lettre::message::Body::new(text))
                 .unwrap();
-            if let Some(signer) = dkim {
-                signer.sign(&mut email).unwrap();
+            let bytes = email.formatted();
+            match dkim {
+                Some(signer) => signer.sign(bytes).unwrap().len(),
+                None => bytes.len(),
             }
-            email.formatted().len()
         };
         let now = |letter: &Letter, client: &client::Model, dkim: Option<&Signer>| {
             let to: lettre::Address = client.email.parse().unwrap();

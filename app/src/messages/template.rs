@@ -17,9 +17,9 @@
 //! escaped for Markdown in the HTML part, so a client named `<b>Bob</b>` or `[x](y)` shows
 //! as typed and cannot add markup or links.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use minijinja::value::{Enumerator, Object};
@@ -217,6 +217,8 @@ pub struct Rendered {
 pub struct Compiled {
     subject: Environment<'static>,
     body: Environment<'static>,
+    /// The HTML of each body skeleton met so far (see [`Skeleton`]).
+    html: Mutex<HashMap<String, Option<Arc<Filled>>>>,
 }
 
 impl fmt::Debug for Compiled {
@@ -261,7 +263,11 @@ impl Compiled {
         let subject_env = sandbox(Field::Subject, subject);
         let body_env = sandbox(Field::Body, body);
         match (subject_env, body_env) {
-            (Ok(subject), Ok(body)) => Ok(Self { subject, body }),
+            (Ok(subject), Ok(body)) => Ok(Self {
+                subject,
+                body,
+                html: Mutex::new(HashMap::new()),
+            }),
             (s, b) => Err([s.err(), b.err()].into_iter().flatten().collect()),
         }
     }
@@ -278,7 +284,200 @@ impl Compiled {
             .filter(|part| !part.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        Ok(assemble(subject, &body, context))
+        Ok(self.assemble(subject, &body, context))
+    }
+
+    /// The text and HTML parts of a rendered `body` (values marked), with the foot.
+    fn assemble(&self, subject: String, body: &str, context: &Context<'_>) -> Rendered {
+        let body = body.trim_end();
+        let (mut text, markdown) = split_marked(body);
+        let unsubscribe = &context.unsubscribe_url;
+        let postal = context.sender.postal.as_deref();
+        text.push_str("\n\n-- \n");
+        text.push_str(&format!(
+            "To stop getting these e-mails, unsubscribe: {unsubscribe}\n"
+        ));
+        if let Some(postal) = postal {
+            text.push_str(postal);
+            text.push('\n');
+        }
+        let body_html = self
+            .cached_html(body)
+            .unwrap_or_else(|| markdown::mail_html(&markdown));
+        let html = html_document(&subject, &body_html, unsubscribe, postal);
+        Rendered {
+            subject,
+            text,
+            html,
+        }
+    }
+
+    /// The HTML of a rendered body (values marked) from the HTML of its skeleton, when
+    /// it has one: the Markdown of a message is read once per group of recipients, not
+    /// once per recipient, as long as their values are plain words. `None`: render it.
+    fn cached_html(&self, marked: &str) -> Option<String> {
+        let Skeleton { source, values } = Skeleton::of(marked)?;
+        let mut cache = self
+            .html
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let filled = match cache.get(&source) {
+            Some(filled) => filled.clone(),
+            None => {
+                let filled = Filled::of(&source).map(Arc::new);
+                if cache.len() < SKELETONS_CACHED {
+                    cache.insert(source, filled.clone());
+                }
+                filled
+            }
+        };
+        drop(cache);
+        filled?.fill(&values)
+    }
+}
+
+/// Skeletons a [`Compiled`] keeps the HTML of (a template whose every recipient makes
+/// another skeleton gains nothing from more).
+const SKELETONS_CACHED: usize = 64;
+/// The placeholders of a skeleton's values: private-use characters, one per value.
+const PLACEHOLDER_FIRST: u32 = 0xE100;
+const PLACEHOLDERS: u32 = 0x700;
+
+fn placeholder(c: char) -> Option<usize> {
+    let n = u32::from(c).checked_sub(PLACEHOLDER_FIRST)?;
+    (n < PLACEHOLDERS).then_some(n as usize)
+}
+
+/// A rendered body with each value printed into it replaced by a placeholder: what the
+/// bodies of all recipients of a personalised message share. Only when every value is
+/// "inert" — it reads as the same plain text in every place Markdown could put it, so the
+/// HTML of the body is the HTML of the skeleton with the values put back (checked, over
+/// the cases that break it, by the tests):
+///
+/// - It starts with a letter and ends with a letter or digit, and holds only letters,
+///   digits, spaces and `. - _ + @ ,`. So it cannot start a block (a list item, a heading,
+///   a quote, code, HTML), take part in emphasis or a link, or end a line with blanks; it
+///   flanks a `*` or `_` of the template as the placeholder does (neither blank nor
+///   punctuation); the punctuation in it is escaped (see [`split_marked`]) and shows as
+///   itself in text, and none of it needs escaping in HTML.
+/// - It does not follow an `&` (and letters, digits or `#`): `&{{ v }};` could be an
+///   entity with a value where the placeholder is none. Nor is it after a `<` not yet
+///   closed by a `>`: `<{{ v }}>` could be a tag.
+/// - Where the skeleton puts it is checked by [`markdown::mail_html_with_placeholders`]:
+///   plain text (not code, raw HTML, a link's target), and no link reference definitions
+///   a value could match.
+///
+/// Empty values are left out: the body is the same with or without them.
+struct Skeleton<'a> {
+    source: String,
+    values: Vec<&'a str>,
+}
+
+impl<'a> Skeleton<'a> {
+    fn of(marked: &'a str) -> Option<Self> {
+        if marked.chars().any(|c| placeholder(c).is_some()) {
+            return None;
+        }
+        let mut source = String::with_capacity(marked.len());
+        let mut values = Vec::new();
+        let mut rest = marked;
+        while let Some(open) = rest.find(OPEN) {
+            let (before, after) = (&rest[..open], &rest[open + OPEN.len_utf8()..]);
+            let close = after.find(CLOSE)?;
+            let value = &after[..close];
+            if before.contains(CLOSE) || value.contains(OPEN) {
+                return None;
+            }
+            source.push_str(before);
+            rest = &after[close + CLOSE.len_utf8()..];
+            if value.is_empty() {
+                continue;
+            }
+            if !inert(value) || after_ampersand(&source) || in_angle_brackets(&source) {
+                return None;
+            }
+            let n = u32::try_from(values.len()).ok()?;
+            source.push(char::from_u32(PLACEHOLDER_FIRST + n).filter(|_| n < PLACEHOLDERS)?);
+            values.push(value);
+        }
+        if rest.contains(CLOSE) {
+            return None;
+        }
+        source.push_str(rest);
+        Some(Self { source, values })
+    }
+}
+
+/// See [`Skeleton`].
+fn inert(value: &str) -> bool {
+    value.chars().next().is_some_and(char::is_alphabetic)
+        && value.chars().next_back().is_some_and(char::is_alphanumeric)
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_' | '+' | '@' | ','))
+}
+
+/// Whether `text` ends with `&` and then only ASCII letters, digits or `#`.
+fn after_ampersand(text: &str) -> bool {
+    text.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '#')
+        .ends_with('&')
+}
+
+/// Whether a `<` in `text` is still open at its end: a value there could make a tag (an
+/// HTML block, inline HTML) or an autolink of what the placeholder leaves as text.
+fn in_angle_brackets(text: &str) -> bool {
+    text.rfind('<').is_some_and(|at| !text[at..].contains('>'))
+}
+
+/// The HTML of a skeleton, cut at its placeholders.
+#[derive(Debug)]
+struct Filled {
+    /// The HTML before the first placeholder, between each two, and after the last.
+    pieces: Vec<String>,
+    /// Which value goes after each piece but the last.
+    slots: Vec<usize>,
+}
+
+impl Filled {
+    /// `None` when the values cannot be put into the skeleton's HTML.
+    fn of(source: &str) -> Option<Self> {
+        let html = markdown::mail_html_with_placeholders(source, |c| placeholder(c).is_some())?;
+        let mut pieces = Vec::new();
+        let mut slots = Vec::new();
+        let mut piece = String::new();
+        for c in html.chars() {
+            match placeholder(c) {
+                Some(slot) => {
+                    pieces.push(std::mem::take(&mut piece));
+                    slots.push(slot);
+                }
+                None => piece.push(c),
+            }
+        }
+        pieces.push(piece);
+        // Each value once, as written.
+        let mut sorted = slots.clone();
+        sorted.sort_unstable();
+        let expected = source.chars().filter(|&c| placeholder(c).is_some()).count();
+        if sorted.iter().copied().ne(0..expected) {
+            return None;
+        }
+        Some(Self { pieces, slots })
+    }
+
+    fn fill(&self, values: &[&str]) -> Option<String> {
+        if self.slots.len() != values.len() {
+            return None;
+        }
+        let len = self.pieces.iter().map(String::len).sum::<usize>()
+            + values.iter().map(|v| v.len()).sum::<usize>();
+        let mut html = String::with_capacity(len);
+        for (piece, slot) in self.pieces.iter().zip(&self.slots) {
+            html.push_str(piece);
+            html.push_str(values.get(*slot)?);
+        }
+        html.push_str(self.pieces.last()?);
+        Some(html)
     }
 }
 
@@ -309,32 +508,6 @@ pub fn render(subject: &str, body: &str, context: &Context<'_>) -> Result<Render
     let compiled =
         Compiled::new(subject, body).map_err(|mut errors| RenderError(errors.swap_remove(0)))?;
     compiled.render(context)
-}
-
-/// The text and HTML parts of a rendered `body` (values marked), with the foot.
-fn assemble(subject: String, body: &str, context: &Context<'_>) -> Rendered {
-    let (mut text, markdown) = split_marked(body.trim_end());
-    let unsubscribe = &context.unsubscribe_url;
-    let postal = context.sender.postal.as_deref();
-    text.push_str("\n\n-- \n");
-    text.push_str(&format!(
-        "To stop getting these e-mails, unsubscribe: {unsubscribe}\n"
-    ));
-    if let Some(postal) = postal {
-        text.push_str(postal);
-        text.push('\n');
-    }
-    let html = html_document(
-        &subject,
-        &markdown::mail_html(&markdown),
-        unsubscribe,
-        postal,
-    );
-    Rendered {
-        subject,
-        text,
-        html,
-    }
 }
 
 /// The body with the value markers dropped (the text part), and with the values between
@@ -716,6 +889,94 @@ fn foreign_placeholders(field: Field, source: &str) -> Vec<TemplateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The HTML put together from a skeleton's is the HTML of the body, whatever the
+    /// template does around the values; and a plain personalised body takes that way.
+    #[test]
+    fn skeleton_html_is_the_body_html() {
+        let templates = [
+            "Dear {v},\n\nOur **sale** starts today.\n\n- wool\n- boots\n\n[Shop](https://x.test) for {v}.",
+            "{v}. item",
+            "1{v}. item",
+            "- {v}\n- b",
+            "**{v}**",
+            "*{v}*x",
+            "x*{v}*",
+            "_{v}_",
+            "x_{v}_x",
+            "`{v}`",
+            "    {v}",
+            "```\n{v}\n```",
+            "```{v}\nx\n```",
+            "[{v}](https://x.test)",
+            "[link](https://x.test/{v})",
+            "[link](https://x.test \"{v}\")",
+            "<{v}>",
+            "<https://x.test/{v}>",
+            "<span title={v}>x</span>",
+            "<div>\n{v}\n</div>",
+            "&{v};",
+            "&#{v};",
+            "&x{v};",
+            "[{v}]\n\n[client one]: https://evil.test",
+            "[{v}]",
+            "# {v}",
+            "{v}\n===",
+            "> {v}",
+            "| a | b |\n|---|---|\n| {v} | x |",
+            "![{v}](https://x.test/i.png)",
+            "{v}  \nnext",
+            "{v}\\\nnext",
+            "~~{v}~~",
+            "{v}{v} and {v}",
+            "a\n{v}\n---",
+            "\u{E100} {v}",
+        ];
+        let values = [
+            "Client 1",
+            "client one",
+            "c1@example.com",
+            "1",
+            "12",
+            "a",
+            "amp",
+            "Zoë Ångström",
+            "x_y",
+            "a.b",
+            "A  B",
+            "",
+            "a\nb",
+            "*x*",
+            "<b>",
+            "a ",
+            " a",
+            "-a",
+            "Ab-",
+            "a\tb",
+            "Name, Jr.",
+            "https://x.test",
+        ];
+        let compiled = Compiled::new("s", "b").unwrap();
+        let mut fast = 0;
+        for template in templates {
+            for value in values {
+                let marked = template.replace("{v}", &format!("{OPEN}{value}{CLOSE}"));
+                let expected = markdown::mail_html(&split_marked(&marked).1);
+                // Twice: filling the cache, then from it.
+                for _ in 0..2 {
+                    if let Some(html) = compiled.cached_html(&marked) {
+                        assert_eq!(html, expected, "{template:?} with {value:?}");
+                        fast += 1;
+                    }
+                }
+            }
+        }
+        assert!(fast > 100, "{fast}");
+        let marked = templates[0].replace("{v}", &format!("{OPEN}Client 7{CLOSE}"));
+        assert!(compiled.cached_html(&marked).is_some());
+        let marked = templates[0].replace("{v}", &format!("{OPEN}c7@example.com{CLOSE}"));
+        assert!(compiled.cached_html(&marked).is_some());
+    }
 
     fn sender() -> Sender {
         Sender {
