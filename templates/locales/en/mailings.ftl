@@ -41,8 +41,8 @@ mailings-save = Save
 
 # A mailing's page.
 mailings-fact-message = Message
-mailings-fact-start = Start (UTC)
-mailings-fact-end = End (UTC)
+mailings-fact-start = Start
+mailings-fact-end = End
 mailings-fact-repeats = Repeats
 mailings-fact-next-send = Next send
 mailings-fact-clients = Clients ({ $count })
@@ -83,7 +83,7 @@ mailings-report-chart = Attempts per day (successful / failed); failures are hat
 mailings-report-col-recipient = Recipient
 mailings-report-col-successes = Successful
 mailings-report-col-failures = Failed
-mailings-report-col-last-attempt = Last attempt (UTC)
+mailings-report-col-last-attempt = Last attempt
 mailings-report-col-last-reply = Last reply
 # How the last attempt went.
 mailings-attempt-success = success

@@ -41,8 +41,8 @@ mailings-save = Сохранить
 
 # Страница рассылки.
 mailings-fact-message = Сообщение
-mailings-fact-start = Начало (UTC)
-mailings-fact-end = Конец (UTC)
+mailings-fact-start = Начало
+mailings-fact-end = Конец
 mailings-fact-repeats = Повтор
 mailings-fact-next-send = Следующая отправка
 mailings-fact-clients = Клиенты ({ $count })
@@ -95,7 +95,7 @@ mailings-report-chart = Попытки по дням (успешные / неу�
 mailings-report-col-recipient = Получатель
 mailings-report-col-successes = Успешных
 mailings-report-col-failures = Неудачных
-mailings-report-col-last-attempt = Последняя попытка (UTC)
+mailings-report-col-last-attempt = Последняя попытка
 mailings-report-col-last-reply = Последний ответ
 # Чем закончилась последняя попытка.
 mailings-attempt-success = успех

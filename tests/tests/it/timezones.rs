@@ -70,6 +70,7 @@ async fn mailing_from_form(
         .post_form(
             "/mailings/new",
             &[
+                ("name", "Local time"),
                 ("message_id", &message),
                 ("client_ids", &client),
                 ("start_at", start),
