@@ -300,6 +300,7 @@ async fn the_mailing_form_round_trips_local_times(backend: Backend) {
         .post_form(
             &format!("/mailings/{}/edit", summer.id),
             &[
+                ("name", "Local time"),
                 ("message_id", &summer.message_id.to_string()),
                 ("client_ids", &client.to_string()),
                 ("start_at", "2027-07-12T09:00"),
