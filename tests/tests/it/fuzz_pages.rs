@@ -5,14 +5,12 @@
 //! send: NUL, line breaks, huge and negative numbers, years out of range, formulas, markup,
 //! and fields missing, repeated or unknown. The seed is fixed, so a failure replays.
 
-use std::time::Duration;
-
 use mailer::entities::user::Role;
 use mailer::web::RouteKind;
-use mailer_tests::app::{ServeProcess, eventually};
+use mailer_tests::app::ServeProcess;
 use mailer_tests::html::parse;
 use mailer_tests::users::{new_client, sign_in_at, verified_user};
-use mailer_tests::{Backend, TestApp, spawn_app};
+use mailer_tests::{Backend, spawn_app};
 use reqwest::StatusCode;
 
 use crate::mailings::client_message_mailing;
