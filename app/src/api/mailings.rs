@@ -210,7 +210,7 @@ impl MailingIn {
     /// The form-shaped input the service validates.
     fn form(&self) -> service::MailingInput {
         // Instants with their offset: the API speaks UTC, whatever the owner's zone.
-        let instant = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let instant = |t: &DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%:z").to_string();
         service::MailingInput {
             name: self.name.0.clone(),
             message_id: self.message_id.to_string(),

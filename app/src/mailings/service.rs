@@ -106,7 +106,11 @@ pub struct ValidMailing {
 /// the owner's wall-clock time in `tz`.
 fn parse_time(value: &str, tz: Tz) -> Option<DateTime<Utc>> {
     let value = value.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+    // An instant with its offset (the API's), years outside 0000–9999 included, so that
+    // those get the out-of-range message rather than "not a date".
+    if let Ok(t) = DateTime::parse_from_rfc3339(value)
+        .or_else(|_| DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%:z"))
+    {
         return Some(t.with_timezone(&Utc));
     }
     NaiveDateTime::parse_from_str(value, TIME_FORMAT)
