@@ -19,7 +19,7 @@ use crate::state::AppState;
 
 /// A recipient.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "Client")]
+#[oai(rename = "Client", skip_serializing_if_is_none)]
 pub struct ClientOut {
     pub id: i32,
     /// Lower-cased; unique among the owner's clients.

@@ -117,7 +117,7 @@ impl MailingSort {
 /// A mailing: a message sent to some of your clients once or on a period, between start
 /// and end (UTC).
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "Mailing")]
+#[oai(rename = "Mailing", skip_serializing_if_is_none)]
 pub struct MailingOut {
     pub id: i32,
     /// What you call it.
@@ -226,10 +226,10 @@ impl MailingIn {
 
 /// One try to deliver to one client.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "Attempt")]
+#[oai(rename = "Attempt", skip_serializing_if_is_none)]
 pub struct AttemptOut {
     pub id: i64,
-    /// None when the client has since been deleted (the address stays in `recipient`).
+    /// Absent when the client has since been deleted (the address stays in `recipient`).
     pub client_id: Option<i32>,
     pub recipient: String,
     /// The planned time of the occurrence this attempt belongs to.
@@ -272,8 +272,9 @@ pub struct Progress {
     pub percent: u64,
 }
 
-/// The attempt log summed up.
+/// The attempt log summed up (the last attempt's fields absent before the first).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Summary {
     pub attempts: u64,
     pub successes: u64,

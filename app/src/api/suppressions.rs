@@ -53,7 +53,7 @@ impl ReasonOut {
 
 /// An address none of your mailings sends to.
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "Suppression")]
+#[oai(rename = "Suppression", skip_serializing_if_is_none)]
 pub struct SuppressionOut {
     pub id: i32,
     /// Lower-cased.
