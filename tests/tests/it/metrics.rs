@@ -123,9 +123,18 @@ async fn metrics_add_up(backend: Backend) {
             &[&format!("outcome=\"{o}\"")],
         )
     };
+    let log: Vec<_> = attempt::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.recipient, a.status, a.smtp_code, a.response))
+        .collect();
     assert_eq!(
         (outcome("sent"), outcome("failed"), outcome("retried")),
-        (4.0, 1.0, 1.0)
+        (4.0, 1.0, 1.0),
+        "the attempt log: {log:#?}\nthe SMTP server: {:?}",
+        app.smtp.stats()
     );
     assert_eq!(attempts, 6.0, "4 successes, a 550 and a 451");
     assert!(
