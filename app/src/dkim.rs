@@ -255,6 +255,12 @@ impl Signer {
         Ok(signer)
     }
 
+    /// Whether one signature takes long enough to hold up every other task of an async
+    /// thread: RSA-2048 takes ~1.6 ms of CPU (a group of 50 e-mails ~80 ms), ed25519 ~25 µs.
+    pub fn is_slow(&self) -> bool {
+        self.key.algorithm == Algorithm::Rsa
+    }
+
     pub fn info(&self) -> SigningInfo {
         SigningInfo {
             selector: self.selector.clone(),

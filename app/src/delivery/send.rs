@@ -783,13 +783,16 @@ async fn attempt(
     letter: Option<&Letter>,
 ) -> Tried {
     let mut probe_failed = false;
-    let result = match build(
-        (from, dkim),
-        links,
-        (client, row.mailing_id, row.id),
-        letter,
-        &row.message_id_header,
-    ) {
+    let built = off_the_async_threads(dkim.is_some_and(Signer::is_slow), || {
+        build(
+            (from, dkim),
+            links,
+            (client, row.mailing_id, row.id),
+            letter,
+            &row.message_id_header,
+        )
+    });
+    let result = match built {
         Err(text) => Err(SendError::Permanent { code: 0, text }),
         Ok((sender, to, bytes)) => match outbound.admit().await {
             Admission::Paused(wait) => return Tried::Paused { row, wait },
@@ -801,6 +804,22 @@ async fn attempt(
         },
     };
     attempted(row, client, mailing, letter, result, probe_failed)
+}
+
+/// Runs `work` where it holds up no other task when it is `slow` (an RSA signature): on
+/// the worker's multi-threaded runtime the thread becomes a blocking one for the while and
+/// its other tasks (SMTP reads, timers, the lease's heartbeat) move to another thread.
+/// Cheap work (rendering, an ed25519 signature) runs in place: handing it off would cost
+/// more than it takes.
+fn off_the_async_threads<T>(slow: bool, work: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let multi_threaded = Handle::try_current()
+        .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if slow && multi_threaded {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
 }
 
 /// Runs `sending`, the [`attempt`] of `row`: a panic in it fails this delivery for good
