@@ -36,6 +36,11 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                // Reads through the page cache by memory map instead of a read call per
+                // page, and a larger cache per connection: counting or scanning a list of
+                // 50,000 clients stays in memory.
+                .pragma("mmap_size", "268435456")
+                .pragma("cache_size", "-16384")
         });
     } else {
         options.max_connections(16);

@@ -71,6 +71,10 @@ where
 }
 
 /// `paginate` with `per_page` rows a page (clamped to 1..=`MAX_PER_PAGE`).
+///
+/// The rows come first: a page that is not full is the last one, so its offset and rows
+/// give the total, and the count (a pass over every matching row) is left out — a
+/// search that finds a few rows, or the last page, reads the matches once, not twice.
 pub async fn paginate_sized<E, C>(
     db: &C,
     select: Select<E>,
@@ -83,14 +87,27 @@ where
     C: ConnectionTrait,
 {
     let per_page = per_page.clamp(1, MAX_PER_PAGE);
+    let page = page.max(1);
+    let items = rows(db, select.clone(), page, per_page).await?;
+    let len = items.len() as u64;
+    if len > 0 && len < per_page || len == 0 && page == 1 {
+        let total = (page - 1) * per_page + len;
+        return Ok(Paginated {
+            items,
+            page,
+            pages: page,
+            total,
+            per_page,
+        });
+    }
     let total = select.clone().count(db).await?;
     let pages = total.div_ceil(per_page).max(1);
-    let page = page.clamp(1, pages);
-    let items = select
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(db)
-        .await?;
+    // Past the end: the last page.
+    let (page, items) = if page > pages {
+        (pages, rows(db, select, pages, per_page).await?)
+    } else {
+        (page, items)
+    };
     Ok(Paginated {
         items,
         page,
@@ -98,4 +115,22 @@ where
         total,
         per_page,
     })
+}
+
+async fn rows<E, C>(
+    db: &C,
+    select: Select<E>,
+    page: u64,
+    per_page: u64,
+) -> Result<Vec<E::Model>, sea_orm::DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    select
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await
 }

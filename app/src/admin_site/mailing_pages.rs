@@ -114,7 +114,7 @@ pub async fn report_page(
     let actor = actor(&user);
     let m = viewable(state, &actor, id).await?;
     let progress = reports::progress(&state.db, id).await?;
-    let report = reports::report(&state.db, id, query.page.unwrap_or(1)).await?;
+    let report = reports::report(&state.db, &state.cache, id, query.page.unwrap_or(1)).await?;
     let (catalog, lang) = (state.templates.catalog(), crate::web::language::of(req));
     let chart = report.chart_svg(&|id, values| catalog.say(lang, id, values));
     own_page(

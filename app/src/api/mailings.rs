@@ -561,7 +561,7 @@ impl MailingsApi {
     ) -> ApiResult<Json<ReportOut>> {
         let mailing = service::find_owned(&state.db, auth.0.id, id.0).await?;
         let progress = report::progress(&state.db, mailing.id).await?;
-        let full = report::report(&state.db, mailing.id, page.0).await?;
+        let full = report::report(&state.db, &state.cache, mailing.id, page.0).await?;
         Ok(Json(ReportOut {
             progress: Progress {
                 pending: progress.pending,

@@ -32,7 +32,12 @@ pub async fn list_clients(
     Query(query): Query<ListQuery>,
 ) -> Result<Page, AppError> {
     let page = service::list(&state.db, user.id, &query).await?;
-    let total = service::count(&state.db, user.id).await?;
+    // Without a filter the page counted every client already.
+    let total = if service::filters(&query) {
+        service::count(&state.db, user.id).await?
+    } else {
+        page.total
+    };
     let tags = tags::owned(&state.db, user.id).await?;
     Ok(Page::new(
         "clients/list.html",

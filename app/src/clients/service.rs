@@ -149,9 +149,12 @@ pub fn owned(owner: i32) -> Select<client::Entity> {
     client::Entity::find().filter(client::Column::OwnerId.eq(owner))
 }
 
+/// What a list's search looks in.
+const SEARCHED: [client::Column; 2] = [client::Column::Email, client::Column::FullName];
+
 /// Applies the search (e-mail or name, case-insensitive) of a list query.
 pub fn search(select: Select<client::Entity>, query: &ListQuery) -> Select<client::Entity> {
-    match query.search_condition(&[client::Column::Email, client::Column::FullName]) {
+    match query.search_condition(&SEARCHED) {
         Some(condition) => select.filter(condition),
         None => select,
     }
@@ -260,6 +263,13 @@ pub fn tagged(
     } else {
         select.filter(tags::carrying(owner, &query.tag))
     }
+}
+
+/// Does `query` leave any client out (a search, a state or a tag)?
+pub fn filters(query: &ListQuery) -> bool {
+    query.search_condition(&SEARCHED).is_some()
+        || consent::State::parse(&query.status).is_some()
+        || !query.tag.trim().is_empty()
 }
 
 /// The list's rows before paging: search, state and tag filters, sort.

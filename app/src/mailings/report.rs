@@ -2,14 +2,16 @@
 //! day, and the log as CSV. Only ever called with a mailing the caller owns.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::cache::Cache;
 use crate::entities::attempt;
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::report_day;
@@ -70,7 +72,7 @@ pub struct Summary {
     pub last_reply: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClientRow {
     pub recipient: String,
     pub successes: u64,
@@ -101,6 +103,7 @@ impl Report {
 
 pub async fn report(
     db: &DatabaseConnection,
+    cache: &Cache,
     mailing_id: i32,
     page: u64,
 ) -> Result<Report, AppError> {
@@ -123,6 +126,7 @@ pub async fn report(
         day.1 += attempts.saturating_sub(successes);
     }
     summary.failures = summary.attempts.saturating_sub(summary.successes);
+    let mut version = None;
     if let Some(last) = of_mailing()
         .order_by(attempt::Column::AttemptedAt, Order::Desc)
         .order_by(attempt::Column::Id, Order::Desc)
@@ -131,9 +135,80 @@ pub async fn report(
     {
         summary.last_attempt_at = Some(last.attempted_at);
         summary.last_reply = last.response;
+        version = Some(format!("{}.{}", summary.attempts, last.id));
     }
+    let table = match version {
+        None => RecipientTable::default(),
+        Some(version) => {
+            let key = format!("mailing-report:{mailing_id}:{page}:{version}");
+            match cached_table(cache, &key).await {
+                Some(table) => table,
+                None => {
+                    let table = recipient_table(db, mailing_id, page).await?;
+                    store_table(cache, &key, &table).await;
+                    table
+                }
+            }
+        }
+    };
+    let pages = table.total.div_ceil(PER_PAGE).max(1);
+    Ok(Report {
+        summary,
+        clients: Paginated {
+            items: table.items,
+            page: page.clamp(1, pages),
+            pages,
+            total: table.total,
+            per_page: PER_PAGE,
+        },
+        days: days
+            .into_iter()
+            .map(|(day, (successes, failures))| Day {
+                day,
+                successes,
+                failures,
+                said: Default::default(),
+            })
+            .collect(),
+    })
+}
 
-    // The per-client table: one page of recipients, counted in the database.
+/// One page of the per-recipient table and how many recipients it has in all.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RecipientTable {
+    total: u64,
+    items: Vec<ClientRow>,
+}
+
+/// How long a computed table is kept. Its key names the attempt log's version, so a
+/// kept table is never out of date; this only bounds the memory of pages nobody reopens.
+const TABLE_TTL: Duration = Duration::from_secs(600);
+
+/// The table kept under `key`, if any (a failing cache counts as a miss).
+async fn cached_table(cache: &Cache, key: &str) -> Option<RecipientTable> {
+    let raw = cache.get(key).await.ok()??;
+    serde_json::from_str(&raw).ok()
+}
+
+async fn store_table(cache: &Cache, key: &str, table: &RecipientTable) {
+    if let Ok(json) = serde_json::to_string(table)
+        && let Err(e) = cache.set(key, &json, Some(TABLE_TTL)).await
+    {
+        tracing::debug!(error = %format!("{e:#}"), "mailing report not cached");
+    }
+}
+
+/// One page of the per-recipient table, counted and grouped over the whole attempt log of
+/// the mailing: the costly part of the report, so `report` keeps it under the log's
+/// version. Attempts are only ever added (never changed; deleted only with their
+/// mailing), and each one adds to the `report_days` sum in the same transaction, so the
+/// sum of attempts with the newest attempt's id names the log's content.
+async fn recipient_table(
+    db: &DatabaseConnection,
+    mailing_id: i32,
+    page: u64,
+) -> Result<RecipientTable, AppError> {
+    let of_mailing = || attempt::Entity::find().filter(attempt::Column::MailingId.eq(mailing_id));
     let total: i64 = of_mailing()
         .select_only()
         .column_as(
@@ -190,25 +265,7 @@ pub async fn report(
             })
         })
         .collect();
-    Ok(Report {
-        summary,
-        clients: Paginated {
-            items,
-            page,
-            pages,
-            total,
-            per_page: PER_PAGE,
-        },
-        days: days
-            .into_iter()
-            .map(|(day, (successes, failures))| Day {
-                day,
-                successes,
-                failures,
-                said: Default::default(),
-            })
-            .collect(),
-    })
+    Ok(RecipientTable { total, items })
 }
 
 /// One page of the mailing's attempts, newest first.

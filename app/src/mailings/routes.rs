@@ -14,7 +14,7 @@ use super::service::{self, MailingInput};
 use crate::accounts::session::AuthUser;
 use crate::delivery::schedule::shown_status;
 use crate::entities::mailing::Periodicity;
-use crate::entities::{client, mailing, message};
+use crate::entities::{mailing, message};
 use crate::error::AppError;
 use crate::paging::ListQuery;
 use crate::state::AppState;
@@ -30,7 +30,8 @@ pub async fn list_mailings(
     Query(query): Query<ListQuery>,
 ) -> Result<Page, AppError> {
     let page = service::list(&state.db, user.id, &query).await?;
-    let any = service::owned(user.id).one(&state.db).await?.is_some();
+    // Rows on the page are the user's mailings: ask only when the filters left none.
+    let any = page.total > 0 || service::owned(user.id).one(&state.db).await?.is_some();
     Ok(Page::new(
         "mailings/list.html",
         context! { page => Value::from(Serde(&page)), query => Value::from(Serde(&query)), any => any },
@@ -133,21 +134,16 @@ pub async fn show_mailing(
     Path(id): Path<i32>,
     Query(query): Query<ReportQuery>,
 ) -> Result<Page, AppError> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use sea_orm::EntityTrait;
     let mailing = service::find_owned(&state.db, user.id, id).await?;
     let message = message::Entity::find_by_id(mailing.message_id)
         .one(&state.db)
         .await?;
-    let ids = service::client_ids(&state.db, id).await?;
-    let clients = client::Entity::find()
-        .filter(client::Column::Id.is_in(ids))
-        .order_by_asc(client::Column::FullName)
-        .all(&state.db)
-        .await?;
+    let clients = service::recipients(&state.db, id, 1, service::NAMED_CLIENTS).await?;
     let tags = service::tags_of(&state.db, id).await?;
     let recipients = crate::delivery::fanout::recipient_count(&state.db, id).await?;
     let progress = report::progress(&state.db, id).await?;
-    let report = report::report(&state.db, id, query.page.unwrap_or(1)).await?;
+    let report = report::report(&state.db, &state.cache, id, query.page.unwrap_or(1)).await?;
     let (catalog, lang) = (state.templates.catalog(), language::of(req));
     let chart = report.chart_svg(&|id, values| catalog.say(lang, id, values));
     Ok(Page::new(
@@ -157,7 +153,8 @@ pub async fn show_mailing(
             status => shown_status(&mailing, Utc::now()).as_str(),
             periodicity => mailing.periodicity.label(),
             message => Value::from(Serde(&message)),
-            clients => Value::from(Serde(&clients)),
+            clients => Value::from(Serde(&clients.items)),
+            clients_total => clients.total,
             tags => Value::from(Serde(&tags)),
             recipients => recipients,
             awaiting => awaiting_fan_out(&mailing),

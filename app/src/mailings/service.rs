@@ -451,6 +451,10 @@ pub async fn client_ids(db: &DatabaseConnection, mailing_id: i32) -> Result<Vec<
         .await?)
 }
 
+/// The most clients picked by hand that a mailing's page names (the rest are counted):
+/// a mailing to 50,000 clients must not put 50,000 names on its page.
+pub const NAMED_CLIENTS: u64 = crate::paging::MAX_PER_PAGE;
+
 /// One page of the mailing's recipients, by name. Not scoped to an owner: the caller
 /// has found the mailing as its owner, or is staff allowed to see every mailing.
 pub async fn recipients(

@@ -33,7 +33,12 @@ pub async fn list_messages(
     Query(query): Query<ListQuery>,
 ) -> Result<Page, AppError> {
     let page = service::list(&state.db, user.id, &query).await?;
-    let total = service::count(&state.db, user.id).await?;
+    // Without a search the page counted every message already.
+    let total = if service::filters(&query) {
+        service::count(&state.db, user.id).await?
+    } else {
+        page.total
+    };
     Ok(Page::new(
         "messages/list.html",
         context! { page => Value::from(Serde(&page)), query => Value::from(Serde(&query)), total_messages => total },

@@ -67,9 +67,17 @@ pub fn owned(owner: i32) -> Select<message::Entity> {
     message::Entity::find().filter(message::Column::OwnerId.eq(owner))
 }
 
+/// What a list's search looks in.
+const SEARCHED: [message::Column; 2] = [message::Column::Subject, message::Column::Body];
+
+/// Does `query` leave any message out (a search)?
+pub fn filters(query: &ListQuery) -> bool {
+    query.search_condition(&SEARCHED).is_some()
+}
+
 /// Applies the search (subject or body, case-insensitive) of a list query.
 pub fn search(select: Select<message::Entity>, query: &ListQuery) -> Select<message::Entity> {
-    match query.search_condition(&[message::Column::Subject, message::Column::Body]) {
+    match query.search_condition(&SEARCHED) {
         Some(condition) => select.filter(condition),
         None => select,
     }

@@ -134,6 +134,7 @@ mailings-search-placeholder = Search by name
 mailings-search-label = Search mailings
 mailings-col-name = Name
 mailings-more-clients = and { $count } more
+mailings-clients-unnamed = … and { $count } more, not named here
 mailings-field-name = Name
 mailings-field-name-help = What you call it in your lists and reports; your clients do not see it.
 mailings-none-search = No mailing matches “{ $query }”.

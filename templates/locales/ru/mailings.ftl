@@ -147,6 +147,7 @@ mailings-search-placeholder = Поиск по названию
 mailings-search-label = Поиск рассылок
 mailings-col-name = Название
 mailings-more-clients = и ещё { $count }
+mailings-clients-unnamed = … и ещё { $count }, здесь не перечислены
 mailings-field-name = Название
 mailings-field-name-help = Так рассылка называется в ваших списках и отчётах; клиенты его не видят.
 mailings-none-search = Ни одна рассылка не подходит под «{ $query }».

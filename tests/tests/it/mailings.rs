@@ -725,21 +725,15 @@ async fn mailing_names_postgres() {
     mailing_names(Backend::Postgres).await;
 }
 
-/// Phones: a mailing of 50 clients shows three of them and folds the rest ("and 47
-/// more"); the site menu folds behind a button (a checkbox and CSS, no script).
-#[tokio::test]
-async fn long_recipient_lists_and_the_menu_fold() {
-    let Some(app) = spawn_app(Backend::Sqlite).await else {
-        return;
-    };
-    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+/// The page of a new mailing to `n` new clients of `v`, picked by hand.
+async fn page_of_a_mailing_to(app: &TestApp, v: &Visitor, n: usize) -> mailer_tests::html::Doc {
     let mut clients = Vec::new();
-    for i in 0..50 {
-        clients.push(insert_client(&app, v.user.id, &format!("c{i:02}@example.com")).await);
+    for i in 0..n {
+        clients.push(insert_client(app, v.user.id, &format!("c{i:03}@example.com")).await);
     }
-    let msg = make_message(&app, v.user.id, "News").await;
+    let msg = make_message(app, v.user.id, "News").await;
     let created = create_mailing(
-        &v,
+        v,
         msg.id,
         &clients,
         Duration::days(1),
@@ -749,7 +743,60 @@ async fn long_recipient_lists_and_the_menu_fold() {
     .await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     let location = created.headers()["location"].to_str().unwrap().to_owned();
-    let detail = parse(&v.get(&location).await.text().await.unwrap());
+    parse(&v.get(&location).await.text().await.unwrap())
+}
+
+/// A mailing to more clients than its page names (a hundred) counts them all, names the
+/// first hundred by name, and says how many more it does not name.
+async fn only_the_first_hundred_clients_are_named(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let detail = page_of_a_mailing_to(&app, &v, 130).await;
+    assert!(
+        detail
+            .texts("dl.facts dt")
+            .contains(&"Clients (130)".to_owned()),
+        "{:?}",
+        detail.texts("dl.facts dt")
+    );
+    assert_eq!(detail.count(".client-chips .chip"), 100);
+    assert_eq!(detail.count(".client-chips > .chip"), 3);
+    assert_eq!(
+        detail
+            .text(".client-chips details.more-chips summary")
+            .as_deref(),
+        Some("and 127 more")
+    );
+    assert_eq!(
+        detail
+            .text(".client-chips details.more-chips .unnamed-clients")
+            .as_deref(),
+        Some("… and 30 more, not named here")
+    );
+    assert_eq!(detail.text("#recipient-count").as_deref(), Some("130"));
+}
+
+#[tokio::test]
+async fn only_the_first_hundred_clients_are_named_sqlite() {
+    only_the_first_hundred_clients_are_named(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn only_the_first_hundred_clients_are_named_postgres() {
+    only_the_first_hundred_clients_are_named(Backend::Postgres).await;
+}
+
+/// Phones: a mailing of 50 clients shows three of them and folds the rest ("and 47
+/// more"); the site menu folds behind a button (a checkbox and CSS, no script).
+#[tokio::test]
+async fn long_recipient_lists_and_the_menu_fold() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let detail = page_of_a_mailing_to(&app, &v, 50).await;
     assert_eq!(detail.count(".client-chips .chip"), 50, "all there");
     assert_eq!(
         detail.count(".client-chips > .chip"),

@@ -831,6 +831,18 @@ async fn mailing_report_pages_per_client(backend: Backend) {
             .collect::<Vec<_>>()
     );
     assert_eq!(cells(&second, 5)[..3], ["r24@example.com", "1", "1"]);
+
+    // The table is kept under the log's version (its count of attempts and its newest
+    // one): an attempt logged since shows at once, even one older than the newest.
+    log("r01@example.com".into(), 5, true)
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    let again = page(&v, &format!("/mailings/{id}")).await;
+    assert_eq!(again.text("#report-attempts").as_deref(), Some("39"));
+    let r01 = cells(&again, 2);
+    assert_eq!(&r01[..3], ["r01@example.com", "1", "1"]);
+    assert!(r01[4].contains("250 ok"), "{r01:?}");
 }
 
 #[tokio::test]
