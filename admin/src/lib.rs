@@ -37,6 +37,7 @@ mod params;
 mod perm;
 mod registry;
 mod search;
+mod text;
 mod view;
 
 #[cfg(test)]
@@ -54,6 +55,7 @@ pub use params::FormInput;
 pub use perm::Perm;
 pub use registry::Registry;
 pub use search::{like_any, like_patterns};
+pub use text::{inner_phrase, phrase, split_phrase};
 pub use view::{Outcome, View};
 
 /// A boxed, sendable future: what the type-erased parts of the admin return.

@@ -393,13 +393,9 @@ pub fn in_use_explanation(uses: &[MailingUse]) -> Option<String> {
         .map(|m| format!("“{}”", m.name))
         .collect::<Vec<_>>()
         .join(", ");
-    let (noun, pronoun) = if uses.len() == 1 {
-        ("mailing", "it")
-    } else {
-        ("mailings", "them")
-    };
-    Some(format!(
-        "This message is used by {noun} {list}. Delete {pronoun} or give {pronoun} another message first."
+    Some(crate::i18n::phrase(
+        "messages-in-use",
+        &[("count", &uses.len()), ("names", &list)],
     ))
 }
 

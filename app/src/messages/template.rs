@@ -26,6 +26,7 @@ use minijinja::value::{Enumerator, Object};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
+use crate::i18n::{Catalog, Lang};
 use crate::markdown;
 
 /// Fuel per render: about 100,000 template instructions, or a few MB of data. A body of
@@ -136,11 +137,72 @@ pub struct Sender {
     pub email: String,
     /// A postal address line, shown at the foot of every e-mail when set.
     pub postal: Option<String>,
+    /// The words around the unsubscribe link, in the sender's language.
+    pub foot: Foot,
+}
+
+/// The words at the foot of a mailing's e-mail, around the recipient's unsubscribe link,
+/// in one language: the text part says `{lead} {url}`, the HTML part
+/// `{before} <a href="{url}">{link}</a>{after}`. Written out once per sender, not per
+/// recipient. The default is English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foot {
+    pub lead: String,
+    pub before: String,
+    pub link: String,
+    pub after: String,
+}
+
+impl Default for Foot {
+    fn default() -> Self {
+        Self {
+            lead: "To stop getting these e-mails, unsubscribe:".into(),
+            before: "To stop getting these e-mails,".into(),
+            link: "unsubscribe".into(),
+            after: ".".into(),
+        }
+    }
+}
+
+impl Foot {
+    /// The foot in `lang`, from the site's texts (`mail-foot-*`).
+    pub fn of(catalog: &Catalog, lang: Lang) -> Self {
+        let say = |id| catalog.text(lang, id, None);
+        Self {
+            lead: say("mail-foot-lead"),
+            before: say("mail-foot-before"),
+            link: say("mail-foot-link"),
+            after: say("mail-foot-after"),
+        }
+    }
+}
+
+/// The [`Foot`] of every language, written out once when a process starts.
+#[derive(Debug, Clone, Default)]
+pub struct Feet(Arc<HashMap<Lang, Foot>>);
+
+impl Feet {
+    pub fn of(catalog: &Catalog) -> Self {
+        Self(Arc::new(
+            Lang::ALL
+                .into_iter()
+                .map(|lang| (lang, Foot::of(catalog, lang)))
+                .collect(),
+        ))
+    }
+
+    /// The foot of e-mails whose owner chose `lang` (English when they chose none).
+    pub fn get(&self, lang: Option<Lang>) -> Foot {
+        self.0
+            .get(&lang.unwrap_or_default())
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 impl Sender {
-    /// The sender of `from`, with `postal` (blank means none).
-    pub fn new(from: &lettre::message::Mailbox, postal: Option<&str>) -> Self {
+    /// The sender of `from`, with `postal` (blank means none) and `foot`.
+    pub fn new(from: &lettre::message::Mailbox, postal: Option<&str>, foot: Foot) -> Self {
         Self {
             name: from.name.clone().unwrap_or_default(),
             email: from.email.to_string(),
@@ -148,6 +210,7 @@ impl Sender {
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(str::to_owned),
+            foot,
         }
     }
 }
@@ -293,10 +356,9 @@ impl Compiled {
         let (mut text, markdown) = split_marked(body);
         let unsubscribe = &context.unsubscribe_url;
         let postal = context.sender.postal.as_deref();
+        let foot = &context.sender.foot;
         text.push_str("\n\n-- \n");
-        text.push_str(&format!(
-            "To stop getting these e-mails, unsubscribe: {unsubscribe}\n"
-        ));
+        text.push_str(&format!("{} {unsubscribe}\n", foot.lead));
         if let Some(postal) = postal {
             text.push_str(postal);
             text.push('\n');
@@ -304,7 +366,7 @@ impl Compiled {
         let body_html = self
             .cached_html(body)
             .unwrap_or_else(|| markdown::mail_html(&markdown));
-        let html = html_document(&subject, &body_html, unsubscribe, postal);
+        let html = html_document(&subject, &body_html, (unsubscribe, foot), postal);
         Rendered {
             subject,
             text,
@@ -556,7 +618,12 @@ pub fn escape_html(text: &str) -> String {
 
 /// The HTML part: the body in a centred column at most 600 px wide, with inline styles
 /// (what mail programs keep), and a muted foot with the unsubscribe link and postal line.
-fn html_document(subject: &str, body: &str, unsubscribe: &str, postal: Option<&str>) -> String {
+fn html_document(
+    subject: &str,
+    body: &str,
+    (unsubscribe, foot): (&str, &Foot),
+    postal: Option<&str>,
+) -> String {
     let postal = postal
         .map(|p| format!("<br>{}", escape_html(p)))
         .unwrap_or_default();
@@ -569,11 +636,14 @@ fn html_document(subject: &str, body: &str, unsubscribe: &str, postal: Option<&s
          font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:16px;\
          line-height:1.5;color:#1f2328;\">\n{body}\
          <hr style=\"border:none;border-top:1px solid #d0d7de;margin:32px 0 16px;\">\n\
-         <p style=\"margin:0;font-size:13px;color:#59636e;\">To stop getting these e-mails, \
-         <a href=\"{url}\" style=\"color:#59636e;\">unsubscribe</a>.{postal}</p>\n\
+         <p style=\"margin:0;font-size:13px;color:#59636e;\">{before} \
+         <a href=\"{url}\" style=\"color:#59636e;\">{link}</a>{after}{postal}</p>\n\
          </div>\n</body></html>\n",
         title = escape_html(subject),
         url = escape_html(unsubscribe),
+        before = escape_html(&foot.before),
+        link = escape_html(&foot.link),
+        after = escape_html(&foot.after),
     )
 }
 
@@ -678,6 +748,7 @@ fn sample_context() -> Value {
         name: "Sender".into(),
         email: "sender@example.com".into(),
         postal: Some("1 Sample Street, Sampletown".into()),
+        foot: Foot::default(),
     };
     Context {
         recipient: Recipient {
@@ -983,7 +1054,39 @@ mod tests {
             name: "Shop".into(),
             email: "shop@example.com".into(),
             postal: Some("1 Main St, Springfield".into()),
+            foot: Foot::default(),
         }
+    }
+
+    #[test]
+    fn the_foot_speaks_the_senders_language() {
+        let locales = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/locales");
+        let catalog = Catalog::load(&locales).unwrap();
+        // The English of the code is the English of the texts.
+        assert_eq!(Foot::of(&catalog, Lang::En), Foot::default());
+        let feet = Feet::of(&catalog);
+        assert_eq!(feet.get(None), Foot::default());
+        let sender = Sender {
+            foot: feet.get(Some(Lang::Ru)),
+            ..sender()
+        };
+        let compiled = Compiled::new("Hi", "Hello").unwrap();
+        let out = compiled.render(&context(&sender, "Bob")).unwrap();
+        assert!(
+            out.text.contains(
+                "Чтобы больше не получать эти письма, отпишитесь: https://mailer.test/unsubscribe/t0k\n"
+            ),
+            "{}",
+            out.text
+        );
+        assert!(
+            out.html.contains(
+                "Чтобы больше не получать эти письма, <a href=\"https://mailer.test/unsubscribe/t0k\" \
+                 style=\"color:#59636e;\">отпишитесь</a>."
+            ),
+            "{}",
+            out.html
+        );
     }
 
     fn context<'a>(sender: &'a Sender, name: &str) -> Context<'a> {

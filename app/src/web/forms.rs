@@ -71,10 +71,14 @@ impl MultipartForm {
                 .await
                 .map_err(|e| (name.clone(), format!("This field could not be read: {e}")))?;
             let Some(bytes) = bytes else {
-                let what = if file_name.is_some() { "file" } else { "text" };
+                let id = if file_name.is_some() {
+                    "site-file-too-large"
+                } else {
+                    "site-text-too-large"
+                };
                 let megabytes = limit.div_ceil(1024 * 1024);
                 form.errors
-                    .add(&name, format!("The {what} is larger than {megabytes} MB."));
+                    .add(&name, crate::i18n::phrase(id, &[("count", &megabytes)]));
                 continue;
             };
             if file_name.is_some() {

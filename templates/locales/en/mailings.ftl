@@ -137,3 +137,9 @@ mailings-more-clients = and { $count } more
 mailings-field-name = Name
 mailings-field-name-help = What you call it in your lists and reports; your clients do not see it.
 mailings-none-search = No mailing matches “{ $query }”.
+
+## Problems written in Rust, with values
+mailings-no-such-tags = You have no { $count ->
+        [one] tag
+       *[other] tags
+    } named { $names }.

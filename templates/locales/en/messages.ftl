@@ -65,3 +65,11 @@ messages-delete-blocked = { $count ->
 messages-back-to-message = Back to the message
 messages-delete-explanation = The message will be removed for good. No mailing uses it; delivery history stays in your reports.
 messages-delete-confirm = Yes, delete
+
+## Problems written in Rust, with values
+messages-in-use = This message is used by { $count ->
+        [one] mailing { $names }. Delete it or give it another message first.
+       *[other] mailings { $names }. Delete them or give them another message first.
+    }
+messages-test-cannot-render = The message cannot be rendered: { $reason }
+messages-test-not-sent = The test could not be sent: { $reason }

@@ -150,3 +150,9 @@ mailings-more-clients = и ещё { $count }
 mailings-field-name = Название
 mailings-field-name-help = Так рассылка называется в ваших списках и отчётах; клиенты его не видят.
 mailings-none-search = Ни одна рассылка не подходит под «{ $query }».
+
+## Problems written in Rust, with values
+mailings-no-such-tags = У вас нет { $count ->
+        [one] метки
+       *[other] меток
+    } с именем { $names }.

@@ -66,3 +66,11 @@ messages-delete-blocked = { $count ->
 messages-back-to-message = Назад к сообщению
 messages-delete-explanation = Сообщение будет удалено навсегда. Ни одна рассылка его не использует; история доставки останется в ваших отчётах.
 messages-delete-confirm = Да, удалить
+
+## Problems written in Rust, with values
+messages-in-use = Это сообщение используется { $count ->
+        [one] в рассылке { $names }. Удалите её или выберите для неё другое сообщение.
+       *[other] в рассылках { $names }. Удалите их или выберите для них другое сообщение.
+    }
+messages-test-cannot-render = Сообщение не удаётся собрать: { $reason }
+messages-test-not-sent = Тестовое письмо не отправлено: { $reason }

@@ -1629,3 +1629,85 @@ async fn mailing_names_in_the_admin() {
         .unwrap();
     assert_eq!(m.name, "Renamed");
 }
+
+/// The admin's date-time fields are typed and shown in the viewer's zone, named beside the
+/// field, and stored in UTC; a time in the spring gap follows the site's rule (the first
+/// instant after the gap).
+async fn admin_times_are_in_the_viewers_zone(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let editor = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
+    let mut zone: user::ActiveModel = editor.user.clone().into();
+    zone.timezone = Set("Europe/Berlin".into());
+    zone.update(&app.state.db).await.unwrap();
+
+    let form = body(editor.get("/admin/posts/add/").await).await;
+    let label = form.text("#field-published_at").unwrap_or_default();
+    assert!(label.contains("(Europe/Berlin)"), "{label}");
+    let created = editor
+        .post_multipart(
+            "/admin/posts/add/",
+            post_form("Spring", "spring", Some(png())).text("published_at", "2027-03-28T02:30"),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let stored = post::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let utc = |text: &str| text.parse::<chrono::DateTime<Utc>>().unwrap();
+    assert_eq!(stored.published_at, Some(utc("2027-03-28T01:00:00Z")));
+    let change_url = format!("/admin/posts/{}/change/", stored.id);
+    let change = body(editor.get(&change_url).await).await;
+    assert_eq!(
+        change.attr("#f-published_at", "value").as_deref(),
+        Some("2027-03-28T03:00")
+    );
+
+    // Winter time, and a form sent back with an error shows the time as typed.
+    let refused = editor
+        .post_multipart(
+            &change_url,
+            post_form("", "spring", None).text("published_at", "2027-01-12T09:00"),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body(refused)
+            .await
+            .attr("#f-published_at", "value")
+            .as_deref(),
+        Some("2027-01-12T09:00")
+    );
+    let changed = editor
+        .post_multipart(
+            &change_url,
+            post_form("Spring", "spring", None).text("published_at", "2027-01-12T09:00"),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    let stored = post::Entity::find_by_id(stored.id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.published_at, Some(utc("2027-01-12T08:00:00Z")));
+    let list = body(editor.get("/admin/posts/").await).await;
+    let cells = list.texts("#admin-list tbody td");
+    assert!(
+        cells.iter().any(|c| c.contains("12 Jan 2027, 09:00 CET")),
+        "{cells:?}"
+    );
+}
+
+#[tokio::test]
+async fn admin_times_are_in_the_viewers_zone_sqlite() {
+    admin_times_are_in_the_viewers_zone(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn admin_times_are_in_the_viewers_zone_postgres() {
+    admin_times_are_in_the_viewers_zone(Backend::Postgres).await;
+}
