@@ -54,7 +54,7 @@ pub(crate) trait AnyAdmin<S>: Send + Sync {
     fn meta(&self) -> Meta<'_>;
     /// The names of the date-time fields the form takes.
     fn date_time_fields(&self) -> Vec<&'static str>;
-    fn list_params(&self, pairs: &[(String, String)]) -> ListParams;
+    fn list_params(&self, pairs: &[(String, String)], zone: &crate::Zone) -> ListParams;
     fn list<'a>(
         &'a self,
         st: &'a S,
@@ -150,9 +150,9 @@ where
         }
     }
 
-    fn list_params(&self, pairs: &[(String, String)]) -> ListParams {
+    fn list_params(&self, pairs: &[(String, String)], zone: &crate::Zone) -> ListParams {
         let names: Vec<&str> = self.list_filter.iter().map(|c| c.as_str()).collect();
-        ListParams::from_pairs(pairs, &names)
+        ListParams::from_pairs(pairs, &names, zone)
     }
 
     fn list<'a>(

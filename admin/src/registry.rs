@@ -225,7 +225,7 @@ impl<S: AdminState> Registry<S> {
     ) -> Result<View, AdminError> {
         self.require(actor, model, &Perm::View)?;
         let m = self.model(model)?;
-        let list = m.list(st, m.list_params(query)).await?;
+        let list = m.list(st, m.list_params(query, &actor.zone)).await?;
         let actions = self.allowed_actions(actor, model)?;
         Ok(View::new(
             "admin/changelist.html",
@@ -290,7 +290,7 @@ impl<S: AdminState> Registry<S> {
     ) -> Result<Outcome, AdminError> {
         self.require(actor, model, &Perm::View)?;
         let m = self.model(model)?;
-        let params = m.list_params(query);
+        let params = m.list_params(query, &actor.zone);
         let back = format!("{}{}", self.list_url(model), params.query_with(&[]));
         let Some(action) = input.get("action").filter(|a| !a.is_empty()) else {
             return Ok(Outcome::Redirect {

@@ -45,7 +45,19 @@ pub(super) fn actor(user: &user::Model) -> Actor {
         id: i64::from(user.id),
         email: user.email.clone(),
         role: user.role.as_str().to_owned(),
+        zone: zone(&user.timezone),
     }
+}
+
+/// The zone named `name` (UTC when it names none) for the admin's date filters, with
+/// timezone.rs's rule for local times that do not exist or exist twice.
+fn zone(name: &str) -> admin::Zone {
+    let tz = timezone::zone_or_utc(name);
+    admin::Zone::new(
+        tz.name(),
+        move |local| timezone::to_utc(local, tz),
+        move |at| timezone::to_local(at, tz),
+    )
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {

@@ -123,7 +123,7 @@ pub fn check_map(given: &Attributes) -> Result<Attributes, Vec<String>> {
         if let Some(p) = key_problem(&key).or_else(|| value_problem(&key, value)) {
             problems.push(p);
         } else if out.insert(key.clone(), value.trim().to_owned()).is_some() {
-            problems.push(format!("“{key}” is given twice (names ignore case)."));
+            problems.push(phrase("clients-attr-twice", &[("name", &key)]));
         }
     }
     verdict(out, problems)

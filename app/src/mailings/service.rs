@@ -134,7 +134,10 @@ pub async fn validate(
                 None
             }
             Err(e) => {
-                errors.add("", format!("Could not check the message: {e}"));
+                errors.add(
+                    "",
+                    phrase("mailings-could-not-check-message", &[("detail", &e)]),
+                );
                 None
             }
         },
@@ -241,7 +244,7 @@ async fn owned_tags(
     owner: i32,
     input: &MailingInput,
 ) -> Result<BTreeSet<i32>, Vec<String>> {
-    let fail = |e: sea_orm::DbErr| vec![format!("Could not check the tags: {e}")];
+    let fail = |e: sea_orm::DbErr| vec![phrase("mailings-could-not-check-tags", &[("detail", &e)])];
     let mut ids: BTreeSet<i32> = input.tag_ids.iter().copied().collect();
     if !ids.is_empty() {
         let ids_vec: Vec<i32> = ids.iter().copied().collect();

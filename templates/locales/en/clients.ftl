@@ -146,3 +146,5 @@ clients-import-field-problem = { $field }: { $problem }
 clients-import-skip-same-name = the same attribute name ({ $name }) as the column “{ $column }”
 clients-import-skip-reserved = “{ $name }” is one of the client's own fields
 clients-import-skip-too-many = more than { $count } attribute columns
+clients-attr-twice = “{ $name }” is given twice (names ignore case).
+clients-could-not-check-address = Could not check the address: { $detail }

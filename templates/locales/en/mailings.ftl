@@ -143,3 +143,5 @@ mailings-no-such-tags = You have no { $count ->
         [one] tag
        *[other] tags
     } named { $names }.
+mailings-could-not-check-message = Could not check the message: { $detail }
+mailings-could-not-check-tags = Could not check the tags: { $detail }

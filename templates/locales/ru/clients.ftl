@@ -153,3 +153,5 @@ clients-import-field-problem = { $field }: { $problem }
 clients-import-skip-same-name = то же имя атрибута ({ $name }), что у столбца «{ $column }»
 clients-import-skip-reserved = «{ $name }» — одно из собственных полей клиента
 clients-import-skip-too-many = больше { $count } столбцов с атрибутами
+clients-attr-twice = «{ $name }» указано дважды (регистр букв в именах не важен).
+clients-could-not-check-address = Не удалось проверить адрес: { $detail }

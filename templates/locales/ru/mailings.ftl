@@ -156,3 +156,5 @@ mailings-no-such-tags = У вас нет { $count ->
         [one] метки
        *[other] меток
     } с именем { $names }.
+mailings-could-not-check-message = Не удалось проверить сообщение: { $detail }
+mailings-could-not-check-tags = Не удалось проверить метки: { $detail }

@@ -26,3 +26,5 @@ site-file-too-large = Файл больше { $count } МБ.
 site-text-too-large = Текст больше { $count } МБ.
 site-request-too-large = Отправленное больше { $count } МБ — это предел для этой страницы.
 site-value-not-valid = Недопустимое значение ({ $code }).
+site-form-unreadable = Не удалось прочитать форму: { $detail }
+site-field-unreadable = Не удалось прочитать это поле: { $detail }

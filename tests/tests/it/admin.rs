@@ -1630,6 +1630,13 @@ async fn mailing_names_in_the_admin() {
     assert_eq!(m.name, "Renamed");
 }
 
+/// Sets `visitor`'s time zone to `name`.
+async fn set_timezone(app: &TestApp, visitor: &Visitor, name: &str) {
+    let mut zone: user::ActiveModel = visitor.user.clone().into();
+    zone.timezone = Set(name.into());
+    zone.update(&app.state.db).await.unwrap();
+}
+
 /// The admin's date-time fields are typed and shown in the viewer's zone, named beside the
 /// field, and stored in UTC; a time in the spring gap follows the site's rule (the first
 /// instant after the gap).
@@ -1638,9 +1645,7 @@ async fn admin_times_are_in_the_viewers_zone(backend: Backend) {
         return;
     };
     let editor = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
-    let mut zone: user::ActiveModel = editor.user.clone().into();
-    zone.timezone = Set("Europe/Berlin".into());
-    zone.update(&app.state.db).await.unwrap();
+    set_timezone(&app, &editor, "Europe/Berlin").await;
 
     let form = body(editor.get("/admin/posts/add/").await).await;
     let label = form.text("#field-published_at").unwrap_or_default();
@@ -1710,4 +1715,61 @@ async fn admin_times_are_in_the_viewers_zone_sqlite() {
 #[tokio::test]
 async fn admin_times_are_in_the_viewers_zone_postgres() {
     admin_times_are_in_the_viewers_zone(Backend::Postgres).await;
+}
+
+/// The date filters count days in the manager's zone: just after midnight in Moscow (UTC+3
+/// all year) an entry is "today" there although it is still yesterday in UTC, and one just
+/// before that midnight is not. A manager in UTC sees another list: both entries while it
+/// is still that UTC yesterday, neither once the UTC day has turned too.
+async fn date_filters_count_days_in_the_managers_zone(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let moscow = sign_in_new(&app, "moscow@example.com", Role::Manager).await;
+    set_timezone(&app, &moscow, "Europe/Moscow").await;
+    let in_utc = sign_in_new(&app, "utc@example.com", Role::Manager).await;
+    assert_eq!(in_utc.user.timezone, "UTC");
+
+    let offset = chrono::Duration::hours(3);
+    let today = (Utc::now() + offset).date_naive();
+    let midnight = today.and_hms_opt(0, 0, 0).unwrap().and_utc() - offset;
+    let half_hour = chrono::Duration::minutes(30);
+    for (email, at) in [
+        ("after@example.com", midnight + half_hour),
+        ("before@example.com", midnight - half_hour),
+    ] {
+        global_suppression::ActiveModel {
+            email: Set(email.into()),
+            reason: Set(suppression::Reason::Complained),
+            detail: Set(None),
+            added_by: Set(None),
+            created_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    let listed = |page: String| {
+        (
+            page.contains("after@example.com"),
+            page.contains("before@example.com"),
+        )
+    };
+    let path = "/admin/global_suppressions/?created_at=today";
+    let page = moscow.get(path).await.text().await.unwrap();
+    assert_eq!(listed(page), (true, false));
+    let page = in_utc.get(path).await.text().await.unwrap();
+    let (after, before) = listed(page);
+    assert_eq!(after, before, "in UTC both entries fall on the same day");
+}
+
+#[tokio::test]
+async fn date_filters_count_days_in_the_managers_zone_sqlite() {
+    date_filters_count_days_in_the_managers_zone(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn date_filters_count_days_in_the_managers_zone_postgres() {
+    date_filters_count_days_in_the_managers_zone(Backend::Postgres).await;
 }

@@ -400,6 +400,29 @@ async fn a_russian_users_bad_input_gets_a_russian_message(backend: Backend) {
         error_beside(response, "attributes").await.as_deref(),
         Some("Строка 2: Имя «1st» должно начинаться с латинской буквы (a–z).")
     );
+    // A mistake in a message's template: located, in Russian, the hint kept as typed.
+    let response = user
+        .post_form(
+            "/messages/new",
+            &[
+                ("subject", "{{ client.email | upperr }}"),
+                ("body", "Hi!\n{{ name }}"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = parse(&response.text().await.unwrap());
+    assert_eq!(
+        page.text("#e-subject").as_deref(),
+        Some("Строка 1, столбец 19: Неизвестный фильтр `upperr`.")
+    );
+    assert_eq!(
+        page.text("#e-body").as_deref(),
+        Some(
+            "Строка 2, столбец 4: Неизвестная переменная `name`. Может быть, вы имели в виду \
+             {{ client.full_name }}?"
+        )
+    );
 }
 
 #[tokio::test]
@@ -439,14 +462,16 @@ async fn the_mailing_foot_speaks_the_owners_language(backend: Backend) {
         .smtp
         .wait_for_messages(2, std::time::Duration::from_secs(30))
         .await;
-    for (to, lead, link) in [
+    for (to, tag, lead, link) in [
         (
             "ru0@example.com",
+            "ru",
             "Чтобы больше не получать эти письма, отпишитесь: ",
             "отпишитесь",
         ),
         (
             "en0@example.com",
+            "en",
             "To stop getting these e-mails, unsubscribe: ",
             "unsubscribe",
         ),
@@ -459,6 +484,7 @@ async fn the_mailing_foot_speaks_the_owners_language(backend: Backend) {
         let foot = text.rsplit("-- \n").next().unwrap_or_default();
         assert!(foot.starts_with(lead), "{to}: {text}");
         let html = parse(&mail.html_body().expect("an HTML part"));
+        assert_eq!(html.attr("html", "lang").as_deref(), Some(tag), "{to}");
         let unsubscribe = html.attrs("a", "href").pop().unwrap_or_default();
         assert!(unsubscribe.contains("/unsubscribe/"), "{to}: {unsubscribe}");
         assert_eq!(html.texts("a").pop().as_deref(), Some(link), "{to}");
