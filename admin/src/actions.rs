@@ -11,7 +11,7 @@ use sea_orm::{
 use crate::erased::Ctx;
 use crate::model::ModelAdmin;
 use crate::params::Selection;
-use crate::{AdminError, AdminState};
+use crate::{AdminError, AdminState, phrase};
 
 /// Most objects one bulk action handles ("select all" over more is refused).
 const MAX_SELECTION: u64 = 10_000;
@@ -42,8 +42,9 @@ impl<E: EntityTrait<Model: Sync>, S: AdminState> ModelAdmin<E, S> {
             .all(st.db())
             .await?;
         if models.len() as u64 > MAX_SELECTION {
-            return Err(AdminError::BadRequest(format!(
-                "At most {MAX_SELECTION} objects can be handled at once; narrow the list first."
+            return Err(AdminError::BadRequest(phrase(
+                "admin-too-many-selected",
+                &[("count", &MAX_SELECTION)],
             )));
         }
         Ok(models)
@@ -64,7 +65,7 @@ impl<E: EntityTrait<Model: Sync>, S: AdminState> ModelAdmin<E, S> {
             .actions
             .iter()
             .find(|a| a.name == name)
-            .ok_or_else(|| AdminError::BadRequest(format!("No action {name:?}.")))?;
+            .ok_or_else(|| AdminError::BadRequest(phrase("admin-no-action", &[("name", &name)])))?;
         let before = self.selected_models(st, selection).await?;
         if before.is_empty() {
             return Err(AdminError::BadRequest("No objects were selected.".into()));

@@ -77,7 +77,7 @@ impl<E: EntityTrait<Model: Sync>, S: AdminState> ModelAdmin<E, S> {
         }
         for column in &self.list_filter {
             if let Some(value) = params.filters.get(column.as_str())
-                && let Some(condition) = self.filter_condition(*column, value)
+                && let Some(condition) = self.filter_condition(*column, value, &params.zone)
             {
                 select = select.filter(condition);
             }

@@ -10,7 +10,7 @@ use crate::erased::Ctx;
 use crate::model::ModelAdmin;
 use crate::object::ObjectRef;
 use crate::params::Selection;
-use crate::{AdminError, AdminState};
+use crate::{AdminError, AdminState, phrase};
 
 /// Rows of one related kind that point at the object: how many, the first few by name,
 /// and whether they keep it from being deleted.
@@ -74,9 +74,9 @@ impl<E: EntityTrait<Model: Sync>, S: AdminState> ModelAdmin<E, S> {
         for model in &models {
             let preview = self.preview(st, model).await?;
             if preview.blocked {
-                return Err(AdminError::Conflict(format!(
-                    "{} cannot be deleted while other objects use it.",
-                    preview.object.repr
+                return Err(AdminError::Conflict(phrase(
+                    "admin-delete-protected",
+                    &[("name", &preview.object.repr)],
                 )));
             }
         }
@@ -91,12 +91,10 @@ impl<E: EntityTrait<Model: Sync>, S: AdminState> ModelAdmin<E, S> {
                 .await;
             if let Err(e) = result {
                 return Err(match e.sql_err() {
-                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
-                        AdminError::Conflict(format!(
-                            "{} cannot be deleted while other objects use it.",
-                            object.repr
-                        ))
-                    }
+                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => AdminError::Conflict(phrase(
+                        "admin-delete-protected",
+                        &[("name", &object.repr)],
+                    )),
                     _ => e.into(),
                 });
             }

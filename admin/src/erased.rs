@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::audit::AuditSink;
 use crate::changelist::ListData;
 use crate::delete::DeletePreview;
+use crate::field::FieldKind;
 use crate::form::FormData;
 use crate::model::ModelAdmin;
 use crate::object::ObjectRef;
@@ -51,7 +52,9 @@ pub(crate) type Saved = Result<ObjectRef, FormData>;
 /// What the registry asks of one model's admin, whatever its entity.
 pub(crate) trait AnyAdmin<S>: Send + Sync {
     fn meta(&self) -> Meta<'_>;
-    fn list_params(&self, pairs: &[(String, String)]) -> ListParams;
+    /// The names of the date-time fields the form takes.
+    fn date_time_fields(&self) -> Vec<&'static str>;
+    fn list_params(&self, pairs: &[(String, String)], zone: &crate::Zone) -> ListParams;
     fn list<'a>(
         &'a self,
         st: &'a S,
@@ -112,6 +115,15 @@ where
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
     S: AdminState,
 {
+    fn date_time_fields(&self) -> Vec<&'static str> {
+        self.editable()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| self.info(*c).kind == FieldKind::DateTime)
+            .map(|c| c.as_str())
+            .collect()
+    }
+
     fn meta(&self) -> Meta<'_> {
         Meta {
             name: &self.name,
@@ -138,9 +150,9 @@ where
         }
     }
 
-    fn list_params(&self, pairs: &[(String, String)]) -> ListParams {
+    fn list_params(&self, pairs: &[(String, String)], zone: &crate::Zone) -> ListParams {
         let names: Vec<&str> = self.list_filter.iter().map(|c| c.as_str()).collect();
-        ListParams::from_pairs(pairs, &names)
+        ListParams::from_pairs(pairs, &names, zone)
     }
 
     fn list<'a>(

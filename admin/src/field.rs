@@ -6,6 +6,8 @@ use sea_orm::sea_query::StringLen;
 use sea_orm::{ColumnType, Value};
 use serde::Serialize;
 
+use crate::phrase;
+
 /// The widget of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -206,7 +208,7 @@ pub fn parse(
             if let Some(max) = max_length(column_type)
                 && value.chars().count() > max as usize
             {
-                return Err(format!("At most {max} characters."));
+                return Err(phrase("admin-at-most-characters", &[("count", &max)]));
             }
             Ok(vec![Value::String(Some(value))])
         }
@@ -241,7 +243,7 @@ fn integer(column_type: &ColumnType, text: &str) -> Result<Parsed, String> {
     let n: i64 = text
         .parse()
         .map_err(|_| "Enter a whole number.".to_owned())?;
-    let out_of_range = || format!("{n} is out of range.");
+    let out_of_range = || phrase("admin-out-of-range", &[("value", &n)]);
     Ok(match column_type {
         ColumnType::BigInteger => vec![Value::BigInt(Some(n))],
         ColumnType::SmallInteger => vec![Value::SmallInt(Some(
@@ -334,7 +336,7 @@ mod tests {
         );
         assert_eq!(
             parse(FieldKind::Text, &s20, "abcdef", false, false).unwrap_err(),
-            "At most 5 characters."
+            phrase("admin-at-most-characters", &[("count", &5)])
         );
         assert_eq!(
             parse(FieldKind::Text, &s20, "  ", false, false).unwrap_err(),
@@ -355,11 +357,11 @@ mod tests {
         let int = ColumnType::Integer;
         assert_eq!(
             parse(FieldKind::Integer, &int, "2147483648", false, false).unwrap_err(),
-            "2147483648 is out of range."
+            phrase("admin-out-of-range", &[("value", &2147483648_i64)])
         );
         assert_eq!(
             parse(FieldKind::ForeignKey, &int, "-2147483649", false, false).unwrap_err(),
-            "-2147483649 is out of range."
+            phrase("admin-out-of-range", &[("value", &-2147483649_i64)])
         );
         assert_eq!(
             parse(FieldKind::Integer, &int, "x", false, false).unwrap_err(),
@@ -378,7 +380,7 @@ mod tests {
                 false
             )
             .unwrap_err(),
-            "70000 is out of range."
+            phrase("admin-out-of-range", &[("value", &70000_i64)])
         );
         assert_eq!(
             parse(FieldKind::Bool, &ColumnType::Boolean, "", false, false).unwrap(),

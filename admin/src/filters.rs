@@ -2,7 +2,7 @@
 //! filter offers (yes / no, its choices, the rows a foreign key may point at, date ranges)
 //! and the condition a chosen option adds to the list's query.
 
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ColumnType, Condition, EntityTrait, Value};
 use serde::Serialize;
 
@@ -39,10 +39,10 @@ const DATE_RANGES: [(&str, &str); 4] = [
 ];
 
 impl<E: EntityTrait, S: AdminState> ModelAdmin<E, S> {
-    /// A date-time bound for `column` of the right value type.
-    fn date_bound(info: &ColumnInfo, at: chrono::DateTime<Utc>) -> Value {
+    /// A date-time bound for `column` of the right value type (a date is the day of `zone`).
+    fn date_bound(info: &ColumnInfo, at: chrono::DateTime<Utc>, zone: &crate::Zone) -> Value {
         match info.column_type {
-            ColumnType::Date => Value::ChronoDate(Some(at.date_naive())),
+            ColumnType::Date => Value::ChronoDate(Some(zone.to_local(at).date())),
             ColumnType::DateTime | ColumnType::Timestamp => {
                 Value::ChronoDateTime(Some(at.naive_utc()))
             }
@@ -50,14 +50,17 @@ impl<E: EntityTrait, S: AdminState> ModelAdmin<E, S> {
         }
     }
 
-    /// The range a date filter's value names, in UTC, from its first midnight to tomorrow's
-    /// (so that "today" and the longer ranges take in all of today).
-    fn date_range(range: &str) -> Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
-        let now = Utc::now();
+    /// The range a date filter's value names, from its first midnight to tomorrow's (so
+    /// that "today" and the longer ranges take in all of today), the days counted in the
+    /// viewer's `zone`.
+    fn date_range(
+        range: &str,
+        zone: &crate::Zone,
+    ) -> Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
         let midnight = |d: NaiveDate| -> Option<chrono::DateTime<Utc>> {
-            Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
+            Some(zone.to_utc(d.and_hms_opt(0, 0, 0)?))
         };
-        let today = now.date_naive();
+        let today = zone.to_local(Utc::now()).date();
         let tomorrow = midnight(today.succ_opt()?)?;
         let start = match range {
             "today" => midnight(today)?,
@@ -72,7 +75,12 @@ impl<E: EntityTrait, S: AdminState> ModelAdmin<E, S> {
     /// The condition of one filter's chosen value; None (the filter is left out) for a value
     /// the filter does not offer, so a stale or hand-edited link lists everything rather than
     /// failing.
-    pub(crate) fn filter_condition(&self, column: E::Column, value: &str) -> Option<Condition> {
+    pub(crate) fn filter_condition(
+        &self,
+        column: E::Column,
+        value: &str,
+        zone: &crate::Zone,
+    ) -> Option<Condition> {
         let info = self.info(column);
         let c = Condition::all();
         Some(match info.kind {
@@ -85,9 +93,9 @@ impl<E: EntityTrait, S: AdminState> ModelAdmin<E, S> {
                 "none" => c.add(column.is_null()),
                 "some" => c.add(column.is_not_null()),
                 range => {
-                    let (start, end) = Self::date_range(range)?;
-                    c.add(column.gte(Self::date_bound(&info, start)))
-                        .add(column.lt(Self::date_bound(&info, end)))
+                    let (start, end) = Self::date_range(range, zone)?;
+                    c.add(column.gte(Self::date_bound(&info, start, zone)))
+                        .add(column.lt(Self::date_bound(&info, end, zone)))
                 }
             },
             FieldKind::ForeignKey | FieldKind::Integer => {

@@ -16,7 +16,7 @@ use crate::field::{self, Choice, FieldKind, value_text};
 use crate::model::ModelAdmin;
 use crate::object::ObjectRef;
 use crate::params::FormInput;
-use crate::{AdminError, AdminState, SaveContext};
+use crate::{AdminError, AdminState, SaveContext, phrase};
 
 /// One field as the template shows it: widget, value (as typed, stored or initial), and
 /// the errors beside it.
@@ -99,7 +99,7 @@ where
     }
 
     /// Columns the form takes values for.
-    fn editable(&self) -> Result<Vec<E::Column>, AdminError> {
+    pub(crate) fn editable(&self) -> Result<Vec<E::Column>, AdminError> {
         let pk = self.pk()?;
         Ok(self
             .form_layout()?
@@ -301,7 +301,7 @@ where
                         add(
                             &mut errors,
                             info.name,
-                            format!("There is no object #{raw}."),
+                            phrase("admin-no-object", &[("id", &raw)]),
                         );
                         continue;
                     }
@@ -366,10 +366,7 @@ where
                 let (field, message) = match e.sql_err() {
                     Some(SqlErr::UniqueConstraintViolation(message)) => (
                         self.unique_field(&message).unwrap_or(""),
-                        format!(
-                            "Another {} already has this value.",
-                            self.singular.to_lowercase()
-                        ),
+                        phrase("admin-unique", &[("model", &self.singular.to_lowercase())]),
                     ),
                     // Something it points at went away meanwhile.
                     Some(SqlErr::ForeignKeyConstraintViolation(_)) => (

@@ -37,7 +37,9 @@ mod params;
 mod perm;
 mod registry;
 mod search;
+mod text;
 mod view;
+mod zone;
 
 #[cfg(test)]
 mod tests;
@@ -54,7 +56,9 @@ pub use params::FormInput;
 pub use perm::Perm;
 pub use registry::Registry;
 pub use search::{like_any, like_patterns};
+pub use text::{inner_phrase, phrase, split_phrase};
 pub use view::{Outcome, View};
+pub use zone::Zone;
 
 /// A boxed, sendable future: what the type-erased parts of the admin return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -71,6 +75,8 @@ pub struct Actor {
     pub id: i64,
     pub email: String,
     pub role: String,
+    /// Their time zone: the date filters count days in it.
+    pub zone: Zone,
 }
 
 /// Why an admin request failed (input problems are not errors: they come back as a form

@@ -13,13 +13,20 @@ pub(crate) struct ListParams {
     pub p: u64,
     /// Filter parameter → chosen value (only the model's filters are kept).
     pub filters: BTreeMap<String, String>,
+    /// The viewer's zone, in which the date filters count days.
+    pub zone: crate::Zone,
 }
 
 impl ListParams {
     /// Reads the pairs of a query string; unknown parameters are ignored.
-    pub fn from_pairs(pairs: &[(String, String)], filter_names: &[&str]) -> Self {
+    pub fn from_pairs(
+        pairs: &[(String, String)],
+        filter_names: &[&str],
+        zone: &crate::Zone,
+    ) -> Self {
         let mut params = ListParams {
             p: 1,
+            zone: zone.clone(),
             ..Default::default()
         };
         for (key, value) in pairs {
@@ -128,6 +135,7 @@ mod tests {
                 ("evil", "1"),
             ]),
             &["is_active", "role"],
+            &crate::Zone::default(),
         );
         assert_eq!(p.q, "ann");
         assert_eq!(p.p, 3);
@@ -137,7 +145,7 @@ mod tests {
             p.query_with(&[("p", None), ("role", Some("a b"))]),
             "?is_active=0&o=-email&q=ann&role=a+b"
         );
-        let bad = ListParams::from_pairs(&pairs(&[("p", "zero")]), &[]);
+        let bad = ListParams::from_pairs(&pairs(&[("p", "zero")]), &[], &crate::Zone::default());
         assert_eq!(bad.p, 1);
         assert_eq!(bad.query_with(&[]), "");
     }

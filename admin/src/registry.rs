@@ -12,7 +12,7 @@ use crate::model::ModelAdmin;
 use crate::params::{FormInput, Selection};
 use crate::perm::Perm;
 use crate::view::{Outcome, View};
-use crate::{Actor, AdminError, AdminState};
+use crate::{Actor, AdminError, AdminState, phrase};
 
 /// The built-in bulk action that deletes the selected objects (needs `Perm::Delete`).
 pub const DELETE_SELECTED: &str = "delete_selected";
@@ -102,6 +102,13 @@ impl<S: AdminState> Registry<S> {
     /// Seeing a model's objects: the view permission, or the change permission.
     fn can_view(&self, actor: &Actor, model: &str) -> bool {
         self.can(&actor.role, model, &Perm::View) || self.can(&actor.role, model, &Perm::Change)
+    }
+
+    /// The names of the date-time fields of `model`'s form. The admin reads and shows them
+    /// in UTC (`YYYY-MM-DDTHH:MM[:SS]`); an application that shows times in the viewer's
+    /// zone converts these inputs to UTC before [`save`](Self::save).
+    pub fn date_time_fields(&self, model: &str) -> Result<Vec<&'static str>, AdminError> {
+        Ok(self.model(model)?.date_time_fields())
     }
 
     /// `Ok` when `actor` may do `perm` on `model`; NotFound for an unknown model, Forbidden
@@ -218,7 +225,7 @@ impl<S: AdminState> Registry<S> {
     ) -> Result<View, AdminError> {
         self.require(actor, model, &Perm::View)?;
         let m = self.model(model)?;
-        let list = m.list(st, m.list_params(query)).await?;
+        let list = m.list(st, m.list_params(query, &actor.zone)).await?;
         let actions = self.allowed_actions(actor, model)?;
         Ok(View::new(
             "admin/changelist.html",
@@ -242,7 +249,10 @@ impl<S: AdminState> Registry<S> {
         if self.can(&actor.role, model, &Perm::Delete) {
             actions.push(json!({
                 "name": DELETE_SELECTED,
-                "label": format!("Delete selected {}", m.meta().plural.to_lowercase()),
+                "label": phrase(
+                    "admin-delete-selected",
+                    &[("what", &m.meta().plural.to_lowercase())],
+                ),
             }));
         }
         Ok(actions)
@@ -264,7 +274,7 @@ impl<S: AdminState> Registry<S> {
         Err(if known {
             AdminError::Forbidden
         } else {
-            AdminError::BadRequest(format!("No action {action:?}."))
+            AdminError::BadRequest(phrase("admin-no-action", &[("name", &action)]))
         })
     }
 
@@ -280,7 +290,7 @@ impl<S: AdminState> Registry<S> {
     ) -> Result<Outcome, AdminError> {
         self.require(actor, model, &Perm::View)?;
         let m = self.model(model)?;
-        let params = m.list_params(query);
+        let params = m.list_params(query, &actor.zone);
         let back = format!("{}{}", self.list_url(model), params.query_with(&[]));
         let Some(action) = input.get("action").filter(|a| !a.is_empty()) else {
             return Ok(Outcome::Redirect {
@@ -346,7 +356,10 @@ impl<S: AdminState> Registry<S> {
             .into_iter()
             .find(|a| a.name == action)
         else {
-            return Err(AdminError::BadRequest(format!("No action {action:?}.")));
+            return Err(AdminError::BadRequest(phrase(
+                "admin-no-action",
+                &[("name", &action)],
+            )));
         };
         self.require_action(actor, model, action)?;
         let selection = Selection::Ids(vec![id.to_owned()]);
@@ -422,14 +435,14 @@ impl<S: AdminState> Registry<S> {
         };
         let result = if action == DELETE_SELECTED {
             m.delete(st, ctx, &selection).await.map(|deleted| {
-                format!(
-                    "Deleted {} {}.",
-                    deleted.len(),
-                    if deleted.len() == 1 {
-                        m.meta().singular.to_lowercase()
-                    } else {
-                        m.meta().plural.to_lowercase()
-                    }
+                let meta = m.meta();
+                phrase(
+                    "admin-deleted-selected",
+                    &[
+                        ("count", &deleted.len()),
+                        ("model", &meta.singular.to_lowercase()),
+                        ("models", &meta.plural.to_lowercase()),
+                    ],
                 )
             })
         } else {
@@ -574,7 +587,11 @@ impl<S: AdminState> Registry<S> {
         };
         match m.save(st, ctx, id, input).await? {
             Ok(object) => {
-                let verb = if id.is_some() { "changed" } else { "added" };
+                let id_text = if id.is_some() {
+                    "admin-changed"
+                } else {
+                    "admin-added"
+                };
                 let to = if input.get("_continue").is_some() {
                     self.object_url(model, &object.id, "change")
                 } else if input.get("_addanother").is_some() {
@@ -584,10 +601,12 @@ impl<S: AdminState> Registry<S> {
                 };
                 Ok(Outcome::Redirect {
                     to,
-                    message: format!(
-                        "The {} “{}” was {verb}.",
-                        m.meta().singular.to_lowercase(),
-                        object.repr
+                    message: phrase(
+                        id_text,
+                        &[
+                            ("model", &m.meta().singular.to_lowercase()),
+                            ("name", &object.repr),
+                        ],
                     ),
                     kind: "success",
                 })
@@ -644,9 +663,12 @@ impl<S: AdminState> Registry<S> {
         let repr = deleted.first().map(|o| o.repr.clone()).unwrap_or_default();
         Ok(Outcome::Redirect {
             to: self.list_url(model),
-            message: format!(
-                "The {} “{repr}” was deleted.",
-                m.meta().singular.to_lowercase()
+            message: phrase(
+                "admin-object-deleted",
+                &[
+                    ("model", &m.meta().singular.to_lowercase()),
+                    ("name", &repr),
+                ],
             ),
             kind: "success",
         })

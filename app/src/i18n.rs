@@ -136,47 +136,65 @@ pub fn server_key(english: &str) -> String {
     key
 }
 
-/// Marks a [`phrase`]: the text that follows is an id and values, not words.
-const PHRASE: char = '\u{1}';
-/// Separates a phrase's id and its values.
-const PHRASE_PART: char = '\u{1f}';
+/// A message with values for a page that shows it later (a flash message, kept in the
+/// session until the next page; a form error): the id of a text and its values, written out
+/// in the reader's language by `{{ text|tr }}` when shown (English on pages where `|tr` is
+/// not used: the id). `i18n::phrase("flash-mailing-created", &[("name", name)])`. The
+/// admin crate writes its own texts with values the same way.
+pub use admin::phrase;
 
 /// The values of a [`phrase`] that are counts (written as numbers, and choosing plural
 /// forms); every other value is text as given (a subject "2024" stays "2024").
 const COUNTS: &[&str] = &["count", "inserted", "invalid", "skipped", "own", "supers"];
 
-/// A message with values for a page that shows it later (a flash message, kept in the
-/// session until the next page): the id of a text and its values, written out in the
-/// reader's language by `{{ text|tr }}` when shown (English on pages where `|tr` is not
-/// used: the id). `i18n::phrase("flash-mailing-created", &[("name", name)])`.
-pub fn phrase(id: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-    let mut out = String::with_capacity(64);
-    out.push(PHRASE);
-    out.push_str(id);
-    for (name, value) in args {
-        out.push(PHRASE_PART);
-        out.push_str(name);
-        out.push('=');
-        // The marks cannot be in a value (they would cut it): control characters go.
-        out.extend(value.to_string().chars().filter(|c| !c.is_control()));
-    }
-    out
-}
+/// The values of a [`phrase`] that are English words of the Rust code themselves (a
+/// model's name the admin puts in its messages): written out in the reader's language too.
+const WORDS: &[&str] = &["model", "models", "what", "problem", "field"];
 
 /// The id and values of a [`phrase`]; `None` for plain text.
-fn read_phrase(text: &str) -> Option<(&str, FluentArgs<'_>)> {
-    let rest = text.strip_prefix(PHRASE)?;
-    let mut parts = rest.split(PHRASE_PART);
-    let id = parts.next()?;
+fn read_phrase<'a>(
+    catalog: &Catalog,
+    lang: Lang,
+    text: &'a str,
+) -> Option<(&'a str, FluentArgs<'a>)> {
+    let (id, values) = admin::split_phrase(text)?;
     let mut args = FluentArgs::new();
-    for part in parts {
-        let (name, value) = part.split_once('=')?;
+    for (name, value) in values {
+        if let Some(inner) = admin::inner_phrase(value) {
+            args.set(name, catalog.server_text(lang, &inner));
+            continue;
+        }
         match value.parse::<i64>() {
             Ok(n) if COUNTS.contains(&name) => args.set(name, n),
+            _ if WORDS.contains(&name) => args.set(name, catalog.server_text(lang, value)),
             _ => args.set(name, value),
         }
     }
     Some((id, args))
+}
+
+/// The texts the JSON API writes [`phrase`]s out with, in English (the API speaks
+/// English): the site's, kept when they are loaded (a process loads them once).
+static FOR_THE_API: std::sync::OnceLock<std::sync::Arc<Catalog>> = std::sync::OnceLock::new();
+
+/// Keeps `catalog` for [`english`] (the first one a process loads).
+pub fn keep_for_english(catalog: std::sync::Arc<Catalog>) {
+    let _ = FOR_THE_API.set(catalog);
+}
+
+/// A text written in Rust as the JSON API shows it: a [`phrase`] written out in English,
+/// plain text as it is. Before any texts are loaded a phrase shows its id and values.
+pub fn english(text: &str) -> String {
+    if let Some(catalog) = FOR_THE_API.get() {
+        return catalog.server_text(Lang::En, text);
+    }
+    match admin::split_phrase(text) {
+        Some((id, values)) => {
+            let values: Vec<String> = values.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            format!("{id} ({})", values.join(", "))
+        }
+        None => text.to_owned(),
+    }
 }
 
 /// Every language's texts.
@@ -271,7 +289,7 @@ impl Catalog {
     /// A text written in Rust, in `lang` when it has been translated (see [`server_key`]),
     /// or a [`phrase`] written out in `lang`.
     pub fn server_text(&self, lang: Lang, english: &str) -> String {
-        if let Some((id, args)) = read_phrase(english) {
+        if let Some((id, args)) = read_phrase(self, lang, english) {
             return self.text(lang, id, Some(&args));
         }
         if lang == Lang::En {
@@ -588,25 +606,139 @@ mod tests {
                 }
             }
         }
-        // Phrases of the Rust code (`i18n::phrase("id", …)`).
-        let mut folders = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        // Phrases of the Rust code, the admin crate's too (`phrase("id", …)`).
+        for (path, source) in rust_sources() {
+            for (at, _) in source.match_indices("phrase(") {
+                // `split_phrase(`, or the words in a string: not a call of `phrase`.
+                let before = source[..at].chars().last();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '"') {
+                    continue;
+                }
+                let rest = source[at + 7..].trim_start();
+                let Some(rest) = rest.strip_prefix('"') else {
+                    continue;
+                };
+                let id: String = rest.chars().take_while(|c| *c != '"').collect();
+                if !english.contains(&id) && id != "id" {
+                    unknown.push(format!("{path}: {id}"));
+                }
+            }
+        }
+        assert!(unknown.is_empty(), "no such texts: {unknown:#?}");
+    }
+
+    /// The Rust files of the site and of the admin crate: (path, source).
+    fn rust_sources() -> Vec<(String, String)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        let mut folders = vec![root.join("src"), root.join("../admin/src")];
         while let Some(folder) = folders.pop() {
             for entry in std::fs::read_dir(&folder).unwrap() {
                 let path = entry.unwrap().path();
                 if path.is_dir() {
                     folders.push(path);
-                    continue;
-                }
-                let source = std::fs::read_to_string(&path).unwrap_or_default();
-                for (at, _) in source.match_indices("phrase(\"") {
-                    let id: String = source[at + 8..].chars().take_while(|c| *c != '"').collect();
-                    if !english.contains(&id) && id != "id" {
-                        unknown.push(format!("{}: {id}", path.display()));
-                    }
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let source = std::fs::read_to_string(&path).unwrap();
+                    out.push((path.display().to_string(), source));
                 }
             }
         }
-        assert!(unknown.is_empty(), "no such texts: {unknown:#?}");
+        out.sort();
+        out
+    }
+
+    /// The sentences a Rust source writes as plain string literals ("Enter a number."):
+    /// capitalised, more than a word, ending in `.`, `?` or `!`, with no `{}` of a format
+    /// string; comments and tests left out.
+    fn sentences(source: &str) -> Vec<String> {
+        let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+        let code: String = code
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut found = Vec::new();
+        let mut chars = code.chars().peekable();
+        while let Some(c) = chars.next() {
+            // The character literal `'"'` opens no string.
+            if c == '\'' && chars.peek() == Some(&'"') {
+                chars.next();
+                continue;
+            }
+            if c != '"' {
+                continue;
+            }
+            let mut literal = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        // A line continuation: the next line's indentation is not in it.
+                        Some('\n') => while chars.next_if(|c| c.is_whitespace()).is_some() {},
+                        Some(escaped) => literal.push(escaped),
+                        None => break,
+                    },
+                    c => literal.push(c),
+                }
+            }
+            let mut letters = literal.chars();
+            let sentence = letters.next().is_some_and(char::is_uppercase)
+                && letters.next().is_some_and(|c| c.is_lowercase() || c == ' ')
+                && literal.contains(' ')
+                && literal.ends_with(['.', '?', '!'])
+                && !literal.contains('{');
+            if sentence {
+                found.push(literal);
+            }
+        }
+        found
+    }
+
+    /// What the JSON API, the CLI and the metrics say stays English; the admin crate's
+    /// own tests speak of a toy model of books.
+    const ENGLISH_ONLY: &[&str] = &[
+        "/api/",
+        "/bin/",
+        "monitoring.rs",
+        "seed.rs",
+        "cli.rs",
+        "admin/src/tests/",
+    ];
+
+    #[test]
+    fn every_sentence_the_rust_code_shows_has_russian() {
+        let catalog = Catalog::load(&templates_dir().join("locales")).unwrap();
+        let mut missing = Vec::new();
+        for (path, source) in rust_sources() {
+            if ENGLISH_ONLY.iter().any(|part| path.contains(part)) {
+                continue;
+            }
+            for sentence in sentences(&source) {
+                if !catalog.has_server_text(Lang::Ru, &sentence) {
+                    missing.push(format!("{path}: {} = {sentence}", server_key(&sentence)));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "put these in templates/locales/ru/server.ftl:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn sentences_are_found_in_rust_literals() {
+        let source = "let a = \"Enter a number.\";\n    // \"Not this one.\"\n\
+            let b = format!(\"At most {n} characters.\"); let c = \"label\";\n\
+            Err(\"A quote (\\\") opens a cell \\\n     and is never closed.\")\n\
+            #[cfg(test)] \"Also not this.\"";
+        assert_eq!(
+            sentences(source),
+            [
+                "Enter a number.",
+                "A quote (\") opens a cell and is never closed."
+            ]
+        );
     }
 
     #[test]

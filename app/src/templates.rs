@@ -20,12 +20,14 @@ use minijinja::{Environment, State, Value, path_loader};
 use chrono_tz::Tz;
 
 use crate::i18n::{Catalog, Lang};
+use crate::messages::template::Feet;
 use crate::timezone;
 
 #[derive(Clone)]
 pub struct Templates {
     env: Arc<RwLock<Environment<'static>>>,
     catalog: Arc<Catalog>,
+    feet: Feet,
     reload: bool,
 }
 
@@ -100,6 +102,16 @@ fn datetime(state: &State, value: Value) -> Value {
     }
 }
 
+/// `{{ v|local_input }}`: a UTC time as the admin's forms hold it (`2026-12-07T09:00`, or
+/// RFC 3339) as a `datetime-local` input's value in the viewer's zone; anything else (a
+/// value typed wrong, shown back) as it is.
+fn local_input(state: &State, value: Value) -> Value {
+    match value.as_str().and_then(timezone::parse_instant) {
+        Some(t) => Value::from(timezone::local_input(t, zone_of(state))),
+        None => value,
+    }
+}
+
 /// `{{ t|date }}`: the day of an instant in the viewer's zone, or a plain date
 /// ("2026-12-07") as it is, written in the page's language.
 fn date(state: &State, value: Value) -> Value {
@@ -142,6 +154,7 @@ impl Templates {
         });
         env.add_filter("truncate", truncate);
         let catalog = Arc::new(Catalog::load(&dir.join("locales"))?);
+        crate::i18n::keep_for_english(catalog.clone());
         let languages: Vec<Value> = Lang::ALL
             .iter()
             .map(|l| minijinja::context! { code => l.code(), name => l.native_name() })
@@ -166,8 +179,10 @@ impl Templates {
         });
         env.add_filter("datetime", datetime);
         env.add_filter("date", date);
+        env.add_filter("local_input", local_input);
         Ok(Self {
             env: Arc::new(RwLock::new(env)),
+            feet: Feet::of(&catalog),
             catalog,
             reload,
         })
@@ -177,6 +192,11 @@ impl Templates {
     /// a count spliced into a cached page).
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The foot of mailings' e-mails in every language.
+    pub fn feet(&self) -> &Feet {
+        &self.feet
     }
 
     /// Renders the whole template, or only `block` of it.
@@ -212,7 +232,16 @@ mod tests {
         let mut env = Environment::new();
         env.add_filter("datetime", datetime);
         env.add_filter("date", date);
+        env.add_filter("local_input", local_input);
         env.render_str(source, ctx).unwrap()
+    }
+
+    #[test]
+    fn admin_times_are_typed_in_the_viewers_zone() {
+        let moscow = minijinja::context! { timezone => "Europe/Moscow", v => "2026-12-07T08:00" };
+        assert_eq!(render("{{ v|local_input }}", moscow), "2026-12-07T11:00");
+        let typed_wrong = minijinja::context! { timezone => "Europe/Moscow", v => "7.12.2026" };
+        assert_eq!(render("{{ v|local_input }}", typed_wrong), "7.12.2026");
     }
 
     #[test]

@@ -77,6 +77,22 @@ pub fn to_local(t: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
     t.with_timezone(&tz).naive_local()
 }
 
+/// How a `datetime-local` input holds a time (no zone: the viewer's).
+pub const INPUT_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// `t` as a `datetime-local` input's value in `tz`.
+pub fn local_input(t: DateTime<Utc>, tz: Tz) -> String {
+    to_local(t, tz).format(INPUT_FORMAT).to_string()
+}
+
+/// A time as a `datetime-local` input sends it (`YYYY-MM-DDTHH:MM[:SS]`), in no zone.
+pub fn parse_local(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    NaiveDateTime::parse_from_str(text, INPUT_FORMAT)
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+}
+
 /// The short name of month `month0` (0 = January) in `lang`.
 fn month(lang: Lang, month0: u32) -> &'static str {
     const EN: [&str; 12] = [

@@ -111,7 +111,9 @@ impl From<validator::ValidationErrors> for FieldErrors {
                     .message
                     .as_ref()
                     .map(|m| m.to_string())
-                    .unwrap_or_else(|| format!("This value is not valid ({}).", error.code));
+                    .unwrap_or_else(|| {
+                        crate::i18n::phrase("site-value-not-valid", &[("code", &error.code)])
+                    });
                 out.add(field.as_ref(), message);
             }
         }

@@ -103,7 +103,7 @@ impl DeliveryContext {
                 ),
                 Limits::from_config(config),
             )
-            .with_postal(state.config.mail_postal.as_deref()),
+            .with_foot(state.config.mail_postal.as_deref(), state.templates.feet()),
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(config.concurrency)),
             state: state.clone(),
             stopping,

@@ -4,7 +4,7 @@
 use sea_orm::EntityTrait;
 
 use super::{actor, add_author, add_book, book, book_count, form, setup};
-use crate::Outcome;
+use crate::{Outcome, phrase};
 
 #[tokio::test]
 async fn forms_validate_beside_the_fields_and_audit_changes() {
@@ -51,7 +51,10 @@ async fn forms_validate_beside_the_fields_and_audit_changes() {
             .unwrap_or_default()
             .to_owned()
     };
-    assert_eq!(errors(&view, 0, 0), "At most 20 characters.");
+    assert_eq!(
+        errors(&view, 0, 0),
+        phrase("admin-at-most-characters", &[("count", &20)])
+    );
     assert_eq!(errors(&view, 0, 3), "Select one of the choices.");
     assert_eq!(errors(&view, 0, 4), "Enter a whole number.");
     assert_eq!(
@@ -75,7 +78,10 @@ async fn forms_validate_beside_the_fields_and_audit_changes() {
     else {
         panic!("a missing author is refused");
     };
-    assert_eq!(errors(&view, 0, 1), "There is no object #999.");
+    assert_eq!(
+        errors(&view, 0, 1),
+        phrase("admin-no-object", &[("id", &999)])
+    );
     let zero = form(&[("title", "Zero"), ("kind", "novel"), ("pages", "0")]);
     let Outcome::Render(view) = admin
         .save(&toy, &editor, "books", None, &zero)
@@ -105,7 +111,13 @@ async fn forms_validate_beside_the_fields_and_audit_changes() {
         panic!("saved");
     };
     assert_eq!(to, "/admin/books/");
-    assert_eq!(message, "The book “War and Peace” was added.");
+    assert_eq!(
+        message,
+        phrase(
+            "admin-added",
+            &[("model", &"book"), ("name", &"War and Peace")]
+        )
+    );
     let saved = book::Entity::find().one(&toy.db).await.unwrap().unwrap();
     assert_eq!(
         (saved.pages, saved.is_public, saved.author_id),
@@ -133,7 +145,10 @@ async fn forms_validate_beside_the_fields_and_audit_changes() {
         panic!("a duplicate is refused");
     };
     assert_eq!(view.status, 422);
-    assert_eq!(errors(&view, 0, 0), "Another book already has this value.");
+    assert_eq!(
+        errors(&view, 0, 0),
+        phrase("admin-unique", &[("model", &"book")])
+    );
 
     let id = saved.id.to_string();
     let edit = form(&[

@@ -142,6 +142,7 @@ fn actor(role: &str) -> Actor {
         id: 7,
         email: format!("{role}@example.com"),
         role: role.to_owned(),
+        zone: crate::Zone::default(),
     }
 }
 

@@ -256,10 +256,20 @@ pub async fn login(
                 _ => UNPROCESSABLE,
             };
             let echo = context! { email => email, next => form.next, unverified => error == LoginError::Unverified };
+            let message = match &error {
+                LoginError::Throttled { wait } => {
+                    let (count, unit) = super::throttle::wait_parts(*wait);
+                    crate::i18n::phrase(
+                        "accounts-sign-in-throttled",
+                        &[("count", &count), ("unit", &unit)],
+                    )
+                }
+                other => other.to_string(),
+            };
             Ok(form_page(
                 "accounts/login.html",
                 echo,
-                &FieldErrors::single("", error.to_string()),
+                &FieldErrors::single("", message),
             )
             .status(status)
             .into_response())

@@ -13,7 +13,8 @@ use validator::ValidateEmail;
 use super::tokens::{self, Purpose, TokenError};
 use super::{mails, throttle};
 use crate::entities::user;
-use crate::messages::template::Sender;
+use crate::i18n::Lang;
+use crate::messages::template::{Feet, Foot, Sender};
 use crate::state::AppState;
 use crate::validation::{FieldErrors, LINE_BREAK, breaks_line};
 
@@ -193,14 +194,20 @@ pub struct Identity {
 
 impl Identity {
     /// `user`'s, on an instance that sends from `instance` with `instance_postal`
-    /// (`MAILER_MAIL_POSTAL`) as the default postal line.
-    pub fn of(user: &user::Model, instance: &Mailbox, instance_postal: Option<&str>) -> Self {
+    /// (`MAILER_MAIL_POSTAL`) as the default postal line; the foot of their e-mails is in
+    /// their language, one of `feet`.
+    pub fn of(
+        user: &user::Model,
+        (instance, instance_postal): (&Mailbox, Option<&str>),
+        feet: &Feet,
+    ) -> Self {
         let from = from_mailbox(user, instance);
         let postal = Some(user.postal_address.as_str())
             .filter(|p| !p.trim().is_empty())
             .or(instance_postal);
+        let lang = user.language.as_deref().and_then(Lang::parse);
         Self {
-            sender: Sender::new(&from, postal),
+            sender: Sender::new(&from, postal, feet.get(lang)),
             reply_to: reply_to_mailbox(user),
             from,
         }
@@ -209,7 +216,7 @@ impl Identity {
     /// The instance's own, for mail of no user.
     pub fn instance(instance: &Mailbox, instance_postal: Option<&str>) -> Self {
         Self {
-            sender: Sender::new(instance, instance_postal),
+            sender: Sender::new(instance, instance_postal, Foot::default()),
             reply_to: None,
             from: instance.clone(),
         }

@@ -240,9 +240,10 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<user::Model, 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LoginError {
     #[error(
-        "Too many failed sign-ins for this address from your network. Try again in {wait}, or reset your password."
+        "Too many failed sign-ins for this address from your network. Try again in {}, or reset your password.",
+        throttle::wait_text(*.wait)
     )]
-    Throttled { wait: String },
+    Throttled { wait: std::time::Duration },
     #[error("The e-mail or the password is wrong.")]
     Invalid,
     #[error("Confirm your e-mail address first: follow the link we mailed you.")]
@@ -264,7 +265,7 @@ pub async fn authenticate(
         Gate::Open => {}
         Gate::Slow(wait) => tokio::time::sleep(wait).await,
         Gate::Refused => {
-            let wait = throttle::wait_text(state.config.throttle.window());
+            let wait = state.config.throttle.window();
             return Err(LoginError::Throttled { wait });
         }
     }

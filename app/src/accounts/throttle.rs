@@ -121,13 +121,22 @@ pub async fn may_mail(state: &AppState, email: &str) -> bool {
     }
 }
 
+/// How long a refusal lasts at most, as a number and its unit: seconds under a minute,
+/// else minutes (rounded up).
+pub fn wait_parts(window: Duration) -> (u64, &'static str) {
+    let secs = window.as_secs();
+    if secs < 60 {
+        (secs, "seconds")
+    } else {
+        (secs.div_ceil(60), "minutes")
+    }
+}
+
 /// "15 minutes", "1 minute", "30 seconds": how long a refusal lasts at most.
 pub fn wait_text(window: Duration) -> String {
-    let secs = window.as_secs();
-    match secs.div_ceil(60) {
-        _ if secs < 60 => format!("{secs} seconds"),
-        1 => "1 minute".to_owned(),
-        minutes => format!("{minutes} minutes"),
+    match wait_parts(window) {
+        (1, "minutes") => "1 minute".to_owned(),
+        (n, unit) => format!("{n} {unit}"),
     }
 }
 

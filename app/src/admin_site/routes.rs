@@ -16,6 +16,7 @@ use crate::accounts::session::AuthUser;
 use crate::entities::user;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::timezone;
 use crate::web::Page;
 use crate::web::error::see_other;
 use crate::web::flash::flash;
@@ -44,7 +45,19 @@ pub(super) fn actor(user: &user::Model) -> Actor {
         id: i64::from(user.id),
         email: user.email.clone(),
         role: user.role.as_str().to_owned(),
+        zone: zone(&user.timezone),
     }
+}
+
+/// The zone named `name` (UTC when it names none) for the admin's date filters, with
+/// timezone.rs's rule for local times that do not exist or exist twice.
+fn zone(name: &str) -> admin::Zone {
+    let tz = timezone::zone_or_utc(name);
+    admin::Zone::new(
+        tz.name(),
+        move |local| timezone::to_utc(local, tz),
+        move |at| timezone::to_local(at, tz),
+    )
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {
@@ -172,12 +185,38 @@ async fn save(
     registry()
         .require(&actor, model, &perm)
         .map_err(app_error)?;
-    let input = read_form(req, body).await?;
+    let mut input = read_form(req, body).await?;
+    let fields = registry().date_time_fields(model).map_err(app_error)?;
+    in_utc(&mut input, &fields, timezone::zone_or_utc(&user.timezone));
     let outcome = registry()
         .save(state, &actor, model, id, &input)
         .await
         .map_err(app_error)?;
     Ok(answer(session, outcome))
+}
+
+/// The date-time `fields` of `input`, typed in the viewer's zone `tz`, as the UTC times the
+/// admin reads (`timezone`'s rule for a time in a gap or a fold). A value that is no time
+/// stays as typed, for the admin to refuse; the form shows the UTC values back in the
+/// viewer's zone (`|local_input`).
+fn in_utc(input: &mut FormInput, fields: &[&str], tz: chrono_tz::Tz) {
+    for name in fields {
+        let Some(typed) = input.fields.get_mut(*name) else {
+            continue;
+        };
+        // Years outside 1–9999 stay as typed: the admin refuses them.
+        let Some(local) = timezone::parse_local(typed).filter(crate::validation::year_in_range)
+        else {
+            continue;
+        };
+        let utc = timezone::to_utc(local, tz)
+            .format(timezone::INPUT_FORMAT)
+            .to_string();
+        for (_, value) in input.all.iter_mut().filter(|(n, _)| n == name) {
+            value.clone_from(&utc);
+        }
+        *typed = utc;
+    }
 }
 
 #[handler]

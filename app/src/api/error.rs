@@ -10,6 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
 use crate::error::AppError;
+use crate::i18n::english;
 use crate::messages::template::TemplateError;
 use crate::validation::{FieldErrors, SaveError};
 
@@ -50,7 +51,7 @@ impl From<TemplateError> for TemplateErrorOut {
             field: e.field.name().to_owned(),
             line: u32::try_from(e.line).unwrap_or(u32::MAX),
             column: u32::try_from(e.column).unwrap_or(u32::MAX),
-            message: e.message,
+            message: english(&e.message),
         }
     }
 }
@@ -59,7 +60,7 @@ impl ErrorBody {
     fn new(error: &str, message: impl Into<String>) -> Json<Self> {
         Json(Self {
             error: error.to_owned(),
-            message: message.into(),
+            message: english(&message.into()),
             fields: BTreeMap::new(),
             template_errors: Vec::new(),
         })
@@ -118,6 +119,14 @@ impl ApiError {
     }
 
     pub fn validation(errors: FieldErrors) -> Self {
+        // The pages write the messages in the reader's language; the API in English.
+        let errors = FieldErrors(
+            errors
+                .0
+                .into_iter()
+                .map(|(field, messages)| (field, messages.iter().map(|m| english(m)).collect()))
+                .collect(),
+        );
         let message = errors
             .0
             .values()

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::entities::client;
+use crate::i18n::phrase;
 use crate::validation::breaks_line;
 
 pub const MAX_KEYS: usize = 50;
@@ -53,23 +54,22 @@ pub fn normalize_key(key: &str) -> String {
 pub fn key_problem(key: &str) -> Option<String> {
     let shown = shown(key);
     if key.is_empty() {
-        return Some("an attribute needs a name".to_owned());
+        return Some("An attribute needs a name.".to_owned());
     }
     if key.chars().count() > MAX_KEY_CHARS {
-        return Some(format!(
-            "the name “{shown}” is longer than {MAX_KEY_CHARS} characters"
+        return Some(phrase(
+            "clients-attr-name-too-long",
+            &[("name", &shown), ("count", &MAX_KEY_CHARS)],
         ));
     }
     if !key.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return Some(format!("the name “{shown}” must start with a letter (a–z)"));
+        return Some(phrase("clients-attr-name-start", &[("name", &shown)]));
     }
     if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Some(format!(
-            "the name “{shown}” may hold only letters a–z, digits and _"
-        ));
+        return Some(phrase("clients-attr-name-letters", &[("name", &shown)]));
     }
     if RESERVED.contains(&key) {
-        return Some(format!("“{shown}” is one of the client's own fields"));
+        return Some(phrase("clients-attr-name-reserved", &[("name", &shown)]));
     }
     None
 }
@@ -78,14 +78,15 @@ pub fn key_problem(key: &str) -> Option<String> {
 pub fn value_problem(key: &str, value: &str) -> Option<String> {
     let key = shown(key);
     if value.contains('\0') {
-        return Some(format!("the value of “{key}” contains a NUL character"));
+        return Some(phrase("clients-attr-value-nul", &[("name", &key)]));
     }
     if breaks_line(value) {
-        return Some(format!("keep the value of “{key}” on one line"));
+        return Some(phrase("clients-attr-value-line", &[("name", &key)]));
     }
     if value.chars().count() > MAX_VALUE_CHARS {
-        return Some(format!(
-            "the value of “{key}” is longer than {MAX_VALUE_CHARS} characters"
+        return Some(phrase(
+            "clients-attr-value-too-long",
+            &[("name", &key), ("count", &MAX_VALUE_CHARS)],
         ));
     }
     None
@@ -112,25 +113,17 @@ fn verdict(out: Attributes, mut problems: Vec<String>) -> Result<Attributes, Vec
     }
 }
 
-fn capitalized(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-        None => String::new(),
-    }
-}
-
-/// Checks attributes given as an object (the API): keys are normalised; each problem is
-/// one message naming its key.
+/// Checks attributes given as an object (the API; a CSV file's columns): keys are
+/// normalised; each problem is one message naming its key.
 pub fn check_map(given: &Attributes) -> Result<Attributes, Vec<String>> {
     let mut out = Attributes::new();
     let mut problems = Vec::new();
     for (raw, value) in given {
         let key = normalize_key(raw);
         if let Some(p) = key_problem(&key).or_else(|| value_problem(&key, value)) {
-            problems.push(capitalized(&p));
+            problems.push(p);
         } else if out.insert(key.clone(), value.trim().to_owned()).is_some() {
-            problems.push(format!("“{key}” is given twice (names ignore case)."));
+            problems.push(phrase("clients-attr-twice", &[("name", &key)]));
         }
     }
     verdict(out, problems)
@@ -148,18 +141,20 @@ pub fn parse_lines(text: &str) -> Result<Attributes, Vec<String>> {
             continue;
         }
         let Some((raw, value)) = line.split_once(':') else {
-            problems.push(format!(
-                "Line {number}: write it as “name: value” (no colon found)."
-            ));
+            problems.push(phrase("clients-attr-line-no-colon", &[("line", &number)]));
             continue;
         };
         let key = normalize_key(raw);
         let value = value.trim();
         if let Some(p) = key_problem(&key).or_else(|| value_problem(&key, value)) {
-            problems.push(format!("Line {number}: {p}."));
+            problems.push(phrase(
+                "clients-attr-line-problem",
+                &[("line", &number), ("problem", &p)],
+            ));
         } else if let Some(first) = lines_of.get(&key) {
-            problems.push(format!(
-                "Line {number}: “{key}” is already set on line {first}."
+            problems.push(phrase(
+                "clients-attr-line-repeated",
+                &[("line", &number), ("name", &key), ("first", first)],
             ));
         } else {
             lines_of.insert(key.clone(), number);
@@ -197,9 +192,21 @@ mod tests {
         assert_eq!(ok["note"], "a: b");
         let bad = parse_lines("plan: gold\n1st: x\nno colon\nplan: silver").unwrap_err();
         assert_eq!(bad.len(), 3);
-        assert!(bad[0].starts_with("Line 2:"), "{bad:?}");
-        assert!(bad[1].starts_with("Line 3:"), "{bad:?}");
-        assert!(bad[2].contains("line 1"), "{bad:?}");
+        let start = phrase("clients-attr-name-start", &[("name", &"1st")]);
+        assert_eq!(
+            bad,
+            [
+                phrase(
+                    "clients-attr-line-problem",
+                    &[("line", &2), ("problem", &start)]
+                ),
+                phrase("clients-attr-line-no-colon", &[("line", &3)]),
+                phrase(
+                    "clients-attr-line-repeated",
+                    &[("line", &4), ("name", &"plan"), ("first", &1)]
+                ),
+            ]
+        );
     }
 
     #[test]

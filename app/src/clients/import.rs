@@ -10,6 +10,7 @@ use super::attributes::{self, Attributes};
 use super::service::{self, AttributesIn, ClientInput, TagsIn};
 use super::tags;
 use crate::entities::client;
+use crate::i18n::phrase;
 use crate::spreadsheet;
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
@@ -30,7 +31,9 @@ pub struct Row {
     /// From the columns beyond the known ones; empty cells are left out.
     pub attributes: Attributes,
     pub tags: Vec<String>,
-    pub error: Option<String>,
+    /// What is wrong with the row: one message per problem, each written out in the
+    /// reader's language by the page (`|tr`).
+    pub error: Option<Vec<String>>,
     /// The line as it is in the file, for a row with an error.
     pub text: String,
     /// Already in the address book, or earlier in the same file.
@@ -130,17 +133,19 @@ fn header_columns(record: &csv::StringRecord) -> Option<Columns> {
             continue;
         };
         if let Some(first) = taken.get(&key) {
-            columns.skipped.push(skip(format!(
-                "the same attribute name ({key}) as the column “{first}”"
+            columns.skipped.push(skip(phrase(
+                "clients-import-skip-same-name",
+                &[("name", &key), ("column", first)],
             )));
         } else if attributes::RESERVED.contains(&key.as_str()) {
-            columns
-                .skipped
-                .push(skip(format!("“{key}” is one of the client's own fields")));
+            columns.skipped.push(skip(phrase(
+                "clients-import-skip-reserved",
+                &[("name", &key)],
+            )));
         } else if columns.extra.len() >= attributes::MAX_KEYS {
-            columns.skipped.push(skip(format!(
-                "more than {} attribute columns",
-                attributes::MAX_KEYS
+            columns.skipped.push(skip(phrase(
+                "clients-import-skip-too-many",
+                &[("count", &attributes::MAX_KEYS)],
             )));
         } else {
             taken.insert(key.clone(), header.clone());
@@ -315,14 +320,14 @@ pub async fn preview(
 /// Why a record of `cells` cells is not a row: more or fewer than the header's, or
 /// without a header, other than `PLAIN_CELLS`.
 fn shape_problem(header_cells: Option<usize>, cells: usize) -> Option<String> {
-    let plural = if cells == 1 { "" } else { "s" };
     match header_cells {
-        Some(n) if cells != n => Some(format!(
-            "This line has {cells} cell{plural} where the header has {n}."
+        Some(n) if cells != n => Some(phrase(
+            "clients-import-cells",
+            &[("count", &cells), ("header", &n)],
         )),
-        None if !PLAIN_CELLS.contains(&cells) => Some(format!(
-            "This line has {cells} cell{plural}: without a header row, a line holds the \
-             e-mail, the name and, if you like, a comment."
+        None if !PLAIN_CELLS.contains(&cells) => Some(phrase(
+            "clients-import-cells-no-header",
+            &[("count", &cells)],
         )),
         _ => None,
     }
@@ -348,7 +353,7 @@ impl Preview {
             comment: String::new(),
             attributes: Attributes::new(),
             tags: Vec::new(),
-            error: Some(problem.to_owned()),
+            error: Some(vec![problem.to_owned()]),
             text: text.chars().take(300).collect(),
             duplicate: false,
         });
@@ -388,15 +393,19 @@ fn read_row(record: &csv::StringRecord, columns: &Columns, line: u64, raw: &str)
             .iter()
             .filter_map(|(field, label)| {
                 let messages = problems.0.get(*field)?;
-                let text = messages.join(" ");
-                Some(if label.is_empty() {
-                    text
-                } else {
-                    format!("{label}: {text}")
-                })
+                Some(messages.iter().map(move |problem| {
+                    if label.is_empty() {
+                        problem.clone()
+                    } else {
+                        phrase(
+                            "clients-import-field-problem",
+                            &[("field", label), ("problem", problem)],
+                        )
+                    }
+                }))
             })
+            .flatten()
             .collect::<Vec<_>>()
-            .join(" ")
     });
     let tags = match (&error, &input.tags) {
         (None, Some(TagsIn::Text(text))) => tags::parse_list(text).unwrap_or_default(),

@@ -14,6 +14,7 @@ use super::tags;
 use crate::consent::service::{self as consent, AddressState};
 use crate::entities::client;
 use crate::error::AppError;
+use crate::i18n::phrase;
 use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 use crate::spreadsheet::CsvTable;
 use crate::validation::{FieldErrors, SaveError};
@@ -360,7 +361,10 @@ async fn check(
         match same.count(db).await {
             Ok(0) => {}
             Ok(_) => errors.add("email", "You already have a client with this address."),
-            Err(e) => errors.add("", format!("Could not check the address: {e}")),
+            Err(e) => errors.add(
+                "",
+                phrase("clients-could-not-check-address", &[("detail", &e)]),
+            ),
         }
     }
     errors.into_result().map(|()| audience)

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use crate::entities::{client, client_tag, tag};
+use crate::i18n::phrase;
 use crate::validation::breaks_line;
 
 pub const MAX_NAME_CHARS: usize = 50;
@@ -34,12 +35,11 @@ pub fn problem(name: &str) -> Option<String> {
     } else if name.contains('\0') || name.chars().any(char::is_control) || breaks_line(name) {
         Some("A tag name cannot hold control characters.".to_owned())
     } else if name.contains([',', ';']) {
-        Some(format!(
-            "The tag “{shown}” holds a , or ; (they separate tags)."
-        ))
+        Some(phrase("clients-tag-separator", &[("tag", &shown)]))
     } else if name.chars().count() > MAX_NAME_CHARS {
-        Some(format!(
-            "The tag “{shown}…” is longer than {MAX_NAME_CHARS} characters."
+        Some(phrase(
+            "clients-tag-too-long",
+            &[("tag", &shown), ("count", &MAX_NAME_CHARS)],
         ))
     } else {
         None

@@ -133,7 +133,7 @@ pub async fn send(
         (from, crate::consent::Links::of(state), state.dkim.clone()),
         limits,
     )
-    .with_postal(state.config.mail_postal.as_deref());
+    .with_foot(state.config.mail_postal.as_deref(), state.templates.feet());
     let counts = Cell::new(Progress {
         total: ids.len(),
         ..Progress::default()

@@ -33,7 +33,7 @@ use crate::dkim::Signer;
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::{client, mailing, message, user};
-use crate::messages::template::{self, Compiled, Context};
+use crate::messages::template::{self, Compiled, Context, Feet};
 use crate::validation::breaks_line;
 
 /// How many tries a delivery gets, and how long a worker holds a claimed one.
@@ -369,6 +369,8 @@ pub struct Deliverer {
     from: Mailbox,
     /// The postal line of e-mails whose owner gave none (`MAILER_MAIL_POSTAL`).
     postal: Option<String>,
+    /// The words around the unsubscribe link, per owner's language.
+    feet: Feet,
     /// The recipients' unsubscribe links.
     links: Links,
     /// DKIM-signs every e-mail when configured.
@@ -409,6 +411,7 @@ impl Deliverer {
             db,
             outbound,
             postal: None,
+            feet: Feet::default(),
             from,
             links,
             dkim,
@@ -421,9 +424,12 @@ impl Deliverer {
         &self.from
     }
 
-    /// Puts the sender's postal address (`MAILER_MAIL_POSTAL`) at the foot of every e-mail.
-    pub fn with_postal(mut self, postal: Option<&str>) -> Self {
+    /// The foot of every e-mail: the sender's postal address (`MAILER_MAIL_POSTAL`) when
+    /// its owner gave none, and the words around the unsubscribe link in the owner's
+    /// language (English without `feet`).
+    pub fn with_foot(mut self, postal: Option<&str>, feet: &Feet) -> Self {
         self.postal = postal.map(str::to_owned);
+        self.feet = feet.clone();
         self
     }
 
@@ -491,7 +497,8 @@ impl Deliverer {
             mailings_of(
                 &self.db,
                 rows.iter().map(|r| r.mailing_id),
-                (&self.from, self.postal.as_deref())
+                (&self.from, self.postal.as_deref()),
+                &self.feet,
             ),
         )?;
         let read = started.elapsed();
@@ -602,6 +609,7 @@ async fn mailings_of(
     db: &DatabaseConnection,
     ids: impl Iterator<Item = i32>,
     (instance, postal): (&Mailbox, Option<&str>),
+    feet: &Feet,
 ) -> Result<HashMap<i32, (mailing::Model, Option<Letter>)>, sea_orm::DbErr> {
     let ids: BTreeSet<i32> = ids.collect();
     let found = mailing::Entity::find()
@@ -615,7 +623,7 @@ async fn mailings_of(
         .all(db)
         .await?
         .into_iter()
-        .map(|u| (u.id, Identity::of(&u, instance, postal)))
+        .map(|u| (u.id, Identity::of(&u, (instance, postal), feet)))
         .collect();
     Ok(found
         .into_iter()

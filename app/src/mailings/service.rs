@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait, Order,
@@ -17,6 +17,7 @@ use crate::delivery::schedule::{shown_status, status_at};
 use crate::entities::mailing::{self, MailingStatus, Periodicity};
 use crate::entities::{client, mailing_client, mailing_tag, message, tag};
 use crate::error::AppError;
+use crate::i18n::phrase;
 use crate::paging::{ListQuery, PER_PAGE, Paginated, paginate_sized};
 use crate::state::AppState;
 use crate::validation::FieldErrors;
@@ -25,14 +26,7 @@ use crate::validation::date_in_range;
 /// `datetime-local` inputs carry no zone: they are the owner's wall-clock time in their
 /// zone (`users.timezone`), and the form names it. A time typed inside a DST gap or fold
 /// follows `timezone::to_utc` (the end of the gap; the earlier of the two).
-pub const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M";
-
-/// `t` as a `datetime-local` input's value in `tz`.
-pub fn local_input(t: DateTime<Utc>, tz: Tz) -> String {
-    crate::timezone::to_local(t, tz)
-        .format(TIME_FORMAT)
-        .to_string()
-}
+pub use crate::timezone::local_input;
 
 /// The form as typed (strings, so a bad value can be shown back).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -113,10 +107,7 @@ fn parse_time(value: &str, tz: Tz) -> Option<DateTime<Utc>> {
     {
         return Some(t.with_timezone(&Utc));
     }
-    NaiveDateTime::parse_from_str(value, TIME_FORMAT)
-        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
-        .ok()
-        .map(|t| crate::timezone::to_utc(t, tz))
+    crate::timezone::parse_local(value).map(|t| crate::timezone::to_utc(t, tz))
 }
 
 /// Checks the input of `owner`, whose zone is `tz` (the form's times are local to it).
@@ -143,7 +134,10 @@ pub async fn validate(
                 None
             }
             Err(e) => {
-                errors.add("", format!("Could not check the message: {e}"));
+                errors.add(
+                    "",
+                    phrase("mailings-could-not-check-message", &[("detail", &e)]),
+                );
                 None
             }
         },
@@ -155,8 +149,8 @@ pub async fn validate(
     let client_ids: BTreeSet<i32> = input.client_ids.iter().copied().collect();
     let tag_ids = match owned_tags(db, owner, input).await {
         Ok(ids) => ids,
-        Err(message) => {
-            errors.add("tags", message);
+        Err(messages) => {
+            messages.into_iter().for_each(|m| errors.add("tags", m));
             BTreeSet::new()
         }
     };
@@ -243,14 +237,14 @@ pub fn check_name(value: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
-/// The tags of the input (picked by id, or named), all the owner's: otherwise the message
+/// The tags of the input (picked by id, or named), all the owner's: otherwise the messages
 /// for the `tags` field.
 async fn owned_tags(
     db: &DatabaseConnection,
     owner: i32,
     input: &MailingInput,
-) -> Result<BTreeSet<i32>, String> {
-    let fail = |e: sea_orm::DbErr| format!("Could not check the tags: {e}");
+) -> Result<BTreeSet<i32>, Vec<String>> {
+    let fail = |e: sea_orm::DbErr| vec![phrase("mailings-could-not-check-tags", &[("detail", &e)])];
     let mut ids: BTreeSet<i32> = input.tag_ids.iter().copied().collect();
     if !ids.is_empty() {
         let ids_vec: Vec<i32> = ids.iter().copied().collect();
@@ -264,11 +258,11 @@ async fn owned_tags(
                 .map_err(fail)?;
         }
         if owned != ids.len() as u64 {
-            return Err("Some of the chosen tags are not yours.".to_owned());
+            return Err(vec!["Some of the chosen tags are not yours.".to_owned()]);
         }
     }
     if !input.tag_names.is_empty() {
-        let names = tags::check_names(&input.tag_names).map_err(|p| p.join(" "))?;
+        let names = tags::check_names(&input.tag_names)?;
         let found = tags::named(db, owner, &names).await.map_err(fail)?;
         let missing: Vec<&str> = names
             .iter()
@@ -276,14 +270,15 @@ async fn owned_tags(
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
-            return Err(format!(
-                "You have no tag named {}.",
-                missing
-                    .iter()
-                    .map(|n| format!("“{n}”"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            let names = missing
+                .iter()
+                .map(|n| format!("“{n}”"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(vec![phrase(
+                "mailings-no-such-tags",
+                &[("count", &missing.len()), ("names", &names)],
+            )]);
         }
         ids.extend(found.iter().map(|t| t.id));
     }

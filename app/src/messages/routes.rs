@@ -122,8 +122,8 @@ async fn preview_of(
 ) -> Result<(service::Preview, Identity), AppError> {
     let identity = Identity::of(
         owner,
-        &state.config.sender()?,
-        state.config.mail_postal.as_deref(),
+        (&state.config.sender()?, state.config.mail_postal.as_deref()),
+        state.templates.feet(),
     );
     let preview = service::preview(
         &state.db,
@@ -278,6 +278,16 @@ pub async fn send_test(
             crate::i18n::phrase("flash-message-test-sent", &[("address", &to)]),
         ),
         Err(TestSendError::App(e)) => return Err(e),
+        Err(TestSendError::Template(reason)) => flash(
+            session,
+            "error",
+            crate::i18n::phrase("messages-test-cannot-render", &[("reason", &reason)]),
+        ),
+        Err(TestSendError::Mail(reason)) => flash(
+            session,
+            "error",
+            crate::i18n::phrase("messages-test-not-sent", &[("reason", &reason)]),
+        ),
         Err(e) => flash(session, "error", e.to_string()),
     }
     Ok(see_other(&back))

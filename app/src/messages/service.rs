@@ -317,7 +317,7 @@ pub async fn preview(
     let (subject, text, html, error) =
         match template::render(&message.subject, &message.body, &context) {
             Ok(r) => (Some(r.subject), Some(r.text), Some(r.html), None),
-            Err(e) => (None, None, None, Some(e.0.to_string())),
+            Err(e) => (None, None, None, Some(e.0.located())),
         };
     Ok(Preview {
         to,
@@ -336,7 +336,7 @@ fn check(input: &MessageInput) -> Result<(), FieldErrors> {
     // The templates are read only when the text itself is fine (not too long, no NUL).
     if errors.is_empty() {
         for e in template_errors(input) {
-            errors.add(e.field.name(), e.to_string());
+            errors.add(e.field.name(), e.located());
         }
     }
     errors.into_result()
@@ -401,13 +401,9 @@ pub fn in_use_explanation(uses: &[MailingUse]) -> Option<String> {
         .map(|m| format!("“{}”", m.name))
         .collect::<Vec<_>>()
         .join(", ");
-    let (noun, pronoun) = if uses.len() == 1 {
-        ("mailing", "it")
-    } else {
-        ("mailings", "them")
-    };
-    Some(format!(
-        "This message is used by {noun} {list}. Delete {pronoun} or give {pronoun} another message first."
+    Some(crate::i18n::phrase(
+        "messages-in-use",
+        &[("count", &uses.len()), ("names", &list)],
     ))
 }
 

@@ -26,6 +26,7 @@ use minijinja::value::{Enumerator, Object};
 use minijinja::{Environment, ErrorKind, State, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
+use crate::i18n::{Catalog, Lang, phrase};
 use crate::markdown;
 
 /// Fuel per render: about 100,000 template instructions, or a few MB of data. A body of
@@ -78,6 +79,8 @@ impl Field {
 }
 
 /// A mistake in a template, where it is (line and column from 1, columns in characters).
+/// `message` is a [`phrase`] (`messages-template-…`), written out in the reader's language
+/// on pages and in English by the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TemplateError {
     pub field: Field,
@@ -86,13 +89,24 @@ pub struct TemplateError {
     pub message: String,
 }
 
+impl TemplateError {
+    /// "Line N, column M: the mistake", as a [`phrase`] for a page.
+    pub fn located(&self) -> String {
+        phrase(
+            "messages-template-at",
+            &[
+                ("line", &self.line),
+                ("column", &self.column),
+                ("problem", &self.message),
+            ],
+        )
+    }
+}
+
+/// In English (a delivery's stored reason, the logs).
 impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Line {}, column {}: {}",
-            self.line, self.column, self.message
-        )
+        f.write_str(&crate::i18n::english(&self.located()))
     }
 }
 
@@ -136,11 +150,76 @@ pub struct Sender {
     pub email: String,
     /// A postal address line, shown at the foot of every e-mail when set.
     pub postal: Option<String>,
+    /// The words around the unsubscribe link, in the sender's language.
+    pub foot: Foot,
+}
+
+/// The words at the foot of a mailing's e-mail, around the recipient's unsubscribe link,
+/// in one language: the text part says `{lead} {url}`, the HTML part
+/// `{before} <a href="{url}">{link}</a>{after}`. Written out once per sender, not per
+/// recipient. The default is English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foot {
+    /// The language's tag, for `<html lang>` of the HTML part.
+    pub lang: &'static str,
+    pub lead: String,
+    pub before: String,
+    pub link: String,
+    pub after: String,
+}
+
+impl Default for Foot {
+    fn default() -> Self {
+        Self {
+            lang: Lang::En.code(),
+            lead: "To stop getting these e-mails, unsubscribe:".into(),
+            before: "To stop getting these e-mails,".into(),
+            link: "unsubscribe".into(),
+            after: ".".into(),
+        }
+    }
+}
+
+impl Foot {
+    /// The foot in `lang`, from the site's texts (`mail-foot-*`).
+    pub fn of(catalog: &Catalog, lang: Lang) -> Self {
+        let say = |id| catalog.text(lang, id, None);
+        Self {
+            lang: lang.code(),
+            lead: say("mail-foot-lead"),
+            before: say("mail-foot-before"),
+            link: say("mail-foot-link"),
+            after: say("mail-foot-after"),
+        }
+    }
+}
+
+/// The [`Foot`] of every language, written out once when a process starts.
+#[derive(Debug, Clone, Default)]
+pub struct Feet(Arc<HashMap<Lang, Foot>>);
+
+impl Feet {
+    pub fn of(catalog: &Catalog) -> Self {
+        Self(Arc::new(
+            Lang::ALL
+                .into_iter()
+                .map(|lang| (lang, Foot::of(catalog, lang)))
+                .collect(),
+        ))
+    }
+
+    /// The foot of e-mails whose owner chose `lang` (English when they chose none).
+    pub fn get(&self, lang: Option<Lang>) -> Foot {
+        self.0
+            .get(&lang.unwrap_or_default())
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 impl Sender {
-    /// The sender of `from`, with `postal` (blank means none).
-    pub fn new(from: &lettre::message::Mailbox, postal: Option<&str>) -> Self {
+    /// The sender of `from`, with `postal` (blank means none) and `foot`.
+    pub fn new(from: &lettre::message::Mailbox, postal: Option<&str>, foot: Foot) -> Self {
         Self {
             name: from.name.clone().unwrap_or_default(),
             email: from.email.to_string(),
@@ -148,6 +227,7 @@ impl Sender {
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(str::to_owned),
+            foot,
         }
     }
 }
@@ -293,10 +373,9 @@ impl Compiled {
         let (mut text, markdown) = split_marked(body);
         let unsubscribe = &context.unsubscribe_url;
         let postal = context.sender.postal.as_deref();
+        let foot = &context.sender.foot;
         text.push_str("\n\n-- \n");
-        text.push_str(&format!(
-            "To stop getting these e-mails, unsubscribe: {unsubscribe}\n"
-        ));
+        text.push_str(&format!("{} {unsubscribe}\n", foot.lead));
         if let Some(postal) = postal {
             text.push_str(postal);
             text.push('\n');
@@ -304,7 +383,7 @@ impl Compiled {
         let body_html = self
             .cached_html(body)
             .unwrap_or_else(|| markdown::mail_html(&markdown));
-        let html = html_document(&subject, &body_html, unsubscribe, postal);
+        let html = html_document(&subject, &body_html, (unsubscribe, foot), postal);
         Rendered {
             subject,
             text,
@@ -492,11 +571,13 @@ fn run(env: &Environment<'static>, field: Field, context: Value) -> Result<Strin
             field,
             line: 1,
             column: 1,
-            message: format!(
-                "The rendered {} is too long ({} KB; at most {} KB).",
-                field.name(),
-                out.len().div_ceil(1024),
-                field.output_max() / 1024
+            message: phrase(
+                "messages-template-too-long",
+                &[
+                    ("part", &field.name()),
+                    ("size", &out.len().div_ceil(1024)),
+                    ("max", &(field.output_max() / 1024)),
+                ],
             ),
         });
     }
@@ -556,12 +637,17 @@ pub fn escape_html(text: &str) -> String {
 
 /// The HTML part: the body in a centred column at most 600 px wide, with inline styles
 /// (what mail programs keep), and a muted foot with the unsubscribe link and postal line.
-fn html_document(subject: &str, body: &str, unsubscribe: &str, postal: Option<&str>) -> String {
+fn html_document(
+    subject: &str,
+    body: &str,
+    (unsubscribe, foot): (&str, &Foot),
+    postal: Option<&str>,
+) -> String {
     let postal = postal
         .map(|p| format!("<br>{}", escape_html(p)))
         .unwrap_or_default();
     format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title></head>\n\
          <body style=\"margin:0;padding:0;background:#f6f7f9;\">\n\
@@ -569,11 +655,15 @@ fn html_document(subject: &str, body: &str, unsubscribe: &str, postal: Option<&s
          font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;font-size:16px;\
          line-height:1.5;color:#1f2328;\">\n{body}\
          <hr style=\"border:none;border-top:1px solid #d0d7de;margin:32px 0 16px;\">\n\
-         <p style=\"margin:0;font-size:13px;color:#59636e;\">To stop getting these e-mails, \
-         <a href=\"{url}\" style=\"color:#59636e;\">unsubscribe</a>.{postal}</p>\n\
+         <p style=\"margin:0;font-size:13px;color:#59636e;\">{before} \
+         <a href=\"{url}\" style=\"color:#59636e;\">{link}</a>{after}{postal}</p>\n\
          </div>\n</body></html>\n",
+        lang = foot.lang,
         title = escape_html(subject),
         url = escape_html(unsubscribe),
+        before = escape_html(&foot.before),
+        link = escape_html(&foot.link),
+        after = escape_html(&foot.after),
     )
 }
 
@@ -591,39 +681,60 @@ fn located(field: Field, source: &str, e: &minijinja::Error) -> TemplateError {
     }
 }
 
-/// The user's words for a MiniJinja error.
+/// The user's words for a MiniJinja error: a phrase of ours for each kind of mistake;
+/// MiniJinja's own (English) detail only where none fits (a syntax error, an operation
+/// the values do not allow), and the phrase says it is MiniJinja's.
 fn describe(e: &minijinja::Error) -> String {
     let detail = e.detail().unwrap_or_default();
+    // "filter upperr is unknown", "test x is unknown", "f is unknown".
+    let unknown = detail
+        .strip_suffix(" is unknown")
+        .map(|name| {
+            name.strip_prefix("filter ")
+                .or_else(|| name.strip_prefix("test "))
+                .unwrap_or(name)
+        })
+        .unwrap_or_default();
     match e.kind() {
-        ErrorKind::OutOfFuel => "This template does too much work (a loop that runs too long \
-             or a macro that calls itself): make it simpler."
-            .to_owned(),
-        ErrorKind::TemplateNotFound => {
-            "Messages cannot include, import or extend other templates.".to_owned()
+        ErrorKind::OutOfFuel => phrase("messages-template-out-of-fuel", &[]),
+        ErrorKind::TemplateNotFound | ErrorKind::BadInclude => {
+            phrase("messages-template-no-include", &[])
         }
-        ErrorKind::UndefinedError => format!(
-            "This uses a value that does not exist{}. Give a fallback with \
-             `| default(\"…\")`, or use one of: {VARIABLES}.",
-            if detail.is_empty() {
-                String::new()
-            } else {
-                format!(" ({detail})")
-            }
-        ),
+        ErrorKind::UndefinedError => {
+            phrase("messages-template-undefined", &[("variables", &VARIABLES)])
+        }
         ErrorKind::InvalidOperation if detail.contains("recursion") => {
-            "This template nests too deeply (a macro that calls itself?).".to_owned()
+            phrase("messages-template-too-deep", &[])
         }
-        kind => {
-            let mut text = kind.to_string();
-            if !detail.is_empty() {
-                text.push_str(": ");
-                text.push_str(detail);
-            }
-            let mut chars = text.chars();
-            match chars.next() {
-                Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-                None => text,
-            }
+        ErrorKind::UnknownFilter
+        | ErrorKind::UnknownTest
+        | ErrorKind::UnknownFunction
+        | ErrorKind::UnknownMethod
+            if !unknown.is_empty() =>
+        {
+            let kind = match e.kind() {
+                ErrorKind::UnknownFilter => "filter",
+                ErrorKind::UnknownTest => "test",
+                ErrorKind::UnknownMethod => "method",
+                _ => "function",
+            };
+            phrase(
+                "messages-template-unknown-name",
+                &[("kind", &kind), ("name", &unknown)],
+            )
+        }
+        ErrorKind::UnknownMethod => phrase("messages-template-unknown-method", &[]),
+        ErrorKind::TooManyArguments => phrase("messages-template-too-many-arguments", &[]),
+        ErrorKind::MissingArgument => phrase("messages-template-missing-argument", &[]),
+        ErrorKind::CannotUnpack => phrase("messages-template-cannot-unpack", &[]),
+        ErrorKind::SyntaxError => phrase("messages-template-syntax", &[("detail", &detail)]),
+        _ => {
+            let detail = if detail.is_empty() {
+                e.kind().to_string()
+            } else {
+                format!("{}: {detail}", e.kind())
+            };
+            phrase("messages-template-other", &[("detail", &detail)])
         }
     }
 }
@@ -678,6 +789,7 @@ fn sample_context() -> Value {
         name: "Sender".into(),
         email: "sender@example.com".into(),
         postal: Some("1 Sample Street, Sampletown".into()),
+        foot: Foot::default(),
     };
     Context {
         recipient: Recipient {
@@ -724,30 +836,33 @@ fn unknown_variables(env: &Environment<'_>, field: Field, source: &str) -> Vec<T
         } else if root == "client" {
             match attr {
                 Some(a) if CLIENT_FIELDS.contains(&a) => continue,
-                Some(a) => format!(
-                    "`client` has no `{a}`{}. The client's values are client.full_name, \
-                     client.email, client.comment and client.attributes.<name>.",
-                    suggestion(a)
-                        .map(|s| format!(" (did you mean {s}?)"))
-                        .unwrap_or_default()
-                ),
+                Some(a) => match suggestion(a) {
+                    Some(s) => phrase(
+                        "messages-template-client-has-no-but",
+                        &[("name", &a), ("suggestion", &s)],
+                    ),
+                    None => phrase("messages-template-client-has-no", &[("name", &a)]),
+                },
                 None => continue,
             }
         } else if root == "sender" {
             match attr {
                 Some(a) if SENDER_FIELDS.contains(&a) => continue,
-                Some(a) => format!(
-                    "`sender` has no `{a}`. The sender's values are sender.name, sender.email \
-                     and sender.postal."
-                ),
+                Some(a) => phrase("messages-template-sender-has-no", &[("name", &a)]),
                 None => continue,
             }
         } else if ROOTS.contains(&root) {
             continue;
         } else {
             match suggestion(root) {
-                Some(s) => format!("Unknown variable `{root}`. Did you mean {s}?"),
-                None => format!("Unknown variable `{root}`. You can use {VARIABLES}."),
+                Some(s) => phrase(
+                    "messages-template-unknown-variable-but",
+                    &[("name", &root), ("suggestion", &s)],
+                ),
+                None => phrase(
+                    "messages-template-unknown-variable",
+                    &[("name", &root), ("variables", &VARIABLES)],
+                ),
             }
         };
         let at = find_in_tags(source, &name).or_else(|| find_in_tags(source, root));
@@ -877,9 +992,9 @@ fn foreign_placeholders(field: Field, source: &str) -> Vec<TemplateError> {
             field,
             line,
             column,
-            message: format!(
-                "`{typed}` would be sent as typed. To insert the client's value write \
-                 {instead}."
+            message: phrase(
+                "messages-template-foreign",
+                &[("typed", &typed), ("suggestion", &instead)],
             ),
         });
     }
@@ -983,7 +1098,40 @@ mod tests {
             name: "Shop".into(),
             email: "shop@example.com".into(),
             postal: Some("1 Main St, Springfield".into()),
+            foot: Foot::default(),
         }
+    }
+
+    #[test]
+    fn the_foot_speaks_the_senders_language() {
+        let locales = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/locales");
+        let catalog = Catalog::load(&locales).unwrap();
+        // The English of the code is the English of the texts.
+        assert_eq!(Foot::of(&catalog, Lang::En), Foot::default());
+        let feet = Feet::of(&catalog);
+        assert_eq!(feet.get(None), Foot::default());
+        let sender = Sender {
+            foot: feet.get(Some(Lang::Ru)),
+            ..sender()
+        };
+        let compiled = Compiled::new("Hi", "Hello").unwrap();
+        let out = compiled.render(&context(&sender, "Bob")).unwrap();
+        assert!(out.html.contains("<html lang=\"ru\">"), "{}", out.html);
+        assert!(
+            out.text.contains(
+                "Чтобы больше не получать эти письма, отпишитесь: https://mailer.test/unsubscribe/t0k\n"
+            ),
+            "{}",
+            out.text
+        );
+        assert!(
+            out.html.contains(
+                "Чтобы больше не получать эти письма, <a href=\"https://mailer.test/unsubscribe/t0k\" \
+                 style=\"color:#59636e;\">отпишитесь</a>."
+            ),
+            "{}",
+            out.html
+        );
     }
 
     fn context<'a>(sender: &'a Sender, name: &str) -> Context<'a> {
@@ -1000,8 +1148,55 @@ mod tests {
         }
     }
 
+    fn catalog() -> Catalog {
+        let locales = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/locales");
+        Catalog::load(&locales).unwrap()
+    }
+
+    /// The mistakes found, with their messages written out in English.
     fn errors(subject: &str, body: &str) -> Vec<TemplateError> {
-        validate(subject, body).err().unwrap_or_default()
+        let catalog = catalog();
+        let mut found = validate(subject, body).err().unwrap_or_default();
+        for e in &mut found {
+            e.message = catalog.server_text(Lang::En, &e.message);
+        }
+        found
+    }
+
+    /// A mistake in Russian, located, as the messages page shows it to a Russian user.
+    #[test]
+    fn mistakes_are_written_in_the_readers_language() {
+        let catalog = catalog();
+        let found = validate("x", "Hi\n  {{ name }}").unwrap_err();
+        let say = |lang, e: &TemplateError| catalog.server_text(lang, &e.located());
+        assert_eq!(
+            say(Lang::Ru, &found[0]),
+            "Строка 2, столбец 6: Неизвестная переменная `name`. Может быть, вы имели в виду \
+             {{ client.full_name }}?"
+        );
+        assert_eq!(
+            say(Lang::En, &found[0]),
+            "Line 2, column 6: Unknown variable `name`. Did you mean {{ client.full_name }}?"
+        );
+        let found = validate("x", "{{ client.full_name | upperr }}").unwrap_err();
+        assert_eq!(
+            say(Lang::Ru, &found[0]),
+            "Строка 1, столбец 23: Неизвестный фильтр `upperr`.",
+            "{found:?}"
+        );
+        let found = validate("x", "{{ client.full_name }").unwrap_err();
+        assert!(
+            say(Lang::Ru, &found[0])
+                .starts_with("Строка 1, столбец 21: Синтаксическая ошибка (описание MiniJinja"),
+            "{}",
+            say(Lang::Ru, &found[0])
+        );
+        let found = validate("{{ 'x' * 100000 }}", "x").unwrap_err();
+        assert!(
+            say(Lang::Ru, &found[0]).contains("Тема после подстановки слишком длинная"),
+            "{}",
+            say(Lang::Ru, &found[0])
+        );
     }
 
     #[test]
@@ -1087,7 +1282,10 @@ mod tests {
             "Hi {{name}}",
             "Hello {name}, %email% and [first_name] [link](x)",
         );
-        let messages: Vec<String> = found.iter().map(ToString::to_string).collect();
+        let messages: Vec<String> = found
+            .iter()
+            .map(|e| format!("Line {}, column {}: {}", e.line, e.column, e.message))
+            .collect();
         assert_eq!(found.len(), 4, "{messages:?}");
         assert_eq!(
             messages[0],
@@ -1146,6 +1344,7 @@ mod tests {
         let compiled = Compiled::new("x", "{{ client.attributes.plan }}").unwrap();
         let e = compiled.render(&context(&s, "Bob")).unwrap_err();
         assert_eq!(e.0.field, Field::Body);
-        assert!(e.to_string().contains("does not exist"), "{e}");
+        let message = catalog().server_text(Lang::En, &e.0.message);
+        assert!(message.contains("does not exist"), "{message}");
     }
 }

@@ -74,7 +74,11 @@ pub async fn send(
         return Err(TestSendError::Throttled);
     }
     let instance = state.config.sender().map_err(AppError::Unexpected)?;
-    let identity = Identity::of(user, &instance, state.config.mail_postal.as_deref());
+    let identity = Identity::of(
+        user,
+        (&instance, state.config.mail_postal.as_deref()),
+        state.templates.feet(),
+    );
     let bytes = crate::delivery::send::test_email(
         &message,
         identity,

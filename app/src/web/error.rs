@@ -82,9 +82,9 @@ pub fn error_page(status: StatusCode, message: Option<String>) -> Page {
 
 /// The site's 413 page: the request body passed `limit` bytes.
 pub fn too_large_page(limit: u64) -> Response {
-    let message = format!(
-        "What you sent is larger than {} MB, the most this page accepts.",
-        limit.div_ceil(1024 * 1024)
+    let message = crate::i18n::phrase(
+        "site-request-too-large",
+        &[("count", &limit.div_ceil(1024 * 1024))],
     );
     error_page(StatusCode::PAYLOAD_TOO_LARGE, Some(message)).into_response()
 }

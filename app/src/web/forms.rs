@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use poem::web::{Field, Multipart};
 
 use super::middleware::MAX_FORM_BODY_BYTES;
+use crate::i18n::phrase;
 use crate::validation::FieldErrors;
 
 /// The query of a form POST: `?validate=1` checks and shows errors, saves nothing (the
@@ -58,7 +59,12 @@ impl MultipartForm {
             let field = match multipart.next_field().await {
                 Ok(Some(field)) => field,
                 Ok(None) => break,
-                Err(e) => return Err((String::new(), format!("The form could not be read: {e}"))),
+                Err(e) => {
+                    return Err((
+                        String::new(),
+                        phrase("site-form-unreadable", &[("detail", &e)]),
+                    ));
+                }
             };
             let name = field.name().unwrap_or_default().to_owned();
             let file_name = field.file_name().map(str::to_owned);
@@ -67,14 +73,20 @@ impl MultipartForm {
             } else {
                 max_text_bytes
             };
-            let bytes = read_at_most(field, limit)
-                .await
-                .map_err(|e| (name.clone(), format!("This field could not be read: {e}")))?;
+            let bytes = read_at_most(field, limit).await.map_err(|e| {
+                (
+                    name.clone(),
+                    phrase("site-field-unreadable", &[("detail", &e)]),
+                )
+            })?;
             let Some(bytes) = bytes else {
-                let what = if file_name.is_some() { "file" } else { "text" };
+                let id = if file_name.is_some() {
+                    "site-file-too-large"
+                } else {
+                    "site-text-too-large"
+                };
                 let megabytes = limit.div_ceil(1024 * 1024);
-                form.errors
-                    .add(&name, format!("The {what} is larger than {megabytes} MB."));
+                form.errors.add(&name, phrase(id, &[("count", &megabytes)]));
                 continue;
             };
             if file_name.is_some() {

@@ -115,3 +115,15 @@ account-language-save = Save language
 account-timezone = Time zone
 account-timezone-help = Times are shown and entered in it, e.g. Europe/Berlin; recurring mailings keep their local time in it.
 account-timezone-register-help = Times are shown and entered in it, e.g. Europe/Berlin. Filled in from your browser.
+
+## Problems written in Rust, with values
+accounts-sign-in-throttled = Too many failed sign-ins for this address from your network. Try again in { $unit ->
+        [seconds] { $count } { $count ->
+            [one] second
+           *[other] seconds
+        }
+       *[minutes] { $count } { $count ->
+            [one] minute
+           *[other] minutes
+        }
+    }, or reset your password.

@@ -187,3 +187,22 @@ admin-md-back = Back to the posts
 macros-previous = Previous
 macros-next = Next
 macros-in-all = { $count } in all
+
+# Texts with values the admin crate writes (admin::phrase): form errors and messages.
+admin-at-most-characters = At most { $count } { $count ->
+        [one] character
+       *[other] characters
+    }.
+admin-out-of-range = { $value } is out of range.
+admin-no-object = There is no object #{ $id }.
+admin-unique = Another { $model } already has this value.
+admin-no-action = No action “{ $name }”.
+admin-too-many-selected = At most { $count } objects can be handled at once; narrow the list first.
+admin-delete-protected = { $name } cannot be deleted while other objects use it.
+admin-deleted-selected = Deleted { $count } { $count ->
+        [one] { $model }
+       *[other] { $models }
+    }.
+admin-added = The { $model } “{ $name }” was added.
+admin-changed = The { $model } “{ $name }” was changed.
+admin-object-deleted = The { $model } “{ $name }” was deleted.

@@ -120,3 +120,31 @@ clients-preview-import = { $count ->
    *[other] Import { $count } clients
 }
 clients-preview-another = Choose another file
+
+## Problems with a client's attributes, tags and CSV lines (written in Rust, with values)
+clients-attr-name-too-long = The name “{ $name }” is longer than { $count } characters.
+clients-attr-name-start = The name “{ $name }” must start with a letter (a–z).
+clients-attr-name-letters = The name “{ $name }” may hold only letters a–z, digits and _.
+clients-attr-name-reserved = “{ $name }” is one of the client's own fields.
+clients-attr-value-nul = The value of “{ $name }” contains a NUL character.
+clients-attr-value-line = Keep the value of “{ $name }” on one line.
+clients-attr-value-too-long = The value of “{ $name }” is longer than { $count } characters.
+clients-attr-line-no-colon = Line { $line }: write it as “name: value” (no colon found).
+clients-attr-line-problem = Line { $line }: { $problem }
+clients-attr-line-repeated = Line { $line }: “{ $name }” is already set on line { $first }.
+clients-tag-separator = The tag “{ $tag }” holds a , or ; (they separate tags).
+clients-tag-too-long = The tag “{ $tag }…” is longer than { $count } characters.
+clients-import-cells = This line has { $count } { $count ->
+        [one] cell
+       *[other] cells
+    } where the header has { $header }.
+clients-import-cells-no-header = This line has { $count } { $count ->
+        [one] cell
+       *[other] cells
+    }: without a header row, a line holds the e-mail, the name and, if you like, a comment.
+clients-import-field-problem = { $field }: { $problem }
+clients-import-skip-same-name = the same attribute name ({ $name }) as the column “{ $column }”
+clients-import-skip-reserved = “{ $name }” is one of the client's own fields
+clients-import-skip-too-many = more than { $count } attribute columns
+clients-attr-twice = “{ $name }” is given twice (names ignore case).
+clients-could-not-check-address = Could not check the address: { $detail }

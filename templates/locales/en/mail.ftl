@@ -57,3 +57,10 @@ mail-reply-to-intro = { $account } wants replies to their Mailer mailings to com
 mail-reply-to-button = Yes, send replies here
 mail-reply-to-if-right-text = If that is right, open this link:
 mail-reply-to-valid = The link is valid for three days. If you do not know why you got this, ignore it: nothing changes.
+
+## The foot of a mailing's e-mail (messages/template.rs): "{lead} URL" in the text part,
+## "{before} <a>{link}</a>{after}" in the HTML part; the owner's language.
+mail-foot-lead = To stop getting these e-mails, unsubscribe:
+mail-foot-before = To stop getting these e-mails,
+mail-foot-link = unsubscribe
+mail-foot-after = .

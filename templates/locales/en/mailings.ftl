@@ -138,3 +138,11 @@ mailings-clients-unnamed = … and { $count } more, not named here
 mailings-field-name = Name
 mailings-field-name-help = What you call it in your lists and reports; your clients do not see it.
 mailings-none-search = No mailing matches “{ $query }”.
+
+## Problems written in Rust, with values
+mailings-no-such-tags = You have no { $count ->
+        [one] tag
+       *[other] tags
+    } named { $names }.
+mailings-could-not-check-message = Could not check the message: { $detail }
+mailings-could-not-check-tags = Could not check the tags: { $detail }

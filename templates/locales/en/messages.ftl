@@ -65,3 +65,40 @@ messages-delete-blocked = { $count ->
 messages-back-to-message = Back to the message
 messages-delete-explanation = The message will be removed for good. No mailing uses it; delivery history stays in your reports.
 messages-delete-confirm = Yes, delete
+
+## Problems written in Rust, with values
+messages-in-use = This message is used by { $count ->
+        [one] mailing { $names }. Delete it or give it another message first.
+       *[other] mailings { $names }. Delete them or give them another message first.
+    }
+messages-test-cannot-render = The message cannot be rendered: { $reason }
+messages-test-not-sent = The test could not be sent: { $reason }
+
+## Mistakes in a message's templates (MiniJinja's own words only where no text fits)
+messages-template-at = Line { $line }, column { $column }: { $problem }
+messages-template-unknown-variable = Unknown variable `{ $name }`. You can use { $variables }.
+messages-template-unknown-variable-but = Unknown variable `{ $name }`. Did you mean { $suggestion }?
+messages-template-client-has-no = `client` has no `{ $name }`. The client's values are client.full_name, client.email, client.comment and client.attributes.<name>.
+messages-template-client-has-no-but = `client` has no `{ $name }` (did you mean { $suggestion }?). The client's values are client.full_name, client.email, client.comment and client.attributes.<name>.
+messages-template-sender-has-no = `sender` has no `{ $name }`. The sender's values are sender.name, sender.email and sender.postal.
+messages-template-foreign = `{ $typed }` would be sent as typed. To insert the client's value write { $suggestion }.
+messages-template-too-long = The rendered { $part ->
+        [subject] subject
+       *[body] body
+    } is too long ({ $size } KB; at most { $max } KB).
+messages-template-out-of-fuel = This template does too much work (a loop that runs too long or a macro that calls itself): make it simpler.
+messages-template-no-include = Messages cannot include, import or extend other templates.
+messages-template-undefined = This uses a value that does not exist. Give a fallback with `| default("…")`, or use one of: { $variables }.
+messages-template-too-deep = This template nests too deeply (a macro that calls itself?).
+messages-template-unknown-name = Unknown { $kind ->
+        [filter] filter
+        [test] test
+        [method] method
+       *[function] function
+    } `{ $name }`.
+messages-template-unknown-method = This value has no such method.
+messages-template-too-many-arguments = Too many arguments are given to a filter or function.
+messages-template-missing-argument = An argument of a filter or function is missing.
+messages-template-cannot-unpack = These values cannot be unpacked into that many names.
+messages-template-syntax = Syntax error (in MiniJinja's words): { $detail }.
+messages-template-other = The template cannot be rendered (in MiniJinja's words): { $detail }.

@@ -115,3 +115,17 @@ account-language-save = Сохранить язык
 account-timezone = Часовой пояс
 account-timezone-help = Время показывается и вводится в нём, например Europe/Moscow; повторяющиеся рассылки сохраняют в нём своё местное время.
 account-timezone-register-help = Время показывается и вводится в нём, например Europe/Moscow. Заполняется по вашему браузеру.
+
+## Problems written in Rust, with values
+accounts-sign-in-throttled = Слишком много неудачных попыток входа с этим адресом из вашей сети. Попробуйте снова через { $unit ->
+        [seconds] { $count } { $count ->
+            [one] секунду
+            [few] секунды
+           *[other] секунд
+        }
+       *[minutes] { $count } { $count ->
+            [one] минуту
+            [few] минуты
+           *[other] минут
+        }
+    } или сбросьте пароль.

@@ -214,3 +214,23 @@ admin-md-back = К записям блога
 macros-previous = Назад
 macros-next = Дальше
 macros-in-all = всего { $count }
+
+# Texts with values the admin crate writes (admin::phrase): form errors and messages.
+admin-at-most-characters = Не больше { $count } { $count ->
+        [one] символа
+       *[other] символов
+    }.
+admin-out-of-range = Число { $value } вне допустимого диапазона.
+admin-no-object = Объекта #{ $id } нет.
+admin-unique = Другой объект «{ $model }» уже имеет это значение.
+admin-no-action = Нет действия «{ $name }».
+admin-too-many-selected = За один раз можно обработать не больше { $count } объектов; сузьте список.
+admin-delete-protected = «{ $name }» нельзя удалить, пока им пользуются другие объекты.
+admin-deleted-selected = { $models }: { $count ->
+        [one] удалён { $count } объект
+        [few] удалено { $count } объекта
+       *[many] удалено { $count } объектов
+    }.
+admin-added = { $model } «{ $name }»: добавлено.
+admin-changed = { $model } «{ $name }»: изменения сохранены.
+admin-object-deleted = { $model } «{ $name }»: удалено.

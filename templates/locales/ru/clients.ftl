@@ -125,3 +125,33 @@ clients-preview-import = { $count ->
    *[many] Импортировать { $count } клиентов
 }
 clients-preview-another = Выбрать другой файл
+
+## Problems with a client's attributes, tags and CSV lines (written in Rust, with values)
+clients-attr-name-too-long = Имя «{ $name }» длиннее { $count } символов.
+clients-attr-name-start = Имя «{ $name }» должно начинаться с латинской буквы (a–z).
+clients-attr-name-letters = В имени «{ $name }» могут быть только латинские буквы a–z, цифры и _.
+clients-attr-name-reserved = «{ $name }» — одно из собственных полей клиента.
+clients-attr-value-nul = В значении «{ $name }» есть символ NUL.
+clients-attr-value-line = Напишите значение «{ $name }» в одну строку.
+clients-attr-value-too-long = Значение «{ $name }» длиннее { $count } символов.
+clients-attr-line-no-colon = Строка { $line }: напишите её в виде «имя: значение» (двоеточия нет).
+clients-attr-line-problem = Строка { $line }: { $problem }
+clients-attr-line-repeated = Строка { $line }: «{ $name }» уже задано в строке { $first }.
+clients-tag-separator = В метке «{ $tag }» есть «,» или «;» (они разделяют метки).
+clients-tag-too-long = Метка «{ $tag }…» длиннее { $count } символов.
+clients-import-cells = В этой строке { $count } { $count ->
+        [one] ячейка
+        [few] ячейки
+       *[other] ячеек
+    }, а в заголовке { $header }.
+clients-import-cells-no-header = В этой строке { $count } { $count ->
+        [one] ячейка
+        [few] ячейки
+       *[other] ячеек
+    }: без строки заголовка в строке должны быть адрес, имя и, если хотите, комментарий.
+clients-import-field-problem = { $field }: { $problem }
+clients-import-skip-same-name = то же имя атрибута ({ $name }), что у столбца «{ $column }»
+clients-import-skip-reserved = «{ $name }» — одно из собственных полей клиента
+clients-import-skip-too-many = больше { $count } столбцов с атрибутами
+clients-attr-twice = «{ $name }» указано дважды (регистр букв в именах не важен).
+clients-could-not-check-address = Не удалось проверить адрес: { $detail }

@@ -57,3 +57,10 @@ mail-reply-to-intro = { $account } хочет получать ответы на
 mail-reply-to-button = Да, присылать ответы сюда
 mail-reply-to-if-right-text = Если всё верно, откройте эту ссылку:
 mail-reply-to-valid = Ссылка действует три дня. Если вы не знаете, почему получили это письмо, не обращайте на него внимания: ничего не изменится.
+
+## The foot of a mailing's e-mail (messages/template.rs): "{lead} URL" in the text part,
+## "{before} <a>{link}</a>{after}" in the HTML part; the owner's language.
+mail-foot-lead = Чтобы больше не получать эти письма, отпишитесь:
+mail-foot-before = Чтобы больше не получать эти письма,
+mail-foot-link = отпишитесь
+mail-foot-after = .

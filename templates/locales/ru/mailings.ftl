@@ -151,3 +151,11 @@ mailings-clients-unnamed = … и ещё { $count }, здесь не переч�
 mailings-field-name = Название
 mailings-field-name-help = Так рассылка называется в ваших списках и отчётах; клиенты его не видят.
 mailings-none-search = Ни одна рассылка не подходит под «{ $query }».
+
+## Problems written in Rust, with values
+mailings-no-such-tags = У вас нет { $count ->
+        [one] метки
+       *[other] меток
+    } с именем { $names }.
+mailings-could-not-check-message = Не удалось проверить сообщение: { $detail }
+mailings-could-not-check-tags = Не удалось проверить метки: { $detail }

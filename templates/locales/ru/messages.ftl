@@ -66,3 +66,40 @@ messages-delete-blocked = { $count ->
 messages-back-to-message = Назад к сообщению
 messages-delete-explanation = Сообщение будет удалено навсегда. Ни одна рассылка его не использует; история доставки останется в ваших отчётах.
 messages-delete-confirm = Да, удалить
+
+## Problems written in Rust, with values
+messages-in-use = Это сообщение используется { $count ->
+        [one] в рассылке { $names }. Удалите её или выберите для неё другое сообщение.
+       *[other] в рассылках { $names }. Удалите их или выберите для них другое сообщение.
+    }
+messages-test-cannot-render = Сообщение не удаётся собрать: { $reason }
+messages-test-not-sent = Тестовое письмо не отправлено: { $reason }
+
+## Mistakes in a message's templates (MiniJinja's own words only where no text fits)
+messages-template-at = Строка { $line }, столбец { $column }: { $problem }
+messages-template-unknown-variable = Неизвестная переменная `{ $name }`. Можно использовать { $variables }.
+messages-template-unknown-variable-but = Неизвестная переменная `{ $name }`. Может быть, вы имели в виду { $suggestion }?
+messages-template-client-has-no = У `client` нет `{ $name }`. Значения клиента: client.full_name, client.email, client.comment и client.attributes.<имя>.
+messages-template-client-has-no-but = У `client` нет `{ $name }` (может быть, { $suggestion }?). Значения клиента: client.full_name, client.email, client.comment и client.attributes.<имя>.
+messages-template-sender-has-no = У `sender` нет `{ $name }`. Значения отправителя: sender.name, sender.email и sender.postal.
+messages-template-foreign = `{ $typed }` будет отправлено как есть. Чтобы вставить значение клиента, напишите { $suggestion }.
+messages-template-too-long = { $part ->
+        [subject] Тема после подстановки слишком длинная
+       *[body] Текст после подстановки слишком длинный
+    } ({ $size } КБ; не больше { $max } КБ).
+messages-template-out-of-fuel = Этот шаблон делает слишком много работы (слишком долгий цикл или макрос, вызывающий сам себя): упростите его.
+messages-template-no-include = В сообщениях нельзя подключать, импортировать или расширять другие шаблоны.
+messages-template-undefined = Здесь используется значение, которого нет. Задайте запасное через `| default("…")` или используйте одно из: { $variables }.
+messages-template-too-deep = Этот шаблон вложен слишком глубоко (макрос вызывает сам себя?).
+messages-template-unknown-name = { $kind ->
+        [filter] Неизвестный фильтр
+        [test] Неизвестный тест
+        [method] Неизвестный метод
+       *[function] Неизвестная функция
+    } `{ $name }`.
+messages-template-unknown-method = У этого значения нет такого метода.
+messages-template-too-many-arguments = Фильтру или функции передано слишком много аргументов.
+messages-template-missing-argument = Не хватает аргумента фильтра или функции.
+messages-template-cannot-unpack = Эти значения нельзя разложить на столько имён.
+messages-template-syntax = Синтаксическая ошибка (описание MiniJinja, по-английски): { $detail }.
+messages-template-other = Шаблон не удаётся отобразить (описание MiniJinja, по-английски): { $detail }.

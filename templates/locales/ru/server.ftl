@@ -250,3 +250,15 @@ s-action-enable = действие: включение
 s-action-disable = действие: отключение
 s-action-publish = действие: публикация
 s-action-unpublish = действие: снятие с публикации
+
+# Found by i18n::tests::every_sentence_the_rust_code_shows_has_russian.
+s-the-api-token-is-missing-malformed-or-revoked = API-токен отсутствует, испорчен или отозван.
+s-this-account-is-blocked = Эта учётная запись заблокирована.
+s-this-account-s-e-mail-address-is-not-confirmed = Адрес электронной почты этой учётной записи не подтверждён.
+s-a-quote-opens-a-cell-and-is-never-closed-check-this-line = Кавычка (") открывает ячейку и нигде не закрывается: проверьте эту строку.
+s-give-the-mailing-a-name = Дайте рассылке имя.
+s-keep-the-name-on-one-line = Напишите имя в одну строку.
+s-keep-the-name-to-200-characters = Имя — не длиннее 200 символов.
+s-choose-a-time-zone-from-the-list-e-g-europe-berlin = Выберите часовой пояс из списка, например Europe/Berlin.
+s-an-attribute-needs-a-name = У атрибута должно быть имя.
+s-tags = Метки

@@ -20,3 +20,11 @@ lang-switch = Язык
 pager-label = Страницы
 pager-page-of = Страница { $page } из { $pages }
 error-back-home = На главную
+
+## Problems written in Rust, with values (web/forms.rs, web/error.rs, validation.rs)
+site-file-too-large = Файл больше { $count } МБ.
+site-text-too-large = Текст больше { $count } МБ.
+site-request-too-large = Отправленное больше { $count } МБ — это предел для этой страницы.
+site-value-not-valid = Недопустимое значение ({ $code }).
+site-form-unreadable = Не удалось прочитать форму: { $detail }
+site-field-unreadable = Не удалось прочитать это поле: { $detail }

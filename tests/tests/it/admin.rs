@@ -1629,3 +1629,147 @@ async fn mailing_names_in_the_admin() {
         .unwrap();
     assert_eq!(m.name, "Renamed");
 }
+
+/// Sets `visitor`'s time zone to `name`.
+async fn set_timezone(app: &TestApp, visitor: &Visitor, name: &str) {
+    let mut zone: user::ActiveModel = visitor.user.clone().into();
+    zone.timezone = Set(name.into());
+    zone.update(&app.state.db).await.unwrap();
+}
+
+/// The admin's date-time fields are typed and shown in the viewer's zone, named beside the
+/// field, and stored in UTC; a time in the spring gap follows the site's rule (the first
+/// instant after the gap).
+async fn admin_times_are_in_the_viewers_zone(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let editor = sign_in_new(&app, "content@example.com", Role::ContentManager).await;
+    set_timezone(&app, &editor, "Europe/Berlin").await;
+
+    let form = body(editor.get("/admin/posts/add/").await).await;
+    let label = form.text("#field-published_at").unwrap_or_default();
+    assert!(label.contains("(Europe/Berlin)"), "{label}");
+    let created = editor
+        .post_multipart(
+            "/admin/posts/add/",
+            post_form("Spring", "spring", Some(png())).text("published_at", "2027-03-28T02:30"),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let stored = post::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let utc = |text: &str| text.parse::<chrono::DateTime<Utc>>().unwrap();
+    assert_eq!(stored.published_at, Some(utc("2027-03-28T01:00:00Z")));
+    let change_url = format!("/admin/posts/{}/change/", stored.id);
+    let change = body(editor.get(&change_url).await).await;
+    assert_eq!(
+        change.attr("#f-published_at", "value").as_deref(),
+        Some("2027-03-28T03:00")
+    );
+
+    // Winter time, and a form sent back with an error shows the time as typed.
+    let refused = editor
+        .post_multipart(
+            &change_url,
+            post_form("", "spring", None).text("published_at", "2027-01-12T09:00"),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body(refused)
+            .await
+            .attr("#f-published_at", "value")
+            .as_deref(),
+        Some("2027-01-12T09:00")
+    );
+    let changed = editor
+        .post_multipart(
+            &change_url,
+            post_form("Spring", "spring", None).text("published_at", "2027-01-12T09:00"),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    let stored = post::Entity::find_by_id(stored.id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.published_at, Some(utc("2027-01-12T08:00:00Z")));
+    let list = body(editor.get("/admin/posts/").await).await;
+    let cells = list.texts("#admin-list tbody td");
+    assert!(
+        cells.iter().any(|c| c.contains("12 Jan 2027, 09:00 CET")),
+        "{cells:?}"
+    );
+}
+
+#[tokio::test]
+async fn admin_times_are_in_the_viewers_zone_sqlite() {
+    admin_times_are_in_the_viewers_zone(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn admin_times_are_in_the_viewers_zone_postgres() {
+    admin_times_are_in_the_viewers_zone(Backend::Postgres).await;
+}
+
+/// The date filters count days in the manager's zone: just after midnight in Moscow (UTC+3
+/// all year) an entry is "today" there although it is still yesterday in UTC, and one just
+/// before that midnight is not. A manager in UTC sees another list: both entries while it
+/// is still that UTC yesterday, neither once the UTC day has turned too.
+async fn date_filters_count_days_in_the_managers_zone(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let moscow = sign_in_new(&app, "moscow@example.com", Role::Manager).await;
+    set_timezone(&app, &moscow, "Europe/Moscow").await;
+    let in_utc = sign_in_new(&app, "utc@example.com", Role::Manager).await;
+    assert_eq!(in_utc.user.timezone, "UTC");
+
+    let offset = chrono::Duration::hours(3);
+    let today = (Utc::now() + offset).date_naive();
+    let midnight = today.and_hms_opt(0, 0, 0).unwrap().and_utc() - offset;
+    let half_hour = chrono::Duration::minutes(30);
+    for (email, at) in [
+        ("after@example.com", midnight + half_hour),
+        ("before@example.com", midnight - half_hour),
+    ] {
+        global_suppression::ActiveModel {
+            email: Set(email.into()),
+            reason: Set(suppression::Reason::Complained),
+            detail: Set(None),
+            added_by: Set(None),
+            created_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+    }
+    let listed = |page: String| {
+        (
+            page.contains("after@example.com"),
+            page.contains("before@example.com"),
+        )
+    };
+    let path = "/admin/global_suppressions/?created_at=today";
+    let page = moscow.get(path).await.text().await.unwrap();
+    assert_eq!(listed(page), (true, false));
+    let page = in_utc.get(path).await.text().await.unwrap();
+    let (after, before) = listed(page);
+    assert_eq!(after, before, "in UTC both entries fall on the same day");
+}
+
+#[tokio::test]
+async fn date_filters_count_days_in_the_managers_zone_sqlite() {
+    date_filters_count_days_in_the_managers_zone(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn date_filters_count_days_in_the_managers_zone_postgres() {
+    date_filters_count_days_in_the_managers_zone(Backend::Postgres).await;
+}

@@ -418,7 +418,7 @@ async fn csv_import_maps_columns_to_attributes_and_tags(backend: Backend) {
     assert!(
         errors
             .iter()
-            .any(|e| e.contains("plan_type") && e.contains("1000")),
+            .any(|e| e.contains("plan_type") && e.contains("1,000")),
         "{errors:?}"
     );
     assert!(errors.iter().any(|e| e.contains("50")), "{errors:?}");

@@ -6,13 +6,14 @@
 use mailer::entities::user::{self, Role};
 use mailer::i18n::Lang;
 use mailer_tests::html::parse;
-use mailer_tests::users::{new_client, sign_in_new};
+use mailer_tests::users::{Visitor, new_client, sign_in_new};
 use mailer_tests::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 
 use crate::accounts::{Browser, location, mails, signup_form, start_worker};
 use crate::blog::{cache_status, published};
+use crate::mailings::{create_mailing, make_clients, make_message};
 
 /// GET `path` as a new anonymous visitor whose browser asks for `accept` (and sends the
 /// switcher's cookie when `cookie` is set): `(X-Cache, <html lang>, body)`.
@@ -266,4 +267,236 @@ async fn csrf_of(browser: &Browser<'_>) -> String {
     parse(&body)
         .attr("input[name='csrf_token']", "value")
         .unwrap()
+}
+
+/// A new signed-in user of `role` whose account is set to Russian.
+async fn russian(app: &TestApp, email: &str, role: Role) -> Visitor {
+    let visitor = sign_in_new(app, email, role).await;
+    let response = visitor
+        .post_form("/account/language", &[("language", "ru")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    visitor
+}
+
+/// The success flash message of the page at `path`, without its close button.
+async fn flash_of(visitor: &Visitor, path: &str) -> Option<String> {
+    let body = visitor.get(path).await.text().await.unwrap();
+    parse(&body)
+        .text(".flash.success")
+        .map(|t| t.trim_end_matches('×').trim().to_owned())
+}
+
+/// A refused form (422) and the message beside its `field`.
+async fn error_beside(response: reqwest::Response, field: &str) -> Option<String> {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    parse(&response.text().await.unwrap()).text(&format!("#e-{field}"))
+}
+
+/// The admin's own messages with values (a form error, the flash of an addition and of a
+/// bulk delete) come in the manager's language: the admin crate gives them as ids with
+/// values, which the site's catalog writes out.
+async fn a_russian_manager_gets_the_admins_messages_in_russian(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let manager = russian(&app, "boss@example.com", Role::Manager).await;
+    let too_long = format!("{}@example.com", "a".repeat(250));
+    let response = manager
+        .post_form(
+            "/admin/global_suppressions/add/",
+            &[("email", &too_long), ("reason", "listed"), ("detail", "")],
+        )
+        .await;
+    assert_eq!(
+        error_beside(response, "email").await.as_deref(),
+        Some("Не больше 254 символов.")
+    );
+
+    let response = manager
+        .post_form(
+            "/admin/global_suppressions/add/",
+            &[
+                ("email", "spam@example.com"),
+                ("reason", "listed"),
+                ("detail", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        flash_of(&manager, "/admin/global_suppressions/")
+            .await
+            .as_deref(),
+        Some("Запись общего стоп-листа «spam@example.com»: добавлено.")
+    );
+    let id = mailer::entities::global_suppression::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let response = manager
+        .post_form(
+            "/admin/global_suppressions/",
+            &[
+                ("action", "delete_selected"),
+                ("_selected", &id),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        flash_of(&manager, "/admin/global_suppressions/")
+            .await
+            .as_deref(),
+        Some("Общий стоп-лист: удалён 1 объект.")
+    );
+
+    // An English manager reads the same messages in English.
+    let english = sign_in_new(&app, "chief@example.com", Role::Manager).await;
+    let response = english
+        .post_form(
+            "/admin/global_suppressions/add/",
+            &[("email", &too_long), ("reason", "listed"), ("detail", "")],
+        )
+        .await;
+    assert_eq!(
+        error_beside(response, "email").await.as_deref(),
+        Some("At most 254 characters.")
+    );
+}
+
+#[tokio::test]
+async fn a_russian_manager_gets_the_admins_messages_in_russian_sqlite() {
+    a_russian_manager_gets_the_admins_messages_in_russian(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_russian_manager_gets_the_admins_messages_in_russian_postgres() {
+    a_russian_manager_gets_the_admins_messages_in_russian(Backend::Postgres).await;
+}
+
+/// A validation message that quotes the bad input is written out in the user's language.
+async fn a_russian_users_bad_input_gets_a_russian_message(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let user = russian(&app, "olga@example.com", Role::User).await;
+    let response = user
+        .post_form(
+            "/clients/new",
+            &[
+                ("email", "bob@example.com"),
+                ("full_name", "Bob"),
+                ("comment", ""),
+                ("attributes", "plan: gold\n1st: x"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        error_beside(response, "attributes").await.as_deref(),
+        Some("Строка 2: Имя «1st» должно начинаться с латинской буквы (a–z).")
+    );
+    // A mistake in a message's template: located, in Russian, the hint kept as typed.
+    let response = user
+        .post_form(
+            "/messages/new",
+            &[
+                ("subject", "{{ client.email | upperr }}"),
+                ("body", "Hi!\n{{ name }}"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = parse(&response.text().await.unwrap());
+    assert_eq!(
+        page.text("#e-subject").as_deref(),
+        Some("Строка 1, столбец 19: Неизвестный фильтр `upperr`.")
+    );
+    assert_eq!(
+        page.text("#e-body").as_deref(),
+        Some(
+            "Строка 2, столбец 4: Неизвестная переменная `name`. Может быть, вы имели в виду \
+             {{ client.full_name }}?"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_russian_users_bad_input_gets_a_russian_message_sqlite() {
+    a_russian_users_bad_input_gets_a_russian_message(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_russian_users_bad_input_gets_a_russian_message_postgres() {
+    a_russian_users_bad_input_gets_a_russian_message(Backend::Postgres).await;
+}
+
+/// The foot of a mailing's e-mail (text and HTML part) is in its owner's language: one
+/// Russian owner, one who chose none (English).
+async fn the_mailing_foot_speaks_the_owners_language(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let olga = russian(&app, "olga@example.com", Role::User).await;
+    let ann = sign_in_new(&app, "ann@example.com", Role::User).await;
+    for (owner, tag) in [(&olga, "ru"), (&ann, "en")] {
+        let clients = make_clients(&app, owner, tag, 1).await;
+        let message = make_message(&app, owner.user.id, "News").await;
+        let created = create_mailing(
+            owner,
+            message.id,
+            &clients,
+            -chrono::Duration::minutes(1),
+            chrono::Duration::days(1),
+            "once",
+        )
+        .await;
+        assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    }
+    let _worker = start_worker(&app);
+    let mails = app
+        .smtp
+        .wait_for_messages(2, std::time::Duration::from_secs(30))
+        .await;
+    for (to, tag, lead, link) in [
+        (
+            "ru0@example.com",
+            "ru",
+            "Чтобы больше не получать эти письма, отпишитесь: ",
+            "отпишитесь",
+        ),
+        (
+            "en0@example.com",
+            "en",
+            "To stop getting these e-mails, unsubscribe: ",
+            "unsubscribe",
+        ),
+    ] {
+        let mail = mails
+            .iter()
+            .find(|m| m.to.iter().any(|t| t == to))
+            .unwrap_or_else(|| panic!("no e-mail to {to}"));
+        let text = mail.body_text();
+        let foot = text.rsplit("-- \n").next().unwrap_or_default();
+        assert!(foot.starts_with(lead), "{to}: {text}");
+        let html = parse(&mail.html_body().expect("an HTML part"));
+        assert_eq!(html.attr("html", "lang").as_deref(), Some(tag), "{to}");
+        let unsubscribe = html.attrs("a", "href").pop().unwrap_or_default();
+        assert!(unsubscribe.contains("/unsubscribe/"), "{to}: {unsubscribe}");
+        assert_eq!(html.texts("a").pop().as_deref(), Some(link), "{to}");
+    }
+}
+
+#[tokio::test]
+async fn the_mailing_foot_speaks_the_owners_language_sqlite() {
+    the_mailing_foot_speaks_the_owners_language(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_mailing_foot_speaks_the_owners_language_postgres() {
+    the_mailing_foot_speaks_the_owners_language(Backend::Postgres).await;
 }
