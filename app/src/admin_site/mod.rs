@@ -525,7 +525,7 @@ fn attempts() -> ModelAdmin<attempt::Entity, AppState> {
         )
         .repr(|a: &attempt::Model| {
             format!(
-                "{} at {}",
+                "{} · {}",
                 a.recipient,
                 a.attempted_at.format("%Y-%m-%d %H:%M UTC")
             )
@@ -632,6 +632,8 @@ fn stamp(
 fn posts() -> ModelAdmin<post::Entity, AppState> {
     use post::Column as C;
     ModelAdmin::<post::Entity, AppState>::new("posts", "Post", "Posts")
+        // Named by its title on pages and in the audit trail, in no one language.
+        .repr(|p: &post::Model| p.title.clone())
         .list_display(&[
             C::Title,
             C::IsPublished,

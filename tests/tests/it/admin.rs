@@ -920,6 +920,19 @@ async fn content_manager_runs_the_blog() {
         .unwrap()
         .unwrap();
     assert!(p.is_published && p.published_at.is_some());
+    // The audit trail names the post by its title, in no one language (not "Post #1").
+    let named: Vec<String> = admin_log::Entity::find()
+        .filter(admin_log::Column::Model.eq("posts"))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.object_repr)
+        .collect();
+    assert!(
+        !named.is_empty() && named.iter().all(|n| n == "Autumn sale, 20% off!"),
+        "{named:?}"
+    );
     // Publishing in the admin dropped the cached blog and home pages.
     let blog = app.get("/blog").await;
     assert_eq!(blog.headers()["x-cache"], "miss");
