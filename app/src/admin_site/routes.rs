@@ -15,6 +15,7 @@ use super::registry;
 use crate::accounts::session::AuthUser;
 use crate::entities::user;
 use crate::error::AppError;
+use crate::i18n::phrase;
 use crate::state::AppState;
 use crate::timezone;
 use crate::web::Page;
@@ -111,7 +112,7 @@ async fn read_form(req: &Request, body: Body) -> Result<FormInput, AppError> {
         let bytes = body
             .into_bytes()
             .await
-            .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+            .map_err(|e| AppError::BadRequest(phrase("site-form-unreadable", &[("detail", &e)])))?;
         return Ok(FormInput::from_pairs(
             form_urlencoded::parse(&bytes).into_owned().collect(),
         ));
@@ -119,7 +120,7 @@ async fn read_form(req: &Request, body: Body) -> Result<FormInput, AppError> {
     let mut body = RequestBody::new(body);
     let parts = Multipart::from_request(req, &mut body)
         .await
-        .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+        .map_err(|e| AppError::BadRequest(phrase("site-form-unreadable", &[("detail", &e)])))?;
     let form = MultipartForm::read(parts, MAX_UPLOAD_BYTES)
         .await
         .map_err(|(_, message)| AppError::BadRequest(message))?;
