@@ -674,6 +674,9 @@ async function main() {
       const home = await visitor.newPage();
       current = home;
       await home.goto(url("/"));
+      // On a wide screen the menu shows whole: no fold button.
+      const fold = home.locator("header.site").getByText(tx("nav-menu"));
+      assert.equal(await fold.isVisible(), false, "the menu button shows only on a phone");
       await shot(home, "e2e-home.png");
       await visitor.close();
     });
