@@ -730,12 +730,15 @@ async fn bench_reports_with_a_million_attempts() {
                 times.push(started.elapsed());
             } else if path.starts_with("/reports") {
                 let doc = parse(&body);
-                let total: u64 = doc
-                    .text("#total-successes")
-                    .unwrap()
-                    .parse::<u64>()
-                    .unwrap()
-                    + doc.text("#total-failures").unwrap().parse::<u64>().unwrap();
+                // Figures are written with the language's group separator ("1,000,000").
+                let figure = |id: &str| {
+                    doc.text(id)
+                        .unwrap()
+                        .replace(|c: char| !c.is_ascii_digit(), "")
+                        .parse::<u64>()
+                        .unwrap()
+                };
+                let total = figure("#total-successes") + figure("#total-failures");
                 println!("{path}: {total} attempts in range");
             }
         }
