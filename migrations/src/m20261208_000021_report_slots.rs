@@ -161,6 +161,13 @@ async fn drop_trigger(
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// In one transaction on SQLite too (PostgreSQL's default): an attempt written while
+    /// the triggers change places is counted by exactly one of them, and a failure halfway
+    /// leaves the old roll-up as it was.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(
