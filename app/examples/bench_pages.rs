@@ -341,7 +341,7 @@ async fn seed_large(
             "mailing_clients",
             "deliveries",
             "attempts",
-            "report_days",
+            "report_slots",
         ] {
             exec(db, &format!("VACUUM ANALYZE {table}"), vec![]).await?;
         }

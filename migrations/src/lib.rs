@@ -26,8 +26,10 @@ mod m20261207_000017_sender;
 mod m20261207_000018_tz26_user_timezone;
 mod m20261207_000019_user_language;
 mod m20261207_000020_mailing_name;
+mod m20261208_000021_report_slots;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
+pub use m20261208_000021_report_slots::SLOT_SECONDS;
 
 pub struct Migrator;
 
@@ -55,11 +57,13 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_tz26_user_timezone::Migration),
             Box::new(m20261207_000019_user_language::Migration),
             Box::new(m20261207_000020_mailing_name::Migration),
+            Box::new(m20261208_000021_report_slots::Migration),
         ]
     }
 }
 
-/// Names every migration creates, in creation order; tests compare them with the live schema.
+/// The tables after every migration, in creation order; tests compare them with the live
+/// schema. (`report_days`, made tenth, gave way to `report_slots`.)
 pub const TABLES: &[&str] = &[
     "users",
     "clients",
@@ -71,13 +75,13 @@ pub const TABLES: &[&str] = &[
     "posts",
     "admin_log",
     "api_tokens",
-    "report_days",
     "suppressions",
     "feedback",
     "global_suppressions",
     "tags",
     "client_tags",
     "mailing_tags",
+    "report_slots",
 ];
 
 /// `CREATE INDEX` for `columns` of `table`, named `idx_<table>_<col>_<col>`.

@@ -94,7 +94,7 @@ pub(crate) fn count_function(first: &str) -> String {
 /// updates rows in place, so a row trigger stays cheap there; it avoids `ON CONFLICT`, whose
 /// target SQLite checks against the schema a pooled connection cached before this
 /// migration added the unique index (and there is one writer, so nothing can race).
-fn trigger_sql(backend: DbBackend) -> Vec<String> {
+pub(crate) fn trigger_sql(backend: DbBackend) -> Vec<String> {
     match backend {
         DbBackend::Postgres => vec![
             count_function(&first_try("n")),
@@ -123,64 +123,69 @@ fn trigger_sql(backend: DbBackend) -> Vec<String> {
     }
 }
 
+/// The roll-up table, as this migration makes it (a later one drops it, and makes it again
+/// on its way down).
+pub(crate) fn table() -> TableCreateStatement {
+    Table::create()
+        .table(ReportDays::Table)
+        .col(big_pk_auto(ReportDays::Id))
+        .col(integer(ReportDays::OwnerId))
+        .col(integer(ReportDays::MailingId))
+        .col(integer_null(ReportDays::MessageId))
+        .col(date(ReportDays::Day))
+        .col(integer(ReportDays::Attempts).default(0))
+        .col(integer(ReportDays::Successes).default(0))
+        // Deliveries whose first try was on this day.
+        .col(integer(ReportDays::FirstTries).default(0))
+        .col(timestamp_with_time_zone(ReportDays::LastAttemptAt))
+        .foreign_key(
+            ForeignKey::create()
+                .name("fk_report_days_owner")
+                .from(ReportDays::Table, ReportDays::OwnerId)
+                .to(Users::Table, Users::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            ForeignKey::create()
+                .name("fk_report_days_mailing")
+                .from(ReportDays::Table, ReportDays::MailingId)
+                .to(Mailings::Table, Mailings::Id)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+        .foreign_key(
+            // Like attempts.message_id: the numbers stay when a message goes.
+            ForeignKey::create()
+                .name("fk_report_days_message")
+                .from(ReportDays::Table, ReportDays::MessageId)
+                .to(Messages::Table, Messages::Id)
+                .on_delete(ForeignKeyAction::SetNull),
+        )
+        .to_owned()
+}
+
+/// The roll-up's indexes: one row per (mailing, message, day), and the reports page's
+/// question, one user's days in a range.
+pub(crate) fn indexes() -> [IndexCreateStatement; 2] {
+    [
+        Index::create()
+            .name("uq_report_days_mailing_message_day")
+            .table(ReportDays::Table)
+            .col(ReportDays::MailingId)
+            .col(ReportDays::MessageId)
+            .col(ReportDays::Day)
+            .unique()
+            .to_owned(),
+        index(ReportDays::Table, &["owner_id", "day"]),
+    ]
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(ReportDays::Table)
-                    .col(big_pk_auto(ReportDays::Id))
-                    .col(integer(ReportDays::OwnerId))
-                    .col(integer(ReportDays::MailingId))
-                    .col(integer_null(ReportDays::MessageId))
-                    .col(date(ReportDays::Day))
-                    .col(integer(ReportDays::Attempts).default(0))
-                    .col(integer(ReportDays::Successes).default(0))
-                    // Deliveries whose first try was on this day.
-                    .col(integer(ReportDays::FirstTries).default(0))
-                    .col(timestamp_with_time_zone(ReportDays::LastAttemptAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_report_days_owner")
-                            .from(ReportDays::Table, ReportDays::OwnerId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_report_days_mailing")
-                            .from(ReportDays::Table, ReportDays::MailingId)
-                            .to(Mailings::Table, Mailings::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        // Like attempts.message_id: the numbers stay when a message goes.
-                        ForeignKey::create()
-                            .name("fk_report_days_message")
-                            .from(ReportDays::Table, ReportDays::MessageId)
-                            .to(Messages::Table, Messages::Id)
-                            .on_delete(ForeignKeyAction::SetNull),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("uq_report_days_mailing_message_day")
-                    .table(ReportDays::Table)
-                    .col(ReportDays::MailingId)
-                    .col(ReportDays::MessageId)
-                    .col(ReportDays::Day)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        // The reports page: one user's days in a range.
-        manager
-            .create_index(index(ReportDays::Table, &["owner_id", "day"]))
-            .await?;
+        manager.create_table(table()).await?;
+        for index in indexes() {
+            manager.create_index(index).await?;
+        }
         // The dashboard: a user's latest failures.
         manager
             .create_index(index(

@@ -86,7 +86,7 @@ impl MigrationTrait for Migration {
 
 /// 1 when the attempt `a` is the first try of its delivery (or has no delivery), else 0;
 /// every condition on the earlier tries needs the `(delivery_id, id)` index.
-fn first_try_by_index(a: &str) -> String {
+pub(crate) fn first_try_by_index(a: &str) -> String {
     format!(
         "CASE WHEN {a}.delivery_id IS NULL OR (SELECT COUNT(*) FROM attempts p \
          WHERE p.delivery_id = {a}.delivery_id \

@@ -114,7 +114,9 @@ pub async fn report_page(
     let actor = actor(&user);
     let m = viewable(state, &actor, id).await?;
     let progress = reports::progress(&state.db, id).await?;
-    let report = reports::report(&state.db, &state.cache, id, query.page.unwrap_or(1)).await?;
+    // Days in the reader's zone, as every time the admin shows.
+    let tz = crate::timezone::zone_or_utc(&user.timezone);
+    let report = reports::report(&state.db, &state.cache, id, query.page.unwrap_or(1), tz).await?;
     let (catalog, lang) = (state.templates.catalog(), crate::web::language::of(req));
     let chart = report.chart_svg(&|id, values| catalog.say(lang, id, values));
     own_page(

@@ -308,7 +308,7 @@ impl From<report::ClientRow> for RecipientRow {
     }
 }
 
-/// Attempts on one day (UTC).
+/// Attempts on one day of the account's time zone (`timezone`).
 #[derive(Debug, Clone, Object)]
 pub struct Day {
     pub day: NaiveDate,
@@ -561,7 +561,8 @@ impl MailingsApi {
     ) -> ApiResult<Json<ReportOut>> {
         let mailing = service::find_owned(&state.db, auth.0.id, id.0).await?;
         let progress = report::progress(&state.db, mailing.id).await?;
-        let full = report::report(&state.db, &state.cache, mailing.id, page.0).await?;
+        let tz = zone_or_utc(&auth.0.timezone);
+        let full = report::report(&state.db, &state.cache, mailing.id, page.0, tz).await?;
         Ok(Json(ReportOut {
             progress: Progress {
                 pending: progress.pending,

@@ -645,7 +645,7 @@ const MAX_RECORD: usize = 1_000;
 
 /// Recorder tasks per process on PostgreSQL: while one waits for its commit (the WAL
 /// flush), the others write. Their transactions touch disjoint delivery rows and meet only
-/// at the mailing's `report_days` row, which each takes last (see [`write`]).
+/// at the mailing's `report_slots` row of the quarter-hour, which each takes last (see [`write`]).
 const RECORDERS: usize = 3;
 
 /// A recorder: takes the results of every group that is waiting and commits them in one
@@ -1034,7 +1034,7 @@ async fn write(db: &DatabaseConnection, lot: &[&Writes]) -> Result<(), sea_orm::
             }
         }
     }
-    // The attempts go last: their insert takes the mailing's `report_days` row (the
+    // The attempts go last: their insert takes the mailing's `report_slots` row (the
     // trigger), which concurrent recorders wait for until this commits.
     if !attempts.is_empty() {
         match backend {

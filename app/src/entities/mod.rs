@@ -13,7 +13,7 @@ pub mod mailing_client;
 pub mod mailing_tag;
 pub mod message;
 pub mod post;
-pub mod report_day;
+pub mod report_slot;
 pub mod suppression;
 pub mod tag;
 pub mod user;
@@ -33,7 +33,7 @@ pub mod prelude {
     pub use super::mailing_tag::Entity as MailingTag;
     pub use super::message::Entity as Message;
     pub use super::post::Entity as Post;
-    pub use super::report_day::Entity as ReportDay;
+    pub use super::report_slot::Entity as ReportSlot;
     pub use super::suppression::{Entity as Suppression, Reason as SuppressionReason};
     pub use super::tag::Entity as Tag;
     pub use super::user::{Entity as User, Role};

@@ -143,7 +143,8 @@ pub async fn show_mailing(
     let tags = service::tags_of(&state.db, id).await?;
     let recipients = crate::delivery::fanout::recipient_count(&state.db, id).await?;
     let progress = report::progress(&state.db, id).await?;
-    let report = report::report(&state.db, &state.cache, id, query.page.unwrap_or(1)).await?;
+    let tz = crate::timezone::zone_or_utc(&user.timezone);
+    let report = report::report(&state.db, &state.cache, id, query.page.unwrap_or(1), tz).await?;
     let (catalog, lang) = (state.templates.catalog(), language::of(req));
     let chart = report.chart_svg(&|id, values| catalog.say(lang, id, values));
     Ok(Page::new(

@@ -43,13 +43,13 @@ pub async fn show_reports(
     AuthUser(user): AuthUser,
     Query(query): Query<ReportQuery>,
 ) -> Result<Page, AppError> {
-    let today = Utc::now().date_naive();
+    let tz = crate::timezone::zone_or_utc(&user.timezone);
     let view = if query.by_message() {
         "messages"
     } else {
         "mailings"
     };
-    let range = match range::parse(&query, today) {
+    let range = match range::parse(&query, Utc::now(), tz) {
         Ok(range) => range,
         Err(errors) => return Ok(invalid_range(&query, view, &errors)),
     };
@@ -93,7 +93,8 @@ pub async fn export_report(
     AuthUser(user): AuthUser,
     Query(query): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
-    let range = range::parse(&query, Utc::now().date_naive()).map_err(|errors| {
+    let tz = crate::timezone::zone_or_utc(&user.timezone);
+    let range = range::parse(&query, Utc::now(), tz).map_err(|errors| {
         AppError::BadRequest(
             errors
                 .0
@@ -104,7 +105,6 @@ pub async fn export_report(
         )
     })?;
     let report = service::report(&state.db, user.id, range, &query).await?;
-    let tz = crate::timezone::zone_or_utc(&user.timezone);
     let body = service::csv(&report, query.by_message(), tz)?;
     let view = if query.by_message() {
         "messages"
@@ -129,7 +129,8 @@ pub async fn dashboard(
         range: "7d".into(),
         ..ReportQuery::default()
     };
-    let week = range::parse(&week_query, now.date_naive())
+    let tz = crate::timezone::zone_or_utc(&user.timezone);
+    let week = range::parse(&week_query, now, tz)
         .map_err(|_| AppError::Unexpected(anyhow::anyhow!("the 7-day preset is always valid")))?;
     let db = &state.db;
     let (statuses, next, failures, report) = tokio::try_join!(

@@ -183,7 +183,7 @@ pub async fn seed_attempts(
     )
     .await?;
     // Fresh statistics and visibility maps, as autovacuum would leave them.
-    for table in ["attempts", "deliveries", "report_days"] {
+    for table in ["attempts", "deliveries", "report_slots"] {
         exec(db, format!("VACUUM ANALYZE {table}")).await?;
     }
     Ok(Seeded {

@@ -1,10 +1,13 @@
 //! Reports over one user's attempt log: per mailing and per message, per day, and the
 //! dashboard's lists. Every query takes the owner and filters by it in the query itself.
 //!
-//! The sums come from `report_days`, the log rolled up per (mailing, message, UTC day) by a
-//! trigger on `attempts`, so a report reads one row per mailing and day however many
-//! attempts there are; only "last attempt and its reply" goes back to `attempts`, through
-//! the (mailing_id, attempted_at) index, one row per mailing.
+//! The sums come from `report_slots`, the log rolled up per (mailing, message, UTC
+//! quarter-hour) by a trigger on `attempts`, so a report reads one row per mailing and
+//! quarter-hour it sent in, however many attempts there are; only "last attempt and its
+//! reply" goes back to `attempts`, through the (mailing_id, attempted_at) index, one row per
+//! mailing. Days are the viewer's: the range is whole local days (see [`DateRange`]) and
+//! each slot counts on the local day it starts in, which holds it whole, since every zone's
+//! offset is a whole number of quarter-hours.
 //!
 //! What the figures mean (the page says the same):
 //! - attempts: tries made in the range;
@@ -29,7 +32,7 @@ use super::chart::{Day, Said};
 use super::range::{DateRange, ReportQuery};
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::feedback::{self, Kind};
-use crate::entities::{mailing, message, report_day};
+use crate::entities::{mailing, message, report_slot};
 use crate::error::AppError;
 use crate::mailings::service as mailings;
 use crate::spreadsheet::CsvTable;
@@ -112,10 +115,11 @@ fn count(n: i64) -> u64 {
 }
 
 fn in_range(owner: i32, range: &DateRange) -> Condition {
+    let (first, end) = range.slots();
     Condition::all()
-        .add(report_day::Column::OwnerId.eq(owner))
-        .add(report_day::Column::Day.gte(range.from))
-        .add(report_day::Column::Day.lte(range.to))
+        .add(report_slot::Column::OwnerId.eq(owner))
+        .add(report_slot::Column::Slot.gte(first))
+        .add(report_slot::Column::Slot.lt(end))
 }
 
 /// One row of the per-(mailing, message) sums, as the database returns it.
@@ -134,23 +138,23 @@ async fn groups(
     owner: i32,
     range: &DateRange,
 ) -> Result<Vec<Group>, AppError> {
-    let rows = report_day::Entity::find()
+    let rows = report_slot::Entity::find()
         .select_only()
-        .column(report_day::Column::MailingId)
-        .column(report_day::Column::MessageId)
-        .column_as(Expr::col(report_day::Column::Attempts).sum(), "attempts")
-        .column_as(Expr::col(report_day::Column::Successes).sum(), "successes")
+        .column(report_slot::Column::MailingId)
+        .column(report_slot::Column::MessageId)
+        .column_as(Expr::col(report_slot::Column::Attempts).sum(), "attempts")
+        .column_as(Expr::col(report_slot::Column::Successes).sum(), "successes")
         .column_as(
-            Expr::col(report_day::Column::FirstTries).sum(),
+            Expr::col(report_slot::Column::FirstTries).sum(),
             "first_tries",
         )
         .column_as(
-            Expr::col(report_day::Column::LastAttemptAt).max(),
+            Expr::col(report_slot::Column::LastAttemptAt).max(),
             "last_at",
         )
         .filter(in_range(owner, range))
-        .group_by(report_day::Column::MailingId)
-        .group_by(report_day::Column::MessageId)
+        .group_by(report_slot::Column::MailingId)
+        .group_by(report_slot::Column::MessageId)
         .into_model::<GroupRow>()
         .all(db)
         .await?;
@@ -167,26 +171,21 @@ async fn groups(
         .collect())
 }
 
-/// Successes and failures per day, every day of the range.
+/// Successes and failures per day (of the range's zone), every day of the range.
 async fn days(
     db: &DatabaseConnection,
     owner: i32,
     range: &DateRange,
 ) -> Result<Vec<Day>, AppError> {
-    let rows: Vec<(NaiveDate, i64, i64)> = report_day::Entity::find()
-        .select_only()
-        .column(report_day::Column::Day)
-        .column_as(Expr::col(report_day::Column::Attempts).sum(), "attempts")
-        .column_as(Expr::col(report_day::Column::Successes).sum(), "successes")
-        .filter(in_range(owner, range))
-        .group_by(report_day::Column::Day)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let by_day: HashMap<NaiveDate, (u64, u64)> = rows
-        .into_iter()
-        .map(|(day, attempts, successes)| (day, (count(attempts), count(successes))))
-        .collect();
+    let rows = report_slot::per_slot(db, in_range(owner, range)).await?;
+    let mut by_day: HashMap<NaiveDate, (u64, u64)> = HashMap::new();
+    for (slot, attempts, successes) in rows {
+        let day = by_day
+            .entry(range.day_of(report_slot::slot_start(slot)))
+            .or_default();
+        day.0 += count(attempts);
+        day.1 += count(successes);
+    }
     Ok(range
         .days()
         .map(|day| {
@@ -246,7 +245,7 @@ async fn heard(
                 mailing_id,
                 message_id,
                 said,
-                day: at.date_naive(),
+                day: range.day_of(at),
             })
         })
         .collect())

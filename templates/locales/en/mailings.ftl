@@ -79,7 +79,7 @@ mailings-report-successes = successful
 mailings-report-failures = failed
 # Followed by a date and time.
 mailings-report-last-attempt = Last attempt
-mailings-report-chart = Attempts per day (successful / failed); failures are hatched.
+mailings-report-chart = Attempts per day of your time zone (successful / failed); failures are hatched.
 mailings-report-col-recipient = Recipient
 mailings-report-col-successes = Successful
 mailings-report-col-failures = Failed

@@ -94,4 +94,4 @@ chart-complaints = { $count ->
     [one] { $count } complaint
    *[other] { $count } complaints
 }
-reports-lead = Your mailings' delivery attempts, per mailing or per message. Times are in your time zone, { $zone }; days are UTC days (the day totals are kept per UTC day).
+reports-lead = Your mailings' delivery attempts, per mailing or per message. Times and days are in your time zone, { $zone }.

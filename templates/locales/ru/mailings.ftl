@@ -91,7 +91,7 @@ mailings-report-failures = { $count ->
 }
 # Перед датой и временем.
 mailings-report-last-attempt = Последняя попытка
-mailings-report-chart = Попытки по дням (успешные / неудачные); неудачные заштрихованы.
+mailings-report-chart = Попытки по дням вашего часового пояса (успешные / неудачные); неудачные заштрихованы.
 mailings-report-col-recipient = Получатель
 mailings-report-col-successes = Успешных
 mailings-report-col-failures = Неудачных

@@ -61,8 +61,38 @@ async fn up_down_up(db: &DatabaseConnection) {
                 .expect("has_index")
         }
     };
-    // The newest names the mailings: one step down drops the column, and no table.
-    let tables = existing_tables(db).await;
+    // The newest rolls the attempt log up per quarter-hour: one step down gives back the
+    // roll-up per UTC day (tenth in creation order) in its place.
+    let has_table = |table: &'static str| async move {
+        SchemaManager::new(db)
+            .has_table(table)
+            .await
+            .expect("has_table")
+    };
+    assert!(has_table("report_slots").await && !has_table("report_days").await);
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the slot roll-up");
+    assert!(!has_table("report_slots").await && has_table("report_days").await);
+    // TABLES as they were before the slots: `report_days` after `api_tokens`.
+    let mut old: Vec<&'static str> = TABLES[..TABLES.len() - 1].to_vec();
+    old.insert(10, "report_days");
+    let old_tables = || {
+        let old = old.clone();
+        async move {
+            let mut found = Vec::new();
+            for table in old {
+                if has_table(table).await {
+                    found.push(table);
+                }
+            }
+            found
+        }
+    };
+    assert_eq!(old_tables().await, old);
+
+    // The one before names the mailings: one step down drops the column, and no table.
+    let tables = old_tables().await;
     let has_name = || async {
         db.execute_unprepared("SELECT name FROM mailings WHERE 1 = 0")
             .await
@@ -73,7 +103,7 @@ async fn up_down_up(db: &DatabaseConnection) {
         .await
         .expect("migrate down the mailing names");
     assert!(!has_name().await, "mailings.name is dropped");
-    assert_eq!(existing_tables(db).await, tables);
+    assert_eq!(old_tables().await, tables);
 
     let has_column = |column: &'static str| async move {
         db.execute_unprepared(&format!("SELECT {column} FROM users WHERE 1 = 0"))
@@ -86,7 +116,7 @@ async fn up_down_up(db: &DatabaseConnection) {
         .await
         .expect("migrate down the language");
     assert!(!has_column("language").await, "language is dropped");
-    assert_eq!(existing_tables(db).await, tables);
+    assert_eq!(old_tables().await, tables);
 
     // The one before adds users.timezone: one step down drops it, and no table.
     assert!(has_column("timezone").await, "timezone");
@@ -94,7 +124,7 @@ async fn up_down_up(db: &DatabaseConnection) {
         .await
         .expect("migrate down the time zone");
     assert!(!has_column("timezone").await, "timezone is dropped");
-    assert_eq!(existing_tables(db).await, tables);
+    assert_eq!(old_tables().await, tables);
     // An account made before it gets UTC, what every page showed it so far.
     db.execute_unprepared(
         "INSERT INTO users (email, password_hash, role, is_verified, is_active, created_at, \
@@ -135,7 +165,7 @@ async fn up_down_up(db: &DatabaseConnection) {
     for column in ["sender_name", "reply_to", "postal_address"] {
         assert!(!has_column(column).await, "{column} is dropped");
     }
-    assert_eq!(existing_tables(db).await, tables);
+    assert_eq!(old_tables().await, tables);
 
     // The one before adds tags (of clients and of mailings) and the clients' attributes: one
     // step down drops those three tables and the column, and only them.
@@ -143,7 +173,7 @@ async fn up_down_up(db: &DatabaseConnection) {
     Migrator::down(db, Some(1))
         .await
         .expect("migrate down the audience");
-    assert_eq!(existing_tables(db).await, &TABLES[..TABLES.len() - 3]);
+    assert_eq!(old_tables().await, &old[..old.len() - 3]);
     assert!(!has_attributes(db).await, "clients.attributes dropped");
 
     // The one before adds the feedback log and the global suppression list: one step down
@@ -151,14 +181,14 @@ async fn up_down_up(db: &DatabaseConnection) {
     Migrator::down(db, Some(1))
         .await
         .expect("migrate down the feedback log");
-    assert_eq!(existing_tables(db).await, &TABLES[..TABLES.len() - 5]);
+    assert_eq!(old_tables().await, &old[..old.len() - 5]);
 
     // The one before adds the suppression list: one step down drops that table, and only it.
     Migrator::down(db, Some(1))
         .await
         .expect("migrate down the suppression list");
-    let before_suppressions = &TABLES[..TABLES.len() - 6];
-    assert_eq!(existing_tables(db).await, before_suppressions);
+    let before_suppressions = &old[..old.len() - 6];
+    assert_eq!(old_tables().await, before_suppressions);
 
     // The one before trades two of the attempt log's indexes for a partial one of its
     // failures: one step down gives them back.
@@ -177,7 +207,7 @@ async fn up_down_up(db: &DatabaseConnection) {
     Migrator::down(db, Some(1))
         .await
         .expect("migrate down the step before");
-    assert_eq!(existing_tables(db).await, before_suppressions);
+    assert_eq!(old_tables().await, before_suppressions);
 
     // The one before that only swaps an index (and tunes PostgreSQL): one step down
     // gives the old index back and keeps every table.
@@ -188,14 +218,14 @@ async fn up_down_up(db: &DatabaseConnection) {
         .expect("migrate down one step");
     assert!(index("idx_attempts_delivery_id").await);
     assert!(!index("idx_attempts_delivery_id_id").await);
-    assert_eq!(existing_tables(db).await, before_suppressions);
+    assert_eq!(old_tables().await, before_suppressions);
 
     // The step before removes only the newest table.
     Migrator::down(db, Some(1))
         .await
         .expect("migrate down another step");
-    let after_two = existing_tables(db).await;
-    assert_eq!(after_two, &TABLES[..TABLES.len() - 7]);
+    let after_two = old_tables().await;
+    assert_eq!(after_two, &old[..old.len() - 7]);
 
     Migrator::reset(db).await.expect("migrate down all");
     assert!(
@@ -318,7 +348,8 @@ async fn the_roll_up_trigger_uses_its_index_on_a_new_log_postgres() {
     let row = txn
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT attempts, successes, first_tries FROM report_days",
+            "SELECT CAST(SUM(attempts) AS INTEGER), CAST(SUM(successes) AS INTEGER), \
+             CAST(SUM(first_tries) AS INTEGER) FROM report_slots",
         ))
         .await
         .unwrap()
@@ -444,5 +475,217 @@ async fn old_mailings_get_names_postgres() {
     };
     let db = pg.connect().await;
     old_mailings_get_names(&db).await;
+    db.close().await.unwrap();
+}
+
+/// What the roll-up holds: (slot start, attempts, successes, first tries, last attempt).
+type SlotRow = (
+    chrono::DateTime<chrono::Utc>,
+    i32,
+    i32,
+    i32,
+    chrono::DateTime<chrono::Utc>,
+);
+
+async fn slot_rows(db: &DatabaseConnection) -> Vec<SlotRow> {
+    use mailer::entities::report_slot;
+    use sea_orm::{EntityTrait, QueryOrder};
+    report_slot::Entity::find()
+        .order_by_asc(report_slot::Column::Slot)
+        .all(db)
+        .await
+        .expect("report_slots")
+        .into_iter()
+        .map(|r| {
+            (
+                report_slot::slot_start(r.slot),
+                r.attempts,
+                r.successes,
+                r.first_tries,
+                r.last_attempt_at,
+            )
+        })
+        .collect()
+}
+
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    text.parse().expect("an instant")
+}
+
+/// Attempts as `(delivery, when, status)`, one INSERT statement for all of them.
+fn insert_attempts(rows: &[(&str, &str, &str)]) -> String {
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(delivery, when, status)| {
+            format!(
+                "(1, 1, 1, 1, {delivery}, 'c@y.test', '{when}', '{when}', '{status}', 250, 'r')"
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO attempts (owner_id, mailing_id, message_id, client_id, delivery_id, \
+         recipient, occurrence_at, attempted_at, status, smtp_code, response) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// (day, attempts, successes, first tries) of the roll-up per UTC day.
+async fn day_rows(db: &DatabaseConnection) -> Vec<(String, i32, i32, i32)> {
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT CAST(day AS TEXT), attempts, successes, first_tries FROM report_days \
+         ORDER BY day",
+    ))
+    .await
+    .expect("report_days")
+    .iter()
+    .map(|r| {
+        (
+            r.try_get_by_index(0).unwrap(),
+            r.try_get_by_index(1).unwrap(),
+            r.try_get_by_index(2).unwrap(),
+            r.try_get_by_index(3).unwrap(),
+        )
+    })
+    .collect()
+}
+
+/// The migration to quarter-hour slots fills them from the attempts written before it (the
+/// log, not the old per-day sums), its trigger then adds to them, and a fresh fill of the
+/// log gives the trigger's sums again; going down gives back the per-day roll-up, filled
+/// and kept by its trigger (both backends).
+async fn slots_are_filled_from_the_log(db: &DatabaseConnection) {
+    // Every migration before the slots (there were 20).
+    Migrator::up(db, Some(20)).await.expect("up to the slots");
+    let now = if db.get_database_backend() == DbBackend::Sqlite {
+        "CURRENT_TIMESTAMP"
+    } else {
+        "now()"
+    };
+    for sql in [
+        "INSERT INTO users (email, password_hash, role, is_verified, is_active, created_at, \
+         updated_at) VALUES ('o@x.test', 'x', 'user', true, true, {now}, {now})",
+        "INSERT INTO messages (owner_id, subject, body, created_at, updated_at) \
+         VALUES (1, 's', 'b', {now}, {now})",
+        "INSERT INTO clients (owner_id, email, full_name, comment, created_at, updated_at) \
+         VALUES (1, 'c@y.test', 'C', '', {now}, {now})",
+        "INSERT INTO mailings (owner_id, name, message_id, start_at, end_at, periodicity, \
+         status, is_enabled, created_at, updated_at) VALUES (1, 'm', 1, {now}, {now}, 'once', \
+         'running', true, {now}, {now})",
+        "INSERT INTO deliveries (mailing_id, client_id, occurrence_at, status, tries, \
+         message_id_header, created_at, updated_at) VALUES \
+         (1, 1, '2026-03-08T07:50:00+00:00', 'sent', 2, '<1@x>', {now}, {now}), \
+         (1, 1, '2026-03-08T08:00:00+00:00', 'sent', 2, '<2@x>', {now}, {now})",
+    ] {
+        db.execute_unprepared(&sql.replace("{now}", now))
+            .await
+            .unwrap();
+    }
+    // Delivery 1 fails and succeeds in one quarter-hour; delivery 2 succeeds in the next;
+    // an attempt with no delivery just before midnight.
+    db.execute_unprepared(&insert_attempts(&[
+        ("1", "2026-03-08T07:52:00+00:00", "failure"),
+        ("1", "2026-03-08T07:58:30+00:00", "success"),
+        ("2", "2026-03-08T08:01:00+00:00", "success"),
+        ("NULL", "2026-03-08T23:59:59+00:00", "failure"),
+    ]))
+    .await
+    .unwrap();
+
+    Migrator::up(db, None).await.expect("the slots");
+    let filled = [
+        (
+            at("2026-03-08T07:45:00Z"),
+            2,
+            1,
+            1,
+            at("2026-03-08T07:58:30Z"),
+        ),
+        (
+            at("2026-03-08T08:00:00Z"),
+            1,
+            1,
+            1,
+            at("2026-03-08T08:01:00Z"),
+        ),
+        (
+            at("2026-03-08T23:45:00Z"),
+            1,
+            0,
+            1,
+            at("2026-03-08T23:59:59Z"),
+        ),
+    ];
+    assert_eq!(slot_rows(db).await, filled);
+
+    // The trigger: a retry of delivery 2 in its slot, and delivery 1 again the next day.
+    db.execute_unprepared(&insert_attempts(&[
+        ("2", "2026-03-08T08:05:00+00:00", "failure"),
+        ("1", "2026-03-09T00:00:00+00:00", "success"),
+    ]))
+    .await
+    .unwrap();
+    let mut kept = filled.to_vec();
+    kept[1] = (
+        at("2026-03-08T08:00:00Z"),
+        2,
+        1,
+        1,
+        at("2026-03-08T08:05:00Z"),
+    );
+    kept.push((
+        at("2026-03-09T00:00:00Z"),
+        1,
+        1,
+        0,
+        at("2026-03-09T00:00:00Z"),
+    ));
+    assert_eq!(slot_rows(db).await, kept);
+
+    // Down: the per-day roll-up again, from the log, and its trigger keeps it.
+    Migrator::down(db, Some(1)).await.expect("down the slots");
+    assert_eq!(
+        day_rows(db).await,
+        [
+            ("2026-03-08".to_owned(), 5, 2, 3),
+            ("2026-03-09".to_owned(), 1, 1, 0)
+        ]
+    );
+    db.execute_unprepared(&insert_attempts(&[(
+        "NULL",
+        "2026-03-09T00:10:00+00:00",
+        "failure",
+    )]))
+    .await
+    .unwrap();
+    assert_eq!(day_rows(db).await[1], ("2026-03-09".to_owned(), 2, 1, 1));
+
+    // Up again: a fresh fill is what the trigger had summed, plus the attempt since.
+    Migrator::up(db, None).await.expect("the slots again");
+    kept[3] = (
+        at("2026-03-09T00:00:00Z"),
+        2,
+        1,
+        1,
+        at("2026-03-09T00:10:00Z"),
+    );
+    assert_eq!(slot_rows(db).await, kept);
+}
+
+#[tokio::test]
+async fn slots_are_filled_from_the_log_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    slots_are_filled_from_the_log(&db).await;
+}
+
+#[tokio::test]
+async fn slots_are_filled_from_the_log_postgres() {
+    let Some(pg) = PgDatabase::create().await else {
+        return;
+    };
+    let db = pg.connect().await;
+    slots_are_filled_from_the_log(&db).await;
     db.close().await.unwrap();
 }

@@ -730,12 +730,15 @@ async fn bench_reports_with_a_million_attempts() {
                 times.push(started.elapsed());
             } else if path.starts_with("/reports") {
                 let doc = parse(&body);
-                let total: u64 = doc
-                    .text("#total-successes")
-                    .unwrap()
-                    .parse::<u64>()
-                    .unwrap()
-                    + doc.text("#total-failures").unwrap().parse::<u64>().unwrap();
+                // Figures are written with the language's group separator ("1,000,000").
+                let figure = |id: &str| {
+                    doc.text(id)
+                        .unwrap()
+                        .replace(|c: char| !c.is_ascii_digit(), "")
+                        .parse::<u64>()
+                        .unwrap()
+                };
+                let total = figure("#total-successes") + figure("#total-failures");
                 println!("{path}: {total} attempts in range");
             }
         }
@@ -853,4 +856,400 @@ async fn mailing_report_pages_per_client_sqlite() {
 #[tokio::test]
 async fn mailing_report_pages_per_client_postgres() {
     mailing_report_pages_per_client(Backend::Postgres).await;
+}
+
+fn instant(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// One attempt of a mailing at `when`, with no delivery (so a first try).
+fn attempt_at(
+    owner: i32,
+    (mailing, message): (i32, i32),
+    when: DateTime<Utc>,
+    success: bool,
+) -> attempt::ActiveModel {
+    attempt::ActiveModel {
+        owner_id: Set(owner),
+        mailing_id: Set(mailing),
+        message_id: Set(Some(message)),
+        recipient: Set("night@client.example".into()),
+        occurrence_at: Set(when),
+        attempted_at: Set(when),
+        status: Set(if success {
+            AttemptStatus::Success
+        } else {
+            AttemptStatus::Failure
+        }),
+        smtp_code: Set(Some(if success { 250 } else { 451 })),
+        response: Set(Some(if success { "250 ok" } else { "451 later" }.into())),
+        ..Default::default()
+    }
+}
+
+/// A user living in `zone` with a mailing, and their attempts at the given instants
+/// (`true`: a success).
+async fn resident_with_log(
+    app: &TestApp,
+    email: &str,
+    zone: &str,
+    log: &[(&str, bool)],
+) -> (Visitor, i32) {
+    let v = crate::timezones::resident(app, email, zone).await;
+    let message = make_message(app, v.user.id, "Night news").await;
+    let mailing = insert_mailing(app, v.user.id, message.id, None).await;
+    for (when, success) in log {
+        attempt_at(v.user.id, (mailing, message.id), instant(when), *success)
+            .insert(&app.state.db)
+            .await
+            .unwrap();
+    }
+    (v, mailing)
+}
+
+/// (day, successes, failures, unsubscribes) of the chart's table on `/reports`.
+fn chart_days(doc: &Doc) -> Vec<(NaiveDate, u64, u64, u64)> {
+    doc.texts("#chart-table tbody tr > *")
+        .chunks(6)
+        .map(|d| {
+            (
+                NaiveDate::parse_from_str(&d[0], "%d %b %Y").unwrap(),
+                d[1].parse().unwrap(),
+                d[2].parse().unwrap(),
+                d[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn custom(from: &str, to: &str) -> String {
+    format!("/reports?range=custom&from={from}&to={to}")
+}
+
+/// Days are the viewer's local days: an attempt counts on the day its user's clock showed,
+/// in zones east and west of UTC, with half- and quarter-hour offsets, and on the days the
+/// clocks change (23 and 25 hours). The reports page (chart, totals, CSV), a mailing's own
+/// report (page and API) and the feedback log all agree.
+async fn days_are_the_viewers(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    // Moscow (+03:00): 22:30Z is 01:30 the next day, 20:59Z still 23:59 the same day.
+    let (moscow, mailing) = resident_with_log(
+        &app,
+        "msk@example.com",
+        "Europe/Moscow",
+        &[
+            ("2026-11-10T22:30:00Z", true),
+            ("2026-11-10T20:59:00Z", false),
+        ],
+    )
+    .await;
+    let message = mailing::Entity::find_by_id(mailing)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .message_id;
+    // An unsubscribe in the night counts on the local day too.
+    mailer::entities::feedback::ActiveModel {
+        owner_id: Set(moscow.user.id),
+        email: Set("night@client.example".into()),
+        kind: Set(mailer::entities::feedback::Kind::Unsubscribed),
+        mailing_id: Set(Some(mailing)),
+        message_id: Set(Some(message)),
+        created_at: Set(instant("2026-11-10T22:45:00Z")),
+        ..Default::default()
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+    let doc = page(&moscow, &custom("2026-11-10", "2026-11-11")).await;
+    assert_eq!(
+        chart_days(&doc),
+        [(date("2026-11-10"), 0, 1, 0), (date("2026-11-11"), 1, 0, 1)]
+    );
+    let lead = doc.text(".page-head p").unwrap();
+    assert!(!lead.contains("UTC"), "{lead}");
+    let next_day = page(&moscow, &custom("2026-11-11", "2026-11-11")).await;
+    assert_eq!(totals(&next_day), (1, 1, 0, "100.0 %".into(), 0));
+    assert_eq!(next_day.text("#total-unsubscribes").as_deref(), Some("1"));
+    let href = next_day.attr("#report-csv", "href").unwrap();
+    let csv = csv_rows(&moscow.get(&href).await.text().await.unwrap());
+    assert_eq!(csv.len(), 2, "{csv:?}");
+    assert_eq!(&csv[1][1..4], ["1", "1", "0"], "{csv:?}");
+    // The mailing's own report: its chart's bars and the API's days.
+    let own = page(&moscow, &format!("/mailings/{mailing}")).await;
+    let bars: Vec<String> = own
+        .texts("svg.chart g > title")
+        .iter()
+        .map(|t| t.chars().take(10).collect())
+        .collect();
+    assert_eq!(bars, ["2026-11-10", "2026-11-11"]);
+    let api = crate::api::api_for(&app, &moscow.user).await;
+    let (status, report) = api.get(&format!("/mailings/{mailing}/report")).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["days"],
+        serde_json::json!([
+            {"day": "2026-11-10", "successes": 0, "failures": 1},
+            {"day": "2026-11-11", "successes": 1, "failures": 0}
+        ])
+    );
+
+    // Kathmandu (+05:45) and Kolkata (+05:30): midnight is 18:15Z and 18:30Z.
+    let (kathmandu, _) = resident_with_log(
+        &app,
+        "npt@example.com",
+        "Asia/Kathmandu",
+        &[
+            ("2026-11-10T18:14:59Z", true),
+            ("2026-11-10T18:15:00Z", false),
+            ("2026-11-10T18:29:59Z", true),
+        ],
+    )
+    .await;
+    let doc = page(&kathmandu, &custom("2026-11-10", "2026-11-11")).await;
+    assert_eq!(
+        chart_days(&doc),
+        [(date("2026-11-10"), 1, 0, 0), (date("2026-11-11"), 1, 1, 0)]
+    );
+    let (kolkata, _) = resident_with_log(
+        &app,
+        "ist@example.com",
+        "Asia/Kolkata",
+        &[
+            ("2026-11-10T18:29:00Z", true),
+            ("2026-11-10T18:30:00Z", false),
+        ],
+    )
+    .await;
+    let doc = page(&kolkata, &custom("2026-11-10", "2026-11-11")).await;
+    assert_eq!(
+        chart_days(&doc),
+        [(date("2026-11-10"), 1, 0, 0), (date("2026-11-11"), 0, 1, 0)]
+    );
+
+    // Los Angeles: 8 Mar 2026 has 23 hours (08:00Z–07:00Z), 1 Nov 2026 has 25 (07:00Z–08:00Z).
+    let (la, _) = resident_with_log(
+        &app,
+        "pst@example.com",
+        "America/Los_Angeles",
+        &[
+            ("2026-03-08T07:59:00Z", true),
+            ("2026-03-08T08:00:00Z", false),
+            ("2026-03-09T06:59:00Z", true),
+            ("2026-03-09T07:00:00Z", true),
+            ("2026-11-01T06:59:00Z", true),
+            ("2026-11-01T07:00:00Z", false),
+            ("2026-11-02T07:59:00Z", true),
+            ("2026-11-02T08:00:00Z", false),
+        ],
+    )
+    .await;
+    let doc = page(&la, &custom("2026-03-07", "2026-03-09")).await;
+    assert_eq!(
+        chart_days(&doc),
+        [
+            (date("2026-03-07"), 1, 0, 0),
+            (date("2026-03-08"), 1, 1, 0),
+            (date("2026-03-09"), 1, 0, 0)
+        ]
+    );
+    let spring = page(&la, &custom("2026-03-08", "2026-03-08")).await;
+    assert_eq!(totals(&spring), (2, 1, 1, "50.0 %".into(), 0));
+    let doc = page(&la, &custom("2026-10-31", "2026-11-02")).await;
+    assert_eq!(
+        chart_days(&doc),
+        [
+            (date("2026-10-31"), 1, 0, 0),
+            (date("2026-11-01"), 1, 1, 0),
+            (date("2026-11-02"), 0, 1, 0)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn days_are_the_viewers_sqlite() {
+    days_are_the_viewers(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn days_are_the_viewers_postgres() {
+    days_are_the_viewers(Backend::Postgres).await;
+}
+
+/// The dashboard's week and the presets are the viewer's last days: in Moscow the week
+/// starts at 21:00Z, so an attempt ten minutes after counts and one ten minutes before not.
+#[tokio::test]
+async fn the_week_is_the_viewers() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    // Moscow keeps +03:00 all year.
+    let today = (Utc::now() + Duration::hours(3)).date_naive();
+    let week_start = (today - Duration::days(6))
+        .and_time(NaiveTime::MIN)
+        .and_utc()
+        - Duration::hours(3);
+    let at = |d: Duration| (week_start + d).to_rfc3339();
+    let (before, first, second) = (
+        at(-Duration::minutes(10)),
+        at(Duration::minutes(10)),
+        at(Duration::minutes(20)),
+    );
+    let (v, _) = resident_with_log(
+        &app,
+        "msk@example.com",
+        "Europe/Moscow",
+        &[(&before, true), (&first, true), (&second, false)],
+    )
+    .await;
+    let doc = page(&v, "/dashboard").await;
+    let summary = doc.text("#week-summary").unwrap();
+    assert!(summary.contains("2 deliveries"), "{summary}");
+    let week = page(&v, "/reports?range=7d").await;
+    assert_eq!(totals(&week), (2, 1, 1, "50.0 %".into(), 0));
+    let days = chart_days(&week);
+    assert_eq!(days.first().map(|d| d.0), Some(today - Duration::days(6)));
+    assert_eq!(days.last().map(|d| d.0), Some(today));
+}
+
+/// The totals and the days of a range are the attempt log's, counted here by each attempt's
+/// local day, in zones with odd offsets and across a DST change: attempts every 37 minutes
+/// for four days (through every quarter-hour boundary), in pairs of a try and a retry.
+async fn range_totals_are_the_logs(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "ann@example.com", Role::User).await;
+    let message = make_message(&app, v.user.id, "Spring").await;
+    let mailing = insert_mailing(&app, v.user.id, message.id, None).await;
+    let client = insert_client(&app, v.user.id, "c@client.example").await;
+    let start = instant("2026-03-06T00:00:00Z");
+    let times: Vec<DateTime<Utc>> = (0..160)
+        .map(|k| start + Duration::minutes(37 * k))
+        .collect();
+    let mut deliveries = Vec::new();
+    for pair in times.chunks(2) {
+        let row = delivery::ActiveModel {
+            mailing_id: Set(mailing),
+            client_id: Set(client),
+            occurrence_at: Set(pair[0]),
+            status: Set(DeliveryStatus::Sent),
+            tries: Set(2),
+            message_id_header: Set(format!("<{}@test>", pair[0].timestamp())),
+            created_at: Set(pair[0]),
+            updated_at: Set(pair[0]),
+            ..Default::default()
+        }
+        .insert(&app.state.db)
+        .await
+        .unwrap();
+        deliveries.push(row.id);
+    }
+    let log: Vec<attempt::ActiveModel> = times
+        .iter()
+        .enumerate()
+        .map(|(k, when)| {
+            let mut a = attempt_at(
+                v.user.id,
+                (mailing, message.id),
+                *when,
+                k % 2 == 1 || k % 3 == 0,
+            );
+            a.client_id = Set(Some(client));
+            a.delivery_id = Set(Some(deliveries[k / 2]));
+            a
+        })
+        .collect();
+    // Several attempts per statement, as the recorder writes them.
+    for chunk in log.chunks(25) {
+        attempt::Entity::insert_many(chunk.to_vec())
+            .exec(&app.state.db)
+            .await
+            .unwrap();
+    }
+    let written = attempt::Entity::find()
+        .filter(attempt::Column::OwnerId.eq(v.user.id))
+        .order_by_asc(attempt::Column::Id)
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(written.len(), times.len());
+
+    let (from, to) = (date("2026-03-07"), date("2026-03-09"));
+    for zone in [
+        "Asia/Kathmandu",
+        "America/Los_Angeles",
+        "Asia/Kolkata",
+        "Australia/Lord_Howe",
+        "UTC",
+    ] {
+        let mut user: mailer::entities::user::ActiveModel = v.user.clone().into();
+        user.timezone = Set(zone.to_owned());
+        user.update(&app.state.db).await.unwrap();
+        let tz = mailer::timezone::zone_or_utc(zone);
+        assert_eq!(tz.to_string(), zone);
+        let local = |a: &attempt::Model| a.attempted_at.with_timezone(&tz).date_naive();
+        let mut first_seen = BTreeSet::new();
+        let mut want_days: BTreeMap<NaiveDate, (u64, u64, u64, u64)> = BTreeMap::new();
+        for a in &written {
+            let first = first_seen.insert(a.delivery_id);
+            let day = want_days.entry(local(a)).or_default();
+            if a.status == AttemptStatus::Success {
+                day.0 += 1;
+            } else {
+                day.1 += 1;
+            }
+            if first {
+                day.2 += 1;
+            } else {
+                day.3 += 1;
+            }
+        }
+        let in_range: Vec<(u64, u64, u64, u64)> = want_days
+            .range(from..=to)
+            .map(|(_, figures)| *figures)
+            .collect();
+        let sum = |f: fn(&(u64, u64, u64, u64)) -> u64| in_range.iter().map(f).sum::<u64>();
+        let (successes, failures) = (sum(|d| d.0), sum(|d| d.1));
+        let doc = page(&v, &custom("2026-03-07", "2026-03-09")).await;
+        assert_eq!(
+            totals(&doc),
+            (
+                sum(|d| d.2),
+                successes,
+                failures,
+                format!(
+                    "{:.1} %",
+                    successes as f64 * 100.0 / (successes + failures) as f64
+                ),
+                sum(|d| d.3)
+            ),
+            "{zone}"
+        );
+        assert_eq!(
+            chart_days(&doc),
+            want_days
+                .range(from..=to)
+                .map(|(day, d)| (*day, d.0, d.1, 0))
+                .collect::<Vec<_>>(),
+            "{zone}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn range_totals_are_the_logs_sqlite() {
+    range_totals_are_the_logs(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn range_totals_are_the_logs_postgres() {
+    range_totals_are_the_logs(Backend::Postgres).await;
 }

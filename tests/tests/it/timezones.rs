@@ -40,7 +40,7 @@ async fn user_named(app: &TestApp, email: &str) -> user::Model {
 }
 
 /// A signed-in user living in `zone`.
-async fn resident(app: &TestApp, email: &str, zone: &str) -> Visitor {
+pub(crate) async fn resident(app: &TestApp, email: &str, zone: &str) -> Visitor {
     let mut v = sign_in_new(app, email, Role::User).await;
     let mut active: user::ActiveModel = v.user.clone().into();
     active.timezone = Set(zone.to_owned());
