@@ -412,6 +412,9 @@ pub struct WorkerConfig {
     /// `host:port` where the worker serves its Prometheus `/metrics` (no token: keep it on
     /// a private address); unset, it serves none.
     pub metrics_bind: Option<SocketAddr>,
+    /// Recipients per range of an occurrence's fan-out (the first range takes at most
+    /// 2,000, so the first e-mails leave at once).
+    pub fan_out_range: u64,
 }
 
 impl Default for WorkerConfig {
@@ -433,6 +436,7 @@ impl Default for WorkerConfig {
             breaker_cooldown_max_secs: 5,
             messages_per_second: 0.0,
             metrics_bind: None,
+            fan_out_range: 10_000,
         }
     }
 }
@@ -623,6 +627,12 @@ impl Config {
         if w.tick_interval_secs == 0 {
             return Err(invalid(
                 "MAILER_WORKER__TICK_INTERVAL_SECS",
+                "must be at least 1",
+            ));
+        }
+        if w.fan_out_range == 0 {
+            return Err(invalid(
+                "MAILER_WORKER__FAN_OUT_RANGE",
                 "must be at least 1",
             ));
         }

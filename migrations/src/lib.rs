@@ -27,6 +27,7 @@ mod m20261207_000018_tz26_user_timezone;
 mod m20261207_000019_user_language;
 mod m20261207_000020_mailing_name;
 mod m20261208_000021_report_slots;
+mod m20261208_000023_fan_outs;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
 pub use m20261208_000021_report_slots::SLOT_SECONDS;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_user_language::Migration),
             Box::new(m20261207_000020_mailing_name::Migration),
             Box::new(m20261208_000021_report_slots::Migration),
+            Box::new(m20261208_000023_fan_outs::Migration),
         ]
     }
 }
@@ -82,6 +84,7 @@ pub const TABLES: &[&str] = &[
     "client_tags",
     "mailing_tags",
     "report_slots",
+    "fan_outs",
 ];
 
 /// `CREATE INDEX` for `columns` of `table`, named `idx_<table>_<col>_<col>`.

@@ -227,6 +227,10 @@ pub fn config_env(config: &Config) -> Vec<(String, String)> {
             "MAILER_WORKER__MESSAGES_PER_SECOND".to_owned(),
             config.worker.messages_per_second.to_string(),
         ),
+        (
+            "MAILER_WORKER__FAN_OUT_RANGE".to_owned(),
+            config.worker.fan_out_range.to_string(),
+        ),
     ];
     if let Some(dir) = &config.templates_dir {
         env.push(("MAILER_TEMPLATES_DIR".to_owned(), dir.display().to_string()));

@@ -120,6 +120,23 @@ impl DeliveryContext {
         Limits::from_config(&self.state.config.worker).lease
     }
 
+    /// The ranges an occurrence's fan-out makes its deliveries in.
+    fn ranges(&self) -> fanout::Ranges {
+        fanout::Ranges::of(self.state.config.worker.fan_out_range)
+    }
+
+    /// What this process's ticks do: sweep at most [`SWEEP_LIMIT`], and fan out in paced
+    /// ranges (its jobs send each range while the next waits).
+    fn tick_settings<'a>(&self, domain: &'a str) -> TickSettings<'a> {
+        TickSettings {
+            domain,
+            lease: self.lease(),
+            sweep_limit: Some(SWEEP_LIMIT),
+            ranges: self.ranges(),
+            paced: true,
+        }
+    }
+
     fn stopping(&self) -> bool {
         *self.stopping.borrow()
     }
@@ -155,12 +172,13 @@ async fn run_delivery_task(task: DeliveryTask, ctx: &DeliveryContext) -> Result<
             else {
                 return Ok(());
             };
-            let ids = fanout::fan_out(
+            let ids = fanout::start(
                 &ctx.state.db,
                 &mailing,
                 chrono::Utc::now(),
                 &ctx.domain(),
                 ctx.lease(),
+                ctx.ranges(),
             )
             .await?;
             queue_deliveries(ctx, ids, Duration::ZERO, Marked::Already).await?;
@@ -172,16 +190,15 @@ async fn run_delivery_task(task: DeliveryTask, ctx: &DeliveryContext) -> Result<
         } => {
             let db = &ctx.state.db;
             let now = chrono::Utc::now();
-            fanout::insert_deliveries(
+            let ids = fanout::start_extra(
                 db,
                 mailing_id,
                 occurrence,
                 now,
-                &ctx.domain(),
-                hold::held_until(now, Duration::ZERO, ctx.lease()),
+                (&ctx.domain(), ctx.lease()),
+                ctx.ranges(),
             )
             .await?;
-            let ids = fanout::pending_ids(db, mailing_id, occurrence).await?;
             queue_deliveries(ctx, ids, Duration::ZERO, Marked::Already).await?;
             Ok(())
         }
@@ -428,12 +445,13 @@ const SWEEP_LIMIT: u64 = 10_000;
 /// finished jobs forgotten. Every worker process ticks; the claims in the database keep
 /// them from doing the same work twice.
 pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
-    let settings = TickSettings {
-        domain: &ctx.domain(),
-        lease: ctx.lease(),
-        sweep_limit: Some(SWEEP_LIMIT),
-    };
-    tick::tick(&ctx.state.db, settings, &mut QueueJobs(ctx)).await?;
+    let domain = ctx.domain();
+    tick::tick(
+        &ctx.state.db,
+        ctx.tick_settings(&domain),
+        &mut QueueJobs(ctx),
+    )
+    .await?;
     let queues = &ctx.state.queues;
     let (mail, delivery) = tokio::join!(
         queues.mail.forget_finished(),
@@ -441,6 +459,18 @@ pub async fn tick(ctx: &DeliveryContext) -> anyhow::Result<()> {
     );
     tracing::debug!(jobs = mail? + delivery?, "finished jobs forgotten");
     Ok(())
+}
+
+/// The next ranges of the fan-outs under way (see [`tick::continue_fan_outs`]), queued as
+/// delivery jobs: the worker runs it a few times a second between ticks.
+pub async fn continue_fan_outs(ctx: &DeliveryContext) -> anyhow::Result<usize> {
+    let domain = ctx.domain();
+    tick::continue_fan_outs(
+        &ctx.state.db,
+        ctx.tick_settings(&domain),
+        &mut QueueJobs(ctx),
+    )
+    .await
 }
 
 /// A tick's findings, queued as delivery jobs.

@@ -101,6 +101,8 @@ pub async fn send(
                 domain: &domain,
                 lease,
                 sweep_limit: None,
+                ranges: super::fanout::Ranges::of(state.config.worker.fan_out_range),
+                paced: false,
             };
             let mut found = SendHere {
                 state,

@@ -39,6 +39,12 @@ pub struct TickSettings<'a> {
     pub lease: chrono::Duration,
     /// Unheld deliveries taken up per tick at most (oldest first); `None` for all of them.
     pub sweep_limit: Option<u64>,
+    /// The ranges a fan-out makes its deliveries in (see `fanout`).
+    pub ranges: fanout::Ranges,
+    /// Whether a fan-out makes its next range only once the last one is half sent (a
+    /// worker: what it queues is sent by its jobs meanwhile), or all of them at once
+    /// (`mailer send`, which sends them after the tick).
+    pub paced: bool,
 }
 
 /// Runs one tick, handing what it finds to `to` as it goes: statuses first (so a mailing
@@ -56,9 +62,46 @@ pub async fn tick(
     // Mailings enabled (owners unblocked) again: their stopped deliveries become pending
     // and unheld, and are found below.
     stop::resume(db, now).await?;
-    let fresh = fanout::fan_out_due(db, now, settings.domain, settings.lease).await?;
+    let fresh =
+        fanout::start_due(db, now, settings.domain, settings.lease, settings.ranges).await?;
     to.fanned_out(fresh).await?;
+    continue_fan_outs(db, settings, to).await?;
     let now = Utc::now();
     let unheld = hold::unheld(db, now, settings.sweep_limit).await?;
     to.unheld(unheld, now).await
+}
+
+/// Makes the next range of every fan-out under way that may go on (see
+/// [`fanout::continue_fan_out`]) and hands each to `to`; unpaced, until none is left.
+/// Returns how many ranges it made. A worker calls it between ticks too, a few times a
+/// second, so that sending never waits for the next range.
+pub async fn continue_fan_outs(
+    db: &DatabaseConnection,
+    settings: TickSettings<'_>,
+    to: &mut impl Handoff,
+) -> anyhow::Result<usize> {
+    let mut made = 0;
+    loop {
+        let before = made;
+        for open in fanout::open_fan_outs(db, None).await? {
+            let now = Utc::now();
+            let next = fanout::continue_fan_out(
+                db,
+                &open,
+                now,
+                settings.domain,
+                settings.lease,
+                settings.ranges,
+                settings.paced,
+            )
+            .await?;
+            if let Some(range) = next {
+                made += 1;
+                to.fanned_out(range.ids).await?;
+            }
+        }
+        if settings.paced || made == before {
+            return Ok(made);
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod attempt;
 pub mod client;
 pub mod client_tag;
 pub mod delivery;
+pub mod fan_out;
 pub mod feedback;
 pub mod global_suppression;
 pub mod mailing;

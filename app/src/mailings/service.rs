@@ -659,7 +659,11 @@ pub async fn send_now(
         .filter(crate::entities::delivery::Column::Status.eq(DeliveryStatus::Pending))
         .count(&state.db)
         .await?;
-    if sending > 0 {
+    // A fan-out under way has more deliveries to make, even at a moment none is pending.
+    let fanning_out = !crate::delivery::fanout::open_fan_outs(&state.db, Some(mailing.id))
+        .await?
+        .is_empty();
+    if sending > 0 || fanning_out {
         return Ok(SendNow::AlreadySending);
     }
     if !again {

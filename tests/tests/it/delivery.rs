@@ -870,3 +870,56 @@ async fn a_client_deleted_mid_send_leaves_the_rest_of_its_group_recorded_postgre
         .count();
     assert_eq!(to_kept, 1);
 }
+
+/// A mailing due a few seconds from now goes out then, not at the worker's next tick
+/// (here 60 s away): the ticker sleeps until the next due mailing when that comes first.
+async fn a_mailing_goes_out_when_due_not_at_the_next_tick(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |c| c.worker.tick_interval_secs = 60).await else {
+        return;
+    };
+    let v = sign_in_new(&app, "punctual@example.com", Role::User).await;
+    let ids = make_clients(&app, &v, "punctual", 2).await;
+    let message = make_message(&app, v.user.id, "On the dot").await;
+    // Made for tomorrow, then moved to a few seconds from now (the form takes minutes).
+    let created = create_mailing(&v, message.id, &ids, Span::days(1), Span::days(2), "once").await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let due = chrono::Utc::now() + Span::seconds(4);
+    mailing::Entity::update_many()
+        .col_expr(
+            mailing::Column::StartAt,
+            sea_orm::sea_query::Expr::value(due),
+        )
+        .col_expr(
+            mailing::Column::NextRunAt,
+            sea_orm::sea_query::Expr::value(due),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    // Started after that: its first tick finds nothing due, and sleeps until `due`.
+    let _worker = worker(&app);
+    let mails = app.smtp.wait_for_messages(2, Duration::from_secs(20)).await;
+    assert_eq!(mails.len(), 2);
+    all_sent(&app, 2).await;
+    let first = attempts(&app)
+        .await
+        .iter()
+        .map(|a| a.attempted_at)
+        .min()
+        .unwrap();
+    let late = first - due;
+    assert!(
+        late >= Span::zero() && late < Span::seconds(3),
+        "first attempt {late} after the due time"
+    );
+}
+
+#[tokio::test]
+async fn a_mailing_goes_out_when_due_not_at_the_next_tick_sqlite() {
+    a_mailing_goes_out_when_due_not_at_the_next_tick(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_mailing_goes_out_when_due_not_at_the_next_tick_postgres() {
+    a_mailing_goes_out_when_due_not_at_the_next_tick(Backend::Postgres).await;
+}

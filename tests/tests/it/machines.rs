@@ -12,7 +12,7 @@ use mailer_tests::app::{ServeProcess, eventually};
 use mailer_tests::html::parse;
 use mailer_tests::smtp::Behavior;
 use mailer_tests::users::{Visitor, new_client, sign_in_at, verified_user};
-use mailer_tests::{Backend, TestApp, spawn_app, spawn_app_with};
+use mailer_tests::{Backend, TestApp, spawn_app_with};
 use reqwest::StatusCode;
 use reqwest::multipart::Form;
 use sea_orm::EntityTrait;
@@ -58,7 +58,9 @@ async fn deliveries(app: &TestApp) -> Vec<delivery::Model> {
 
 #[tokio::test]
 async fn two_servers_and_two_workers_share_sessions_cache_and_the_mail() {
-    let Some(app) = spawn_app(Backend::Postgres).await else {
+    // Ranges of 7 recipients: the two workers make the mailing's deliveries range by range,
+    // both at once, and still each recipient gets it once.
+    let Some(app) = spawn_app_with(Backend::Postgres, |c| c.worker.fan_out_range = 7).await else {
         return;
     };
     let a = ServeProcess::start(&app, "serve-a.log").await;
@@ -95,7 +97,7 @@ async fn two_servers_and_two_workers_share_sessions_cache_and_the_mail() {
     let (_, home) = anonymous(&b, "/").await;
     assert!(home.contains("Published on A"), "and its home page too");
 
-    // One mailing of 60, two workers: each recipient gets it once.
+    // One mailing of 60, two workers, ranges of 7: each recipient gets it once.
     let _w1 = worker(&app, "worker.log");
     let _w2 = worker(&app, "worker2.log");
     let mut ids = Vec::new();

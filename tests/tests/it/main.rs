@@ -15,6 +15,7 @@ mod csrf;
 mod delivery;
 mod dkim;
 mod entities;
+mod fan_out;
 mod fuzz_pages;
 mod home;
 mod i18n;
