@@ -26,6 +26,7 @@ mod m20261207_000017_sender;
 mod m20261207_000018_tz26_user_timezone;
 mod m20261207_000019_user_language;
 mod m20261207_000020_mailing_name;
+mod m20261208_000022_attempt_reasons;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_tz26_user_timezone::Migration),
             Box::new(m20261207_000019_user_language::Migration),
             Box::new(m20261207_000020_mailing_name::Migration),
+            Box::new(m20261208_000022_attempt_reasons::Migration),
         ]
     }
 }

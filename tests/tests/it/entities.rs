@@ -340,6 +340,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         status: Set(AttemptStatus::Failure),
         smtp_code: Set(Some(550)),
         response: Set(None),
+        reason: Set(None),
     }
     .insert(db)
     .await?;
@@ -494,6 +495,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         status: Set(AttemptStatus::Success),
         smtp_code: Set(Some(250)),
         response: Set(None),
+        reason: Set(None),
     }
     .insert(db)
     .await?;
