@@ -121,12 +121,15 @@ mod tests {
 
     #[test]
     fn phrases_nest_to_any_depth() {
-        let deepest = phrase("d", &[("detail", &"a=b; \u{1b}x")]);
-        let middle = phrase("m", &[("line", &2), ("problem", &deepest)]);
-        let outer = phrase("o", &[("problem", &middle), ("n", &1)]);
-        let top = phrase("t", &[("reason", &outer)]);
+        let deepest = phrase("messages-template-syntax", &[("detail", &"a=b; \u{1b}x")]);
+        let middle = phrase(
+            "messages-template-at",
+            &[("line", &2), ("problem", &deepest)],
+        );
+        let outer = phrase("delivery-reason-field", &[("problem", &middle), ("n", &1)]);
+        let top = phrase("messages-test-cannot-render", &[("reason", &outer)]);
         let (id, values) = split_phrase(&top).unwrap();
-        assert_eq!((id, values.len()), ("t", 1));
+        assert_eq!((id, values.len()), ("messages-test-cannot-render", 1));
         let outer_back = inner_phrase(values[0].1).unwrap();
         assert_eq!(outer_back, outer);
         let (_, values) = split_phrase(&outer_back).unwrap();
@@ -137,7 +140,7 @@ mod tests {
         let deepest_back = inner_phrase(values[1].1).unwrap();
         assert_eq!(
             split_phrase(&deepest_back),
-            Some(("d", vec![("detail", "a=b; x")]))
+            Some(("messages-template-syntax", vec![("detail", "a=b; x")]))
         );
     }
 }
