@@ -61,8 +61,22 @@ async fn up_down_up(db: &DatabaseConnection) {
                 .expect("has_index")
         }
     };
-    // The newest names the mailings: one step down drops the column, and no table.
     let tables = existing_tables(db).await;
+    // The newest adds attempts.reason (our own words as a phrase): one step down drops
+    // the column, and no table.
+    let has_reason = || async {
+        db.execute_unprepared("SELECT reason FROM attempts WHERE 1 = 0")
+            .await
+            .is_ok()
+    };
+    assert!(has_reason().await, "attempts.reason");
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the attempt reasons");
+    assert!(!has_reason().await, "attempts.reason is dropped");
+    assert_eq!(existing_tables(db).await, tables);
+
+    // The one before names the mailings: one step down drops the column, and no table.
     let has_name = || async {
         db.execute_unprepared("SELECT name FROM mailings WHERE 1 = 0")
             .await
