@@ -498,6 +498,20 @@ fn attempts() -> ModelAdmin<attempt::Entity, AppState> {
         .iter()
         .map(|s| (s.as_str(), s.label()))
         .collect();
+    // Every column but `reason`, whose JSON the page shows as `response` (below).
+    let shown = [
+        C::OwnerId,
+        C::MailingId,
+        C::MessageId,
+        C::ClientId,
+        C::DeliveryId,
+        C::Recipient,
+        C::OccurrenceAt,
+        C::AttemptedAt,
+        C::Status,
+        C::SmtpCode,
+        C::Response,
+    ];
     ModelAdmin::<attempt::Entity, AppState>::new("attempts", "Attempt", "Attempts")
         .list_display(&[
             C::AttemptedAt,
@@ -525,19 +539,12 @@ fn attempts() -> ModelAdmin<attempt::Entity, AppState> {
         .list_filter(&[C::Status, C::AttemptedAt])
         .ordering(C::AttemptedAt, true)
         .list_per_page(50)
-        .readonly_fields(&[
-            C::OwnerId,
-            C::MailingId,
-            C::MessageId,
-            C::ClientId,
-            C::DeliveryId,
-            C::Recipient,
-            C::OccurrenceAt,
-            C::AttemptedAt,
-            C::Status,
-            C::SmtpCode,
-            C::Response,
-        ])
+        .readonly_fields(&shown)
+        .fields(&shown)
+        // The attempt's page, like its list: our own words in the manager's language.
+        .readonly_display(C::Response, |a: &attempt::Model| {
+            a.shown_reply().unwrap_or_else(|| "—".to_owned())
+        })
         .label(C::OwnerId, "Owner")
         .label(C::MailingId, "Mailing")
         .label(C::SmtpCode, "SMTP code")

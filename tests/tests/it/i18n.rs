@@ -531,7 +531,10 @@ async fn a_russian_users_failed_test_send_is_explained_in_russian(backend: Backe
         "{shown}"
     );
     // Only MiniJinja's quoted detail (and its name) is in Latin letters.
-    let ours = shown.split(" (описание MiniJinja").next().unwrap_or_default();
+    let ours = shown
+        .split(" (описание MiniJinja")
+        .next()
+        .unwrap_or_default();
     assert!(
         !ours.chars().any(|c| c.is_ascii_alphabetic()),
         "English words in {ours:?}"
@@ -633,6 +636,22 @@ async fn a_deliverys_own_reason_is_shown_in_the_readers_language(backend: Backen
         "the manager's list: {list}"
     );
     assert!(!list.contains("line break"), "no English in the list");
+    let page = manager
+        .get(&format!("/admin/attempts/{}/change/", failed.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        parse(&page).text("#f-response").as_deref(),
+        Some(in_russian),
+        "the manager's attempt page"
+    );
+    assert!(!page.contains("line break"), "no English on the page");
+    assert!(
+        !page.contains("delivery-reason"),
+        "no stored JSON on the page"
+    );
 }
 
 #[tokio::test]
