@@ -162,10 +162,15 @@ where
                     },
                     _ => Vec::new(),
                 };
-                let display = match &stored_text {
-                    None => "—".to_owned(),
-                    Some(_) if self.secret.contains(info.name) => "••••".to_owned(),
-                    Some(text) => fk_labels
+                let shown = match (readonly, current, self.shown.get(info.name)) {
+                    (true, Some(model), Some(show)) => Some(show(model)),
+                    _ => None,
+                };
+                let display = match (shown, &stored_text) {
+                    (Some(shown), _) => shown,
+                    (None, None) => "—".to_owned(),
+                    (None, Some(_)) if self.secret.contains(info.name) => "••••".to_owned(),
+                    (None, Some(text)) => fk_labels
                         .get(info.name)
                         .and_then(|l| l.get(text))
                         .cloned()

@@ -328,6 +328,8 @@ pub struct ModelAdmin<E: EntityTrait, S> {
     pub(crate) help: BTreeMap<&'static str, String>,
     /// Column → (text, address) of a link after its help text.
     pub(crate) help_links: BTreeMap<&'static str, (String, String)>,
+    /// Column → how its readonly field shows the object (instead of the stored value).
+    pub(crate) shown: BTreeMap<&'static str, ComputedFn<E>>,
     pub(crate) blank: BTreeSet<&'static str>,
     pub(crate) long_text: BTreeSet<&'static str>,
     pub(crate) secret: BTreeSet<&'static str>,
@@ -365,6 +367,7 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
             labels: BTreeMap::new(),
             help: BTreeMap::new(),
             help_links: BTreeMap::new(),
+            shown: BTreeMap::new(),
             blank: BTreeSet::new(),
             long_text: BTreeSet::new(),
             secret: BTreeSet::new(),
@@ -460,6 +463,16 @@ impl<E: EntityTrait, S> ModelAdmin<E, S> {
     pub fn help_link(mut self, column: E::Column, text: &str, url: &str) -> Self {
         self.help_links
             .insert(column.as_str(), (text.to_owned(), url.to_owned()));
+        self
+    }
+
+    /// What the column's readonly field shows of the object, instead of its stored value
+    /// (e.g. the same words in the reader's language, as a phrase the page writes out).
+    pub fn readonly_display<F>(mut self, column: E::Column, show: F) -> Self
+    where
+        F: Fn(&E::Model) -> String + Send + Sync + 'static,
+    {
+        self.shown.insert(column.as_str(), Arc::new(show));
         self
     }
 

@@ -197,6 +197,49 @@ pub fn english(text: &str) -> String {
     }
 }
 
+/// A [`phrase`] as JSON for the database (`{"id": "…", "values": {"name": "value" or a
+/// phrase}}`), so what is stored does not depend on how phrases are packed in a string;
+/// `None` for plain text.
+pub fn stored(text: &str) -> Option<String> {
+    fn tree(text: &str) -> Option<serde_json::Value> {
+        let (id, values) = admin::split_phrase(text)?;
+        let values: serde_json::Map<String, serde_json::Value> = values
+            .into_iter()
+            .map(|(name, value)| {
+                let value = admin::inner_phrase(value)
+                    .and_then(|inner| tree(&inner))
+                    .unwrap_or_else(|| value.into());
+                (name.to_owned(), value)
+            })
+            .collect();
+        Some(serde_json::json!({ "id": id, "values": values }))
+    }
+    tree(text).map(|value| value.to_string())
+}
+
+/// The [`phrase`] of [`stored`] JSON; `None` when it is not one.
+pub fn from_stored(json: &str) -> Option<String> {
+    fn build(value: &serde_json::Value) -> Option<String> {
+        let id = value.get("id")?.as_str()?;
+        let values = value.get("values")?.as_object()?;
+        let mut texts: Vec<(&str, String)> = Vec::with_capacity(values.len());
+        for (name, value) in values {
+            let text = match value {
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Object(_) => build(value)?,
+                other => other.to_string(),
+            };
+            texts.push((name, text));
+        }
+        let args: Vec<(&str, &dyn std::fmt::Display)> = texts
+            .iter()
+            .map(|(name, text)| (*name, text as &dyn std::fmt::Display))
+            .collect();
+        Some(phrase(id, &args))
+    }
+    build(&serde_json::from_str(json).ok()?)
+}
+
 /// Every language's texts.
 pub struct Catalog {
     bundles: Vec<(Lang, FluentBundle<FluentResource>)>,
@@ -297,6 +340,15 @@ impl Catalog {
         }
         self.message(lang, &server_key(english), None)
             .unwrap_or_else(|| english.to_owned())
+    }
+
+    /// A [`phrase`] written out in `lang`; any other text as it is (a server's reply,
+    /// which must not be looked up by its words).
+    pub fn phrase_text(&self, lang: Lang, text: &str) -> String {
+        match read_phrase(self, lang, text) {
+            Some((id, args)) => self.text(lang, id, Some(&args)),
+            None => text.to_owned(),
+        }
     }
 
     /// Does `lang` have a text for `english` (written in Rust)?
@@ -753,6 +805,43 @@ mod tests {
         let text = phrase("pager-page-of", &[("page", &"2024"), ("pages", &"007")]);
         assert_eq!(catalog.server_text(Lang::En, &text), "Page 2024 of 007");
         assert_eq!(catalog.server_text(Lang::Ru, "plain"), "plain");
+    }
+
+    #[test]
+    fn nested_phrases_are_written_out_at_every_depth_and_stored_as_json() {
+        let catalog = Catalog::load(&templates_dir().join("locales")).unwrap();
+        let problem = phrase(
+            "messages-template-unknown-variable",
+            &[("name", &"nme"), ("variables", &"client.email")],
+        );
+        let located = phrase(
+            "messages-template-at",
+            &[("line", &2), ("column", &4), ("problem", &problem)],
+        );
+        let flash = phrase("messages-test-cannot-render", &[("reason", &located)]);
+        assert_eq!(
+            catalog.server_text(Lang::Ru, &flash),
+            "Сообщение не удаётся собрать: Строка 2, столбец 4: Неизвестная переменная `nme`. \
+             Можно использовать client.email."
+        );
+        assert_eq!(
+            catalog.server_text(Lang::En, &flash),
+            "The message cannot be rendered: Line 2, column 4: Unknown variable `nme`. \
+             You can use client.email."
+        );
+        let json = stored(&flash).unwrap();
+        assert!(
+            json.starts_with(r#"{"id":"messages-test-cannot-render""#),
+            "{json}"
+        );
+        let back = from_stored(&json).unwrap();
+        assert_eq!(
+            catalog.server_text(Lang::Ru, &back),
+            catalog.server_text(Lang::Ru, &flash)
+        );
+        assert_eq!(stored("250 OK"), None);
+        assert_eq!(from_stored("not json"), None);
+        assert_eq!(catalog.phrase_text(Lang::Ru, "250 OK"), "250 OK");
     }
 
     #[test]

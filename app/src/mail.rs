@@ -64,6 +64,20 @@ pub enum MailError {
 }
 
 impl MailError {
+    /// What went wrong as a phrase, for a page in the reader's language (the words of
+    /// lettre, of the server or of the system kept as they are).
+    pub fn reason(&self) -> String {
+        use crate::i18n::phrase;
+        match self {
+            MailError::Address(address) => phrase("mail-error-address", &[("address", address)]),
+            MailError::Build(e) => phrase("mail-error-build", &[("detail", e)]),
+            MailError::Smtp(e) => phrase("mail-error-smtp", &[("detail", e)]),
+            MailError::Timeout(wait) => phrase("mail-error-timeout", &[("count", &wait.as_secs())]),
+            MailError::Io(e) => phrase("mail-error-outbox", &[("detail", e)]),
+            MailError::Sign(e) => phrase("mail-error-sign", &[("detail", e)]),
+        }
+    }
+
     /// Worth another try later (the server or the network may recover); a 5xx or a bad
     /// address will fail the same way every time.
     pub fn is_transient(&self) -> bool {

@@ -171,6 +171,32 @@ impl Templates {
                 None => value,
             }
         });
+        // A phrase (our own words) in the reader's language, any other text as it is: a
+        // server's reply must not be looked up by its words.
+        let texts = catalog.clone();
+        env.add_filter("said", move |state: &State, value: Value| {
+            match value.as_str() {
+                Some(text) => Value::from(texts.phrase_text(lang_of(state), text)),
+                None => value,
+            }
+        });
+        // An attempt's reply as `said` shows it: its `reason` when it has one, else its
+        // `response`.
+        let texts = catalog.clone();
+        env.add_filter("reply", move |state: &State, attempt: Value| {
+            let field = |name: &str| {
+                attempt
+                    .get_attr(name)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+            };
+            let text = field("reason")
+                .as_deref()
+                .and_then(crate::i18n::from_stored)
+                .or_else(|| field("response"))
+                .unwrap_or_default();
+            texts.phrase_text(lang_of(state), &text)
+        });
         env.add_filter("num", |state: &State, value: Value| {
             match f64::try_from(value.clone()) {
                 Ok(n) if value.kind() == ValueKind::Number => Value::from(lang_of(state).number(n)),

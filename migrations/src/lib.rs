@@ -27,6 +27,7 @@ mod m20261207_000018_tz26_user_timezone;
 mod m20261207_000019_user_language;
 mod m20261207_000020_mailing_name;
 mod m20261208_000021_report_slots;
+mod m20261208_000022_attempt_reasons;
 mod m20261208_000023_fan_outs;
 
 pub use m20261206_000013_attempt_log_indexes::ATTEMPT_FAILURES;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_user_language::Migration),
             Box::new(m20261207_000020_mailing_name::Migration),
             Box::new(m20261208_000021_report_slots::Migration),
+            Box::new(m20261208_000022_attempt_reasons::Migration),
             Box::new(m20261208_000023_fan_outs::Migration),
         ]
     }

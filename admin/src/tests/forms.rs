@@ -218,4 +218,15 @@ async fn object_pages_take_the_models_template_and_context() {
     assert_eq!(blurb["help"], "Markdown.");
     assert_eq!(blurb["help_link"]["text"], "Syntax");
     assert_eq!(blurb["help_link"]["url"], "/help/markdown");
+
+    // A readonly field may show the object its own way instead of the stored value.
+    let book = book::Entity::find().one(&toy.db).await.unwrap().unwrap();
+    let page = admin
+        .change_form(&toy, &editor, "books", &book.id.to_string())
+        .await
+        .unwrap();
+    let code = &page.context["form"]["fieldsets"][1]["fields"][2];
+    assert_eq!(code["name"], "secret_code");
+    assert_eq!(code["display"], "the code of Evening");
+    assert_eq!(code["value"], "x", "the stored value stays the value");
 }

@@ -173,6 +173,9 @@ fn books_admin() -> ModelAdmin<book::Entity, Toy> {
         )
         .fieldset("Publishing", &[C::IsPublic, C::PublishedAt, C::SecretCode])
         .readonly_fields(&[C::SecretCode])
+        .readonly_display(C::SecretCode, |b: &book::Model| {
+            format!("the code of {}", b.title)
+        })
         .help_text(C::Blurb, "Markdown.")
         .help_link(C::Blurb, "Syntax", "/help/markdown")
         .initial(C::IsPublic, "on")

@@ -90,13 +90,15 @@ const SUPERUSER: &str = "superuser";
 const UNUSABLE_PASSWORD: &str = "!";
 
 /// The models whose changes the log holds (its model filter).
-const AUDITED: [(&str, &str); 6] = [
+const AUDITED: [(&str, &str); 8] = [
     ("users", "Users"),
     ("mailings", "Mailings"),
     ("attempts", "Attempts"),
     ("clients", "Clients"),
     ("messages", "Messages"),
     ("posts", "Posts"),
+    ("suppressions", "Users' suppression lists"),
+    ("global_suppressions", "Global suppression list"),
 ];
 
 static REGISTRY: LazyLock<Registry<AppState>> = LazyLock::new(build);
@@ -163,7 +165,22 @@ fn audit_log() -> ModelAdmin<admin_log::Entity, AppState> {
             C::ObjectRepr,
             C::Changes,
         ])
-        .repr(|row: &admin_log::Model| format!("{} {} {}", row.action, row.model, row.object_repr))
+        // The row keeps keys (`add`, `users`); its name is a phrase that the pages write
+        // out in the manager's language ("добавление · Пользователи · ann@example.com").
+        .repr(|row: &admin_log::Model| {
+            let models = AUDITED
+                .iter()
+                .find(|(key, _)| *key == row.model)
+                .map_or(row.model.as_str(), |(_, label)| label);
+            crate::i18n::phrase(
+                "admin-log-entry",
+                &[
+                    ("what", &row.action),
+                    ("models", &models),
+                    ("object", &row.object_repr),
+                ],
+            )
+        })
         .disable(Perm::Add)
         .disable(Perm::Change)
         .disable(Perm::Delete)
@@ -481,6 +498,20 @@ fn attempts() -> ModelAdmin<attempt::Entity, AppState> {
         .iter()
         .map(|s| (s.as_str(), s.label()))
         .collect();
+    // Every column but `reason`, whose JSON the page shows as `response` (below).
+    let shown = [
+        C::OwnerId,
+        C::MailingId,
+        C::MessageId,
+        C::ClientId,
+        C::DeliveryId,
+        C::Recipient,
+        C::OccurrenceAt,
+        C::AttemptedAt,
+        C::Status,
+        C::SmtpCode,
+        C::Response,
+    ];
     ModelAdmin::<attempt::Entity, AppState>::new("attempts", "Attempt", "Attempts")
         .list_display(&[
             C::AttemptedAt,
@@ -490,31 +521,30 @@ fn attempts() -> ModelAdmin<attempt::Entity, AppState> {
             C::MailingId,
             C::OwnerId,
         ])
+        // Our own words as a phrase (the list writes it out in the manager's language),
+        // a server's reply cut short.
         .list_computed("Reply", |a: &attempt::Model| {
-            a.response
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .take(80)
-                .collect()
+            match a.reason.as_deref().and_then(crate::i18n::from_stored) {
+                Some(phrase) => phrase,
+                None => a
+                    .response
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .take(80)
+                    .collect(),
+            }
         })
         .search_fields(&[C::Recipient, C::Response, C::OwnerId, C::MailingId])
         .list_filter(&[C::Status, C::AttemptedAt])
         .ordering(C::AttemptedAt, true)
         .list_per_page(50)
-        .readonly_fields(&[
-            C::OwnerId,
-            C::MailingId,
-            C::MessageId,
-            C::ClientId,
-            C::DeliveryId,
-            C::Recipient,
-            C::OccurrenceAt,
-            C::AttemptedAt,
-            C::Status,
-            C::SmtpCode,
-            C::Response,
-        ])
+        .readonly_fields(&shown)
+        .fields(&shown)
+        // The attempt's page, like its list: our own words in the manager's language.
+        .readonly_display(C::Response, |a: &attempt::Model| {
+            a.shown_reply().unwrap_or_else(|| "—".to_owned())
+        })
         .label(C::OwnerId, "Owner")
         .label(C::MailingId, "Mailing")
         .label(C::SmtpCode, "SMTP code")

@@ -303,7 +303,7 @@ impl From<report::ClientRow> for RecipientRow {
             failures: r.failures,
             last_attempt_at: r.last_attempt_at,
             last_status: r.last_status,
-            last_reply: r.last_reply,
+            last_reply: crate::i18n::english(&r.last_reply),
         }
     }
 }
@@ -578,7 +578,7 @@ impl MailingsApi {
                 successes: full.summary.successes,
                 failures: full.summary.failures,
                 last_attempt_at: full.summary.last_attempt_at,
-                last_reply: full.summary.last_reply,
+                last_reply: full.summary.last_reply.as_deref().map(crate::i18n::english),
             },
             recipients: ListPage::from_page(full.clients),
             days: full

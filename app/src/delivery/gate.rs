@@ -284,6 +284,7 @@ mod tests {
         Err(SendError::Transient {
             code: None,
             text: "connection refused".into(),
+            reason: None,
         })
     }
 
@@ -291,6 +292,7 @@ mod tests {
         Ok(Reply {
             code: 250,
             text: "OK".into(),
+            reason: None,
         })
     }
 
@@ -364,6 +366,7 @@ mod tests {
         go(&gate).await.record(&Err(SendError::Permanent {
             code: 550,
             text: "no such user".into(),
+            reason: None,
         }));
         go(&gate).await.record(&transient());
         assert_eq!(gate.state(), BreakerState::Closed, "the count restarted");

@@ -100,6 +100,10 @@ impl Outbound {
                 let transient = |e: std::io::Error| SendError::Transient {
                     code: None,
                     text: format!("outbox: {e}"),
+                    reason: Some(crate::i18n::phrase(
+                        "delivery-reason-outbox-failed",
+                        &[("detail", &e)],
+                    )),
                 };
                 tokio::fs::create_dir_all(dir).await.map_err(transient)?;
                 let name = crate::mail::outbox_name();
@@ -111,6 +115,10 @@ impl Outbound {
                 Ok(Reply {
                     code: 250,
                     text: format!("written to the outbox as {name}"),
+                    reason: Some(crate::i18n::phrase(
+                        "delivery-reason-outbox",
+                        &[("name", &name)],
+                    )),
                 })
             }
         }

@@ -33,6 +33,7 @@ use crate::dkim::Signer;
 use crate::entities::attempt::{self, AttemptStatus};
 use crate::entities::delivery::{self, DeliveryStatus};
 use crate::entities::{client, mailing, message, user};
+use crate::i18n::phrase;
 use crate::messages::template::{self, Compiled, Context, Feet};
 use crate::validation::breaks_line;
 
@@ -126,6 +127,48 @@ async fn claim(
         .await
 }
 
+/// Why an e-mail cannot go out, in our own words: in English (the attempt's `response`,
+/// the API, the logs) and as a phrase that pages write out in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub english: String,
+    pub phrase: String,
+}
+
+impl Reason {
+    fn new(english: impl Into<String>, phrase: String) -> Self {
+        Self {
+            english: english.into(),
+            phrase,
+        }
+    }
+}
+
+impl From<Reason> for SendError {
+    fn from(reason: Reason) -> Self {
+        SendError::ours(reason.english, reason.phrase)
+    }
+}
+
+/// The mistakes of a message's templates as one phrase: "subject: …; body: …".
+fn mistakes(errors: &[template::TemplateError]) -> String {
+    let one = |e: &template::TemplateError| {
+        phrase(
+            "delivery-reason-field",
+            &[("part", &e.field.name()), ("problem", &e.located())],
+        )
+    };
+    match errors.split_last() {
+        None => String::new(),
+        Some((last, before)) => before.iter().rev().fold(one(last), |rest, e| {
+            phrase(
+                "delivery-reason-and",
+                &[("first", &one(e)), ("rest", &rest)],
+            )
+        }),
+    }
+}
+
 /// A message to send to each of its recipients: its templates are compiled once per
 /// group of deliveries and rendered per recipient.
 struct Letter {
@@ -134,7 +177,7 @@ struct Letter {
     identity: Identity,
     /// Why not, when the templates do not compile (a message stored before they were
     /// checked): every delivery of it fails with that reason.
-    compiled: Result<Compiled, String>,
+    compiled: Result<Compiled, Reason>,
 }
 
 impl Letter {
@@ -144,9 +187,15 @@ impl Letter {
                 .iter()
                 .map(|e| format!("{} {e}", e.field.name()))
                 .collect();
-            format!(
-                "the message's template has a mistake (edit the message): {}",
-                why.join("; ")
+            Reason::new(
+                format!(
+                    "the message's template has a mistake (edit the message): {}",
+                    why.join("; ")
+                ),
+                phrase(
+                    "delivery-reason-template",
+                    &[("problems", &mistakes(&errors))],
+                ),
             )
         });
         Self {
@@ -174,7 +223,7 @@ impl Letter {
         message_id: &str,
         unsubscribe: String,
         (return_path, unsubscribe_mail): (&lettre::Address, &str),
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, Reason> {
         let compiled = self.compiled.as_ref().map_err(Clone::clone)?;
         let context = Context {
             recipient: template::Recipient::of(client),
@@ -182,9 +231,15 @@ impl Letter {
             unsubscribe_url: unsubscribe,
             now: Utc::now(),
         };
-        let rendered = compiled
-            .render(&context)
-            .map_err(|e| format!("the message's {e} for this client"))?;
+        let rendered = compiled.render(&context).map_err(|e| {
+            Reason::new(
+                format!("the message's {e} for this client"),
+                phrase(
+                    "delivery-reason-render",
+                    &[("part", &e.0.field.name()), ("problem", &e.0.located())],
+                ),
+            )
+        })?;
         let built = || -> anyhow::Result<Vec<u8>> {
             let envelope = Envelope::new(Some(return_path.clone()), vec![to.clone()])?;
             let unsubscribe = &context.unsubscribe_url;
@@ -212,7 +267,15 @@ impl Letter {
                 None => bytes,
             })
         };
-        built().map_err(|e| format!("cannot build the e-mail: {e:#}"))
+        built().map_err(|e| {
+            Reason::new(
+                format!("cannot build the e-mail: {e:#}"),
+                phrase(
+                    "delivery-reason-cannot-build",
+                    &[("detail", &format!("{e:#}"))],
+                ),
+            )
+        })
     }
 }
 
@@ -225,7 +288,7 @@ pub fn test_email(
     client: &client::Model,
     to: &lettre::Address,
     (site, dkim): (&str, Option<&Signer>),
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Reason> {
     let mut message = message.clone();
     message.subject = format!("[Test] {}", message.subject);
     let instance = identity.from.email.clone();
@@ -294,20 +357,30 @@ fn build(
     (client, mailing_id, delivery_id): (&client::Model, i32, i64),
     letter: Option<&Letter>,
     message_id: &str,
-) -> Result<(lettre::Address, lettre::Address, Vec<u8>), String> {
-    let letter = letter.ok_or("the message was deleted")?;
-    let to = client
-        .email
-        .parse::<lettre::Address>()
-        .map_err(|e| format!("bad address {}: {e}", client.email))?;
+) -> Result<(lettre::Address, lettre::Address, Vec<u8>), Reason> {
+    let letter = letter.ok_or_else(|| {
+        Reason::new(
+            "the message was deleted",
+            phrase("delivery-reason-message-deleted", &[]),
+        )
+    })?;
+    let to = client.email.parse::<lettre::Address>().map_err(|e| {
+        Reason::new(
+            format!("bad address {}: {e}", client.email),
+            phrase(
+                "delivery-reason-bad-address",
+                &[("address", &client.email), ("detail", &e)],
+            ),
+        )
+    })?;
     // Stored before names were checked. lettre panics on it ("a Display implementation
     // returned an error unexpectedly"): refused here, with a reason the user can act on.
     if breaks_line(&client.full_name) {
-        return Err(
+        return Err(Reason::new(
             "the client's name has a line break, which cannot go in the To header: edit the \
-             client's name"
-                .into(),
-        );
+             client's name",
+            phrase("delivery-reason-name-line-break", &[]),
+        ));
     }
     let recipient = Recipient {
         owner_id: client.owner_id,
@@ -512,9 +585,11 @@ impl Deliverer {
                     (Some(client), Some((mailing, letter)))
                         if row.tries > self.limits.max_tries =>
                     {
-                        let text =
-                            format!("gave up: {} tries ended without a result", row.tries - 1);
-                        let result = Err(SendError::Permanent { code: 0, text });
+                        let ended = row.tries - 1;
+                        let result = Err(SendError::ours(
+                            format!("gave up: {ended} tries ended without a result"),
+                            phrase("delivery-reason-gave-up", &[("count", &ended)]),
+                        ));
                         attempted(row, client, mailing, letter.as_ref(), result, false)
                     }
                     (Some(client), Some((mailing, letter))) => {
@@ -639,7 +714,7 @@ async fn mailings_of(
 }
 
 /// A commit takes no more groups once it holds this many results, so it holds fewer than
-/// `MAX_RECORD + MAX_BATCH` (an attempt row binds 11 parameters; the backends allow
+/// `MAX_RECORD + MAX_BATCH` (an attempt row binds 12 parameters; the backends allow
 /// 32,766 or more).
 const MAX_RECORD: usize = 1_000;
 
@@ -801,7 +876,7 @@ async fn attempt(
         )
     });
     let result = match built {
-        Err(text) => Err(SendError::Permanent { code: 0, text }),
+        Err(reason) => Err(reason.into()),
         Ok((sender, to, bytes)) => match outbound.admit().await {
             Admission::Paused(wait) => return Tried::Paused { row, wait },
             Admission::Go(permit) => {
@@ -842,12 +917,13 @@ async fn unless_panic(
     match AssertUnwindSafe(sending).catch_unwind().await {
         Ok(tried) => tried,
         Err(panic) => {
-            let text = format!(
-                "internal error while sending: {}",
-                super::panic_message(panic.as_ref())
-            );
+            let detail = super::panic_message(panic.as_ref());
+            let text = format!("internal error while sending: {detail}");
             tracing::error!(delivery_id = row.id, reason = %text, "a delivery panicked");
-            let result = Err(SendError::Permanent { code: 0, text });
+            let result = Err(SendError::ours(
+                text,
+                phrase("delivery-reason-panic", &[("detail", &detail)]),
+            ));
             attempted(row, client, mailing, letter, result, false)
         }
     }
@@ -863,16 +939,18 @@ fn attempted(
     probe_failed: bool,
 ) -> Tried {
     let at = Utc::now();
-    let (status, code, response) = match &result {
+    let (status, code, response, reason) = match &result {
         Ok(reply) => (
             AttemptStatus::Success,
             Some(i32::from(reply.code)),
             reply.text.clone(),
+            reply.reason.as_deref(),
         ),
         Err(e) => (
             AttemptStatus::Failure,
             e.code().map(i32::from),
             e.text().to_owned(),
+            e.reason(),
         ),
     };
     let attempt = Box::new(NewAttempt {
@@ -887,6 +965,7 @@ fn attempted(
         status,
         smtp_code: code,
         response: Some(response),
+        reason: reason.and_then(crate::i18n::stored),
     });
     Tried::Attempted {
         row,
@@ -1072,6 +1151,8 @@ struct NewAttempt {
     status: AttemptStatus,
     smtp_code: Option<i32>,
     response: Option<String>,
+    /// Our own words as JSON (`i18n::stored`); None for a server's reply.
+    reason: Option<String>,
 }
 
 impl NewAttempt {
@@ -1088,6 +1169,7 @@ impl NewAttempt {
             status: Set(self.status),
             smtp_code: Set(self.smtp_code),
             response: Set(self.response.clone()),
+            reason: Set(self.reason.clone()),
             ..Default::default()
         }
     }
@@ -1113,12 +1195,12 @@ fn json<T: Serialize>(rows: &T) -> Result<sea_orm::Value, sea_orm::DbErr> {
 /// written first in the same transaction, so they are locked and cannot go before the
 /// commit. Every attempt the recorder writes has a delivery.
 const INSERT_ATTEMPTS: &str = "INSERT INTO attempts (owner_id, mailing_id, message_id, client_id, \
-     delivery_id, recipient, occurrence_at, attempted_at, status, smtp_code, response) \
+     delivery_id, recipient, occurrence_at, attempted_at, status, smtp_code, response, reason) \
      SELECT owner_id, mailing_id, message_id, client_id, delivery_id, recipient, occurrence_at, \
-     attempted_at, status, smtp_code, response FROM json_to_recordset($1::json) AS r(\
+     attempted_at, status, smtp_code, response, reason FROM json_to_recordset($1::json) AS r(\
      owner_id integer, mailing_id integer, message_id integer, client_id integer, \
      delivery_id bigint, recipient text, occurrence_at timestamptz, attempted_at timestamptz, \
-     status text, smtp_code integer, response text) \
+     status text, smtp_code integer, response text, reason text) \
      WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id)";
 
 /// Every sent row of a lot with its own time, in one statement: on PostgreSQL from one
@@ -1218,6 +1300,7 @@ mod tests {
             status: AttemptStatus::Success,
             smtp_code: Some(250),
             response: Some("250 ok".into()),
+            reason: None,
         };
         let writes = Writes {
             attempts: vec![attempt],

@@ -42,6 +42,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, oneshot};
 
+use crate::i18n::phrase;
+
 /// Plain SMTP.
 const SMTP_PORT: u16 = 25;
 /// Message submission with STARTTLS; lettre's default when the URL asks for TLS.
@@ -201,6 +203,8 @@ pub struct Reply {
     pub code: u16,
     /// The reply lines joined with spaces.
     pub text: String,
+    /// `text` as a phrase when the words are ours, not a server's (the outbox's).
+    pub reason: Option<String>,
 }
 
 /// Why a message did not go out.
@@ -208,12 +212,23 @@ pub struct Reply {
 pub enum SendError {
     /// 5xx: the server refused for good — log it, never retry.
     #[error("SMTP refused the message: {code} {text}")]
-    Permanent { code: u16, text: String },
+    Permanent {
+        code: u16,
+        text: String,
+        /// `text` as a phrase (written out in the reader's language on pages) when the
+        /// words are ours, not the server's.
+        reason: Option<String>,
+    },
     /// The server or the way to it is unwell (refused/reset connections, an early close, a
     /// garbage reply, timeouts, 421, a 4xx to the greeting, EHLO, MAIL FROM or DATA): retry
     /// later. These are what the circuit breaker counts.
     #[error("SMTP failed, try again later: {}{text}", code_prefix(*.code))]
-    Transient { code: Option<u16>, text: String },
+    Transient {
+        code: Option<u16>,
+        text: String,
+        /// As for `Permanent`.
+        reason: Option<String>,
+    },
     /// A 4xx reply to this recipient (RCPT TO) or this message (its end of DATA) —
     /// greylisting, a full mailbox: retry this one later. The server answered, so it says
     /// nothing against the server.
@@ -247,10 +262,31 @@ impl SendError {
         }
     }
 
-    fn transient(text: impl Into<String>) -> Self {
+    /// Our own words, as a phrase for pages (see `reason`).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            SendError::Permanent { reason, .. } | SendError::Transient { reason, .. } => {
+                reason.as_deref()
+            }
+            SendError::Deferred { .. } => None,
+        }
+    }
+
+    /// A failure for good in our own words: `english` and the same as a phrase.
+    pub fn ours(english: String, reason: String) -> Self {
+        SendError::Permanent {
+            code: 0,
+            text: english,
+            reason: Some(reason),
+        }
+    }
+
+    /// A transient failure in our own words: `english` and the same as a phrase.
+    fn transient(english: String, reason: String) -> Self {
         SendError::Transient {
             code: None,
-            text: text.into(),
+            text: english,
+            reason: Some(reason),
         }
     }
 }
@@ -267,6 +303,17 @@ enum Stage {
 }
 
 impl Stage {
+    /// The stage's key in the catalog (`delivery-reason-no-reply`, `…-at-stage`).
+    fn key(self) -> &'static str {
+        match self {
+            Stage::Start => "start",
+            Stage::MailFrom => "mail-from",
+            Stage::RcptTo => "rcpt-to",
+            Stage::Data => "data",
+            Stage::EndOfData => "end-of-data",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Stage::Start => "the start of the transaction",
@@ -394,8 +441,12 @@ impl SmtpPool {
         to: &[Address],
         message: impl Into<Vec<u8>>,
     ) -> Result<Reply, SendError> {
-        let envelope = Envelope::new(Some(from.clone()), to.to_vec())
-            .map_err(|e| SendError::transient(format!("bad envelope: {e}")))?;
+        let envelope = Envelope::new(Some(from.clone()), to.to_vec()).map_err(|e| {
+            SendError::transient(
+                format!("bad envelope: {e}"),
+                phrase("delivery-reason-bad-envelope", &[("detail", &e)]),
+            )
+        })?;
         let (done, outcome) = oneshot::channel();
         let job = Job {
             envelope,
@@ -416,9 +467,12 @@ impl SmtpPool {
         } else {
             self.inner.wake.notify_one();
         }
-        outcome
-            .await
-            .unwrap_or_else(|_| Err(SendError::transient("the SMTP pool stopped")))
+        outcome.await.unwrap_or_else(|_| {
+            Err(SendError::transient(
+                "the SMTP pool stopped".into(),
+                phrase("delivery-reason-pool-stopped", &[]),
+            ))
+        })
     }
 }
 
@@ -436,10 +490,21 @@ impl Inner {
         let config = &self.config;
         match tokio::time::timeout(config.connect_timeout, self.open()).await {
             Ok(result) => result,
-            Err(_) => Err(SendError::transient(format!(
-                "no SMTP session with {}:{} within {:?} (connect, greeting, EHLO, STARTTLS, AUTH)",
-                config.host, config.port, config.connect_timeout
-            ))),
+            Err(_) => {
+                let server = format!("{}:{}", config.host, config.port);
+                let seconds = config.connect_timeout.as_secs();
+                Err(SendError::transient(
+                    format!(
+                        "no SMTP session with {server} within {:?} (connect, greeting, EHLO, \
+                         STARTTLS, AUTH)",
+                        config.connect_timeout
+                    ),
+                    phrase(
+                        "delivery-reason-no-session",
+                        &[("server", &server), ("seconds", &seconds)],
+                    ),
+                ))
+            }
         }
     }
 
@@ -450,12 +515,39 @@ impl Inner {
         let server = format!("{}:{}", config.host, config.port);
         let tcp = TcpStream::connect((config.host.as_str(), config.port))
             .await
-            .map_err(|e| SendError::transient(format!("cannot connect to {server}: {e}")))?;
-        tcp.set_nodelay(true)
-            .map_err(|e| SendError::transient(format!("cannot set TCP_NODELAY: {e}")))?;
-        let setup = |step: &str, e: SmtpError| SendError::Transient {
-            code: e.status().map(u16::from),
-            text: format!("{step} with {server}: {}", error_text(&e)),
+            .map_err(|e| {
+                SendError::transient(
+                    format!("cannot connect to {server}: {e}"),
+                    phrase(
+                        "delivery-reason-cannot-connect",
+                        &[("server", &server), ("detail", &e)],
+                    ),
+                )
+            })?;
+        tcp.set_nodelay(true).map_err(|e| {
+            SendError::transient(
+                format!("cannot set TCP_NODELAY: {e}"),
+                phrase("delivery-reason-nodelay", &[("detail", &e)]),
+            )
+        })?;
+        let setup = |step: &str, e: SmtpError| {
+            let detail = error_text(&e);
+            // The step's key in the catalog (`delivery-reason-setup`).
+            let key = match step {
+                "greeting/EHLO" => "greeting",
+                "TLS set-up" => "tls",
+                "STARTTLS" => "starttls",
+                "AUTH" => "auth",
+                _ => "ehlo",
+            };
+            SendError::Transient {
+                code: e.status().map(u16::from),
+                text: format!("{step} with {server}: {detail}"),
+                reason: Some(phrase(
+                    "delivery-reason-setup",
+                    &[("step", &key), ("server", &server), ("detail", &detail)],
+                )),
+            }
         };
         let mut connection =
             AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.client_id)
@@ -466,9 +558,10 @@ impl Inner {
             TlsMode::Opportunistic => connection.can_starttls(),
             TlsMode::Required => {
                 if !connection.can_starttls() {
-                    return Err(SendError::transient(format!(
-                        "{server} does not offer STARTTLS, and SMTP_URL says tls=required"
-                    )));
+                    return Err(SendError::transient(
+                        format!("{server} does not offer STARTTLS, and SMTP_URL says tls=required"),
+                        phrase("delivery-reason-no-starttls", &[("server", &server)]),
+                    ));
                 }
                 true
             }
@@ -677,6 +770,7 @@ async fn send_chain(inner: &Inner, slot: &mut Option<Connection>, job: Job) {
             Ok(Ok(response)) => Ok(Reply {
                 code: u16::from(response.code()),
                 text: response.message().collect::<Vec<_>>().join(" "),
+                reason: None,
             }),
             Ok(Err(e)) => Err(classify(stage, &e)),
             Err(_) => Err(timed_out(stage, timeout)),
@@ -699,10 +793,14 @@ async fn send_chain(inner: &Inner, slot: &mut Option<Connection>, job: Job) {
 }
 
 fn timed_out(stage: Stage, timeout: Duration) -> SendError {
-    SendError::transient(format!(
-        "no reply to {} within {timeout:?}",
-        stage.describe()
-    ))
+    let seconds = timeout.as_secs_f64();
+    SendError::transient(
+        format!("no reply to {} within {timeout:?}", stage.describe()),
+        phrase(
+            "delivery-reason-no-reply",
+            &[("stage", &stage.key()), ("seconds", &seconds)],
+        ),
+    )
 }
 
 /// MAIL FROM, RCPT TO… and DATA (or, when `announced`, only their replies): up to the
@@ -788,7 +886,8 @@ fn mail_parameters(
             .supports_feature(Extension::SmtpUtfEight)
         {
             return Err(SendError::transient(
-                "an address is not ASCII but the server does not offer SMTPUTF8",
+                "an address is not ASCII but the server does not offer SMTPUTF8".into(),
+                phrase("delivery-reason-no-smtputf8", &[]),
             ));
         }
         parameters.push(MailParameter::SmtpUtfEight);
@@ -799,7 +898,8 @@ fn mail_parameters(
             .supports_feature(Extension::EightBitMime)
         {
             return Err(SendError::transient(
-                "the message is not ASCII but the server does not offer 8BITMIME",
+                "the message is not ASCII but the server does not offer 8BITMIME".into(),
+                phrase("delivery-reason-no-8bitmime", &[]),
             ));
         }
         parameters.push(MailParameter::Body(MailBodyParameter::EightBitMime));
@@ -861,6 +961,7 @@ fn classify(stage: Stage, e: &SmtpError) -> SendError {
         Some(code) if e.is_permanent() => SendError::Permanent {
             code,
             text: error_text(e),
+            reason: None,
         },
         Some(code) if matches!(stage, Stage::RcptTo | Stage::EndOfData) && code != 421 => {
             SendError::Deferred {
@@ -871,8 +972,18 @@ fn classify(stage: Stage, e: &SmtpError) -> SendError {
         Some(code) => SendError::Transient {
             code: Some(code),
             text: error_text(e),
+            reason: None,
         },
-        None => SendError::transient(format!("at {}: {}", stage.describe(), error_text(e))),
+        None => {
+            let detail = error_text(e);
+            SendError::transient(
+                format!("at {}: {detail}", stage.describe()),
+                phrase(
+                    "delivery-reason-at-stage",
+                    &[("stage", &stage.key()), ("detail", &detail)],
+                ),
+            )
+        }
     }
 }
 

@@ -64,6 +64,11 @@ pub struct Model {
     /// The server's reply, or the error when there was none.
     #[sea_orm(column_type = "Text")]
     pub response: Option<String>,
+    /// `response` as a phrase when the words are ours, not the server's: JSON of the
+    /// catalog's id and values (`i18n::stored`), which pages write out in the reader's
+    /// language. None for a server's reply and for rows written before it existed.
+    #[sea_orm(column_type = "Text")]
+    pub reason: Option<String>,
     #[sea_orm(belongs_to, from = "owner_id", to = "id")]
     pub owner: BelongsTo<super::user::Entity>,
     #[sea_orm(belongs_to, from = "mailing_id", to = "id")]
@@ -77,3 +82,15 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The reply as pages show it: our own words as a phrase (written out in the reader's
+    /// language by the templates' `|said`), a server's reply as received. The API and the
+    /// CSV files keep `response`, in English.
+    pub fn shown_reply(&self) -> Option<String> {
+        self.reason
+            .as_deref()
+            .and_then(crate::i18n::from_stored)
+            .or_else(|| self.response.clone())
+    }
+}

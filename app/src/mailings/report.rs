@@ -145,7 +145,7 @@ pub async fn report(
         .await?
     {
         summary.last_attempt_at = Some(last.attempted_at);
-        summary.last_reply = last.response;
+        summary.last_reply = last.shown_reply();
         version = Some(format!("{}.{}", summary.attempts, last.id));
     }
     let table = match version {
@@ -272,7 +272,7 @@ async fn recipient_table(
                     .saturating_sub(successes),
                 last_attempt_at: last.attempted_at,
                 last_status: last.status.as_str().to_owned(),
-                last_reply: last.response.unwrap_or_default(),
+                last_reply: last.shown_reply().unwrap_or_default(),
             })
         })
         .collect();

@@ -281,12 +281,12 @@ pub async fn send_test(
         Err(TestSendError::Template(reason)) => flash(
             session,
             "error",
-            crate::i18n::phrase("messages-test-cannot-render", &[("reason", &reason)]),
+            crate::i18n::phrase("messages-test-cannot-render", &[("reason", &reason.phrase)]),
         ),
-        Err(TestSendError::Mail(reason)) => flash(
+        Err(TestSendError::Mail(error)) => flash(
             session,
             "error",
-            crate::i18n::phrase("messages-test-not-sent", &[("reason", &reason)]),
+            crate::i18n::phrase("messages-test-not-sent", &[("reason", &error.reason())]),
         ),
         Err(e) => flash(session, "error", e.to_string()),
     }

@@ -11,8 +11,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::service;
 use crate::accounts::sender::Identity;
+use crate::delivery::send::Reason;
 use crate::entities::{client, user};
 use crate::error::AppError;
+use crate::mail::MailError;
 use crate::state::AppState;
 
 /// Tests one user may send per [`WINDOW`].
@@ -30,10 +32,11 @@ pub enum TestSendError {
     Throttled,
     #[error("Your account's address is not confirmed: confirm it first.")]
     Unconfirmed,
-    #[error("The message cannot be rendered: {0}")]
-    Template(String),
+    /// Why, in English and as a phrase for the flash.
+    #[error("The message cannot be rendered: {}", .0.english)]
+    Template(Reason),
     #[error("The test could not be sent: {0}")]
-    Mail(String),
+    Mail(#[from] MailError),
 }
 
 /// Sends the test; returns the address it went to.
@@ -91,7 +94,7 @@ pub async fn send(
         .mailer
         .send_raw(&to, &bytes)
         .await
-        .map_err(|e| TestSendError::Mail(e.to_string()))?;
+        .map_err(TestSendError::Mail)?;
     tracing::info!(user_id = user.id, message_id, "test e-mail sent");
     Ok(user.email.clone())
 }

@@ -300,7 +300,7 @@ fn latest<'a>(
         .map(|a| LastAttempt {
             at: a.attempted_at,
             status: a.status,
-            reply: a.response.clone().unwrap_or_default(),
+            reply: a.shown_reply().unwrap_or_default(),
         })
 }
 
@@ -541,7 +541,8 @@ pub fn csv(report: &Report, by_message: bool, tz: chrono_tz::Tz) -> Result<Vec<u
                 .unwrap_or_default(),
             last.map(|l| l.status.as_str().to_owned())
                 .unwrap_or_default(),
-            last.map(|l| l.reply.clone()).unwrap_or_default(),
+            last.map(|l| crate::i18n::english(&l.reply))
+                .unwrap_or_default(),
         ])?;
     }
     Ok(table.into_bytes()?)

@@ -10,6 +10,7 @@ admin-recent = Recent actions
 admin-recent-empty = Nothing has been changed through the admin yet.
 
 # What the audit trail records: the index's recent actions, then the history page.
+admin-log-entry = { $what } · { $models } · { $object }
 admin-log-add = add
 admin-log-change = change
 admin-log-delete = delete

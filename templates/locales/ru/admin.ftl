@@ -10,6 +10,7 @@ admin-recent = Последние действия
 admin-recent-empty = Через администрирование пока ничего не меняли.
 
 # Что записано в журнал: последние действия на главной, затем страница истории.
+admin-log-entry = { $what } · { $models } · { $object }
 admin-log-add = добавление
 admin-log-change = изменение
 admin-log-delete = удаление

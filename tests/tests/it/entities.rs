@@ -17,6 +17,9 @@ use sea_orm::{
     EntityTrait, ModelTrait, NotSet, PaginatorTrait, QueryFilter, Set,
 };
 
+/// An attempt's reason in our own words, as `i18n::stored` writes it.
+const REASON: &str = r#"{"id":"delivery-reason-gave-up","values":{"count":"3"}}"#;
+
 /// On an already-migrated, empty database: one row per table through the entities, read back
 /// field by field; the unique keys and the foreign-key actions of the migrations.
 pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
@@ -340,6 +343,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         status: Set(AttemptStatus::Failure),
         smtp_code: Set(Some(550)),
         response: Set(None),
+        reason: Set(Some(REASON.into())),
     }
     .insert(db)
     .await?;
@@ -358,6 +362,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
             status: AttemptStatus::Failure,
             smtp_code: Some(550),
             response: None,
+            reason: Some(REASON.into()),
         })
     );
 
@@ -494,6 +499,7 @@ pub async fn roundtrip_all(db: &DatabaseConnection) -> anyhow::Result<()> {
         status: Set(AttemptStatus::Success),
         smtp_code: Set(Some(250)),
         response: Set(None),
+        reason: Set(None),
     }
     .insert(db)
     .await?;

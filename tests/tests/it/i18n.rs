@@ -500,3 +500,228 @@ async fn the_mailing_foot_speaks_the_owners_language_sqlite() {
 async fn the_mailing_foot_speaks_the_owners_language_postgres() {
     the_mailing_foot_speaks_the_owners_language(Backend::Postgres).await;
 }
+
+/// The text of the error flash on the page at `path`, without its close button.
+async fn error_flash_of(visitor: &Visitor, path: &str) -> Option<String> {
+    let body = visitor.get(path).await.text().await.unwrap();
+    parse(&body)
+        .text(".flash.error")
+        .map(|t| t.trim_end_matches('×').trim().to_owned())
+}
+
+/// A test send of a message whose template is broken (saved before templates were
+/// checked) explains why in the user's language all the way down: the flash, the reason
+/// inside it, the field and the mistake inside that (phrases nested four deep).
+async fn a_russian_users_failed_test_send_is_explained_in_russian(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let user = russian(&app, "olga@example.com", Role::User).await;
+    let message =
+        crate::mailings::insert_message(&app, user.user.id, "Новости", "Привет, {{ client.").await;
+    let page = format!("/messages/{}", message.id);
+    let response = user.post_form(&format!("{page}/test"), &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let shown = error_flash_of(&user, &page).await.unwrap_or_default();
+    let lead = "Сообщение не удаётся собрать: в шаблоне сообщения ошибка (исправьте сообщение): \
+                текст: Строка 1, столбец ";
+    assert!(shown.starts_with(lead), "{shown}");
+    assert!(
+        shown.contains("Синтаксическая ошибка (описание MiniJinja, по-английски): "),
+        "{shown}"
+    );
+    // Only MiniJinja's quoted detail (and its name) is in Latin letters.
+    let ours = shown
+        .split(" (описание MiniJinja")
+        .next()
+        .unwrap_or_default();
+    assert!(
+        !ours.chars().any(|c| c.is_ascii_alphabetic()),
+        "English words in {ours:?}"
+    );
+    assert!(app.smtp.messages().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_russian_users_failed_test_send_is_explained_in_russian_sqlite() {
+    a_russian_users_failed_test_send_is_explained_in_russian(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_russian_users_failed_test_send_is_explained_in_russian_postgres() {
+    a_russian_users_failed_test_send_is_explained_in_russian(Backend::Postgres).await;
+}
+
+/// A delivery that fails in our own words (here a client's name with a line break, saved
+/// before names were checked) keeps them as a phrase beside the English `response`: the
+/// owner's pages (the mailing's report, the dashboard, the reports) and a manager's
+/// attempt list show it in the reader's language; the CSV (and the API) keep English.
+async fn a_deliverys_own_reason_is_shown_in_the_readers_language(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let owner = russian(&app, "olga@example.com", Role::User).await;
+    let client = crate::mailings::insert_named_client(
+        &app,
+        owner.user.id,
+        "eve@example.com",
+        "Eve\r\nBcc: victim@example.net",
+    )
+    .await;
+    let message = make_message(&app, owner.user.id, "News").await;
+    let created = create_mailing(
+        &owner,
+        message.id,
+        &[client],
+        -chrono::Duration::minutes(1),
+        chrono::Duration::days(1),
+        "once",
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let _worker = start_worker(&app);
+    let failed = mailer_tests::app::eventually(
+        std::time::Duration::from_secs(30),
+        "the delivery's attempt",
+        || {
+            let app = &app;
+            async move {
+                let log = mailer::entities::attempt::Entity::find()
+                    .all(&app.state.db)
+                    .await
+                    .unwrap();
+                log.into_iter().next()
+            }
+        },
+    )
+    .await;
+    let english = "the client's name has a line break, which cannot go in the To header: \
+                   edit the client's name";
+    let in_russian = "в имени клиента есть перевод строки, а в заголовок To его поставить \
+                      нельзя: исправьте имя клиента";
+    assert_eq!(failed.response.as_deref(), Some(english));
+    assert!(failed.reason.is_some(), "the phrase is stored");
+
+    let report = parse(
+        &owner
+            .get(&format!("/mailings/{}", failed.mailing_id))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        report.text("#report-last-reply").as_deref(),
+        Some(in_russian)
+    );
+    let dashboard = parse(&owner.get("/dashboard").await.text().await.unwrap());
+    assert_eq!(
+        dashboard.texts("#recent-failures tbody td code"),
+        [in_russian]
+    );
+    let reports = parse(&owner.get("/reports").await.text().await.unwrap());
+    assert_eq!(reports.texts("#report-rows td code"), [in_russian]);
+    let csv = owner
+        .get(&format!("/mailings/{}/attempts.csv", failed.mailing_id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("the client's name has a line break"), "{csv}");
+
+    let manager = russian(&app, "boss@example.com", Role::Manager).await;
+    let list = manager.get("/admin/attempts/").await.text().await.unwrap();
+    assert!(
+        list.contains("в имени клиента есть перевод строки"),
+        "the manager's list: {list}"
+    );
+    assert!(!list.contains("line break"), "no English in the list");
+    let page = manager
+        .get(&format!("/admin/attempts/{}/change/", failed.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        parse(&page).text("#f-response").as_deref(),
+        Some(in_russian),
+        "the manager's attempt page"
+    );
+    assert!(!page.contains("line break"), "no English on the page");
+    assert!(
+        !page.contains("delivery-reason"),
+        "no stored JSON on the page"
+    );
+}
+
+#[tokio::test]
+async fn a_deliverys_own_reason_is_shown_in_the_readers_language_sqlite() {
+    a_deliverys_own_reason_is_shown_in_the_readers_language(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_deliverys_own_reason_is_shown_in_the_readers_language_postgres() {
+    a_deliverys_own_reason_is_shown_in_the_readers_language(Backend::Postgres).await;
+}
+
+/// The admin's log keeps keys (`add`, `global_suppressions`) and a Russian superuser
+/// reads them in Russian: the model in the list, and the entry's own name on its page.
+async fn a_russian_superuser_reads_the_audit_log_in_russian(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let root = russian(&app, "root@example.com", Role::Superuser).await;
+    let response = root
+        .post_form(
+            "/admin/global_suppressions/add/",
+            &[
+                ("email", "spam@example.com"),
+                ("reason", "listed"),
+                ("detail", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let entry = mailer::entities::admin_log::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (entry.action.as_str(), entry.model.as_str()),
+        ("add", "global_suppressions"),
+        "keys are stored"
+    );
+    let list = parse(&root.get("/admin/log/").await.text().await.unwrap());
+    let cells = list.texts("table tbody tr td");
+    assert!(cells.iter().any(|c| c == "добавление"), "{cells:?}");
+    assert!(cells.iter().any(|c| c == "Общий стоп-лист"), "{cells:?}");
+    assert!(
+        !cells.iter().any(|c| c.contains("global_suppressions")),
+        "{cells:?}"
+    );
+    let page = root
+        .get(&format!("/admin/log/{}/change/", entry.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let doc = parse(&page);
+    assert_eq!(
+        doc.text("title")
+            .map(|t| t.starts_with("добавление · Общий стоп-лист · spam@example.com")),
+        Some(true),
+        "{:?}",
+        doc.text("title")
+    );
+}
+
+#[tokio::test]
+async fn a_russian_superuser_reads_the_audit_log_in_russian_sqlite() {
+    a_russian_superuser_reads_the_audit_log_in_russian(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_russian_superuser_reads_the_audit_log_in_russian_postgres() {
+    a_russian_superuser_reads_the_audit_log_in_russian(Backend::Postgres).await;
+}

@@ -61,8 +61,6 @@ async fn up_down_up(db: &DatabaseConnection) {
                 .expect("has_index")
         }
     };
-    // The one before rolls the attempt log up per quarter-hour: one step down gives back
-    // the roll-up per UTC day (tenth in creation order) in its place.
     let has_table = |table: &'static str| async move {
         SchemaManager::new(db)
             .has_table(table)
@@ -75,6 +73,24 @@ async fn up_down_up(db: &DatabaseConnection) {
         .await
         .expect("migrate down the fan-outs");
     assert!(!has_table("fan_outs").await);
+
+    // The one before adds attempts.reason (our own words as a phrase): one step down drops
+    // the column, and no table.
+    let tables = existing_tables(db).await;
+    let has_reason = || async {
+        db.execute_unprepared("SELECT reason FROM attempts WHERE 1 = 0")
+            .await
+            .is_ok()
+    };
+    assert!(has_reason().await, "attempts.reason");
+    Migrator::down(db, Some(1))
+        .await
+        .expect("migrate down the attempt reasons");
+    assert!(!has_reason().await, "attempts.reason is dropped");
+    assert_eq!(existing_tables(db).await, tables);
+
+    // The one before rolls the attempt log up per quarter-hour: one step down gives back
+    // the roll-up per UTC day (tenth in creation order) in its place.
     assert!(has_table("report_slots").await && !has_table("report_days").await);
     Migrator::down(db, Some(1))
         .await

@@ -178,7 +178,8 @@ async fn perm_fail_is_permanent_with_the_server_text() {
         err,
         SendError::Permanent {
             code: 550,
-            text: "5.1.1 Mailbox unavailable".into()
+            text: "5.1.1 Mailbox unavailable".into(),
+            reason: None,
         }
     );
     assert!(err.is_permanent());
@@ -603,6 +604,7 @@ fn send_error_accessors() {
     let t = SendError::Transient {
         code: Some(451),
         text: "4.3.0 later".into(),
+        reason: None,
     };
     assert!(!t.is_permanent());
     assert_eq!((t.code(), t.text()), (Some(451), "4.3.0 later"));
@@ -613,6 +615,7 @@ fn send_error_accessors() {
     let t = SendError::Transient {
         code: None,
         text: "connection reset".into(),
+        reason: None,
     };
     assert_eq!(t.code(), None);
     assert_eq!(
