@@ -52,6 +52,8 @@ pub(crate) type Saved = Result<ObjectRef, FormData>;
 /// What the registry asks of one model's admin, whatever its entity.
 pub(crate) trait AnyAdmin<S>: Send + Sync {
     fn meta(&self) -> Meta<'_>;
+    /// The label people read for the column named `name` (the audit trail stores names).
+    fn field_label(&self, name: &str) -> Option<String>;
     /// The names of the date-time fields the form takes.
     fn date_time_fields(&self) -> Vec<&'static str>;
     fn list_params(&self, pairs: &[(String, String)], zone: &crate::Zone) -> ListParams;
@@ -122,6 +124,13 @@ where
             .filter(|c| self.info(*c).kind == FieldKind::DateTime)
             .map(|c| c.as_str())
             .collect()
+    }
+
+    fn field_label(&self, name: &str) -> Option<String> {
+        use sea_orm::Iterable;
+        E::Column::iter()
+            .find(|c| c.as_str() == name)
+            .map(|c| self.label_of(c))
     }
 
     fn meta(&self) -> Meta<'_> {

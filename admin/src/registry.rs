@@ -701,6 +701,13 @@ impl<S: AdminState> Registry<S> {
             .map(|o| o.repr.clone())
             .or_else(|| records.first().map(|r| r.object_repr.clone()))
             .unwrap_or_default();
+        // The trail stores column names; people read the fields' labels.
+        let admin = self.model(model)?;
+        let labels: std::collections::BTreeMap<&str, String> = records
+            .iter()
+            .flat_map(|r| r.changes.keys())
+            .filter_map(|name| Some((name.as_str(), admin.field_label(name)?)))
+            .collect();
         Ok(View::new(
             "admin/history.html",
             self.context(
@@ -710,6 +717,7 @@ impl<S: AdminState> Registry<S> {
                     "object": { "id": id, "repr": repr, "exists": object.is_some() },
                     "change_url": self.object_url(model, id, "change"),
                     "records": records,
+                    "labels": labels,
                 }),
             ),
         ))

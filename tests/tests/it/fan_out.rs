@@ -191,9 +191,7 @@ async fn the_next_range_waits_until_the_last_is_half_sent(backend: Backend) {
     let lease = Duration::seconds(60);
     let next = || async {
         let open = fanout::open_fan_outs(db, Some(mailing.id)).await.unwrap();
-        let Some(row) = open.into_iter().next() else {
-            return None;
-        };
+        let row = open.into_iter().next()?;
         fanout::continue_fan_out(db, &row, now, DOMAIN, lease, ranges, true)
             .await
             .unwrap()

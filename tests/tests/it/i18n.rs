@@ -714,6 +714,31 @@ async fn a_russian_superuser_reads_the_audit_log_in_russian(backend: Backend) {
         "{:?}",
         doc.text("title")
     );
+    // The object's history names the fields that changed by their labels, in Russian.
+    let history = root
+        .get(&format!(
+            "/admin/global_suppressions/{}/history/",
+            entry.object_id
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let changes = parse(&history).texts("ul.changes li");
+    assert!(
+        changes.iter().any(|c| c.starts_with("Электронная почта:")),
+        "{changes:?}"
+    );
+    assert!(
+        changes.iter().any(|c| c.starts_with("Причина:")),
+        "{changes:?}"
+    );
+    assert!(
+        !changes
+            .iter()
+            .any(|c| c.starts_with("email:") || c.starts_with("reason:")),
+        "no column names: {changes:?}"
+    );
 }
 
 #[tokio::test]
