@@ -50,12 +50,6 @@ impl Ranges {
             size,
         }
     }
-
-    /// Every recipient in one range (`mailer send`, tests).
-    pub const WHOLE: Self = Self {
-        first: u64::MAX,
-        size: u64::MAX,
-    };
 }
 
 impl Default for Ranges {
@@ -89,18 +83,33 @@ pub async fn fan_out(
     domain: &str,
     lease: chrono::Duration,
 ) -> Result<Vec<i64>, sea_orm::DbErr> {
-    let mut ids = start(db, mailing, now, domain, lease, Ranges::default()).await?;
-    for open in open_fan_outs(db, Some(mailing.id)).await? {
-        while let Some(more) =
-            continue_fan_out(db, &open, now, domain, lease, Ranges::default(), false).await?
-        {
-            ids.extend(more.ids);
-            if more.last {
-                break;
+    fan_out_in(db, mailing, now, (domain, lease), Ranges::default()).await
+}
+
+/// [`fan_out`] in `ranges`.
+pub async fn fan_out_in(
+    db: &DatabaseConnection,
+    mailing: &mailing::Model,
+    now: DateTime<Utc>,
+    (domain, lease): (&str, chrono::Duration),
+    ranges: Ranges,
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    let mut ids = start(db, mailing, now, domain, lease, ranges).await?;
+    // Each range moves its row on: read it again before the next.
+    loop {
+        let mut made = false;
+        for open in open_fan_outs(db, Some(mailing.id)).await? {
+            if let Some(more) =
+                continue_fan_out(db, &open, now, domain, lease, ranges, false).await?
+            {
+                ids.extend(more.ids);
+                made = true;
             }
         }
+        if !made {
+            return Ok(ids);
+        }
     }
-    Ok(ids)
 }
 
 /// [`fan_out`]'s first step: claims `mailing`'s latest due occurrence, if it is due and
@@ -382,7 +391,8 @@ async fn nth_recipient_after<C: ConnectionTrait>(
     after: i32,
     n: u64,
 ) -> Result<Option<i32>, sea_orm::DbErr> {
-    if n == u64::MAX {
+    // No database counts that far (OFFSET is a signed 64-bit number): all of them.
+    if n > i64::MAX as u64 {
         return Ok(None);
     }
     let nth = |mut query: SelectStatement, (table, column): (DynIden, DynIden)| {

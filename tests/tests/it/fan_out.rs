@@ -281,7 +281,9 @@ async fn a_whole_fan_out_makes_every_range(backend: Backend) {
     };
     let db = &app.state.db;
     let (mailing, recipients) = audience(&app).await;
-    let ids = fanout::fan_out(db, &mailing, due(&mailing), DOMAIN, Duration::seconds(60))
+    let lease = Duration::seconds(60);
+    // Ranges of 40: eight or so, each read again before the next.
+    let ids = fanout::fan_out_in(db, &mailing, due(&mailing), (DOMAIN, lease), Ranges::of(40))
         .await
         .unwrap();
     assert_eq!(ids.len(), recipients.len());
