@@ -20,8 +20,8 @@ use sea_orm::sea_query::{
     SimpleExpr,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
 use super::hold::held_until;
@@ -158,7 +158,7 @@ pub async fn start(
     };
     let through = first_range(&txn, mailing.id, occurrence, now, domain, lease, ranges).await?;
     txn.commit().await?;
-    range_ids(db, mailing.id, occurrence, 0, through).await
+    range_ids(db, mailing.id, occurrence, (0, through), None).await
 }
 
 /// "Send now" in the worker: the first range of the deliveries of `occurrence` (an extra
@@ -177,7 +177,7 @@ pub async fn start_extra(
     let txn = db.begin().await?;
     let through = first_range(&txn, mailing_id, occurrence, now, domain, lease, ranges).await?;
     txn.commit().await?;
-    range_ids(db, mailing_id, occurrence, 0, through).await
+    range_ids(db, mailing_id, occurrence, (0, through), None).await
 }
 
 /// Makes the first range of an occurrence's deliveries and, when more recipients may
@@ -258,16 +258,11 @@ pub async fn continue_fan_out(
     // The first range is small, so the second one follows it at once; from then on the
     // queue holds between half a range and a range and a half.
     if paced && open.ranges > 1 {
-        let waiting = pending_between(
-            db,
-            open.mailing_id,
-            open.occurrence_at,
-            open.last_from,
-            open.done_through,
-            ranges.size / 2,
-        )
-        .await?;
-        if waiting >= Ord::max(ranges.size / 2, 1) {
+        // Counted up to the half, through the unique index: never more rows than that.
+        let half = Ord::max(ranges.size / 2, 1);
+        let span = (open.last_from, Some(open.done_through));
+        let waiting = range_ids(db, open.mailing_id, open.occurrence_at, span, Some(half)).await?;
+        if waiting.len() as u64 >= half {
             return Ok(None);
         }
     }
@@ -326,14 +321,8 @@ pub async fn continue_fan_out(
     )
     .await?;
     txn.commit().await?;
-    let ids = range_ids(
-        db,
-        open.mailing_id,
-        open.occurrence_at,
-        open.done_through,
-        through,
-    )
-    .await?;
+    let span = (open.done_through, through);
+    let ids = range_ids(db, open.mailing_id, open.occurrence_at, span, None).await?;
     Ok(Some(Made {
         ids,
         last: through.is_none(),
@@ -342,43 +331,25 @@ pub async fn continue_fan_out(
 
 /// Whether `mailing_id`'s deliveries may go out now: it is enabled and its owner active.
 async fn may_send<C: ConnectionTrait>(db: &C, mailing_id: i32) -> Result<bool, sea_orm::DbErr> {
-    let active = Query::select()
-        .column(user::Column::Id)
-        .from(user::Entity)
-        .and_where(user::Column::IsActive.eq(true))
-        .to_owned();
     let found = mailing::Entity::find()
         .filter(mailing::Column::Id.eq(mailing_id))
-        .filter(mailing::Column::IsEnabled.eq(true))
-        .filter(Expr::col(mailing::Column::OwnerId).in_subquery(active))
+        .filter(sending_mailings())
         .count(db)
         .await?;
     Ok(found == 1)
 }
 
-/// Pending deliveries of the occurrence among the clients in (`after`, `through`],
-/// counted up to `limit` (through the unique index, never more rows than the range has).
-async fn pending_between<C: ConnectionTrait>(
-    db: &C,
-    mailing_id: i32,
-    occurrence: DateTime<Utc>,
-    after: i32,
-    through: i32,
-    limit: u64,
-) -> Result<u64, sea_orm::DbErr> {
-    let ids: Vec<i64> = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .filter(delivery::Column::MailingId.eq(mailing_id))
-        .filter(delivery::Column::ClientId.gt(after))
-        .filter(delivery::Column::ClientId.lte(through))
-        .filter(delivery::Column::OccurrenceAt.eq(occurrence))
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
-        .limit(Ord::max(limit, 1))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(ids.len() as u64)
+/// The mailings that may send now, as a condition on `mailings`: enabled, and their owner
+/// active.
+fn sending_mailings() -> Condition {
+    let active = Query::select()
+        .column(user::Column::Id)
+        .from(user::Entity)
+        .and_where(user::Column::IsActive.eq(true))
+        .to_owned();
+    Condition::all()
+        .add(mailing::Column::IsEnabled.eq(true))
+        .add(Expr::col(mailing::Column::OwnerId).in_subquery(active))
 }
 
 /// The id of the `n`-th recipient of `mailing_id` after client `after`, in id order — of
@@ -650,17 +621,18 @@ pub async fn pending_ids(
     mailing_id: i32,
     occurrence: DateTime<Utc>,
 ) -> Result<Vec<i64>, sea_orm::DbErr> {
-    range_ids(db, mailing_id, occurrence, 0, None).await
+    range_ids(db, mailing_id, occurrence, (0, None), None).await
 }
 
-/// The pending deliveries of `occurrence` to the clients in (`after`, `through`], through
-/// the (mailing, client, occurrence) index.
+/// The pending deliveries of `occurrence` to the clients in (`after`, `through`] (`None`:
+/// no end), at most `limit` of them if given, through the (mailing, client, occurrence)
+/// index.
 async fn range_ids(
     db: &DatabaseConnection,
     mailing_id: i32,
     occurrence: DateTime<Utc>,
-    after: i32,
-    through: Option<i32>,
+    (after, through): (i32, Option<i32>),
+    limit: Option<u64>,
 ) -> Result<Vec<i64>, sea_orm::DbErr> {
     let mut query = delivery::Entity::find()
         .select_only()
@@ -672,7 +644,7 @@ async fn range_ids(
     if let Some(through) = through {
         query = query.filter(delivery::Column::ClientId.lte(through));
     }
-    query.into_tuple().all(db).await
+    query.limit(limit).into_tuple().all(db).await
 }
 
 /// Every enabled mailing of an active owner whose next occurrence is due. A blocked
@@ -682,16 +654,7 @@ pub async fn due_mailings(
     now: DateTime<Utc>,
 ) -> Result<Vec<mailing::Model>, sea_orm::DbErr> {
     mailing::Entity::find()
-        .filter(mailing::Column::IsEnabled.eq(true))
-        .filter(
-            Expr::col(mailing::Column::OwnerId).in_subquery(
-                Query::select()
-                    .column(crate::entities::user::Column::Id)
-                    .from(crate::entities::user::Entity)
-                    .and_where(crate::entities::user::Column::IsActive.eq(true))
-                    .to_owned(),
-            ),
-        )
+        .filter(sending_mailings())
         .filter(mailing::Column::NextRunAt.lte(now))
         .all(db)
         .await
